@@ -1,0 +1,52 @@
+# One entry point for people and CI. `make demo` and `make test` are the README's two commands.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: demo test install lint format check lock clean
+
+$(STAMP): requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Command 1: the whole demo on SQLite with a local mailbox (Ctrl-C stops everything).
+demo: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
+	$(BIN)/python manage.py load_demo_data
+	@if [ -f ceres/manage.py ]; then $(BIN)/python ceres/manage.py migrate --noinput; fi
+	$(BIN)/python -m portail.devtools.demo
+
+## Command 2: the whole test suite (browser tests need /usr/bin/chromium; .ci/run installs it).
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## What CI checks besides the tests.
+check: $(STAMP) lint
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	@if [ -f ceres/manage.py ]; then $(BIN)/python ceres/manage.py makemigrations --check --dry-run; fi
+	DJANGO_SETTINGS_MODULE=portail.settings.prod SECRET_KEY=ci-dummy-secret-key-with-enough-length-and-entropy-0123456789abcdef \
+	  ALTCHA_HMAC_KEY=ci-dummy CODE_HASH_KEY=ci-dummy ALLOWED_HOSTS=portail.example \
+	  $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+## Regenerate the lock file after changing pyproject.toml (needs uv: pip install uv).
+lock:
+	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+	  --universal -o requirements.lock
+
+clean:
+	rm -rf $(VENV) var

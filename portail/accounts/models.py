@@ -1,0 +1,110 @@
+"""Portal accounts: one per person, the email is the login."""
+
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    @classmethod
+    def normalize_email(cls, email):
+        # The whole address is lower-cased: one account per mailbox, whatever the case typed.
+        return (email or "").strip().lower()
+
+    def get_by_natural_key(self, username):
+        return self.get(email=self.normalize_email(username))
+
+    def create_user(self, email, password=None, **fields):
+        user = self.model(email=self.normalize_email(email), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **fields):
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        fields.setdefault("email_verified_at", timezone.now())
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    class Civilite(models.TextChoices):
+        MADAME = "MME", "Madame"
+        MONSIEUR = "M", "Monsieur"
+
+    class AccountType(models.TextChoices):
+        PARTICULIER = "particulier", "Particulier"
+        PROFESSIONNEL = "professionnel", "Professionnel"
+        PARTENAIRE = "partenaire", "Partenaire"
+
+    # `sub` of the OpenID Connect claims: stable, opaque, never the email.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    email = models.EmailField("adresse électronique", max_length=254, unique=True)
+    civilite = models.CharField("civilité", max_length=3, choices=Civilite.choices, blank=True)
+    last_name = models.CharField("nom", max_length=150, blank=True)
+    first_name = models.CharField("prénom", max_length=150, blank=True)
+    phone = models.CharField("téléphone", max_length=32, blank=True)
+    account_type = models.CharField(
+        "type de compte",
+        max_length=16,
+        choices=AccountType.choices,
+        default=AccountType.PROFESSIONNEL,
+    )
+    # The establishment declared at sign-up (professionnel, partenaire), and what the person typed:
+    # the registry prefills these fields, the person may adjust them.
+    establishment = models.ForeignKey(
+        "companies.Establishment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="declared_users",
+    )
+    declared_siret = models.CharField("SIRET", max_length=14, blank=True, db_index=True)
+    declared_siren = models.CharField("SIREN", max_length=9, blank=True, db_index=True)
+    declared_company_name = models.CharField("raison sociale", max_length=255, blank=True)
+    declared_address = models.CharField("adresse", max_length=255, blank=True)
+    declared_commune = models.CharField("commune", max_length=255, blank=True)
+    establishment_verified = models.BooleanField(default=False)
+
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = "utilisateur"
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique")
+        ]
+        indexes = [
+            # The invitation autocomplete searches people of one company by name.
+            models.Index(fields=["declared_siren", "last_name", "first_name"]),
+        ]
+
+    def __str__(self):
+        return self.get_full_name() or self.email
+
+    def get_full_name(self):
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_short_name(self):
+        return self.first_name
+
+    @property
+    def is_email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
+    def is_professional(self) -> bool:
+        return self.account_type != self.AccountType.PARTICULIER

@@ -1,0 +1,42 @@
+"""Request id and the security headers Django does not set by itself."""
+
+import re
+import uuid
+
+from portail.core.logging import request_id_var
+
+_VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class RequestIdMiddleware:
+    """Gives each request an id (or keeps a sane one from the reverse proxy) for logs and incidents."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-Id", "")
+        request.id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex[:16]
+        token = request_id_var.set(request.id)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response["X-Request-Id"] = request.id
+        return response
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
+        )
+        response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+            # Pages of a signed-in user hold personal data: never keep them in shared caches.
+            response.setdefault("Cache-Control", "private, no-store")
+        return response

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DemarchesConfig(AppConfig):
+    name = "portail.demarches"
+    label = "demarches"

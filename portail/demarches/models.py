@@ -1,0 +1,152 @@
+"""The démarches catalogue, their roles, activation codes and access requests."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Demarche(models.Model):
+    code = models.SlugField("code", max_length=32, unique=True)
+    short_label = models.CharField("libellé", max_length=64)  # "CERES"
+    long_name = models.CharField("nom", max_length=255)  # "Certifications Emplois"
+    service_type = models.CharField(
+        "type de service", max_length=255
+    )  # "Certification professionnelle"
+    description = models.TextField(blank=True)
+    url = models.URLField("adresse de la démarche", blank=True)
+    version = models.CharField(max_length=32, blank=True)
+    accepts_activation_codes = models.BooleanField(default=False)
+    professional_only = models.BooleanField(
+        default=True, help_text="Réservée aux comptes professionnels et partenaires."
+    )
+    # client_id of the OpenID Connect client the démarche signs in with (portail.oidc).
+    oidc_client_id = models.CharField(max_length=100, blank=True)
+    assistance = models.TextField("assistance", blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order", "long_name"]
+
+    def __str__(self):
+        return self.short_label
+
+
+class Role(models.Model):
+    demarche = models.ForeignKey(Demarche, on_delete=models.CASCADE, related_name="roles")
+    code = models.SlugField(max_length=64)
+    label = models.CharField("rôle", max_length=128)  # "Centre agréé"
+    description = models.CharField(max_length=255, blank=True)  # "Centres de formation"
+    can_manage = models.BooleanField(
+        default=False, help_text="Les titulaires gèrent les habilitations de leur établissement."
+    )
+    granted_on_activation = models.BooleanField(
+        default=False, help_text="Donné au premier utilisateur qui active la démarche avec un code."
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["demarche", "order", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["demarche", "code"], name="role_code_unique")
+        ]
+
+    def __str__(self):
+        return self.label
+
+
+class ActivationCodeQuerySet(models.QuerySet):
+    def usable(self, now=None):
+        now = now or timezone.now()
+        return self.filter(used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
+
+    def expired(self, now=None):
+        now = now or timezone.now()
+        return self.filter(used_at__isnull=True, revoked_at__isnull=True, expires_at__lte=now)
+
+
+class ActivationCode(models.Model):
+    """A code mailed to a centre. Only a keyed hash is kept: the clear code lives in the letter."""
+
+    demarche = models.ForeignKey(
+        Demarche, on_delete=models.PROTECT, related_name="activation_codes"
+    )
+    siret = models.CharField(max_length=14, db_index=True)
+    establishment = models.ForeignKey(
+        "companies.Establishment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    code_hash = models.CharField(max_length=64, unique=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=255, blank=True)
+
+    objects = ActivationCodeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issued_at"]
+        indexes = [models.Index(fields=["demarche", "siret", "-issued_at"])]
+
+    def __str__(self):
+        return f"{self.demarche} / {self.siret} ({self.issued_at:%Y-%m-%d})"
+
+
+class AccessRequestQuerySet(models.QuerySet):
+    def pending(self, now=None):
+        now = now or timezone.now()
+        return self.filter(status=AccessRequest.Status.PENDING, expires_at__gt=now)
+
+
+class AccessRequest(models.Model):
+    """ "DEMANDER L'ACCÈS À UN GESTIONNAIRE": a person asks the gestionnaires of an establishment."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "En attente"
+        ACCEPTED = "accepted", "Acceptée"
+        REFUSED = "refused", "Refusée"
+        CANCELLED = "cancelled", "Annulée"
+        EXPIRED = "expired", "Expirée"
+
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_requests"
+    )
+    demarche = models.ForeignKey(Demarche, on_delete=models.PROTECT, related_name="+")
+    establishment = models.ForeignKey(
+        "companies.Establishment", on_delete=models.PROTECT, related_name="+"
+    )
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="+")
+    message = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    granted_role = models.ForeignKey(
+        Role, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = AccessRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["requester", "demarche", "establishment"],
+                condition=Q(status="pending"),
+                name="one_pending_access_request",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.requester} → {self.demarche} / {self.establishment.siret}"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HabilitationsConfig(AppConfig):
+    name = "portail.habilitations"
+    label = "habilitations"

@@ -1,0 +1,146 @@
+"""Habilitations (who may act in which démarche, for which establishment, with which role)
+and invitations."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class HabilitationQuerySet(models.QuerySet):
+    def active(self, now=None):
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            Q(ends_at__isnull=True) | Q(ends_at__gt=now)
+        )
+
+    def for_demarche(self, demarche):
+        return self.filter(demarche=demarche)
+
+    def for_establishment(self, establishment):
+        return self.filter(establishment=establishment)
+
+    def managing(self):
+        return self.filter(role__can_manage=True)
+
+
+class Habilitation(models.Model):
+    class Origin(models.TextChoices):
+        ACTIVATION_CODE = "activation_code", "Code d’activation"
+        INVITATION = "invitation", "Invitation"
+        ACCESS_REQUEST = "access_request", "Demande d’accès"
+        DELEGATION = "delegation", "Délégation"
+        AGENT = "agent", "Agent du ministère"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="habilitations"
+    )
+    demarche = models.ForeignKey(
+        "demarches.Demarche", on_delete=models.PROTECT, related_name="habilitations"
+    )
+    establishment = models.ForeignKey(
+        "companies.Establishment", on_delete=models.PROTECT, related_name="habilitations"
+    )
+    role = models.ForeignKey(
+        "demarches.Role", on_delete=models.PROTECT, related_name="habilitations"
+    )
+    origin = models.CharField(max_length=20, choices=Origin.choices)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    granted_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="Fin d’une délégation.")
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoke_reason = models.CharField(max_length=255, blank=True)
+
+    objects = HabilitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-granted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "establishment", "role"],
+                condition=Q(revoked_at__isnull=True),
+                name="one_live_habilitation_per_role",
+            )
+        ]
+        indexes = [models.Index(fields=["demarche", "establishment", "revoked_at"])]
+
+    def __str__(self):
+        return f"{self.user} — {self.role} — {self.establishment.siret}"
+
+    @property
+    def is_delegation(self) -> bool:
+        return self.origin == self.Origin.DELEGATION
+
+
+class InvitationQuerySet(models.QuerySet):
+    def pending(self, now=None):
+        now = now or timezone.now()
+        return self.filter(
+            accepted_at__isnull=True,
+            refused_at__isnull=True,
+            cancelled_at__isnull=True,
+            expires_at__gt=now,
+        )
+
+    def expired(self, now=None):
+        now = now or timezone.now()
+        return self.filter(
+            accepted_at__isnull=True,
+            refused_at__isnull=True,
+            cancelled_at__isnull=True,
+            expires_at__lte=now,
+        )
+
+
+class Invitation(models.Model):
+    class Kind(models.TextChoices):
+        COLLEAGUE = "colleague", "Collaborateur de l’entreprise"
+        THIRD_PARTY = "third_party", "Tiers délégataire"
+
+    demarche = models.ForeignKey("demarches.Demarche", on_delete=models.PROTECT, related_name="+")
+    establishment = models.ForeignKey(
+        "companies.Establishment", on_delete=models.PROTECT, related_name="+"
+    )
+    role = models.ForeignKey("demarches.Role", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.COLLEAGUE)
+    invited_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+    )
+    email = models.EmailField(max_length=254, db_index=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent_at = models.DateTimeField(default=timezone.now)
+    last_sent_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    delegation_ends_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    refused_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    habilitation = models.ForeignKey(
+        Habilitation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-sent_at"]
+
+    def __str__(self):
+        return f"{self.email} — {self.role} — {self.establishment.siret}"

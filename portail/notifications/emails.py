@@ -1,0 +1,46 @@
+"""The one way to send an email: `send_email(...)` writes an outbox row in the caller's transaction.
+
+Templates come by three, side by side: `<name>_subject.txt`, `<name>.txt`, `<name>.html`.
+A rolled-back change sends nothing; the worker (`manage.py run_email_worker`) delivers after commit.
+"""
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from portail.notifications.models import OutboxEmail
+
+
+def render_email(template: str, context: dict) -> tuple[str, str, str]:
+    """Render (subject, text, html) from `template` + the three suffixes."""
+    context = {
+        "SERVICE_NAME": settings.SERVICE_NAME,
+        "PORTAL_BASE_URL": settings.PORTAL_BASE_URL,
+        **context,
+    }
+    subject = render_to_string(f"{template}_subject.txt", context)
+    subject = settings.EMAIL_SUBJECT_PREFIX + " ".join(subject.split())
+    text = render_to_string(f"{template}.txt", context).strip() + "\n"
+    html = render_to_string(f"{template}.html", context)
+    return subject, text, html
+
+
+def send_email(
+    template: str,
+    to: str,
+    context: dict,
+    *,
+    category: str,
+    demarche=None,
+    establishment=None,
+) -> OutboxEmail:
+    subject, text, html = render_email(template, context)
+    return OutboxEmail.objects.create(
+        recipient=to,
+        subject=subject[:255],
+        body_text=text,
+        body_html=html,
+        category=category,
+        template=template,
+        demarche=demarche,
+        establishment=establishment,
+    )

@@ -1,0 +1,39 @@
+"""The email worker: delivers the outbox, forever (or once with --once)."""
+
+import signal
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from portail.notifications.delivery import deliver_pending
+
+
+class Command(BaseCommand):
+    help = "Delivers pending outbox emails over SMTP, with retries."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="Deliver what is due, then exit.")
+        parser.add_argument("--interval", type=float, default=1.0, help="Seconds between polls.")
+
+    def handle(self, *args, once=False, interval=1.0, **options):
+        stopping = False
+
+        def stop(*_):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        self.stdout.write("Email worker started.")
+        while not stopping:
+            close_old_connections()
+            counts = deliver_pending()
+            if any(counts.values()):
+                self.stdout.write(
+                    f"sent={counts['sent']} retry={counts['retry']} failed={counts['failed']}"
+                )
+            if once:
+                break
+            time.sleep(interval)
+        self.stdout.write("Email worker stopped.")

@@ -1,0 +1,73 @@
+"""The outbox: every email the portal sends is first a row here, written in the caller's transaction."""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class OutboxEmailQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=OutboxEmail.Status.PENDING)
+
+    def due(self, now=None):
+        now = now or timezone.now()
+        return self.pending().filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+
+    def failed(self):
+        return self.filter(status=OutboxEmail.Status.FAILED)
+
+    def sent(self):
+        return self.filter(status=OutboxEmail.Status.SENT)
+
+    def about(self, demarche, establishments):
+        """The "Historique des messages" of a démarche for some establishments."""
+        return self.filter(demarche=demarche, establishment__in=establishments)
+
+
+class OutboxEmail(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "En attente"
+        SENDING = "sending", "En cours d’envoi"
+        SENT = "sent", "Envoyé"
+        FAILED = "failed", "Échec"
+
+    # Stable Message-ID: should a delivery be retried after a crash mid-conversation,
+    # receiving servers can recognise the duplicate.
+    message_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    recipient = models.EmailField(max_length=254, db_index=True)
+    subject = models.CharField(max_length=255)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    category = models.CharField(max_length=64, db_index=True)
+    template = models.CharField(max_length=128, blank=True)
+    demarche = models.ForeignKey(
+        "demarches.Demarche", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    establishment = models.ForeignKey(
+        "companies.Establishment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OutboxEmailQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["demarche", "establishment", "-created_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.recipient}: {self.subject}"

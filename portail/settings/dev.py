@@ -1,0 +1,15 @@
+"""Development: works with no environment variable at all (SQLite, local mailbox)."""
+
+from portail.settings.base import *  # noqa: F403
+from portail.settings.base import VAR_DIR, env
+
+ENVIRONMENT = "dev"
+DEBUG = True
+SECRET_KEY = env("SECRET_KEY", "dev-only-insecure-key-change-me-0123456789abcdefghijklmnop")
+EMAIL_SUBJECT_PREFIX = "[DEV] "
+ALTCHA_HMAC_KEY = env("ALTCHA_HMAC_KEY", "dev-only-altcha-key")
+CODE_HASH_KEY = env("CODE_HASH_KEY", "dev-only-code-hash-key")
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Static files straight from the apps, no collectstatic needed.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

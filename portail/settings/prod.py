@@ -1,0 +1,25 @@
+"""Production: every secret comes from the environment, and start-up stops when one is missing."""
+
+from portail.settings.base import *  # noqa: F403
+from portail.settings.base import env, env_bool, env_int
+from portail.settings.env import mandatory_secret
+
+ENVIRONMENT = "prod"
+DEBUG = False
+SECRET_KEY = mandatory_secret("SECRET_KEY")
+ALTCHA_HMAC_KEY = mandatory_secret("ALTCHA_HMAC_KEY")
+CODE_HASH_KEY = mandatory_secret("CODE_HASH_KEY")
+EMAIL_SUBJECT_PREFIX = env("EMAIL_SUBJECT_PREFIX", "")
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+LOGGING["handlers"]["console"]["formatter"] = env("LOG_FORMAT", "structured")  # noqa: F405

@@ -1,0 +1,59 @@
+import pytest
+from django.test import RequestFactory
+
+from portail.audit.journal import SensitiveDataError, record
+from portail.audit.models import AppendOnlyError, AuditEvent
+from tests.factories import EstablishmentFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_record_keeps_actor_target_ip_and_data():
+    actor = UserFactory(email="agent@exemple.fr")
+    establishment = EstablishmentFactory()
+    request = RequestFactory().get("/", REMOTE_ADDR="203.0.113.7")
+    event = record(
+        "habilitation.granted",
+        actor=actor,
+        target=establishment,
+        establishment=establishment,
+        request=request,
+        data={"role": "centre-agree"},
+    )
+    event.refresh_from_db()
+    assert event.actor == actor
+    assert event.actor_label == "agent@exemple.fr"
+    assert event.target_type == "companies.establishment"
+    assert event.target_id == str(establishment.pk)
+    assert event.ip == "203.0.113.7"
+    assert event.data == {"role": "centre-agree"}
+
+
+def test_events_cannot_be_changed_or_deleted():
+    event = record("account.login")
+    event.action = "something.else"
+    with pytest.raises(AppendOnlyError):
+        event.save()
+    with pytest.raises(AppendOnlyError):
+        event.delete()
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.all().delete()
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.update(action="x")
+    assert AuditEvent.objects.get().action == "account.login"
+
+
+@pytest.mark.parametrize("key", ["password", "token", "code", "Secret"])
+def test_sensitive_keys_are_refused(key):
+    with pytest.raises(SensitiveDataError):
+        record("account.login", data={key: "hunter2"})
+    assert AuditEvent.objects.count() == 0
+
+
+def test_actor_label_survives_account_deletion():
+    actor = UserFactory(email="gone@exemple.fr")
+    event = record("account.deleted", actor=actor)
+    actor.delete()
+    event.refresh_from_db()
+    assert event.actor is None
+    assert event.actor_label == "gone@exemple.fr"
