@@ -234,3 +234,21 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+# OpenID Connect provider (django-oauth-toolkit): the portal is the identity provider of every
+# démarche. Details and key rotation: docs/oidc.md. RFC 9700 (OAuth 2.0 Security BCP) compliant.
+OAUTH2_PROVIDER = {
+    "PKCE_REQUIRED": True,
+    "OIDC_ENABLED": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ROTATE_REFRESH_TOKEN": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OIDC_ACCESS_TOKEN_SECONDS", 300),
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+}
