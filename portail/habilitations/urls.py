@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from portail.habilitations import views
 
 app_name = "habilitations"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("<slug:code>/", views.manage, name="manage"),
+    path("invitations/<str:token>/", views.invitation, name="invitation"),
+]

@@ -1,0 +1,80 @@
+"""Granting and revoking one habilitation: the primitive every flow uses.
+
+Callers (activation by code, invitations, access requests, delegation, agents) run inside their
+own transaction; these functions write the audit event. They never send email: the calling flow
+knows which message fits.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from portail.audit.journal import record
+from portail.habilitations.models import Habilitation
+
+
+class HabilitationError(Exception):
+    """A rule of habilitations refused the change; the message is for the user (French)."""
+
+
+def grant_habilitation(
+    *, actor, user, role, establishment, origin, ends_at=None, request=None
+) -> tuple[Habilitation, bool]:
+    """Give `user` the `role` on `establishment`. Returns (habilitation, created).
+
+    Idempotent: when the user already holds that role there, the live habilitation is returned.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("grant_habilitation must run inside the caller's transaction")
+    existing = (
+        Habilitation.objects.select_for_update()
+        .filter(user=user, role=role, establishment=establishment, revoked_at__isnull=True)
+        .first()
+    )
+    if existing is not None and (existing.ends_at is None or existing.ends_at > timezone.now()):
+        return existing, False
+    if existing is not None:  # an ended delegation: close it before granting anew
+        existing.revoked_at = timezone.now()
+        existing.revoke_reason = "Fin de délégation"
+        existing.save(update_fields=["revoked_at", "revoke_reason"])
+    habilitation = Habilitation.objects.create(
+        user=user,
+        demarche=role.demarche,
+        establishment=establishment,
+        role=role,
+        origin=origin,
+        granted_by=actor if getattr(actor, "is_authenticated", False) else None,
+        ends_at=ends_at,
+    )
+    record(
+        "habilitation.granted",
+        actor=actor,
+        target=habilitation,
+        demarche=role.demarche,
+        establishment=establishment,
+        request=request,
+        data={"user": user.email, "role": role.code, "origin": origin},
+    )
+    return habilitation, True
+
+
+def revoke_habilitation(*, actor, habilitation, reason: str = "", request=None) -> Habilitation:
+    """End a habilitation now. The caller checks permissions and the last-gestionnaire rule."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("revoke_habilitation must run inside the caller's transaction")
+    habilitation = Habilitation.objects.select_for_update().get(pk=habilitation.pk)
+    if habilitation.revoked_at is not None:
+        return habilitation
+    habilitation.revoked_at = timezone.now()
+    habilitation.revoked_by = actor if getattr(actor, "is_authenticated", False) else None
+    habilitation.revoke_reason = reason[:255]
+    habilitation.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+    record(
+        "habilitation.revoked",
+        actor=actor,
+        target=habilitation,
+        demarche=habilitation.demarche,
+        establishment=habilitation.establishment,
+        request=request,
+        data={"user": habilitation.user.email, "role": habilitation.role.code, "reason": reason},
+    )
+    return habilitation
