@@ -33,4 +33,4 @@ def account(request):
 
 @login_not_required
 def agent_entry(request):
-    return redirect("home")
+    return redirect("backoffice:login")

@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from portail.backoffice import views
 
 app_name = "backoffice"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("connexion/", views.login, name="login"),
+]
