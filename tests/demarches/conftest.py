@@ -1,0 +1,11 @@
+import pytest
+
+from portail.demarches.catalogue import CERES, install_catalogue
+from portail.demarches.models import Demarche, Role
+
+
+@pytest.fixture
+def ceres(db):
+    """The CERES démarche of the catalogue (re-created after a flush by transactional tests)."""
+    install_catalogue(Demarche, Role)
+    return Demarche.objects.get(code=CERES)
