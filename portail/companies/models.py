@@ -1,6 +1,9 @@
 """Companies and their establishments, as the registry knows them (or as a person declared them)."""
 
+from datetime import timedelta
+
 from django.db import models
+from django.utils import timezone
 
 
 class EstablishmentQuerySet(models.QuerySet):
@@ -44,3 +47,73 @@ class Establishment(models.Model):
     @property
     def commune_line(self) -> str:
         return f"{self.postcode} {self.commune}".strip()
+
+
+class RegistryRecordQuerySet(models.QuerySet):
+    def fresh(self, max_age_seconds: int):
+        return self.filter(fetched_at__gte=timezone.now() - timedelta(seconds=max_age_seconds))
+
+
+class RegistryRecord(models.Model):
+    """The last answer of an HTTP registry for one SIRET, with its source and date (the cache).
+
+    Kept apart from Establishment: anyone may look a SIRET up (the sign-up form does), while an
+    Establishment row exists only once someone declares it or an agent records it.
+    """
+
+    siret = models.CharField("SIRET", max_length=14, unique=True)
+    siren = models.CharField("SIREN", max_length=9)
+    name = models.CharField("raison sociale", max_length=255)
+    address = models.CharField("adresse", max_length=255, blank=True)
+    postcode = models.CharField("code postal", max_length=10, blank=True)
+    commune = models.CharField("commune", max_length=255, blank=True)
+    is_head_office = models.BooleanField("siège", default=False)
+    is_active = models.BooleanField("en activité", default=True)
+    source = models.CharField(max_length=32, choices=Establishment.Source.choices)
+    fetched_at = models.DateTimeField("interrogé le")
+
+    objects = RegistryRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "réponse du répertoire (cache)"
+        verbose_name_plural = "réponses du répertoire (cache)"
+
+    def __str__(self):
+        return f"{self.siret} ({self.source}, {self.fetched_at:%Y-%m-%d})"
+
+
+class SireneUniteLegale(models.Model):
+    """A company of INSEE's Sirene stock file (StockUniteLegale), reduced to what we show."""
+
+    siren = models.CharField("SIREN", max_length=9, primary_key=True)
+    name = models.CharField("dénomination", max_length=255, blank=True)
+    is_active = models.BooleanField("en activité", default=True)
+    updated_at = models.DateTimeField("importé le", auto_now=True)
+
+    class Meta:
+        verbose_name = "unité légale (stock Sirene)"
+        verbose_name_plural = "unités légales (stock Sirene)"
+
+    def __str__(self):
+        return f"{self.name} ({self.siren})"
+
+
+class SireneEtablissement(models.Model):
+    """An establishment of INSEE's Sirene stock file (StockEtablissement)."""
+
+    siret = models.CharField("SIRET", max_length=14, primary_key=True)
+    siren = models.CharField("SIREN", max_length=9, db_index=True)
+    enseigne = models.CharField("enseigne", max_length=255, blank=True)
+    address = models.CharField("adresse", max_length=255, blank=True)
+    postcode = models.CharField("code postal", max_length=10, blank=True)
+    commune = models.CharField("commune", max_length=255, blank=True)
+    is_head_office = models.BooleanField("siège", default=False)
+    is_active = models.BooleanField("en activité", default=True)
+    updated_at = models.DateTimeField("importé le", auto_now=True)
+
+    class Meta:
+        verbose_name = "établissement (stock Sirene)"
+        verbose_name_plural = "établissements (stock Sirene)"
+
+    def __str__(self):
+        return self.siret
