@@ -108,3 +108,51 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_professional(self) -> bool:
         return self.account_type != self.AccountType.PARTICULIER
+
+
+class AccountTokenQuerySet(models.QuerySet):
+    def usable(self, now=None):
+        now = now or timezone.now()
+        return self.filter(used_at__isnull=True, expires_at__gt=now)
+
+    def of_purpose(self, purpose: str):
+        return self.filter(purpose=purpose)
+
+
+class AccountToken(models.Model):
+    """A one-use link sent by email: activation, password reset, change of email address.
+
+    Only the keyed hash of the token is stored (portail.core.secrets.keyed_hash); the token itself
+    exists in the email alone.
+    """
+
+    class Purpose(models.TextChoices):
+        ACTIVATION = "activation", "Activation du compte"
+        PASSWORD_RESET = "password_reset", "Réinitialisation du mot de passe"
+        EMAIL_CHANGE = "email_change", "Changement d’adresse électronique"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tokens")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    # For an email change: the new address, confirmed by the link sent to it.
+    new_email = models.EmailField(max_length=254, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AccountTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "lien à usage unique"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "purpose", "used_at"])]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} — {self.user}"
+
+    @property
+    def is_used(self) -> bool:
+        return self.used_at is not None
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at <= (now or timezone.now())

@@ -8,6 +8,24 @@ urlpatterns = [
     path("connexion/", views.login_view, name="login"),
     path("deconnexion/", views.logout_view, name="logout"),
     path("inscription/", views.signup, name="signup"),
+    path("inscription/envoyee/", views.signup_done, name="signup_done"),
+    path("inscription/anti-robot/", views.altcha_challenge, name="altcha_challenge"),
+    path("activation/renvoyer/", views.resend_activation, name="resend_activation"),
+    path("activation/<str:token>/", views.activate, name="activate"),
+    path("mot-de-passe-oublie/", views.password_reset, name="password_reset"),
+    path("mot-de-passe-oublie/envoye/", views.password_reset_done, name="password_reset_done"),
+    path(
+        "mot-de-passe-oublie/<str:token>/",
+        views.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
     path("mon-compte/", views.account, name="account"),
+    path("mon-compte/mot-de-passe/", views.password_change, name="password_change"),
+    path("mon-compte/adresse/", views.email_change, name="email_change"),
+    path(
+        "mon-compte/adresse/<str:token>/", views.email_change_confirm, name="email_change_confirm"
+    ),
+    path("mon-compte/suppression/", views.account_delete, name="account_delete"),
+    path("en-savoir-plus/", views.about, name="about"),
     path("agent/", views.agent_entry, name="agent_entry"),
 ]

@@ -67,6 +67,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "portail.urls"
+    "portail.accounts.middleware.SessionAbsoluteTimeoutMiddleware",
 WSGI_APPLICATION = "portail.wsgi.application"
 
 TEMPLATES = [

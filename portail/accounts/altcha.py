@@ -1,0 +1,82 @@
+"""The anti-robot check: ALTCHA proof-of-work, no Google, no image puzzle (decision 0004).
+
+The server signs a challenge with settings.ALTCHA_HMAC_KEY; the widget (our own static copy of
+the `altcha` npm package) finds the counter in the browser and posts the solution in the field
+`altcha`. The counter is drawn below settings.ALTCHA_MAX_NUMBER: the cost for the browser. A
+solved challenge works once: its signature is remembered in the cache until it expires.
+"""
+
+import secrets
+import time
+from dataclasses import dataclass
+
+import altcha
+from django.conf import settings
+from django.core.cache import cache
+
+ALGORITHM = "SHA-256"
+FIELD_NAME = "altcha"
+
+
+def _max_number() -> int:
+    return max(2, int(getattr(settings, "ALTCHA_MAX_NUMBER", 50_000)))
+
+
+def _lifetime() -> int:
+    return int(getattr(settings, "ALTCHA_CHALLENGE_SECONDS", 20 * 60))
+
+
+def _key_secret() -> str:
+    # A second key, derived from the first, signs the expected key: verification needs no
+    # re-computation of the proof-of-work.
+    return f"{settings.ALTCHA_HMAC_KEY}:derived-key"
+
+
+def new_challenge() -> dict:
+    """A signed challenge for the widget (JSON-serialisable)."""
+    challenge = altcha.create_challenge(
+        ALGORITHM,
+        1,
+        counter=secrets.randbelow(_max_number()),
+        expires_at=int(time.time()) + _lifetime(),
+        hmac_secret=settings.ALTCHA_HMAC_KEY,
+        hmac_key_secret=_key_secret(),
+    )
+    return challenge.to_dict()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    reason: str = ""  # "missing", "malformed", "expired", "invalid", "replayed"
+
+
+def verify(payload: str | None) -> Verdict:
+    """Check a solution posted by the widget, and burn it: a second use is refused."""
+    if not payload:
+        return Verdict(False, "missing")
+    try:
+        parsed = altcha.Payload.from_base64(payload)
+    except Exception:
+        return Verdict(False, "malformed")
+    result = altcha.verify_solution(parsed, settings.ALTCHA_HMAC_KEY, hmac_key_secret=_key_secret())
+    if result.expired:
+        return Verdict(False, "expired")
+    if not result.verified:
+        return Verdict(False, "invalid")
+    signature = parsed.challenge.signature or ""
+    expires_at = parsed.challenge.parameters.expires_at or int(time.time()) + _lifetime()
+    remaining = max(1, expires_at - int(time.time()) + 60)
+    # cache.add is atomic: of two requests racing with the same solution, one wins.
+    if not cache.add(f"altcha:used:{signature}", 1, timeout=remaining):
+        return Verdict(False, "replayed")
+    return Verdict(True)
+
+
+def solve(challenge: dict) -> str:
+    """Solve a challenge as the widget would (tests and benchmarks): the posted payload."""
+    parsed = altcha.Challenge.from_dict(challenge)
+    solution = altcha.solve_challenge(parsed, timeout=30)
+    if solution is None:  # pragma: no cover - only with an absurd ALTCHA_MAX_NUMBER
+        raise RuntimeError("ALTCHA challenge not solved in time")
+    return altcha.Payload(parsed, solution).to_base64()

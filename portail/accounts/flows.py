@@ -1,0 +1,520 @@
+"""Every change to an account, one function each: sign-up, activation, login events, password
+reset and change, profile, change of email address, deletion.
+
+Each runs in one transaction, locks the rows it changes, writes its audit event and queues its
+emails (portail.notifications) before it returns. Tokens exist only in the emails: the database
+holds their keyed hash (portail.core.secrets). Nothing here logs a password or a token.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from portail.accounts.models import AccountToken, User
+from portail.audit.journal import record
+from portail.core.secrets import keyed_hash, new_url_token
+from portail.notifications.emails import send_email
+
+ACTIVATION_VALIDITY = timedelta(hours=48)
+PASSWORD_RESET_VALIDITY = timedelta(hours=1)
+EMAIL_CHANGE_VALIDITY = timedelta(hours=48)
+EMAIL_CATEGORY = "account"
+
+_LINK_VIEWS = {
+    AccountToken.Purpose.ACTIVATION: "accounts:activate",
+    AccountToken.Purpose.PASSWORD_RESET: "accounts:password_reset_confirm",
+    AccountToken.Purpose.EMAIL_CHANGE: "accounts:email_change_confirm",
+}
+
+
+class TokenError(Exception):
+    """A link that cannot be used. `reason` is "unknown", "expired" or "used"."""
+
+    def __init__(self, reason: str, token: AccountToken | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.token = token
+
+
+class AccountDeletionRefusedError(Exception):
+    """The account is the only gestionnaire somewhere; `blockers` lists (démarche, establishment)."""
+
+    def __init__(self, blockers: list):
+        super().__init__("sole gestionnaire")
+        self.blockers = blockers
+
+
+class EmailAlreadyUsedError(Exception):
+    """The new address of an email change belongs to another account by now."""
+
+
+# --- tokens -------------------------------------------------------------------------------------
+
+
+def _token_hash(token: str, purpose: str) -> str:
+    return keyed_hash(token, f"accounts:{purpose}")
+
+
+def _issue_token(user: User, purpose: str, validity: timedelta, new_email: str = "") -> str:
+    token = new_url_token()  # 256 random bits
+    now = timezone.now()
+    AccountToken.objects.create(
+        user=user,
+        purpose=purpose,
+        token_hash=_token_hash(token, purpose),
+        new_email=new_email,
+        created_at=now,
+        expires_at=now + validity,
+    )
+    return token
+
+
+def _link(purpose: str, token: str) -> str:
+    return settings.PORTAL_BASE_URL + reverse(_LINK_VIEWS[purpose], args=[token])
+
+
+def find_token(token: str, purpose: str, *, lock: bool = False) -> AccountToken:
+    """The live token row for `token`, or TokenError("unknown" / "used" / "expired")."""
+    if not token or len(token) > 128:
+        raise TokenError("unknown")
+    queryset = AccountToken.objects.of_purpose(purpose).select_related("user")
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    found = queryset.filter(token_hash=_token_hash(token, purpose)).first()
+    if found is None or not found.user.is_active:
+        raise TokenError("unknown")
+    if found.is_used:
+        raise TokenError("used", found)
+    if found.is_expired():
+        raise TokenError("expired", found)
+    return found
+
+
+def _burn_tokens(user: User, purpose: str, now) -> None:
+    AccountToken.objects.of_purpose(purpose).filter(user=user, used_at__isnull=True).update(
+        used_at=now
+    )
+
+
+def _lock_user(user: User) -> User:
+    return User.objects.select_for_update().get(pk=user.pk)
+
+
+# --- sign-up and activation ---------------------------------------------------------------------
+
+
+@dataclass
+class SignupData:
+    email: str
+    password: str
+    account_type: str
+    civilite: str
+    last_name: str
+    first_name: str
+    phone: str
+    establishment: object | None = None  # companies.Establishment
+    declared_siret: str = ""
+    declared_company_name: str = ""
+    declared_address: str = ""
+    declared_commune: str = ""
+
+
+def sign_up(data: SignupData, *, request=None) -> User | None:
+    """Create the account and mail its activation link; None when the email already has one.
+
+    The page shown is the same either way (no enumeration): the owner of an existing account
+    gets an email saying someone tried to sign up with their address, or, when that account was
+    never activated, a fresh activation link.
+    """
+    email = User.objects.normalize_email(data.email)
+    try:
+        with transaction.atomic():
+            existing = User.objects.select_for_update().filter(email__iexact=email).first()
+            if existing is not None:
+                # Same cost as a real sign-up: the response time tells nothing either.
+                make_password(data.password)
+                _signup_with_existing_email(existing, request)
+                return None
+            establishment = data.establishment
+            user = User(
+                email=email,
+                account_type=data.account_type,
+                civilite=data.civilite,
+                last_name=data.last_name,
+                first_name=data.first_name,
+                phone=data.phone,
+            )
+            if data.account_type != User.AccountType.PARTICULIER:
+                user.establishment = establishment
+                user.declared_siret = data.declared_siret
+                user.declared_siren = data.declared_siret[:9]
+                user.declared_company_name = data.declared_company_name
+                user.declared_address = data.declared_address
+                user.declared_commune = data.declared_commune
+                user.establishment_verified = bool(getattr(establishment, "verified", False))
+            user.set_password(data.password)
+            user.save()
+            token = _issue_token(user, AccountToken.Purpose.ACTIVATION, ACTIVATION_VALIDITY)
+            send_email(
+                "accounts/emails/activation",
+                user.email,
+                {"user": user, "link": _link(AccountToken.Purpose.ACTIVATION, token), "hours": 48},
+                category=EMAIL_CATEGORY,
+                establishment=establishment,
+            )
+            record(
+                "account.signup",
+                actor=None,
+                target=user,
+                establishment=establishment,
+                request=request,
+                data={
+                    "account_type": user.account_type,
+                    "siret": user.declared_siret,
+                    "establishment_verified": user.establishment_verified,
+                },
+            )
+            return user
+    except IntegrityError:
+        # Two sign-ups raced with the same address: the other one won, this one says the same.
+        return None
+
+
+def _signup_with_existing_email(existing: User, request) -> None:
+    if existing.is_email_verified or not existing.is_active:
+        if existing.is_active:
+            send_email(
+                "accounts/emails/account_exists",
+                existing.email,
+                {
+                    "user": existing,
+                    "reset_link": settings.PORTAL_BASE_URL + reverse("accounts:password_reset"),
+                },
+                category=EMAIL_CATEGORY,
+            )
+        record("account.signup_existing_email", target=existing, request=request)
+        return
+    token = _issue_token(existing, AccountToken.Purpose.ACTIVATION, ACTIVATION_VALIDITY)
+    send_email(
+        "accounts/emails/activation",
+        existing.email,
+        {"user": existing, "link": _link(AccountToken.Purpose.ACTIVATION, token), "hours": 48},
+        category=EMAIL_CATEGORY,
+    )
+    record("account.activation_resent", target=existing, request=request, data={"via": "signup"})
+
+
+def resend_activation(email: str, *, request=None) -> None:
+    """Mail a new activation link when `email` has an account not yet activated; else nothing."""
+    email = User.objects.normalize_email(email)
+    with transaction.atomic():
+        user = (
+            User.objects.select_for_update()
+            .filter(email__iexact=email, is_active=True, email_verified_at__isnull=True)
+            .first()
+        )
+        if user is None:
+            return
+        token = _issue_token(user, AccountToken.Purpose.ACTIVATION, ACTIVATION_VALIDITY)
+        send_email(
+            "accounts/emails/activation",
+            user.email,
+            {"user": user, "link": _link(AccountToken.Purpose.ACTIVATION, token), "hours": 48},
+            category=EMAIL_CATEGORY,
+        )
+        record("account.activation_resent", target=user, request=request)
+
+
+def activate(token: str, *, request=None) -> User:
+    """Use an activation link: the address is verified, every activation link of it is spent."""
+    with transaction.atomic():
+        found = find_token(token, AccountToken.Purpose.ACTIVATION, lock=True)
+        user = _lock_user(found.user)
+        now = timezone.now()
+        _burn_tokens(user, AccountToken.Purpose.ACTIVATION, now)
+        if user.email_verified_at is None:
+            user.email_verified_at = now
+            user.save(update_fields=["email_verified_at"])
+        record("account.activated", actor=user, target=user, request=request)
+        return user
+
+
+# --- login events -------------------------------------------------------------------------------
+
+
+def record_login(user: User, *, request=None) -> None:
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    record("account.login", actor=user, target=user, request=request)
+
+
+def record_login_failure(email: str, reason: str, *, request=None) -> None:
+    """A refused login. `reason`: "credentials", "not_activated", "rate_limited"."""
+    user = User.objects.filter(email__iexact=User.objects.normalize_email(email)).first()
+    record(
+        "account.login_failed",
+        target=user,
+        request=request,
+        data={"email": User.objects.normalize_email(email)[:254], "reason": reason},
+    )
+
+
+def record_logout(user: User, *, request=None) -> None:
+    record("account.logout", actor=user, target=user, request=request)
+
+
+# --- password -----------------------------------------------------------------------------------
+
+
+def request_password_reset(email: str, *, request=None) -> None:
+    """Mail a reset link (valid 1 hour) when `email` has an account; else nothing, silently."""
+    email = User.objects.normalize_email(email)
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(email__iexact=email, is_active=True).first()
+        if user is None:
+            return
+        token = _issue_token(user, AccountToken.Purpose.PASSWORD_RESET, PASSWORD_RESET_VALIDITY)
+        send_email(
+            "accounts/emails/password_reset",
+            user.email,
+            {"user": user, "link": _link(AccountToken.Purpose.PASSWORD_RESET, token)},
+            category=EMAIL_CATEGORY,
+        )
+        record("account.password_reset_requested", target=user, request=request)
+
+
+def reset_password(token: str, new_password: str, *, request=None) -> User:
+    """Set a new password from a reset link. Every session of the account ends (Django checks the
+    password hash held in each session); the owner gets a notice."""
+    with transaction.atomic():
+        found = find_token(token, AccountToken.Purpose.PASSWORD_RESET, lock=True)
+        user = _lock_user(found.user)
+        now = timezone.now()
+        _burn_tokens(user, AccountToken.Purpose.PASSWORD_RESET, now)
+        user.set_password(new_password)
+        fields = ["password"]
+        if user.email_verified_at is None:  # the link proved the address
+            user.email_verified_at = now
+            fields.append("email_verified_at")
+        user.save(update_fields=fields)
+        send_email(
+            "accounts/emails/password_changed",
+            user.email,
+            {
+                "user": user,
+                "reset_link": settings.PORTAL_BASE_URL + reverse("accounts:password_reset"),
+            },
+            category=EMAIL_CATEGORY,
+        )
+        record("account.password_reset", actor=user, target=user, request=request)
+        return user
+
+
+def change_password(user: User, new_password: str, *, request=None) -> None:
+    """From "Mon compte": the current session stays, every other one ends."""
+    with transaction.atomic():
+        locked = _lock_user(user)
+        locked.set_password(new_password)
+        locked.save(update_fields=["password"])
+        send_email(
+            "accounts/emails/password_changed",
+            locked.email,
+            {
+                "user": locked,
+                "reset_link": settings.PORTAL_BASE_URL + reverse("accounts:password_reset"),
+            },
+            category=EMAIL_CATEGORY,
+        )
+        record("account.password_changed", actor=locked, target=locked, request=request)
+    if request is not None:
+        update_session_auth_hash(request, locked)
+    user.password = locked.password
+
+
+# --- profile and email --------------------------------------------------------------------------
+
+PROFILE_FIELDS = ("civilite", "last_name", "first_name", "phone")
+
+
+def update_profile(user: User, changes: dict, *, request=None) -> list[str]:
+    """Civilité, nom, prénom, téléphone. Returns the names of the fields that changed."""
+    with transaction.atomic():
+        locked = _lock_user(user)
+        changed = [f for f in PROFILE_FIELDS if f in changes and getattr(locked, f) != changes[f]]
+        for field in changed:
+            setattr(locked, field, changes[field])
+            setattr(user, field, changes[field])
+        if changed:
+            locked.save(update_fields=changed)
+            record(
+                "account.profile_updated",
+                actor=locked,
+                target=locked,
+                request=request,
+                data={"fields": changed},
+            )
+        return changed
+
+
+def request_email_change(user: User, new_email: str, *, request=None) -> None:
+    """Mail a confirmation link to the new address and a notice to the current one.
+
+    When the new address already has an account, its owner is told instead; the person asking
+    sees the same message (no enumeration).
+    """
+    new_email = User.objects.normalize_email(new_email)
+    with transaction.atomic():
+        locked = _lock_user(user)
+        taken = User.objects.filter(email__iexact=new_email).exclude(pk=locked.pk).exists()
+        if taken:
+            send_email(
+                "accounts/emails/email_change_taken",
+                new_email,
+                {"user": locked},
+                category=EMAIL_CATEGORY,
+            )
+        else:
+            token = _issue_token(
+                locked, AccountToken.Purpose.EMAIL_CHANGE, EMAIL_CHANGE_VALIDITY, new_email
+            )
+            send_email(
+                "accounts/emails/email_change_confirm",
+                new_email,
+                {
+                    "user": locked,
+                    "link": _link(AccountToken.Purpose.EMAIL_CHANGE, token),
+                    "hours": 48,
+                },
+                category=EMAIL_CATEGORY,
+            )
+        send_email(
+            "accounts/emails/email_change_notice",
+            locked.email,
+            {"user": locked, "new_email": new_email},
+            category=EMAIL_CATEGORY,
+        )
+        record(
+            "account.email_change_requested",
+            actor=locked,
+            target=locked,
+            request=request,
+            data={"new_email": new_email},
+        )
+
+
+def confirm_email_change(token: str, *, request=None) -> User:
+    with transaction.atomic():
+        found = find_token(token, AccountToken.Purpose.EMAIL_CHANGE, lock=True)
+        user = _lock_user(found.user)
+        new_email = found.new_email
+        if User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
+            raise EmailAlreadyUsedError(new_email)
+        now = timezone.now()
+        _burn_tokens(user, AccountToken.Purpose.EMAIL_CHANGE, now)
+        old_email = user.email
+        user.email = new_email
+        user.email_verified_at = now
+        user.save(update_fields=["email", "email_verified_at"])
+        send_email(
+            "accounts/emails/email_changed",
+            old_email,
+            {"user": user, "new_email": new_email},
+            category=EMAIL_CATEGORY,
+        )
+        record(
+            "account.email_changed",
+            actor=user,
+            target=user,
+            request=request,
+            data={"old_email": old_email, "new_email": new_email},
+        )
+        return user
+
+
+# --- deletion -----------------------------------------------------------------------------------
+
+
+def sole_gestionnaire_of(user: User) -> list:
+    """The live gestionnaire habilitations of `user` that nobody else shares (démarche × site)."""
+    from portail.habilitations.models import Habilitation
+
+    managing = (
+        Habilitation.objects.active()
+        .managing()
+        .filter(user=user)
+        .select_related("demarche", "establishment")
+    )
+    alone = []
+    for habilitation in managing:
+        others = (
+            Habilitation.objects.active()
+            .managing()
+            .for_demarche(habilitation.demarche)
+            .for_establishment(habilitation.establishment)
+            .exclude(user=user)
+            .filter(user__is_active=True)
+            .exists()
+        )
+        if not others:
+            alone.append(habilitation)
+    return alone
+
+
+def delete_account(user: User, *, request=None) -> None:
+    """Close the account: habilitations revoked, personal data wiped, the row kept anonymous so
+    the journal and the démarches' history still hold together (decision 0004).
+
+    Refused while the person is the only gestionnaire of a démarche for an establishment.
+    """
+    from portail.habilitations.grants import revoke_habilitation
+    from portail.habilitations.models import Habilitation
+
+    with transaction.atomic():
+        locked = _lock_user(user)
+        # Lock the gestionnaire habilitations the rule reads, so that two gestionnaires of the
+        # same establishment cannot both leave at the same time.
+        sites = list(
+            Habilitation.objects.active()
+            .managing()
+            .filter(user=locked)
+            .values_list("establishment_id", flat=True)
+        )
+        list(
+            Habilitation.objects.select_for_update(of=("self",))
+            .active()
+            .managing()
+            .filter(establishment_id__in=sites)
+            .values_list("pk", flat=True)
+        )
+        blockers = sole_gestionnaire_of(locked)
+        if blockers:
+            raise AccountDeletionRefusedError(blockers)
+        for habilitation in Habilitation.objects.active().filter(user=locked):
+            revoke_habilitation(
+                actor=locked, habilitation=habilitation, reason="Compte supprimé", request=request
+            )
+        record("account.deleted", actor=locked, target=locked, request=request)
+        send_email(
+            "accounts/emails/account_deleted",
+            locked.email,
+            {"user": locked},
+            category=EMAIL_CATEGORY,
+        )
+        AccountToken.objects.filter(user=locked).delete()
+        locked.email = f"supprime-{uuid.uuid4().hex}@compte-supprime.invalid"
+        locked.civilite = ""
+        locked.first_name = ""
+        locked.last_name = "Compte supprimé"
+        locked.phone = ""
+        locked.declared_address = ""
+        locked.is_active = False
+        locked.set_unusable_password()
+        locked.save()

@@ -1,0 +1,351 @@
+"""Forms of the accounts pages. Labels are the manual's words; errors are French, on the field."""
+
+from __future__ import annotations
+
+import phonenumbers
+from django import forms
+from django.contrib.auth import password_validation
+
+from portail.accounts import altcha
+from portail.accounts.models import User
+
+REQUIRED = "Ce champ est obligatoire."
+PASSWORDS_DIFFER = "Les deux mots de passe ne sont pas identiques."
+ALTCHA_MESSAGES = {
+    "missing": "Confirmez que vous n'êtes pas un robot : cochez la case « Je ne suis pas un robot ».",
+    "malformed": "La vérification anti-robot a échoué : cochez de nouveau la case.",
+    "invalid": "La vérification anti-robot a échoué : cochez de nouveau la case.",
+    "expired": "La vérification anti-robot a expiré : cochez de nouveau la case.",
+    "replayed": "Cette vérification anti-robot a déjà servi : cochez de nouveau la case.",
+}
+
+
+def _email_field(label: str, **attrs) -> forms.EmailField:
+    return forms.EmailField(
+        label=label,
+        max_length=254,
+        error_messages={
+            "required": "Saisissez votre adresse électronique.",
+            "invalid": "Saisissez une adresse électronique valide, par exemple nom@domaine.fr.",
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false", **attrs}),
+    )
+
+
+def _password_field(label: str, autocomplete: str, **kwargs) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        strip=False,
+        max_length=4096,  # the validator says "128 at most" in French; this only bounds the input
+        error_messages={"required": "Saisissez votre mot de passe."},
+        widget=forms.PasswordInput(attrs={"autocomplete": autocomplete}),
+        **kwargs,
+    )
+
+
+class LoginForm(forms.Form):
+    email = _email_field("Adresse électronique", placeholder="Entrez votre adresse électronique")
+    password = _password_field("Mot de passe", "current-password")
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password"].widget.attrs["placeholder"] = "Entrez votre mot de passe"
+
+
+class EmailOnlyForm(forms.Form):
+    email = _email_field("Adresse électronique")
+
+
+def clean_phone(value: str) -> str:
+    """French numbers by default ('06 12 34 56 78'), international ones with '+'. E.164 stored."""
+    try:
+        number = phonenumbers.parse(value, "FR")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise forms.ValidationError(
+            "Saisissez un numéro de téléphone valide, par exemple 06 12 34 56 78.",
+            code="invalid_phone",
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class NewPasswordMixin:
+    """Two password fields checked against each other and the validators (AUTH_PASSWORD_VALIDATORS)."""
+
+    password_user: User | None = None
+
+    def _check_new_password(self, cleaned: dict, user: User | None) -> None:
+        password1 = cleaned.get("password1")
+        password2 = cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", PASSWORDS_DIFFER)
+            return
+        if password1:
+            try:
+                password_validation.validate_password(password1, user)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+
+
+class SignupForm(NewPasswordMixin, forms.Form):
+    """ "Créer votre compte". The establishment block is for PROFESSIONNEL and PARTENAIRE."""
+
+    account_type = forms.ChoiceField(
+        choices=User.AccountType.choices,
+        initial=User.AccountType.PROFESSIONNEL,
+        widget=forms.HiddenInput,
+    )
+    siret = forms.CharField(
+        label="SIRET *",
+        required=False,
+        max_length=32,
+        help_text="14 chiffres, par exemple 123 456 789 00012",
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "off", "data-siret-lookup": ""}
+        ),
+    )
+    company_name = forms.CharField(
+        label="Raison sociale",
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(attrs={"autocomplete": "organization", "data-siret-fill": "name"}),
+    )
+    address = forms.CharField(
+        label="Adresse",
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "street-address", "data-siret-fill": "address"}
+        ),
+    )
+    commune = forms.CharField(
+        label="Commune",
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(attrs={"data-siret-fill": "commune"}),
+    )
+    email = _email_field("Email *")
+    password1 = _password_field(
+        "Mot de passe *",
+        "new-password",
+        help_text="12 caractères au minimum, 128 au maximum. Une phrase de passe est idéale.",
+    )
+    password2 = _password_field("Confirmez votre mot de passe *", "new-password")
+    civilite = forms.ChoiceField(
+        label="Civilité *",
+        choices=User.Civilite.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Indiquez votre civilité."},
+    )
+    last_name = forms.CharField(
+        label="Nom *",
+        max_length=150,
+        error_messages={"required": "Saisissez votre nom."},
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    first_name = forms.CharField(
+        label="Prénom *",
+        max_length=150,
+        error_messages={"required": "Saisissez votre prénom."},
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    phone = forms.CharField(
+        label="Téléphone *",
+        max_length=32,
+        error_messages={"required": "Saisissez votre numéro de téléphone."},
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+
+    def __init__(self, *args, lookup_only: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lookup_only = lookup_only
+        self.establishment = None
+        self.registry_unavailable = False
+        self.needs_confirmation = False
+
+    @property
+    def is_professional(self) -> bool:
+        value = self.data.get("account_type") if self.is_bound else self.initial.get("account_type")
+        return (value or self.fields["account_type"].initial) != User.AccountType.PARTICULIER
+
+    def clean_phone(self):
+        return clean_phone(self.cleaned_data["phone"])
+
+    def clean_last_name(self):
+        return self.cleaned_data["last_name"].strip()
+
+    def clean_first_name(self):
+        return self.cleaned_data["first_name"].strip()
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("account_type", User.AccountType.PROFESSIONNEL)
+            != User.AccountType.PARTICULIER
+        ):
+            self._clean_establishment(cleaned)
+        if self.lookup_only:
+            return cleaned
+        candidate = User(
+            email=cleaned.get("email", ""),
+            first_name=cleaned.get("first_name", ""),
+            last_name=cleaned.get("last_name", ""),
+        )
+        self._check_new_password(cleaned, candidate)
+        if not self.errors and not self.needs_confirmation:
+            verdict = altcha.verify(self.data.get(altcha.FIELD_NAME))
+            if not verdict.ok:
+                self.add_error(None, ALTCHA_MESSAGES[verdict.reason])
+                self.altcha_error = ALTCHA_MESSAGES[verdict.reason]
+        return cleaned
+
+    altcha_error = ""
+
+    def _clean_establishment(self, cleaned: dict) -> None:
+        from portail.companies import registry
+        from portail.companies.siret import normalize_siret, siret_error
+
+        siret = normalize_siret(cleaned.get("siret", ""))
+        if not siret:
+            self.add_error("siret", "Saisissez le SIRET de votre établissement.")
+            return
+        error = siret_error(siret)
+        if error:
+            self.add_error("siret", error)
+            return
+        cleaned["siret"] = siret
+        try:
+            data = registry.lookup(siret)
+        except registry.RegistryUnavailable as exc:
+            self.registry_unavailable = True
+            if not self.lookup_only and not cleaned.get("company_name", "").strip():
+                self.add_error(
+                    "company_name", "Saisissez la raison sociale de votre établissement."
+                )
+                self.add_error("siret", exc.message)
+            return
+        except registry.RegistryError as exc:  # InvalidSiret, UnknownSiret
+            self.add_error("siret", exc.message)
+            return
+        if not data.is_active:
+            self.add_error("siret", registry.CLOSED_MESSAGE)
+            return
+        self.registry_data = data
+        typed = [cleaned.get(f, "").strip() for f in ("company_name", "address", "commune")]
+        if self.lookup_only or not any(typed):
+            # Without JavaScript the lookup happens here: the form comes back prefilled, for the
+            # person to check (and adjust) before creating the account.
+            self.needs_confirmation = not self.lookup_only
+            self.data = self.data.copy()
+            self.data["siret"] = siret
+            self.data["company_name"] = data.name
+            self.data["address"] = data.address
+            self.data["commune"] = data.commune_line
+            cleaned.update(company_name=data.name, address=data.address, commune=data.commune_line)
+            if self.needs_confirmation:
+                self.add_error(
+                    None,
+                    "Nous avons trouvé votre établissement dans le répertoire des entreprises : "
+                    "vérifiez sa raison sociale, son adresse et sa commune, puis cliquez de nouveau "
+                    "sur « Créer mon compte ».",
+                )
+
+    def establishment_for_signup(self):
+        """The Establishment row the account points to (registry data, or as declared)."""
+        from portail.companies import registry
+
+        cleaned = self.cleaned_data
+        if cleaned.get("account_type") == User.AccountType.PARTICULIER:
+            return None
+        if self.registry_unavailable:
+            return registry.declared_establishment(
+                cleaned["siret"],
+                cleaned.get("company_name", ""),
+                cleaned.get("address", ""),
+                "",
+                cleaned.get("commune", ""),
+            )
+        return registry.establishment_from_registry(cleaned["siret"])
+
+
+class SetPasswordForm(NewPasswordMixin, forms.Form):
+    password1 = _password_field(
+        "Nouveau mot de passe *",
+        "new-password",
+        help_text="12 caractères au minimum, 128 au maximum. Une phrase de passe est idéale.",
+    )
+    password2 = _password_field("Confirmez votre mot de passe *", "new-password")
+
+    def __init__(self, user: User, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        self._check_new_password(cleaned, self.user)
+        return cleaned
+
+
+class PasswordChangeForm(SetPasswordForm):
+    current_password = _password_field("Mot de passe actuel *", "current-password")
+
+    field_order = ["current_password", "password1", "password2"]
+
+    def clean_current_password(self):
+        value = self.cleaned_data["current_password"]
+        if not self.user.check_password(value):
+            raise forms.ValidationError("Le mot de passe actuel est incorrect.")
+        return value
+
+
+class ProfileForm(forms.Form):
+    civilite = SignupForm.base_fields["civilite"]
+    last_name = SignupForm.base_fields["last_name"]
+    first_name = SignupForm.base_fields["first_name"]
+    phone = SignupForm.base_fields["phone"]
+
+    def clean_phone(self):
+        return clean_phone(self.cleaned_data["phone"])
+
+    def clean_last_name(self):
+        return self.cleaned_data["last_name"].strip()
+
+    def clean_first_name(self):
+        return self.cleaned_data["first_name"].strip()
+
+
+class EmailChangeForm(forms.Form):
+    new_email = _email_field("Nouvelle adresse électronique *")
+    current_password = _password_field("Mot de passe actuel *", "current-password")
+
+    def __init__(self, user: User, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_new_email(self):
+        value = User.objects.normalize_email(self.cleaned_data["new_email"])
+        if value == self.user.email:
+            raise forms.ValidationError("C'est déjà l'adresse de votre compte.")
+        return value
+
+    def clean_current_password(self):
+        value = self.cleaned_data["current_password"]
+        if not self.user.check_password(value):
+            raise forms.ValidationError("Le mot de passe actuel est incorrect.")
+        return value
+
+
+class DeleteAccountForm(forms.Form):
+    current_password = _password_field("Mot de passe actuel *", "current-password")
+
+    def __init__(self, user: User, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_current_password(self):
+        value = self.cleaned_data["current_password"]
+        if not self.user.check_password(value):
+            raise forms.ValidationError("Le mot de passe actuel est incorrect.")
+        return value
