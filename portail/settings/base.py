@@ -61,13 +61,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "portail.accounts.middleware.SessionAbsoluteTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "portail.core.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "portail.urls"
-    "portail.accounts.middleware.SessionAbsoluteTimeoutMiddleware",
 WSGI_APPLICATION = "portail.wsgi.application"
 
 TEMPLATES = [
