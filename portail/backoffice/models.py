@@ -2,11 +2,22 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+
+class RegionQuerySet(models.QuerySet):
+    def visible_to(self, agent_profile):
+        if agent_profile.is_national:
+            return self
+        return self.filter(agents=agent_profile)
 
 
 class Region(models.Model):
     code = models.CharField(max_length=8, unique=True)  # INSEE region code, "11" for Île-de-France
     name = models.CharField(max_length=128)  # "DRIEETS Île-de-France"
+
+    objects = RegionQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -37,6 +48,55 @@ class CentreQuerySet(models.QuerySet):
     def open(self):
         return self.filter(closed_at__isnull=True)
 
+    def with_activation(self, demarche, now=None):
+        """Annotate `is_activated` (a code was used), `has_pending_code` (a usable code waits),
+        `has_expired_code` (the last codes expired unused)."""
+        from portail.demarches.models import ActivationCode
+
+        now = now or timezone.now()
+        codes = ActivationCode.objects.filter(
+            demarche=demarche, siret=OuterRef("establishment__siret")
+        )
+        return self.annotate(
+            is_activated=Exists(codes.filter(used_at__isnull=False)),
+            has_pending_code=Exists(codes.usable(now)),
+            has_expired_code=Exists(codes.expired(now)),
+        )
+
+    def with_status(self, status: str, demarche, now=None):
+        """Filter on one of `ActivationStatus` (needs no prior annotation)."""
+        qs = self.with_activation(demarche, now)
+        if status == ActivationStatus.ACTIVATED:
+            return qs.filter(is_activated=True)
+        if status == ActivationStatus.PENDING:
+            return qs.filter(is_activated=False, has_pending_code=True)
+        if status == ActivationStatus.EXPIRED:
+            return qs.filter(is_activated=False, has_pending_code=False, has_expired_code=True)
+        if status == ActivationStatus.NO_CODE:
+            return qs.filter(is_activated=False, has_pending_code=False, has_expired_code=False)
+        return qs
+
+    def search(self, text: str):
+        text = (text or "").strip()
+        if not text:
+            return self
+        digits = text.replace(" ", "")
+        query = (
+            Q(letter_name__icontains=text)
+            | Q(establishment__name__icontains=text)
+            | Q(establishment__commune__icontains=text)
+        )
+        if digits.isdigit():
+            query |= Q(establishment__siret__startswith=digits)
+        return self.filter(query)
+
+
+class ActivationStatus(models.TextChoices):
+    ACTIVATED = "activated", "Activé"
+    PENDING = "pending", "Code en attente"
+    EXPIRED = "expired", "Code expiré"
+    NO_CODE = "no_code", "Aucun code valide"
+
 
 class Centre(models.Model):
     """A centre agréé for CERES: an establishment, its agrément, its sites liés."""
@@ -56,6 +116,9 @@ class Centre(models.Model):
     )
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_reason = models.CharField(max_length=255, blank=True)
+    imported_in = models.ForeignKey(
+        "CentreImport", null=True, blank=True, on_delete=models.SET_NULL, related_name="centres"
+    )
 
     objects = CentreQuerySet.as_manager()
 
@@ -87,3 +150,70 @@ class LinkedSite(models.Model):
 
     def __str__(self):
         return self.label or (self.establishment.name if self.establishment else self.address)
+
+
+class CentreImport(models.Model):
+    """One CSV import of centres already approved: all its lines, or none, were imported."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    filename = models.CharField(max_length=255, blank=True)
+    encoding = models.CharField(max_length=16, blank=True)
+    line_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Import {self.pk} ({self.line_count} centres)"
+
+
+class LetterBatch(models.Model):
+    """Letters generated together: one PDF (never stored: it holds the codes), one CSV summary."""
+
+    class Source(models.TextChoices):
+        SINGLE = "single", "Courrier unique"
+        SELECTION = "selection", "Sélection de centres"
+        IMPORT = "import", "Import CSV"
+
+    source = models.CharField(max_length=16, choices=Source.choices)
+    description = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    letter_count = models.PositiveIntegerField(default=0)
+    revoked_count = models.PositiveIntegerField(
+        default=0, help_text="Codes précédents encore inutilisés, révoqués par ce lot."
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Lot {self.pk} — {self.letter_count} courriers"
+
+
+class Letter(models.Model):
+    """A letter sent to a centre: which code it carried (the code itself is only in the PDF)."""
+
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="letters")
+    batch = models.ForeignKey(LetterBatch, on_delete=models.CASCADE, related_name="letters")
+    activation_code = models.OneToOneField(
+        "demarches.ActivationCode", on_delete=models.PROTECT, related_name="letter"
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    issued_at = models.DateTimeField(default=timezone.now)
+    revoked_previous = models.BooleanField(
+        default=False, help_text="Un code précédent encore inutilisé a été révoqué."
+    )
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+
+    def __str__(self):
+        return f"Courrier {self.centre} ({self.issued_at:%Y-%m-%d})"

@@ -1,9 +1,654 @@
-"""Placeholder, replaced by the back-office issue (#6)."""
+"""The agents' back-office views: thin — parse, check scope, call a flow, render.
 
+Every view but the sign-in steps is wrapped by `agent_required`: anyone who is not an agent with
+a verified TOTP session gets a 404. Objects outside the agent's regions are 404 too.
+"""
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from portail.accounts.models import User
+from portail.audit.models import AuditEvent
+from portail.backoffice import agent_auth, flows, followup, imports, support
+from portail.backoffice.access import agent_required, is_verified_agent
+from portail.backoffice.forms import (
+    AgentLoginForm,
+    CentreCreateForm,
+    CentreEditForm,
+    CentreFilterForm,
+    CloseCentreForm,
+    CsvImportForm,
+    LinkedSiteForm,
+    OtpForm,
+    RevokeHabilitationForm,
+    SupportSearchForm,
+)
+from portail.backoffice.models import Centre, CentreImport, LetterBatch, LinkedSite
+from portail.companies import registry
+from portail.habilitations.models import Habilitation
+
+PAGE_SIZE = 25
+
+
+def _no_store(response):
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _file(content, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return _no_store(response)
+
+
+# --- Sign-in --------------------------------------------------------------------------------
 
 
 @login_not_required
 def login(request):
-    raise Http404
+    if is_verified_agent(request):
+        return redirect("backoffice:home")
+    form = AgentLoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            agent_auth.check_password(
+                request, form.cleaned_data["email"], form.cleaned_data["password"]
+            )
+        except agent_auth.AgentLoginError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect("backoffice:otp")
+    return render(
+        request,
+        "backoffice/login.html",
+        {"title": "Connexion des agents du ministère", "form": form},
+    )
+
+
+@login_not_required
+def otp(request):
+    user = agent_auth.pending_agent(request)
+    if user is None:
+        messages.error(request, agent_auth.EXPIRED_STEP)
+        return redirect("backoffice:login")
+    if agent_auth.confirmed_device(user) is None:
+        return redirect("backoffice:enrol")
+    form = OtpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            agent_auth.verify_code(request, user, form.cleaned_data["code"], enrolling=False)
+        except agent_auth.AgentLoginError as exc:
+            form.add_error("code", exc.message)
+        else:
+            return redirect("backoffice:home")
+    return render(request, "backoffice/otp.html", {"title": "Code de vérification", "form": form})
+
+
+@login_not_required
+def enrol(request):
+    user = agent_auth.pending_agent(request)
+    if user is None:
+        messages.error(request, agent_auth.EXPIRED_STEP)
+        return redirect("backoffice:login")
+    if agent_auth.confirmed_device(user) is not None:
+        return redirect("backoffice:otp")
+    device = agent_auth.enrolment_device(user)
+    form = OtpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            agent_auth.verify_code(request, user, form.cleaned_data["code"], enrolling=True)
+        except agent_auth.AgentLoginError as exc:
+            form.add_error("code", exc.message)
+        else:
+            messages.success(request, "Votre application d’authentification est enregistrée.")
+            return redirect("backoffice:home")
+    return _no_store(
+        render(
+            request,
+            "backoffice/enrol.html",
+            {
+                "title": "Enregistrer votre application d’authentification",
+                "form": form,
+                "qr_code": agent_auth.qr_code_data_uri(device),
+                "secret": agent_auth.secret_text(device),
+            },
+        )
+    )
+
+
+# --- Home, centres --------------------------------------------------------------------------
+
+
+@agent_required
+def home(request):
+    return render(
+        request,
+        "backoffice/home.html",
+        {
+            "title": "Espace agents",
+            "agent": request.agent,
+            "regions": request.agent.regions.order_by("name")
+            if not request.agent.is_national
+            else [],
+            "counts": followup.region_counts(request.agent, flows.ceres()),
+        },
+    )
+
+
+def _filtered_centres(request, data):
+    form = CentreFilterForm(data, agent=request.agent)
+    centres = Centre.objects.visible_to(request.agent)
+    if form.is_valid():
+        data = form.cleaned_data
+        if not data.get("include_closed"):
+            centres = centres.open()
+        centres = centres.search(data.get("q"))
+        if data.get("region"):
+            centres = centres.filter(region=data["region"])
+        if data.get("status"):
+            centres = centres.with_status(data["status"], flows.ceres())
+    else:
+        centres = centres.open()
+    return form, centres
+
+
+@agent_required
+def centres(request):
+    form, queryset = _filtered_centres(request, request.GET)
+    demarche = flows.ceres()
+    queryset = followup.with_current_code(
+        queryset.with_activation(demarche), demarche
+    ).select_related("establishment", "region")
+    page = Paginator(queryset.order_by("letter_name", "pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    for centre in page:
+        centre.status = followup.status_of(centre)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "backoffice/centres.html",
+        {
+            "title": "Centres agréés",
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+        },
+    )
+
+
+@agent_required
+def centres_csv(request):
+    _, queryset = _filtered_centres(request, request.GET)
+    flows_ceres = flows.ceres()
+    return _file(
+        followup.centres_csv(queryset.order_by("letter_name", "pk"), flows_ceres),
+        "text/csv; charset=utf-8",
+        "centres-agrees.csv",
+    )
+
+
+def _visible_centre(request, pk) -> Centre:
+    return get_object_or_404(
+        Centre.objects.visible_to(request.agent).select_related("establishment", "region"), pk=pk
+    )
+
+
+@agent_required
+def centre_create(request):
+    form = CentreCreateForm(request.POST or None, agent=request.agent)
+    registry_data = None
+    if request.method == "GET" and request.GET.get("siret"):
+        # "Rechercher" without JavaScript: prefill from the registry.
+        form = CentreCreateForm(agent=request.agent, initial={"siret": request.GET["siret"]})
+        try:
+            registry_data = registry.lookup(request.GET["siret"])
+        except registry.RegistryError as exc:
+            form = CentreCreateForm({"siret": request.GET["siret"]}, agent=request.agent)
+            form.is_valid()
+            form.errors.clear()
+            form.add_error("siret", exc.message)
+        else:
+            form.initial.update(
+                {
+                    "letter_name": registry_data.name,
+                    "letter_address": "\n".join(
+                        x for x in (registry_data.address, registry_data.commune_line) if x
+                    ),
+                }
+            )
+    if request.method == "POST" and form.is_valid():
+        centre = _create_centre(request, form)
+        if centre is not None:
+            messages.success(request, f"Le centre {centre.letter_name} est enregistré.")
+            return redirect("backoffice:centre", pk=centre.pk)
+    return render(
+        request,
+        "backoffice/centre_form.html",
+        {
+            "title": "Nouveau centre agréé",
+            "form": form,
+            "registry_data": registry_data,
+            "creating": True,
+            "centre": None,
+        },
+    )
+
+
+def _create_centre(request, form):
+    siret = form.cleaned_data["siret"]
+    existing = Centre.objects.filter(establishment__siret=siret).first()
+    if existing is not None:
+        form.add_error(
+            "siret", f"Ce SIRET est déjà celui d’un centre agréé ({existing.letter_name})."
+        )
+        return None
+    try:
+        establishment = registry.establishment_from_registry(siret)
+    except registry.RegistryError as exc:
+        form.add_error("siret", exc.message)
+        return None
+    if not establishment.is_active:
+        form.add_error("siret", registry.CLOSED_MESSAGE)
+        return None
+    try:
+        return flows.create_centre(
+            actor=request.user, establishment=establishment, data=form.cleaned_data, request=request
+        )
+    except flows.BackofficeError as exc:
+        form.add_error("siret", exc.message)
+        return None
+
+
+@agent_required
+def centre_detail(request, pk):
+    centre = _visible_centre(request, pk)
+    demarche = flows.ceres()
+    annotated = Centre.objects.with_activation(demarche).get(pk=centre.pk)
+    establishments = [centre.establishment_id] + [
+        s.establishment_id for s in centre.sites.all() if s.establishment_id
+    ]
+    return render(
+        request,
+        "backoffice/centre.html",
+        {
+            "title": centre.letter_name,
+            "centre": centre,
+            "status": followup.status_of(annotated),
+            "followup": followup.centre_followup(centre, demarche),
+            "sites": centre.sites.select_related("establishment"),
+            "site_form": LinkedSiteForm(),
+            "events": AuditEvent.objects.filter(establishment_id__in=establishments).order_by(
+                "-at", "-id"
+            )[:20],
+            "now": timezone.now(),
+        },
+    )
+
+
+@agent_required
+def centre_edit(request, pk):
+    centre = _visible_centre(request, pk)
+    form = CentreEditForm(request.POST or None, instance=centre, agent=request.agent)
+    if request.method == "POST" and form.is_valid():
+        flows.update_centre(
+            actor=request.user,
+            centre=centre,
+            data={name: form.cleaned_data[name] for name in flows.EDITABLE},
+            request=request,
+        )
+        messages.success(request, "Les modifications sont enregistrées.")
+        return redirect("backoffice:centre", pk=centre.pk)
+    return render(
+        request,
+        "backoffice/centre_form.html",
+        {
+            "title": f"Modifier {centre.letter_name}",
+            "form": form,
+            "registry_data": None,
+            "creating": False,
+            "centre": centre,
+        },
+    )
+
+
+@agent_required
+def centre_close(request, pk):
+    centre = _visible_centre(request, pk)
+    form = CloseCentreForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            flows.close_centre(
+                actor=request.user,
+                centre=centre,
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+        except flows.BackofficeError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                "Le centre est fermé : aucun nouveau code ne sera émis et son code en cours "
+                "ne fonctionne plus.",
+            )
+        return redirect("backoffice:centre", pk=centre.pk)
+    return render(
+        request,
+        "backoffice/centre_close.html",
+        {"title": f"Fermer {centre.letter_name}", "form": form, "centre": centre},
+    )
+
+
+@agent_required
+@require_POST
+def site_add(request, pk):
+    centre = _visible_centre(request, pk)
+    form = LinkedSiteForm(request.POST)
+    if form.is_valid():
+        establishment = None
+        if form.cleaned_data["siret"]:
+            try:
+                establishment = registry.establishment_from_registry(form.cleaned_data["siret"])
+            except registry.RegistryError as exc:
+                form.add_error("siret", exc.message)
+        if not form.errors:
+            try:
+                flows.add_linked_site(
+                    actor=request.user,
+                    centre=centre,
+                    establishment=establishment,
+                    label=form.cleaned_data["label"],
+                    address=form.cleaned_data["address"],
+                    request=request,
+                )
+            except flows.BackofficeError as exc:
+                form.add_error("siret", exc.message)
+            else:
+                messages.success(request, "Le site lié est ajouté.")
+                return redirect("backoffice:centre", pk=centre.pk)
+    return render(
+        request,
+        "backoffice/site_form.html",
+        {"title": f"Ajouter un site lié à {centre.letter_name}", "form": form, "centre": centre},
+    )
+
+
+@agent_required
+@require_POST
+def site_remove(request, pk, site_pk):
+    centre = _visible_centre(request, pk)
+    site = get_object_or_404(LinkedSite, pk=site_pk, centre=centre)
+    flows.remove_linked_site(actor=request.user, site=site, request=request)
+    messages.success(request, "Le site lié est retiré.")
+    return redirect("backoffice:centre", pk=centre.pk)
+
+
+# --- Letters --------------------------------------------------------------------------------
+
+
+@agent_required
+@require_POST
+def centre_letter(request, pk):
+    """ "Générer le courrier": a new code, revoking the previous unused one, in a PDF."""
+    centre = _visible_centre(request, pk)
+    try:
+        generated = flows.generate_letters(
+            actor=request.user,
+            centres=[centre],
+            source=LetterBatch.Source.SINGLE,
+            description=centre.establishment.siret,
+            request=request,
+        )
+    except flows.BackofficeError as exc:
+        messages.error(request, exc.message)
+        return redirect("backoffice:centre", pk=centre.pk)
+    return _file(
+        generated.pdf,
+        "application/pdf",
+        f"courrier-ceres-{centre.establishment.siret}.pdf",
+    )
+
+
+@agent_required
+def letters(request):
+    """Bulk letters for the centres matching a filter (or imported together)."""
+    import_pk = request.POST.get("import") or request.GET.get("import")
+    centre_import = None
+    if import_pk:
+        centre_import = get_object_or_404(
+            CentreImport, pk=import_pk if str(import_pk).isdigit() else 0
+        )
+        queryset = Centre.objects.visible_to(request.agent).open().filter(imported_in=centre_import)
+        form = CentreFilterForm(agent=request.agent)
+    else:
+        form, queryset = _filtered_centres(request, request.POST or request.GET)
+        queryset = queryset.open()
+    count = queryset.count()
+    if request.method == "POST":
+        if count == 0:
+            messages.error(request, "Aucun centre ouvert ne correspond à cette sélection.")
+            return redirect("backoffice:letters")
+        try:
+            generated = flows.generate_letters(
+                actor=request.user,
+                centres=list(queryset.only("pk")),
+                source=LetterBatch.Source.IMPORT if centre_import else LetterBatch.Source.SELECTION,
+                description=(
+                    f"Import {centre_import.pk}"
+                    if centre_import
+                    else request.POST.urlencode()[:255]
+                ),
+                request=request,
+            )
+        except flows.BackofficeError as exc:
+            messages.error(request, exc.message)
+            return redirect("backoffice:letters")
+        return _file(
+            generated.pdf, "application/pdf", f"courriers-ceres-lot-{generated.batch.pk}.pdf"
+        )
+    return render(
+        request,
+        "backoffice/letters.html",
+        {
+            "title": "Courriers en nombre",
+            "form": form,
+            "count": count,
+            "centre_import": centre_import,
+            "batches": LetterBatch.objects.filter(created_by=request.user)
+            .exclude(source=LetterBatch.Source.SINGLE)
+            .order_by("-created_at")[:20]
+            if not request.agent.is_national
+            else LetterBatch.objects.exclude(source=LetterBatch.Source.SINGLE).order_by(
+                "-created_at"
+            )[:20],
+        },
+    )
+
+
+def _visible_batch(request, pk) -> LetterBatch:
+    batches = LetterBatch.objects.all()
+    if not request.agent.is_national:
+        batches = batches.filter(created_by=request.user)
+    return get_object_or_404(batches, pk=pk)
+
+
+@agent_required
+def batch_csv(request, pk):
+    batch = _visible_batch(request, pk)
+    return _file(
+        followup.batch_summary_csv(batch),
+        "text/csv; charset=utf-8",
+        f"synthese-courriers-lot-{batch.pk}.csv",
+    )
+
+
+@agent_required
+def centre_import(request):
+    form = CsvImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > imports.MAX_BYTES:
+            form.add_error("file", f"Le fichier dépasse {imports.MAX_BYTES // (1024 * 1024)} Mo.")
+        else:
+            created, result = imports.import_centres(
+                actor=request.user, raw=upload.read(), filename=upload.name, request=request
+            )
+            if created is not None:
+                messages.success(
+                    request,
+                    f"{created.line_count} centres importés. Vous pouvez générer leurs courriers.",
+                )
+                return redirect(f"{_url('backoffice:letters')}?import={created.pk}")
+    return render(
+        request,
+        "backoffice/import.html",
+        {"title": "Importer des centres agréés", "form": form, "result": result},
+    )
+
+
+def _url(name, **kwargs):
+    from django.urls import reverse
+
+    return reverse(name, kwargs=kwargs or None)
+
+
+# --- Follow-up, journal ---------------------------------------------------------------------
+
+
+@agent_required
+def region_followup(request):
+    return render(
+        request,
+        "backoffice/followup.html",
+        {
+            "title": "Suivi des activations",
+            "counts": followup.region_counts(request.agent, flows.ceres()),
+        },
+    )
+
+
+@agent_required
+def regions_csv(request):
+    return _file(
+        followup.regions_csv(request.agent, flows.ceres()),
+        "text/csv; charset=utf-8",
+        "suivi-activations-regions.csv",
+    )
+
+
+@agent_required
+def journal(request):
+    events = AuditEvent.objects.order_by("-at", "-id")
+    if not request.agent.is_national:
+        events = events.filter(establishment_id__in=support.establishments_in_scope(request.agent))
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(request, "backoffice/journal.html", {"title": "Journal", "page": page})
+
+
+# --- Support --------------------------------------------------------------------------------
+
+
+@agent_required
+def support_search(request):
+    form = SupportSearchForm(request.GET or None)
+    results = None
+    if form.is_valid():
+        results = list(support.search_accounts(form.cleaned_data["q"]))
+    return render(
+        request,
+        "backoffice/support.html",
+        {"title": "Assistance aux utilisateurs", "form": form, "results": results},
+    )
+
+
+def _account(public_id) -> User:
+    return get_object_or_404(User, public_id=public_id)
+
+
+@agent_required
+def support_account(request, public_id):
+    account = _account(public_id)
+    habilitations = list(
+        Habilitation.objects.filter(user=account)
+        .select_related("demarche", "role", "establishment", "revoked_by")
+        .order_by("revoked_at", "-granted_at")
+    )
+    scope = None if request.agent.is_national else support.establishments_in_scope(request.agent)
+    for habilitation in habilitations:
+        habilitation.in_scope = scope is None or habilitation.establishment_id in scope
+    demarches = sorted(
+        {h.demarche for h in habilitations if h.revoked_at is None}, key=lambda d: d.order
+    )
+    return render(
+        request,
+        "backoffice/support_account.html",
+        {
+            "title": f"Compte {account.email}",
+            "account": account,
+            "demarches": demarches,
+            "habilitations": habilitations,
+            "events": support.recent_events(account),
+            "waits": support.waits_for(account),
+            "revoke_form": RevokeHabilitationForm(),
+        },
+    )
+
+
+@agent_required
+@require_POST
+def support_resend_activation(request, public_id):
+    account = _account(public_id)
+    try:
+        support.resend_activation_email(actor=request.user, user=account, request=request)
+    except flows.BackofficeError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Un nouveau lien d’activation est envoyé à {account.email}.")
+    return redirect("backoffice:support_account", public_id=account.public_id)
+
+
+@agent_required
+@require_POST
+def support_lift_wait(request, public_id):
+    account = _account(public_id)
+    lifted = support.lift_waits(actor=request.user, user=account, request=request)
+    if lifted:
+        messages.success(request, "L’attente est levée : la personne peut réessayer maintenant.")
+    else:
+        messages.info(request, "Aucune attente en cours pour ce compte.")
+    return redirect("backoffice:support_account", public_id=account.public_id)
+
+
+@agent_required
+@require_POST
+def support_revoke(request, public_id, habilitation_pk):
+    account = _account(public_id)
+    habilitation = get_object_or_404(Habilitation, pk=habilitation_pk, user=account)
+    if not support.can_act_on(request.agent, habilitation):
+        raise Http404
+    form = RevokeHabilitationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Indiquez le motif de la révocation.")
+    else:
+        try:
+            with transaction.atomic():
+                support.revoke_for_support(
+                    actor=request.user,
+                    habilitation=habilitation,
+                    reason=form.cleaned_data["reason"],
+                    request=request,
+                )
+        except flows.BackofficeError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "L’habilitation est révoquée.")
+    return redirect("backoffice:support_account", public_id=account.public_id)

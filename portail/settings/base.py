@@ -9,6 +9,7 @@ import dj_database_url
 from csp.constants import NONCE
 
 from portail import __version__
+from portail.oidc.keys import inactive_keys_from_env, private_key_from_env
 from portail.settings.env import env, env_bool, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # the `portail` package
@@ -24,6 +25,11 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 SERVICE_NAME = env("SERVICE_NAME", "Mes Démarches Emploi et Formation Professionnelle")
 SERVICE_TAGLINE = env("SERVICE_TAGLINE", "Portail de services du ministère chargé de l'emploi")
+# The CERES letter (portail.backoffice.letters): where it is signed, the assistance it names.
+LETTER_PLACE = env("LETTER_PLACE", "Paris")
+ASSISTANCE_HOURS = env("ASSISTANCE_HOURS", "du lundi au vendredi 9h à 18h")
+ASSISTANCE_PHONE = env("ASSISTANCE_PHONE", "01 46 29 25 54")
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Mes Démarches — agents")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -238,6 +244,8 @@ LOGGING = {
 
 # OpenID Connect provider (django-oauth-toolkit): the portal is the identity provider of every
 # démarche. Details and key rotation: docs/oidc.md. RFC 9700 (OAuth 2.0 Security BCP) compliant.
+# The signing key comes from OIDC_RSA_PRIVATE_KEY (PEM) or OIDC_RSA_PRIVATE_KEY_FILE; production
+# requires one, development and tests generate one under var/ (see dev.py, test.py, prod.py).
 OAUTH2_PROVIDER = {
     "PKCE_REQUIRED": True,
     "OIDC_ENABLED": True,
@@ -248,8 +256,43 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
     "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
     "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OIDC_ACCESS_TOKEN_SECONDS", 300),
+    "ID_TOKEN_EXPIRE_SECONDS": env_int("OIDC_ID_TOKEN_SECONDS", 300),
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": env_int("OIDC_AUTHORIZATION_CODE_SECONDS", 60),
+    # A refresh token dies this long after its last access token expired (sliding).
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("OIDC_REFRESH_TOKEN_SECONDS", 12 * 3600),
+    # Production: https only. dev.py and test.py add http for the local CERES.
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "OIDC_ISS_ENDPOINT": env("OIDC_ISSUER"),  # empty: derived from the request (<portal>/o)
+    "OIDC_RSA_PRIVATE_KEY": private_key_from_env(),
+    "OIDC_RSA_PRIVATE_KEYS_INACTIVE": inactive_keys_from_env(),
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token"],
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post"],
+    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post"],
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    # No "log out of the portal too?" question when the ID token proves who asks (OIDC RP-Initiated
+    # Logout 1.0 §2 still makes DOT ask when it does not).
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+    "SCOPES": {
+        "openid": "Connexion avec votre compte du portail",
+        "profile": "Vos nom et prénom",
+        "email": "Votre adresse électronique",
+        "phone": "Votre numéro de téléphone",
+        "habilitations": "Vos habilitations pour cette démarche",
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "OAUTH2_VALIDATOR_CLASS": "portail.oidc.validators.PortalOAuth2Validator",
+    # Client secrets: HMAC-SHA-256, not the password hasher (docs/decisions/0009).
+    "CLIENT_SECRET_HASHER": "client_secret_hmac_sha256",
 }
+PASSWORD_HASHERS = [*PASSWORD_HASHERS, "portail.oidc.hashers.ClientSecretHasher"]
+# Named so portail.oidc's migrations can depend on the (swappable) model.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"

@@ -1,0 +1,43 @@
+"""Who may see the agents' pages: an active user with an agent profile and a verified TOTP session.
+
+Everybody else — anonymous visitors, portal users, agents who have not passed the second factor —
+gets a 404, as if the pages did not exist. The check runs on the server for every view.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404
+
+from portail.backoffice.models import AgentProfile
+
+
+def agent_profile_of(user) -> AgentProfile | None:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    try:
+        return user.agent_profile
+    except AgentProfile.DoesNotExist:
+        return None
+
+
+def is_verified_agent(request) -> bool:
+    user = request.user
+    if agent_profile_of(user) is None:
+        return False
+    is_verified = getattr(user, "is_verified", None)  # set by django_otp's OTPMiddleware
+    return bool(is_verified and is_verified())
+
+
+def agent_required(view):
+    """Decorate an agents' view: 404 unless a verified agent; sets `request.agent`."""
+
+    @login_not_required  # anonymous visitors get the 404 too, not a redirect to the login
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not is_verified_agent(request):
+            raise Http404
+        request.agent = request.user.agent_profile
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,186 @@
+"""Follow-up of activation: per centre and per region, and their CSV exports (never a code)."""
+
+import csv
+import io
+from dataclasses import dataclass
+
+from django.db.models import Count, OuterRef, Q, Subquery
+
+from portail.backoffice.models import ActivationStatus, Centre, Region
+from portail.demarches.models import ActivationCode
+from portail.habilitations.models import Habilitation
+
+
+def status_of(centre) -> str:
+    """The activation status label of a centre annotated by `with_activation`."""
+    if centre.is_activated:
+        return ActivationStatus.ACTIVATED
+    if centre.has_pending_code:
+        return ActivationStatus.PENDING
+    if centre.has_expired_code:
+        return ActivationStatus.EXPIRED
+    return ActivationStatus.NO_CODE
+
+
+def with_current_code(queryset, demarche):
+    """Annotate the latest code's dates (issued, expires, used, revoked) and its user's email."""
+    latest = ActivationCode.objects.filter(
+        demarche=demarche, siret=OuterRef("establishment__siret")
+    ).order_by("-issued_at", "-pk")
+    return queryset.annotate(
+        code_issued_at=Subquery(latest.values("issued_at")[:1]),
+        code_expires_at=Subquery(latest.values("expires_at")[:1]),
+        code_used_at=Subquery(latest.values("used_at")[:1]),
+        code_revoked_at=Subquery(latest.values("revoked_at")[:1]),
+        code_used_by=Subquery(latest.values("used_by__email")[:1]),
+    )
+
+
+@dataclass
+class CentreFollowup:
+    codes: list
+    people_per_role: list
+    letters: list
+
+
+def centre_followup(centre: Centre, demarche) -> CentreFollowup:
+    codes = list(
+        ActivationCode.objects.filter(demarche=demarche, siret=centre.establishment.siret)
+        .select_related("used_by", "issued_by")
+        .order_by("-issued_at", "-pk")[:10]
+    )
+    people = list(
+        Habilitation.objects.active()
+        .filter(demarche=demarche, establishment=centre.establishment)
+        .values("role__label")
+        .annotate(count=Count("user", distinct=True))
+        .order_by("role__label")
+    )
+    letters = list(
+        centre.letters.select_related("issued_by", "activation_code", "batch").order_by(
+            "-issued_at", "-pk"
+        )[:10]
+    )
+    return CentreFollowup(codes=codes, people_per_role=people, letters=letters)
+
+
+def region_counts(agent, demarche) -> list[dict]:
+    """Per visible region: centres approved (open), activated, pending, expired codes."""
+    centres = Centre.objects.open().visible_to(agent).with_activation(demarche)
+    rows = {
+        row["region"]: row
+        for row in centres.values("region").annotate(
+            approved=Count("pk"),
+            activated=Count("pk", filter=Q(is_activated=True)),
+            pending=Count("pk", filter=Q(is_activated=False, has_pending_code=True)),
+            expired=Count(
+                "pk",
+                filter=Q(is_activated=False, has_pending_code=False, has_expired_code=True),
+            ),
+        )
+    }
+    result = []
+    for region in Region.objects.visible_to(agent).order_by("code"):
+        row = rows.get(region.pk, {})
+        result.append(
+            {
+                "region": region,
+                "approved": row.get("approved", 0),
+                "activated": row.get("activated", 0),
+                "pending": row.get("pending", 0),
+                "expired": row.get("expired", 0),
+            }
+        )
+    return result
+
+
+def _csv_response_text(header: list[str], rows) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _dt(value) -> str:
+    from django.utils import timezone
+
+    return timezone.localtime(value).strftime("%d/%m/%Y %H:%M") if value else ""
+
+
+def centres_csv(queryset, demarche) -> str:
+    queryset = with_current_code(queryset.with_activation(demarche), demarche).select_related(
+        "establishment", "region"
+    )
+    header = [
+        "SIRET",
+        "Nom",
+        "Commune",
+        "Région",
+        "Référence agrément",
+        "Date agrément",
+        "Statut",
+        "Code émis le",
+        "Code expire le",
+        "Code utilisé le",
+        "Code utilisé par",
+        "Fermé le",
+    ]
+    rows = (
+        [
+            c.establishment.siret,
+            c.letter_name,
+            c.establishment.commune,
+            c.region.name,
+            c.agrement_reference,
+            c.agrement_date.strftime("%d/%m/%Y") if c.agrement_date else "",
+            ActivationStatus(status_of(c)).label,
+            _dt(c.code_issued_at),
+            _dt(c.code_expires_at),
+            _dt(c.code_used_at),
+            c.code_used_by or "",
+            _dt(c.closed_at),
+        ]
+        for c in queryset.iterator(chunk_size=2000)
+    )
+    return _csv_response_text(header, rows)
+
+
+def regions_csv(agent, demarche) -> str:
+    header = ["Code région", "Région", "Centres agréés", "Activés", "En attente", "Codes expirés"]
+    rows = (
+        [
+            r["region"].code,
+            r["region"].name,
+            r["approved"],
+            r["activated"],
+            r["pending"],
+            r["expired"],
+        ]
+        for r in region_counts(agent, demarche)
+    )
+    return _csv_response_text(header, rows)
+
+
+def batch_summary_csv(batch) -> str:
+    """The summary of a batch of letters: SIRET, name, code issued/expires — never the code."""
+    header = [
+        "SIRET",
+        "Nom",
+        "Code émis le",
+        "Code expire le",
+        "Code précédent révoqué",
+    ]
+    rows = (
+        [
+            letter.centre.establishment.siret,
+            letter.centre.letter_name,
+            _dt(letter.activation_code.issued_at),
+            _dt(letter.activation_code.expires_at),
+            "oui" if letter.revoked_previous else "non",
+        ]
+        for letter in batch.letters.select_related("centre__establishment", "activation_code")
+        .order_by("centre__letter_name", "pk")
+        .iterator(chunk_size=2000)
+    )
+    return _csv_response_text(header, rows)

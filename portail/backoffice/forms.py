@@ -1,0 +1,182 @@
+"""Forms of the agents' back-office. Labels in French; errors land on the field they concern."""
+
+from django import forms
+
+from portail.backoffice.models import ActivationStatus, Centre, Region
+from portail.companies.siret import normalize_siret, siret_error
+
+
+class AgentLoginForm(forms.Form):
+    email = forms.EmailField(
+        label="Adresse électronique",
+        widget=forms.EmailInput(attrs={"autocomplete": "username"}),
+    )
+    password = forms.CharField(
+        label="Mot de passe",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class OtpForm(forms.Form):
+    code = forms.CharField(
+        label="Code à 6 chiffres",
+        help_text="Le code affiché par votre application d’authentification.",
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+
+class SiretField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "SIRET")
+        kwargs.setdefault("max_length", 20)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return value
+        error = siret_error(value)
+        if error:
+            raise forms.ValidationError(error)
+        return normalize_siret(value)
+
+
+class RegionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name
+
+
+class CentreFieldsMixin:
+    """Region limited to the agent's regions."""
+
+    def limit_regions(self, agent):
+        self.fields["region"].queryset = Region.objects.visible_to(agent).order_by("name")
+
+
+class CentreCreateForm(CentreFieldsMixin, forms.ModelForm):
+    siret = SiretField(
+        label="SIRET du centre",
+        help_text="14 chiffres. Raison sociale et adresse sont pré-remplies depuis le répertoire des entreprises.",
+    )
+    region = RegionChoiceField(label="Région (DREETS)", queryset=Region.objects.none())
+
+    class Meta:
+        model = Centre
+        fields = [
+            "region",
+            "agrement_reference",
+            "agrement_date",
+            "contact_email",
+            "letter_name",
+            "letter_address",
+        ]
+        labels = {
+            "agrement_reference": "Référence de l’agrément",
+            "agrement_date": "Date de l’agrément",
+            "contact_email": "Adresse électronique de contact",
+            "letter_name": "Nom du centre (destinataire du courrier)",
+            "letter_address": "Adresse du centre (pour le courrier)",
+        }
+        help_texts = {
+            "letter_name": "Laissez vide pour reprendre la raison sociale du répertoire.",
+            "letter_address": "Laissez vide pour reprendre l’adresse du répertoire.",
+        }
+        widgets = {
+            "agrement_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "letter_address": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    field_order = ["siret", "region"]
+
+    def __init__(self, *args, agent, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit_regions(agent)
+        self.fields["letter_name"].required = False
+        self.fields["letter_address"].required = False
+
+
+class CentreEditForm(CentreFieldsMixin, forms.ModelForm):
+    region = RegionChoiceField(label="Région (DREETS)", queryset=Region.objects.none())
+
+    class Meta(CentreCreateForm.Meta):
+        help_texts = {}
+
+    def __init__(self, *args, agent, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit_regions(agent)
+
+
+class CloseCentreForm(forms.Form):
+    reason = forms.CharField(
+        label="Motif de la fermeture",
+        max_length=255,
+        help_text="Par exemple : retrait de l’agrément, cessation d’activité.",
+    )
+
+
+class LinkedSiteForm(forms.Form):
+    siret = SiretField(
+        label="SIRET du site",
+        required=False,
+        help_text="Un établissement connu du répertoire des entreprises…",
+    )
+    label = forms.CharField(label="Nom du site", max_length=255, required=False)
+    address = forms.CharField(
+        label="Adresse du site",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="… ou, sans SIRET, un nom et une adresse.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("siret") and not self.has_error("siret"):
+            if not data.get("label"):
+                self.add_error("label", "Indiquez le SIRET du site, ou son nom et son adresse.")
+            if not data.get("address"):
+                self.add_error("address", "Indiquez le SIRET du site, ou son nom et son adresse.")
+        return data
+
+
+class CentreFilterForm(forms.Form):
+    q = forms.CharField(label="Rechercher (nom, SIRET, commune)", required=False, max_length=100)
+    region = RegionChoiceField(
+        label="Région", queryset=Region.objects.none(), required=False, empty_label="Toutes"
+    )
+    status = forms.ChoiceField(
+        label="Activation",
+        required=False,
+        choices=[("", "Tous"), *ActivationStatus.choices],
+    )
+    include_closed = forms.BooleanField(label="Inclure les centres fermés", required=False)
+
+    def __init__(self, *args, agent, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = Region.objects.visible_to(agent).order_by("name")
+
+
+class CsvImportForm(forms.Form):
+    file = forms.FileField(
+        label="Fichier CSV des centres agréés",
+        help_text=(
+            "Colonnes : siret ; nom ; adresse ; region (code INSEE de la région). "
+            "Séparateur point-virgule ou virgule, encodage UTF-8 ou Windows-1252."
+        ),
+    )
+
+
+class SupportSearchForm(forms.Form):
+    q = forms.CharField(
+        label="Adresse électronique, nom ou SIRET",
+        max_length=254,
+        min_length=3,
+        error_messages={"min_length": "Saisissez au moins 3 caractères."},
+    )
+
+
+class RevokeHabilitationForm(forms.Form):
+    reason = forms.CharField(label="Motif de la révocation", max_length=255)

@@ -1,0 +1,147 @@
+"""Telephone assistance: find an account, see it, and the agent's support actions (audited)."""
+
+import sys
+
+from django.db import transaction
+from django.db.models import Q
+
+from portail.accounts.models import User
+from portail.audit.journal import record
+from portail.audit.models import AuditEvent
+from portail.backoffice.flows import BackofficeError
+from portail.backoffice.models import Centre, LinkedSite
+from portail.core.ratelimit import Limiter
+from portail.habilitations.grants import revoke_habilitation
+from portail.habilitations.models import Habilitation
+
+MAX_RESULTS = 50
+
+
+def search_accounts(text: str):
+    text = (text or "").strip()
+    digits = "".join(text.split())
+    query = (
+        Q(email__icontains=text)
+        | Q(last_name__icontains=text)
+        | Q(first_name__icontains=text)
+        | Q(declared_company_name__icontains=text)
+    )
+    if digits.isdigit() and len(digits) >= 9:
+        query |= Q(declared_siret__startswith=digits) | Q(
+            habilitations__establishment__siret__startswith=digits
+        )
+    parts = text.split()
+    if len(parts) == 2:  # "Prénom Nom" or "Nom Prénom"
+        a, b = parts
+        query |= Q(first_name__iexact=a, last_name__iexact=b) | Q(
+            first_name__iexact=b, last_name__iexact=a
+        )
+    return (
+        User.objects.filter(query)
+        .distinct()
+        .order_by("last_name", "first_name", "email")[:MAX_RESULTS]
+    )
+
+
+def establishments_in_scope(agent):
+    """Establishment ids of the centres (and their sites liés) of the agent's regions."""
+    centres = Centre.objects.visible_to(agent)
+    return set(centres.values_list("establishment_id", flat=True)) | set(
+        LinkedSite.objects.filter(centre__in=centres, establishment__isnull=False).values_list(
+            "establishment_id", flat=True
+        )
+    )
+
+
+def can_act_on(agent, habilitation) -> bool:
+    if agent.is_national:
+        return True
+    return habilitation.establishment_id in establishments_in_scope(agent)
+
+
+def recent_events(user, limit=30):
+    return AuditEvent.objects.filter(
+        Q(actor=user) | Q(target_type="accounts.user", target_id=str(user.pk))
+    ).order_by("-at", "-id")[:limit]
+
+
+def known_limiters() -> dict[str, Limiter]:
+    """Every rate limiter the portal's modules define, by name (the ones keyed by account)."""
+    found = {}
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("portail.") or module is None:
+            continue
+        for value in vars(module).values():
+            if isinstance(value, Limiter):
+                found[value.name] = value
+    return found
+
+
+def waits_for(user) -> list[tuple[Limiter, str, int]]:
+    """(limiter, subject, seconds) for each limiter currently blocking this account."""
+    subjects = [user.email, str(user.pk)]
+    waits = []
+    for limiter in known_limiters().values():
+        for subject in subjects:
+            seconds = limiter.wait_seconds(subject)
+            if seconds:
+                waits.append((limiter, subject, seconds))
+    return waits
+
+
+@transaction.atomic
+def lift_waits(*, actor, user, request=None) -> list[str]:
+    lifted = []
+    for limiter, subject, _ in waits_for(user):
+        limiter.reset(subject)
+        lifted.append(limiter.name)
+    record(
+        "backoffice.support.ratelimit_lifted",
+        actor=actor,
+        target=user,
+        request=request,
+        data={"limiters": lifted},
+    )
+    return lifted
+
+
+@transaction.atomic
+def resend_activation_email(*, actor, user, request=None) -> None:
+    from portail.accounts import flows as account_flows
+
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.email_verified_at is not None:
+        raise BackofficeError("Ce compte est déjà activé.")
+    if not user.is_active:
+        raise BackofficeError("Ce compte est désactivé.")
+    account_flows.resend_activation(user.email, request=request)
+    record("backoffice.support.activation_resent", actor=actor, target=user, request=request)
+
+
+@transaction.atomic
+def revoke_for_support(*, actor, habilitation, reason: str, request=None) -> Habilitation:
+    """Revoke a habilitation with a reason, as an agent. The last gestionnaire may be revoked
+    by an agent (a centre that lost its manager gets a new code by letter)."""
+    agent = actor.agent_profile
+    habilitation = (
+        Habilitation.objects.select_for_update(of=("self",))
+        .select_related("user", "role", "establishment")
+        .get(pk=habilitation.pk)
+    )
+    if not can_act_on(agent, habilitation):
+        raise BackofficeError("Cette habilitation n’est pas dans votre périmètre.")
+    if habilitation.revoked_at is not None:
+        raise BackofficeError("Cette habilitation est déjà révoquée.")
+    revoke_habilitation(
+        actor=actor, habilitation=habilitation, reason=f"Agent : {reason}", request=request
+    )
+    record(
+        "backoffice.support.habilitation_revoked",
+        actor=actor,
+        target=habilitation.user,
+        demarche=habilitation.demarche,
+        establishment=habilitation.establishment,
+        request=request,
+        data={"habilitation": habilitation.pk, "reason": reason},
+    )
+    return habilitation
