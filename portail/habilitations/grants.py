@@ -17,11 +17,12 @@ class HabilitationError(Exception):
 
 
 def grant_habilitation(
-    *, actor, user, role, establishment, origin, ends_at=None, request=None
+    *, actor, user, role, establishment, origin, ends_at=None, request=None, granted_by=None
 ) -> tuple[Habilitation, bool]:
     """Give `user` the `role` on `establishment`. Returns (habilitation, created).
 
     Idempotent: when the user already holds that role there, the live habilitation is returned.
+    `granted_by` defaults to the actor; an accepted invitation passes the person who invited.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("grant_habilitation must run inside the caller's transaction")
@@ -42,7 +43,7 @@ def grant_habilitation(
         establishment=establishment,
         role=role,
         origin=origin,
-        granted_by=actor if getattr(actor, "is_authenticated", False) else None,
+        granted_by=granted_by or (actor if getattr(actor, "is_authenticated", False) else None),
         ends_at=ends_at,
     )
     record(

@@ -96,6 +96,16 @@ class InvitationQuerySet(models.QuerySet):
             expires_at__lte=now,
         )
 
+    def open(self):
+        """Neither accepted, refused nor cancelled (expired ones included): what the
+        one-open-invitation constraint covers."""
+        return self.filter(
+            accepted_at__isnull=True, refused_at__isnull=True, cancelled_at__isnull=True
+        )
+
+    def for_demarche(self, demarche):
+        return self.filter(demarche=demarche)
+
 
 class Invitation(models.Model):
     class Kind(models.TextChoices):
@@ -136,11 +146,32 @@ class Invitation(models.Model):
     habilitation = models.ForeignKey(
         Habilitation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The form's one-time key: a second "CONTINUER" with the same key finds this invitation.
+    submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     objects = InvitationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-sent_at"]
+        constraints = [
+            # One open invitation per person, establishment and role: a double submission or a
+            # second gestionnaire inviting the same person at the same moment makes one row.
+            models.UniqueConstraint(
+                fields=["email", "establishment", "role"],
+                condition=Q(
+                    accepted_at__isnull=True, refused_at__isnull=True, cancelled_at__isnull=True
+                ),
+                name="one_open_invitation",
+            )
+        ]
+        indexes = [models.Index(fields=["demarche", "establishment", "-sent_at"])]
 
     def __str__(self):
         return f"{self.email} — {self.role} — {self.establishment.siret}"
+
+    @property
+    def is_delegation(self) -> bool:
+        return self.kind == self.Kind.THIRD_PARTY
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at <= (now or timezone.now())

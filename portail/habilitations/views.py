@@ -1,11 +1,480 @@
-"""Placeholder, replaced by the habilitations issue (#5)."""
+"""The gestionnaire's management page and the invitee's answer. Views stay thin: they find
+what the user may see (404 otherwise), call a flow, render."""
 
-from django.http import Http404
+import re
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portail.core.ratelimit import Limiter, format_wait
+from portail.demarches.models import AccessRequest, Demarche
+from portail.habilitations import flows
+from portail.habilitations.forms import DelegateForm, InviteForm, PeopleFilterForm, RoleChangeForm
+from portail.habilitations.grants import HabilitationError
+from portail.habilitations.models import Habilitation, Invitation
+from portail.habilitations.queries import name_filter, search_colleagues
+from portail.habilitations.scope import is_gestionnaire, managed_establishments
+from portail.notifications.models import OutboxEmail
+
+PAGE_SIZE = 20
+# Invitation links are personal: the history shows the message without them.
+INVITATION_LINK = re.compile(r"https?://\S*/habilitations/invitations/[A-Za-z0-9_-]+/?")
+LIST_CAP = 100
+TABS = {
+    "personnes": "Personnes habilitées pour mon entreprise",
+    "caracteristiques": "Caractéristiques",
+    "messages": "Historique des messages",
+}
+# Invitation links carry 256 random bits: this limit only keeps a client from hammering.
+token_limiter = Limiter("invitation-token", limit=10, window=15 * 60, base_wait=60)
 
 
+def _gestionnaire_scope(request, code):
+    """The démarche and the establishments the user manages; 404 for anyone else."""
+    demarche = get_object_or_404(Demarche, code=code, is_active=True)
+    if not is_gestionnaire(request.user, demarche):
+        raise Http404
+    return demarche, managed_establishments(request.user, demarche)
+
+
+def _page_links(request, page_obj, param):
+    """Previous/next and numbered links of one paginated list, keeping the other parameters."""
+
+    def url(number):
+        query = request.GET.copy()
+        query[param] = number
+        return "?" + query.urlencode()
+
+    paginator = page_obj.paginator
+    numbers = [
+        n
+        for n in paginator.get_elided_page_range(page_obj.number, on_each_side=2, on_ends=1)
+        if n != paginator.ELLIPSIS
+    ]
+    return {
+        "page": page_obj,
+        "links": [(n, url(n), n == page_obj.number) for n in numbers],
+        "previous": url(page_obj.previous_page_number()) if page_obj.has_previous() else "",
+        "next": url(page_obj.next_page_number()) if page_obj.has_next() else "",
+        "label": param,
+    }
+
+
+def _optional_url(name, *args):
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
+
+
+def people_label(count: int) -> str:
+    return f"{count} Personne" if count <= 1 else f"{count} Personnes"
+
+
+@require_GET
 def manage(request, code):
-    raise Http404
+    demarche, scope = _gestionnaire_scope(request, code)
+    tab = request.GET.get("onglet", "personnes")
+    if tab not in TABS:
+        tab = "personnes"
+    filters = PeopleFilterForm(request.GET)
+    filters.is_valid()
+    text = filters.cleaned_data.get("q", "").strip() if filters.is_valid() else ""
+    siret = filters.cleaned_data.get("etablissement", "").strip() if filters.is_valid() else ""
+
+    live = Habilitation.objects.active().filter(demarche=demarche, establishment__in=scope)
+    if siret:
+        live = live.filter(establishment__siret=siret)
+    if text:
+        live = live.filter(name_filter(text, "user__") | Q(user__email__istartswith=text))
+    people = live.exclude(origin=Habilitation.Origin.DELEGATION)
+    delegations = live.filter(origin=Habilitation.Origin.DELEGATION)
+    related = ("user", "role", "establishment", "granted_by")
+    order = ("role__order", "role__label", "user__last_name", "user__first_name", "pk")
+
+    roles = list(demarche.roles.all())
+    counts = dict(
+        people.order_by().values_list("role_id").annotate(n=Count("user_id", distinct=True))
+    )
+    groups = [
+        {
+            "role": role,
+            "count": counts.get(role.pk, 0),
+            "label": people_label(counts.get(role.pk, 0)),
+        }
+        for role in roles
+    ]
+    people_page = Paginator(people.select_related(*related).order_by(*order), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    labels = {group["role"].pk: group["label"] for group in groups}
+    page_groups = []
+    for habilitation in people_page.object_list:
+        if not page_groups or page_groups[-1]["role"].pk != habilitation.role_id:
+            page_groups.append(
+                {
+                    "role": habilitation.role,
+                    "label": labels.get(habilitation.role_id, ""),
+                    "rows": [],
+                }
+            )
+        page_groups[-1]["rows"].append(habilitation)
+    delegations_page = Paginator(
+        delegations.select_related(*related).order_by("ends_at", *order), PAGE_SIZE
+    ).get_page(request.GET.get("dpage"))
+    invitations = list(
+        Invitation.objects.open()
+        .filter(demarche=demarche, establishment__in=scope)
+        .select_related("role", "establishment", "sent_by", "invited_user")
+        .order_by("-sent_at")[:LIST_CAP]
+    )
+    access_requests = list(
+        AccessRequest.objects.pending()
+        .filter(demarche=demarche, establishment__in=scope)
+        .select_related("requester", "role", "establishment")
+        .order_by("created_at")[:LIST_CAP]
+    )
+    for access_request in access_requests:
+        access_request.accept_url = _optional_url(
+            "demarches:access_request_accept", access_request.pk
+        )
+        access_request.refuse_url = _optional_url(
+            "demarches:access_request_refuse", access_request.pk
+        )
+    establishments = list(scope.order_by("siret").only("siret", "name")[: LIST_CAP * 2])
+    emails_page = Paginator(
+        OutboxEmail.objects.about(demarche, scope)
+        .only("created_at", "recipient", "subject", "status", "sent_at", "body_text")
+        .order_by("-created_at", "-id"),
+        PAGE_SIZE,
+    ).get_page(request.GET.get("mpage"))
+    for email in emails_page.object_list:
+        email.display_body = INVITATION_LINK.sub("[lien personnel masqué]", email.body_text)
+
+    return render(
+        request,
+        "habilitations/manage.html",
+        {
+            "title": f"{demarche.short_label} — {demarche.service_type}",
+            "demarche": demarche,
+            "tab": tab,
+            "tabs": TABS,
+            "filters": filters,
+            "filter_text": text,
+            "filter_siret": siret,
+            "groups": groups,
+            "page_groups": page_groups,
+            "people": _page_links(request, people_page, "page"),
+            "delegations": _page_links(request, delegations_page, "dpage"),
+            "invitations": invitations,
+            "access_requests": access_requests,
+            "roles": roles,
+            "establishments": establishments,
+            "emails": _page_links(request, emails_page, "mpage"),
+            "now": timezone.now(),
+        },
+    )
 
 
+@require_GET
+@never_cache
+def autocomplete(request, code):
+    demarche, _scope = _gestionnaire_scope(request, code)
+    found = search_colleagues(request.user, demarche, request.GET.get("q", "")[:100])
+    response = JsonResponse(
+        {
+            "results": [
+                {"id": str(user.public_id), "name": user.get_full_name(), "email": user.email}
+                for user in found
+            ]
+        }
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _invitation_form_context(request, demarche, form, *, kind):
+    roles = list(form.fields["role"].queryset)
+    establishments = list(form.fields["establishment"].queryset.only("siret", "name"))
+    chosen_role = form["role"].value()
+    chosen_siret = form["establishment"].value()
+    role = next((r for r in roles if str(r.pk) == str(chosen_role)), None)
+    establishment = next((e for e in establishments if e.siret == chosen_siret), None)
+    return {
+        "demarche": demarche,
+        "form": form,
+        "roles": roles,
+        "establishments": establishments,
+        "chosen_role": str(chosen_role or ""),
+        "chosen_siret": chosen_siret or "",
+        "summary_role": role.label if role else "…",
+        "summary_company": establishment.name if establishment else "…",
+        "inviter": request.user.get_full_name() or request.user.email,
+        "kind": kind,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def invite(request, code):
+    demarche, scope = _gestionnaire_scope(request, code)
+    form_kwargs = {"actor": request.user, "demarche": demarche, "establishments": scope}
+    candidates = []
+    if request.method == "POST" and request.POST.get("action") == "search":
+        # Without JavaScript, "Rechercher" lists the matching accounts as choices.
+        form = InviteForm(request.POST, **form_kwargs)
+        form.errors.clear()
+        candidates = search_colleagues(request.user, demarche, request.POST.get("user_query", ""))
+    elif request.method == "POST":
+        form = InviteForm(request.POST, **form_kwargs)
+        if form.is_valid():
+            try:
+                flows.invite(
+                    actor=request.user,
+                    demarche=demarche,
+                    role=form.cleaned_data["role"],
+                    establishment=form.cleaned_data["establishment"],
+                    invited_user=form.cleaned_data["invited_user"],
+                    email=form.cleaned_data["email"],
+                    submission_key=form.cleaned_data["submission_key"],
+                    request=request,
+                )
+            except HabilitationError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, "Email d'invitation transmis")
+                return redirect("habilitations:manage", code=demarche.code)
+    else:
+        form = InviteForm(**form_kwargs)
+    context = _invitation_form_context(request, demarche, form, kind="colleague")
+    context.update(
+        {
+            "title": "Inviter un utilisateur",
+            "candidates": candidates,
+            "searched": request.POST.get("action") == "search",
+            "autocomplete_url": reverse("habilitations:autocomplete", args=[demarche.code]),
+        }
+    )
+    return render(request, "habilitations/invite.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def delegate(request, code):
+    demarche, scope = _gestionnaire_scope(request, code)
+    form_kwargs = {"actor": request.user, "demarche": demarche, "establishments": scope}
+    if request.method == "POST":
+        form = DelegateForm(request.POST, **form_kwargs)
+        if form.is_valid():
+            try:
+                flows.invite(
+                    actor=request.user,
+                    demarche=demarche,
+                    role=form.cleaned_data["role"],
+                    establishment=form.cleaned_data["establishment"],
+                    email=form.cleaned_data["email"],
+                    kind=Invitation.Kind.THIRD_PARTY,
+                    delegation_ends_at=form.ends_at,
+                    submission_key=form.cleaned_data["submission_key"],
+                    request=request,
+                )
+            except HabilitationError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, "Email d'invitation transmis")
+                return redirect("habilitations:manage", code=demarche.code)
+    else:
+        form = DelegateForm(**form_kwargs)
+    context = _invitation_form_context(request, demarche, form, kind="third_party")
+    context["title"] = "Déléguer une habilitation à un tiers"
+    return render(request, "habilitations/delegate.html", context)
+
+
+def _managed_habilitation(scope, demarche, pk):
+    return get_object_or_404(
+        Habilitation.objects.active()
+        .filter(demarche=demarche, establishment__in=scope)
+        .select_related("user", "role", "establishment"),
+        pk=pk,
+    )
+
+
+def _managed_invitation(scope, demarche, pk):
+    return get_object_or_404(
+        Invitation.objects.open().filter(demarche=demarche, establishment__in=scope), pk=pk
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def revoke(request, code, pk):
+    demarche, scope = _gestionnaire_scope(request, code)
+    habilitation = _managed_habilitation(scope, demarche, pk)
+    if request.method == "POST":
+        try:
+            flows.revoke(actor=request.user, habilitation=habilitation, request=request)
+        except HabilitationError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                f"L’habilitation de {habilitation.user} ({habilitation.role.label}) a été révoquée.",
+            )
+        return redirect("habilitations:manage", code=demarche.code)
+    return render(
+        request,
+        "habilitations/revoke.html",
+        {
+            "title": "Révoquer une habilitation",
+            "demarche": demarche,
+            "habilitation": habilitation,
+            "blocked_reason": flows.last_gestionnaire_reason(habilitation),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def change_role(request, code, pk):
+    demarche, scope = _gestionnaire_scope(request, code)
+    habilitation = _managed_habilitation(scope, demarche, pk)
+    form = RoleChangeForm(
+        request.POST or None, demarche=demarche, initial={"role": habilitation.role_id}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            flows.change_role(
+                actor=request.user,
+                habilitation=habilitation,
+                role=form.cleaned_data["role"],
+                request=request,
+            )
+        except HabilitationError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                f"{habilitation.user} a désormais le rôle {form.cleaned_data['role'].label}.",
+            )
+            return redirect("habilitations:manage", code=demarche.code)
+    return render(
+        request,
+        "habilitations/change_role.html",
+        {
+            "title": "Changer le rôle",
+            "demarche": demarche,
+            "habilitation": habilitation,
+            "form": form,
+            "roles": list(form.fields["role"].queryset),
+            "chosen_role": str(form["role"].value() or ""),
+        },
+    )
+
+
+@require_POST
+def resend(request, code, pk):
+    demarche, scope = _gestionnaire_scope(request, code)
+    invitation = _managed_invitation(scope, demarche, pk)
+    try:
+        flows.resend_invitation(actor=request.user, invitation=invitation, request=request)
+    except HabilitationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Invitation renvoyée à {invitation.email}.")
+    return redirect(reverse("habilitations:manage", args=[demarche.code]) + "#invitations")
+
+
+@require_POST
+def cancel(request, code, pk):
+    demarche, scope = _gestionnaire_scope(request, code)
+    invitation = _managed_invitation(scope, demarche, pk)
+    try:
+        flows.cancel_invitation(actor=request.user, invitation=invitation, request=request)
+    except HabilitationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"L’invitation de {invitation.email} a été annulée.")
+    return redirect(reverse("habilitations:manage", args=[demarche.code]) + "#invitations")
+
+
+INVITATION_ERROR_STATUS = {
+    "unknown": 404,
+    "not_for_you": 403,
+    "particulier": 403,
+    "cancelled": 410,
+    "used": 410,
+    "expired": 410,
+    "closed": 410,
+}
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
 def invitation(request, token):
-    raise Http404
+    """The link of the invitation email."""
+    return _answer_invitation(request, token=token)
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def pending_invitation(request, pk):
+    """The same page reached from "Mes démarches" (a lost email is not a dead end)."""
+    return _answer_invitation(request, pk=pk)
+
+
+def _answer_invitation(request, token=None, pk=None):
+    subject = f"user:{request.user.pk}"
+    if token_limiter.is_blocked(subject):
+        return render(
+            request,
+            "habilitations/invitation_error.html",
+            {
+                "title": "Invitation",
+                "reason": "blocked",
+                "message": "Trop de liens d’invitation non valides ont été ouverts. Réessayez "
+                f"dans {format_wait(token_limiter.wait_seconds(subject))}.",
+            },
+            status=429,
+        )
+    try:
+        if request.method == "POST" and request.POST.get("decision") == "accept":
+            habilitation = flows.accept_invitation(
+                user=request.user, token=token, pk=pk, request=request
+            )
+            messages.success(
+                request,
+                f"Vous avez désormais accès à la démarche {habilitation.demarche.short_label} "
+                f"avec le rôle {habilitation.role.label}.",
+            )
+            return redirect("demarches:mes_demarches")
+        if request.method == "POST" and request.POST.get("decision") == "refuse":
+            refused = flows.refuse_invitation(
+                user=request.user, token=token, pk=pk, request=request
+            )
+            messages.info(
+                request,
+                f"Vous avez refusé l’invitation à la démarche {refused.demarche.short_label}.",
+            )
+            return redirect("demarches:mes_demarches")
+        found = flows.find_invitation(request.user, token, pk=pk)
+    except flows.InvitationError as error:
+        if error.reason == "unknown":
+            token_limiter.fail(subject)
+        return render(
+            request,
+            "habilitations/invitation_error.html",
+            {"title": "Invitation", "reason": error.reason, "message": str(error)},
+            status=INVITATION_ERROR_STATUS.get(error.reason, 400),
+        )
+    return render(
+        request,
+        "habilitations/invitation.html",
+        {
+            "title": f"Invitation à rejoindre la démarche {found.demarche.short_label}",
+            "invitation": found,
+            "inviter": found.sent_by.get_full_name() if found.sent_by else "Un gestionnaire",
+        },
+    )

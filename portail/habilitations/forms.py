@@ -1,0 +1,165 @@
+"""Forms of the gestionnaire's page. Choices are limited to the gestionnaire's scope, so a forged
+role, SIRET or account is refused on the field like any other bad input."""
+
+import uuid
+from datetime import datetime, time
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from portail.habilitations.queries import colleague_accounts
+
+
+class RoleChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.label
+
+
+class EstablishmentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.siret} — {obj.name}"
+
+
+INVALID_CHOICE = "Ce choix ne fait pas partie des propositions."
+
+
+class _InvitationBase(forms.Form):
+    role = RoleChoiceField(
+        label="Rôle",
+        queryset=None,
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={"required": "Choisissez un rôle.", "invalid_choice": INVALID_CHOICE},
+    )
+    establishment = EstablishmentChoiceField(
+        label="SIRET de l’habilitation",
+        queryset=None,
+        to_field_name="siret",
+        error_messages={
+            "required": "Choisissez l’établissement de l’habilitation.",
+            "invalid_choice": INVALID_CHOICE,
+        },
+    )
+    submission_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, actor, demarche, establishments, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        self.demarche = demarche
+        self.fields["role"].queryset = demarche.roles.all()
+        self.fields["establishment"].queryset = establishments.filter(is_active=True).order_by(
+            "siret"
+        )
+        if not self.is_bound:
+            self.initial.setdefault("submission_key", uuid.uuid4())
+
+
+class InviteForm(_InvitationBase):
+    """ "Inviter un utilisateur": an account of the company, or an email address."""
+
+    user_query = forms.CharField(
+        label="Utilisateur",
+        required=False,
+        max_length=150,
+        help_text="Commencez à taper le nom, une liste vous sera proposée",
+    )
+    user = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+    email = forms.EmailField(
+        label="Adresse électronique",
+        required=False,
+        max_length=254,
+        error_messages={
+            "invalid": "Saisissez une adresse électronique valide, par exemple nom@exemple.fr."
+        },
+    )
+
+    field_order = ["user_query", "user", "email", "role", "establishment", "submission_key"]
+
+    def clean(self):
+        cleaned = super().clean()
+        public_id = (cleaned.get("user") or "").strip()
+        email = (cleaned.get("email") or "").strip().lower()
+        cleaned["invited_user"] = None
+        if public_id:
+            try:
+                key = uuid.UUID(public_id)
+            except ValueError:
+                key = None
+            invited = (
+                colleague_accounts(self.actor, self.demarche).filter(public_id=key).first()
+                if key
+                else None
+            )
+            if invited is None:
+                self.add_error("user_query", "Choisissez une personne dans la liste proposée.")
+            else:
+                cleaned["invited_user"] = invited
+        elif not email and "email" not in self.errors:
+            message = (
+                "Choisissez une personne dans la liste proposée."
+                if cleaned.get("user_query")
+                else "Choisissez un utilisateur ou ajoutez son adresse électronique."
+            )
+            self.add_error("user_query", message)
+        cleaned["email"] = email
+        return cleaned
+
+
+class DelegateForm(_InvitationBase):
+    """ "Déléguer une habilitation à un tiers": a person outside the company, by email."""
+
+    email = forms.EmailField(
+        label="Adresse électronique du tiers",
+        max_length=254,
+        error_messages={
+            "required": "Saisissez l’adresse électronique de la personne.",
+            "invalid": "Saisissez une adresse électronique valide, par exemple nom@exemple.fr.",
+        },
+    )
+    ends_on = forms.DateField(
+        label="Date de fin (facultative)",
+        required=False,
+        help_text="Au format jj/mm/aaaa. L’habilitation prend fin d’elle-même à cette date.",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        error_messages={"invalid": "Saisissez une date valide, par exemple 31/12/2026."},
+    )
+
+    field_order = ["email", "role", "establishment", "ends_on", "submission_key"]
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean_ends_on(self):
+        day = self.cleaned_data.get("ends_on")
+        if day is not None and day <= timezone.localdate():
+            raise ValidationError("La date de fin doit être postérieure à aujourd’hui.")
+        return day
+
+    @property
+    def ends_at(self) -> datetime | None:
+        """The delegation ends at the end of the chosen day (Paris time)."""
+        day = self.cleaned_data.get("ends_on")
+        if day is None:
+            return None
+        return timezone.make_aware(datetime.combine(day, time.max))
+
+
+class RoleChangeForm(forms.Form):
+    role = RoleChoiceField(
+        label="Nouveau rôle",
+        queryset=None,
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={"required": "Choisissez un rôle.", "invalid_choice": INVALID_CHOICE},
+    )
+
+    def __init__(self, *args, demarche, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].queryset = demarche.roles.all()
+
+
+class PeopleFilterForm(forms.Form):
+    q = forms.CharField(label="Rechercher par nom", required=False, max_length=100)
+    etablissement = forms.CharField(label="Établissement", required=False, max_length=14)

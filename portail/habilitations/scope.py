@@ -1,0 +1,52 @@
+"""The one place that answers "may this gestionnaire act on this establishment?".
+
+A gestionnaire of a démarche (a live habilitation whose role `can_manage`) manages:
+- the establishments where they hold that role;
+- the other establishments of the same SIREN known to the portal (the same company);
+- the sites liés of a centre agréé (`backoffice.Centre`) on any of those establishments.
+
+Everything is returned as lazy query sets built from subqueries: a view composes them into its
+own queries, so the number of queries does not grow with the size of the company.
+"""
+
+from django.db.models import Q, QuerySet
+
+from portail.backoffice.models import LinkedSite
+from portail.companies.models import Establishment
+from portail.habilitations.models import Habilitation
+
+
+def managing_habilitations(user, demarche) -> QuerySet[Habilitation]:
+    """The user's live habilitations of `demarche` that let them manage others."""
+    if not getattr(user, "is_authenticated", False):
+        return Habilitation.objects.none()
+    return Habilitation.objects.active().filter(user=user, demarche=demarche, role__can_manage=True)
+
+
+def managed_sirens(user, demarche) -> QuerySet:
+    """The SIRENs of the establishments where the user holds a managing role (a values query)."""
+    return (
+        Establishment.objects.filter(
+            pk__in=managing_habilitations(user, demarche).values("establishment_id")
+        )
+        .values("siren")
+        .distinct()
+    )
+
+
+def managed_establishments(user, demarche) -> QuerySet[Establishment]:
+    """The establishments on which `user` may manage habilitations of `demarche`."""
+    sirens = managed_sirens(user, demarche)
+    linked = LinkedSite.objects.filter(
+        centre__establishment__siren__in=sirens, establishment__isnull=False
+    ).values("establishment_id")
+    return Establishment.objects.filter(Q(siren__in=sirens) | Q(pk__in=linked))
+
+
+def is_gestionnaire(user, demarche) -> bool:
+    return managing_habilitations(user, demarche).exists()
+
+
+def may_manage(user, demarche, establishment) -> bool:
+    """True when `user` may act on `establishment` for `demarche`."""
+    return managed_establishments(user, demarche).filter(pk=establishment.pk).exists()
