@@ -1,0 +1,58 @@
+"""The catalogue is edited here (démarches and roles). Codes and requests are read-only:
+codes are issued by `issue_activation_code` (back-office, command), requests decided by
+gestionnaires on the portal."""
+
+from django.contrib import admin
+
+from portail.demarches.models import AccessRequest, ActivationCode, Demarche, Role
+
+
+class RoleInline(admin.TabularInline):
+    model = Role
+    extra = 0
+    fields = ["code", "label", "description", "can_manage", "granted_on_activation", "order"]
+
+
+@admin.register(Demarche)
+class DemarcheAdmin(admin.ModelAdmin):
+    list_display = [
+        "short_label",
+        "long_name",
+        "service_type",
+        "accepts_activation_codes",
+        "professional_only",
+        "version",
+        "is_active",
+        "order",
+    ]
+    list_editable = ["order"]
+    search_fields = ["code", "short_label", "long_name"]
+    inlines = [RoleInline]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ActivationCode)
+class ActivationCodeAdmin(ReadOnlyAdmin):
+    list_display = ["demarche", "siret", "issued_at", "expires_at", "used_at", "revoked_at"]
+    list_filter = ["demarche"]
+    search_fields = ["siret"]
+    exclude = ["code_hash"]
+    list_select_related = ["demarche"]
+
+
+@admin.register(AccessRequest)
+class AccessRequestAdmin(ReadOnlyAdmin):
+    list_display = ["requester", "demarche", "establishment", "role", "status", "created_at"]
+    list_filter = ["demarche", "status"]
+    search_fields = ["requester__email", "establishment__siret"]
+    list_select_related = ["requester", "demarche", "establishment", "role"]
