@@ -40,7 +40,7 @@ check: $(STAMP) lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	@if [ -f ceres/manage.py ]; then $(BIN)/python ceres/manage.py makemigrations --check --dry-run; fi
 	DJANGO_SETTINGS_MODULE=portail.settings.prod SECRET_KEY=ci-dummy-secret-key-with-enough-length-and-entropy-0123456789abcdef \
-	  ALTCHA_HMAC_KEY=ci-dummy CODE_HASH_KEY=ci-dummy ALLOWED_HOSTS=portail.example \
+	  ALTCHA_HMAC_KEY=ci-dummy CODE_HASH_KEY=ci-dummy OIDC_RSA_PRIVATE_KEY=ci-dummy ALLOWED_HOSTS=portail.example \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 ## Regenerate the lock file after changing pyproject.toml (needs uv: pip install uv).

@@ -9,6 +9,7 @@ import dj_database_url
 from csp.constants import NONCE
 
 from portail import __version__
+from portail.oidc.keys import inactive_keys_from_env, private_key_from_env
 from portail.settings.env import env, env_bool, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # the `portail` package
@@ -243,6 +244,8 @@ LOGGING = {
 
 # OpenID Connect provider (django-oauth-toolkit): the portal is the identity provider of every
 # démarche. Details and key rotation: docs/oidc.md. RFC 9700 (OAuth 2.0 Security BCP) compliant.
+# The signing key comes from OIDC_RSA_PRIVATE_KEY (PEM) or OIDC_RSA_PRIVATE_KEY_FILE; production
+# requires one, development and tests generate one under var/ (see dev.py, test.py, prod.py).
 OAUTH2_PROVIDER = {
     "PKCE_REQUIRED": True,
     "OIDC_ENABLED": True,
@@ -253,8 +256,43 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
     "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
     "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OIDC_ACCESS_TOKEN_SECONDS", 300),
+    "ID_TOKEN_EXPIRE_SECONDS": env_int("OIDC_ID_TOKEN_SECONDS", 300),
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": env_int("OIDC_AUTHORIZATION_CODE_SECONDS", 60),
+    # A refresh token dies this long after its last access token expired (sliding).
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("OIDC_REFRESH_TOKEN_SECONDS", 12 * 3600),
+    # Production: https only. dev.py and test.py add http for the local CERES.
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "OIDC_ISS_ENDPOINT": env("OIDC_ISSUER"),  # empty: derived from the request (<portal>/o)
+    "OIDC_RSA_PRIVATE_KEY": private_key_from_env(),
+    "OIDC_RSA_PRIVATE_KEYS_INACTIVE": inactive_keys_from_env(),
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token"],
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post"],
+    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post"],
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    # No "log out of the portal too?" question when the ID token proves who asks (OIDC RP-Initiated
+    # Logout 1.0 §2 still makes DOT ask when it does not).
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+    "SCOPES": {
+        "openid": "Connexion avec votre compte du portail",
+        "profile": "Vos nom et prénom",
+        "email": "Votre adresse électronique",
+        "phone": "Votre numéro de téléphone",
+        "habilitations": "Vos habilitations pour cette démarche",
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "OAUTH2_VALIDATOR_CLASS": "portail.oidc.validators.PortalOAuth2Validator",
+    # Client secrets: HMAC-SHA-256, not the password hasher (docs/decisions/0009).
+    "CLIENT_SECRET_HASHER": "client_secret_hmac_sha256",
 }
+PASSWORD_HASHERS = [*PASSWORD_HASHERS, "portail.oidc.hashers.ClientSecretHasher"]
+# Named so portail.oidc's migrations can depend on the (swappable) model.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"

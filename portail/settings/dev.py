@@ -1,5 +1,6 @@
 """Development: works with no environment variable at all (SQLite, local mailbox)."""
 
+from portail.oidc.keys import development_private_key
 from portail.settings.base import *  # noqa: F403
 from portail.settings.base import VAR_DIR, env
 
@@ -13,3 +14,8 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 # Static files straight from the apps, no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# OpenID Connect: the local CERES speaks http; a signing key generated once under var/.
+OAUTH2_PROVIDER["ALLOWED_REDIRECT_URI_SCHEMES"] = ["http", "https"]  # noqa: F405
+OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"] = OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"] or (  # noqa: F405
+    development_private_key(VAR_DIR)
+)

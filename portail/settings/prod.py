@@ -23,3 +23,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 LOGGING["handlers"]["console"]["formatter"] = env("LOG_FORMAT", "structured")  # noqa: F405
+# The key signing ID tokens (PEM in OIDC_RSA_PRIVATE_KEY, or a file in OIDC_RSA_PRIVATE_KEY_FILE).
+if not OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"]:  # noqa: F405
+    OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"] = mandatory_secret("OIDC_RSA_PRIVATE_KEY")  # noqa: F405

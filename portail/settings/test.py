@@ -1,6 +1,7 @@
 """Tests: fast hashing where the hash is not under test, a fixed key, SQLite or DATABASE_URL."""
 
 from portail.core.template_guard import InvalidTemplateVariable
+from portail.oidc.keys import development_private_key
 from portail.settings.base import *  # noqa: F403
 from portail.settings.base import TEMPLATES, VAR_DIR
 
@@ -22,3 +23,8 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 # Static files straight from the apps, no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# OpenID Connect: CERES runs on http in tests; a signing key generated once under var/.
+OAUTH2_PROVIDER["ALLOWED_REDIRECT_URI_SCHEMES"] = ["http", "https"]  # noqa: F405
+OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"] = OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"] or (  # noqa: F405
+    development_private_key(VAR_DIR)
+)

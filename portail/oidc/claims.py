@@ -1,0 +1,79 @@
+"""The claims the portal gives a démarche about a person.
+
+`habilitations` lists, for the calling démarche only, each establishment where the person holds a
+live habilitation, with its sites liés and the person's roles there. A démarche is identified by
+its OIDC client (`Demarche.oidc_client_id`): a client never learns about another démarche.
+"""
+
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Prefetch
+
+from portail.backoffice.models import LinkedSite
+from portail.demarches.models import Demarche
+from portail.habilitations.models import Habilitation
+
+
+def demarche_of_client(client_id: str) -> Demarche | None:
+    if not client_id:
+        return None
+    return Demarche.objects.filter(oidc_client_id=client_id).first()
+
+
+def _sites_lies(establishment) -> list[dict[str, Any]]:
+    try:
+        centre = establishment.centre
+    except ObjectDoesNotExist:
+        return []
+    if centre is None:
+        return []
+    sites = []
+    for site in centre.sites.all():
+        linked = site.establishment
+        sites.append(
+            {
+                "siret": linked.siret if linked else None,
+                "name": site.label or (linked.name if linked else ""),
+                "address": site.address
+                or (f"{linked.address}, {linked.commune_line}".strip(", ") if linked else ""),
+            }
+        )
+    return sites
+
+
+def habilitations_claim(user, client_id: str) -> list[dict[str, Any]]:
+    """[{siret, name, sites_lies: [{siret, name, address}], roles: [{code, label, gestionnaire}]}]"""
+    demarche = demarche_of_client(client_id)
+    if demarche is None or not user.is_active:
+        return []
+    habilitations = (
+        Habilitation.objects.active()
+        .for_demarche(demarche)
+        .filter(user=user)
+        .select_related("establishment", "establishment__centre", "role")
+        .prefetch_related(
+            Prefetch(
+                "establishment__centre__sites",
+                queryset=LinkedSite.objects.select_related("establishment").order_by("pk"),
+            )
+        )
+        .order_by("establishment__siret", "role__order", "role__code")
+    )
+    by_siret: dict[str, dict[str, Any]] = {}
+    for habilitation in habilitations:
+        establishment = habilitation.establishment
+        entry = by_siret.get(establishment.siret)
+        if entry is None:
+            entry = by_siret[establishment.siret] = {
+                "siret": establishment.siret,
+                "name": establishment.name,
+                "sites_lies": _sites_lies(establishment),
+                "roles": [],
+            }
+        role = habilitation.role
+        if all(r["code"] != role.code for r in entry["roles"]):
+            entry["roles"].append(
+                {"code": role.code, "label": role.label, "gestionnaire": role.can_manage}
+            )
+    return list(by_siret.values())

@@ -1,0 +1,112 @@
+"""Registering a démarche as an OpenID Connect client of the portal (one function per change)."""
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from oauth2_provider.generators import generate_client_id, generate_client_secret
+from oauth2_provider.models import get_application_model
+from oauth2_provider.settings import oauth2_settings
+
+from portail.audit.journal import record
+from portail.demarches.models import Demarche
+
+Application = get_application_model()
+
+
+class ClientRegistrationError(Exception):
+    """The registration was refused; the message says why (for the operator)."""
+
+
+@dataclass(frozen=True)
+class RegisteredClient:
+    application: object
+    client_id: str
+    client_secret: str  # in clear: shown once, then only its keyed hash exists
+
+
+def check_uris(uris: list[str], what: str) -> list[str]:
+    """Exact, absolute URIs with an allowed scheme, no fragment, no wildcard (RFC 9700 §2.1)."""
+    allowed = set(oauth2_settings.ALLOWED_REDIRECT_URI_SCHEMES)
+    checked = []
+    for uri in uris:
+        parts = urlsplit(uri)
+        if parts.scheme not in allowed:
+            raise ClientRegistrationError(
+                f"{what} {uri!r}: scheme must be one of {', '.join(sorted(allowed))}."
+            )
+        if not parts.netloc or parts.fragment or "*" in uri or " " in uri:
+            raise ClientRegistrationError(
+                f"{what} {uri!r}: an absolute URI without fragment or wildcard is required."
+            )
+        checked.append(uri)
+    return checked
+
+
+def register_demarche_client(
+    *,
+    actor,
+    demarche: Demarche,
+    redirect_uris: list[str],
+    post_logout_redirect_uris: list[str] = (),
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    replace: bool = False,
+) -> RegisteredClient:
+    """Create the confidential RS256 client of `demarche` (no consent screen: a ministry démarche).
+
+    `replace` retires the démarche's previous client (its tokens go with it).
+    """
+    if not redirect_uris:
+        raise ClientRegistrationError("At least one redirect URI is required.")
+    redirect_uris = check_uris(redirect_uris, "Redirect URI")
+    post_logout_redirect_uris = check_uris(list(post_logout_redirect_uris), "Post-logout URI")
+    client_id = client_id or generate_client_id()
+    client_secret = client_secret or generate_client_secret()
+    with transaction.atomic():
+        demarche = Demarche.objects.select_for_update().get(pk=demarche.pk)
+        previous = (
+            Application.objects.filter(client_id=demarche.oidc_client_id).first()
+            if demarche.oidc_client_id
+            else None
+        )
+        if previous is not None and not replace:
+            raise ClientRegistrationError(
+                f"{demarche.short_label} already has a client ({previous.client_id}); "
+                "use --replace to issue new credentials."
+            )
+        if previous is not None:
+            previous.delete()  # cascades to its grants and tokens
+        application = Application(
+            name=f"{demarche.short_label} — {demarche.long_name}",
+            client_id=client_id,
+            client_secret=client_secret,
+            hash_client_secret=True,
+            client_type=Application.CLIENT_CONFIDENTIAL,
+            authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+            redirect_uris=" ".join(redirect_uris),
+            post_logout_redirect_uris=" ".join(post_logout_redirect_uris),
+            skip_authorization=True,
+            algorithm=Application.RS256_ALGORITHM,
+        )
+        try:
+            application.full_clean(exclude=["user", "client_secret"])
+        except ValidationError as exc:
+            raise ClientRegistrationError("; ".join(exc.messages)) from exc
+        application.save()
+        demarche.oidc_client_id = client_id
+        demarche.save(update_fields=["oidc_client_id"])
+        record(
+            "oidc.client_registered",
+            actor=actor,
+            target=demarche,
+            demarche=demarche,
+            data={
+                "client_id": client_id,
+                "redirect_uris": redirect_uris,
+                "post_logout_redirect_uris": post_logout_redirect_uris,
+                "replaced": previous is not None,
+            },
+        )
+    return RegisteredClient(application, client_id, client_secret)

@@ -1,0 +1,152 @@
+"""The portal's OAuth2/OpenID Connect rules on top of django-oauth-toolkit.
+
+- `sub` is `User.public_id` (stable, opaque, never the email);
+- claims: email, email_verified, given_name, family_name, name, phone_number, and `habilitations`
+  (scope `habilitations`, for the calling démarche only: portail.oidc.claims);
+- an authorization code used twice is refused and every token issued from it is revoked;
+- an inactive account gets no token, not even from a refresh token.
+"""
+
+import hashlib
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model, get_id_token_model
+from oauth2_provider.oauth2_validators import OAuth2Validator, RefreshToken
+
+from portail.audit.journal import record
+from portail.core.secrets import keyed_hash
+from portail.oidc.claims import habilitations_claim
+from portail.oidc.models import UsedAuthorizationCode
+
+log = logging.getLogger(__name__)
+
+CODE_PURPOSE = "oauth-authorization-code"
+AccessToken = get_access_token_model()
+IDToken = get_id_token_model()
+
+
+def _checksum(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def revoke_tokens_of(used: UsedAuthorizationCode) -> None:
+    """Revoke what the exchange of `used` issued: refresh-token family, access and ID tokens."""
+    with transaction.atomic():
+        if used.token_family:
+            RefreshToken.revoke_family(used.token_family)
+        if used.access_token_checksum:
+            AccessToken.objects.filter(token_checksum=used.access_token_checksum).delete()
+        if used.id_token_jti:
+            IDToken.objects.filter(jti=used.id_token_jti).delete()
+
+
+class PortalOAuth2Validator(OAuth2Validator):
+    oidc_claim_scope = {
+        **OAuth2Validator.oidc_claim_scope,
+        "habilitations": "habilitations",
+    }
+
+    # -- claims ---------------------------------------------------------------------------------
+
+    def get_claim_dict(self, request):
+        claims = super().get_claim_dict(request)
+        claims["sub"] = lambda r: str(r.user.public_id)
+        return claims
+
+    def get_additional_claims(self):
+        # Request-agnostic form (no `request` argument): the discovery document lists the claims.
+        return {
+            "email": lambda r: r.user.email,
+            "email_verified": lambda r: r.user.email_verified_at is not None,
+            "given_name": lambda r: r.user.first_name,
+            "family_name": lambda r: r.user.last_name,
+            "name": lambda r: r.user.get_full_name(),
+            "phone_number": lambda r: r.user.phone,
+            "habilitations": lambda r: habilitations_claim(r.user, r.client.client_id),
+        }
+
+    # -- authorization codes: one use, replay revokes ------------------------------------------
+
+    def validate_code(self, client_id, code, client, request, *args, **kwargs):
+        code_hash = keyed_hash(code or "", CODE_PURPOSE)
+        used = UsedAuthorizationCode.objects.filter(code_hash=code_hash).first()
+        if used is not None:
+            self._replayed(used, request)
+            return False
+        if not super().validate_code(client_id, code, client, request, *args, **kwargs):
+            return False
+        if not request.user.is_active:
+            return False
+        try:
+            with transaction.atomic():
+                request.used_code = UsedAuthorizationCode.objects.create(
+                    code_hash=code_hash, application=client, user=request.user
+                )
+        except IntegrityError:
+            # The same code exchanged at the same moment by two requests: refuse this one and
+            # mark the row, so the other one revokes what it issues (invalidate_authorization_code).
+            used = UsedAuthorizationCode.objects.filter(code_hash=code_hash).first()
+            if used is not None:
+                self._replayed(used, request)
+            return False
+        return True
+
+    def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
+        super().invalidate_authorization_code(client_id, code, request, *args, **kwargs)
+        used = getattr(request, "used_code", None)
+        issued = getattr(request, "issued_token", None)
+        if used is None or issued is None:
+            return
+        access_token = (
+            AccessToken.objects.filter(token_checksum=_checksum(issued["access_token"]))
+            .select_related("id_token")
+            .first()
+        )
+        refresh = RefreshToken.objects.filter(access_token=access_token).first()
+        used.access_token_checksum = _checksum(issued["access_token"])
+        used.token_family = refresh.token_family if refresh else None
+        used.id_token_jti = (
+            access_token.id_token.jti if access_token and access_token.id_token else None
+        )
+        used.save(update_fields=["access_token_checksum", "token_family", "id_token_jti"])
+        used.refresh_from_db(fields=["replayed_at"])
+        if used.replayed_at is not None:
+            revoke_tokens_of(used)
+
+    def _save_bearer_token(self, token, request, *args, **kwargs):
+        result = super()._save_bearer_token(token, request, *args, **kwargs)
+        if request.grant_type == "authorization_code":
+            request.issued_token = token
+        return result
+
+    def _replayed(self, used: UsedAuthorizationCode, request) -> None:
+        UsedAuthorizationCode.objects.filter(pk=used.pk).update(replayed_at=timezone.now())
+        revoke_tokens_of(used)
+        record(
+            "oidc.authorization_code_replayed",
+            target=used.application,
+            data={"client_id": used.application.client_id, "user_id": used.user_id},
+        )
+        log.warning(
+            "Authorization code replayed for client %s: tokens revoked", used.application_id
+        )
+
+    # -- prompt=none (silent re-authentication, used by the démarches every few minutes) --------
+
+    def validate_silent_login(self, request) -> bool:
+        # DOT's authorization view answers login_required itself when nobody is logged in
+        # (handle_no_permission); it asks oauthlib only for a logged-in person.
+        return True
+
+    def validate_silent_authorization(self, request) -> bool:
+        # No consent screen for the ministry's own démarches; any other client must ask.
+        return bool(request.client and request.client.skip_authorization)
+
+    # -- accounts closed meanwhile ---------------------------------------------------------------
+
+    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
+        if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
+            return False
+        return request.user is not None and request.user.is_active

@@ -1,0 +1,82 @@
+"""django-oauth-toolkit's views, rendered with the portal's DSFR pages and French messages.
+
+The behaviour is DOT's (validation, errors, redirects); only what a person may see changes.
+"""
+
+from django.http import JsonResponse
+from oauth2_provider import views as oauth2_views
+from oauthlib.oauth2.rfc6749 import errors as oauth_errors
+
+# What a person reads when a démarche sends a request the portal refuses (the technical code
+# stays on the page for the démarche's support). Fatal errors: never redirected to the démarche.
+UNKNOWN_CLIENT = "Cette démarche n'est pas reconnue par le portail."
+BAD_REDIRECT = (
+    "L'adresse de retour demandée par la démarche n'est pas enregistrée auprès du portail."
+)
+ERROR_MESSAGES = {
+    oauth_errors.InvalidClientIdError: UNKNOWN_CLIENT,
+    oauth_errors.MissingClientIdError: UNKNOWN_CLIENT,
+    oauth_errors.InvalidClientError: UNKNOWN_CLIENT,
+    oauth_errors.MismatchingRedirectURIError: BAD_REDIRECT,
+    oauth_errors.InvalidRedirectURIError: BAD_REDIRECT,
+    oauth_errors.MissingRedirectURIError: "La démarche n'a pas indiqué d'adresse de retour.",
+}
+DEFAULT_ERROR_MESSAGE = (
+    "La démarche a envoyé une demande de connexion que le portail ne peut pas traiter."
+)
+
+
+def _error_context(context: dict) -> dict:
+    error = context.get("error")
+    code = getattr(error, "error", "") if error else ""
+    context.setdefault("application", None)
+    context["error"] = error or None
+    context["error_code"] = code
+    context["error_description"] = getattr(error, "description", "") if error else ""
+    context["error_message"] = (
+        ERROR_MESSAGES.get(type(error), DEFAULT_ERROR_MESSAGE) if error else ""
+    )
+    return context
+
+
+class AuthorizationView(oauth2_views.AuthorizationView):
+    template_name = "oidc/authorize.html"
+
+    def render_to_response(self, context, **response_kwargs):
+        context = _error_context(dict(context))
+        context.setdefault("title", "Connexion à une démarche")
+        context.setdefault("scopes_descriptions", [])
+        context.setdefault("form", None)
+        return super().render_to_response(context, **response_kwargs)
+
+
+class RPInitiatedLogoutView(oauth2_views.RPInitiatedLogoutView):
+    template_name = "oidc/logout_confirm.html"
+
+    def render_to_response(self, context, **response_kwargs):
+        context = _error_context(dict(context))
+        context.setdefault("title", "Déconnexion")
+        context.setdefault("form", None)
+        return super().render_to_response(context, **response_kwargs)
+
+
+class UserInfoView(oauth2_views.UserInfoView):
+    """DOT's userinfo, refusing access tokens in the query string as its other endpoints do.
+
+    RFC 9700 §4.3.2 (and RFC 6750 §5.3): a token in a URL ends up in logs and Referer headers.
+    DOT 3.4 applies COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT to protected resources but not
+    to its own userinfo endpoint.
+    """
+
+    def _create_userinfo_response(self, request):
+        if "access_token" in request.GET:
+            response = JsonResponse(
+                {
+                    "error": "invalid_request",
+                    "error_description": "Access tokens are not accepted in the query string.",
+                },
+                status=400,
+            )
+            response["WWW-Authenticate"] = 'Bearer error="invalid_request"'
+            return response
+        return super()._create_userinfo_response(request)
