@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from portail.companies import views
 
 app_name = "companies"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("siret/<str:siret>/", views.siret_lookup, name="siret_lookup"),
+]

@@ -1,0 +1,65 @@
+"""The public SIRET lookup (JSON) the sign-up and back-office forms call as the SIRET is typed."""
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import JsonResponse
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from portail.companies import registry
+from portail.core.client_ip import client_ip
+from portail.core.ratelimit import Limiter, format_wait
+
+# Anyone may look a SIRET up (the sign-up form does it before any account exists): a limit per
+# address keeps the endpoint from being used to scrape the registry (and its quota).
+LOOKUP_LIMITER = Limiter("siret_lookup", limit=30, window=60, base_wait=60, max_wait=15 * 60)
+
+
+def _error(status: int, message: str, **headers) -> JsonResponse:
+    response = JsonResponse(
+        {"error": message}, status=status, json_dumps_params={"ensure_ascii": False}
+    )
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+@login_not_required
+@require_GET
+@never_cache
+def siret_lookup(request, siret: str):
+    """200 with the establishment, or 400 / 404 / 503 / 429 with a French `error`."""
+    ip = client_ip(request)
+    if LOOKUP_LIMITER.is_blocked(ip):
+        wait = LOOKUP_LIMITER.wait_seconds(ip)
+        return _error(
+            429,
+            f"Trop de recherches de SIRET : réessayez dans {format_wait(wait)}.",
+            **{"Retry-After": str(wait)},
+        )
+    LOOKUP_LIMITER.fail(ip)  # every lookup counts
+    try:
+        data = registry.lookup(siret)
+    except registry.InvalidSiret as exc:
+        return _error(400, exc.message)
+    except registry.UnknownSiret as exc:
+        return _error(404, exc.message)
+    except registry.RegistryUnavailable as exc:
+        return _error(503, exc.message)
+    return JsonResponse(
+        {
+            "siret": data.siret,
+            "siren": data.siren,
+            "name": data.name,
+            "address": data.address,
+            "postcode": data.postcode,
+            "commune": data.commune,
+            "is_active": data.is_active,
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def lookup_url_template() -> str:
+    """'/entreprises/siret/{siret}/': the value of `data-siret-lookup-url` (see siret-lookup.js)."""
+    return reverse("companies:siret_lookup", args=["{siret}"]).replace("%7Bsiret%7D", "{siret}")
