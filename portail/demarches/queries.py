@@ -57,7 +57,7 @@ def gestionnaires_of(demarche, establishment) -> QuerySet:
 
 
 def may_manage(user, demarche, establishment) -> bool:
-    """May `user` decide on requests of `demarche` for `establishment`?"""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return managing_habilitations_over(demarche, establishment).filter(user=user).exists()
+    """May `user` decide on requests of `demarche` for `establishment`? (habilitations' scope)"""
+    from portail.habilitations import scope
+
+    return scope.may_manage(user, demarche, establishment)
