@@ -475,6 +475,8 @@ def change_role(*, actor, habilitation: Habilitation, role, request=None) -> Hab
             raise HabilitationError("Ce rôle n’appartient pas à cette démarche.")
         if role.pk == habilitation.role_id:
             raise HabilitationError(f"La personne a déjà le rôle « {role.label} ».")
+        if not role.can_manage:
+            _ensure_not_last_gestionnaire(habilitation)
         if (
             Habilitation.objects.active()
             .filter(user=habilitation.user, role=role, establishment=habilitation.establishment)
@@ -483,8 +485,6 @@ def change_role(*, actor, habilitation: Habilitation, role, request=None) -> Hab
             raise HabilitationError(
                 f"Cette personne dispose déjà du rôle « {role.label} » pour cet établissement."
             )
-        if not role.can_manage:
-            _ensure_not_last_gestionnaire(habilitation)
         previous_role = habilitation.role
         revoke_habilitation(
             actor=actor,
