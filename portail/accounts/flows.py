@@ -8,6 +8,7 @@ holds their keyed hash (portail.core.secrets). Nothing here logs a password or a
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,6 +24,8 @@ from portail.accounts.models import AccountToken, User
 from portail.audit.journal import record
 from portail.core.secrets import keyed_hash, new_url_token
 from portail.notifications.emails import send_email
+
+logger = logging.getLogger(__name__)
 
 ACTIVATION_VALIDITY = timedelta(hours=48)
 PASSWORD_RESET_VALIDITY = timedelta(hours=1)
@@ -171,6 +174,7 @@ def sign_up(data: SignupData, *, request=None) -> User | None:
                 category=EMAIL_CATEGORY,
                 establishment=establishment,
             )
+            logger.info("Account %s signed up (%s)", user.pk, user.account_type)
             record(
                 "account.signup",
                 actor=None,
@@ -244,6 +248,7 @@ def activate(token: str, *, request=None) -> User:
         if user.email_verified_at is None:
             user.email_verified_at = now
             user.save(update_fields=["email_verified_at"])
+        logger.info("Account %s activated", user.pk)
         record("account.activated", actor=user, target=user, request=request)
         return user
 
@@ -253,12 +258,16 @@ def activate(token: str, *, request=None) -> User:
 
 def record_login(user: User, *, request=None) -> None:
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    logger.info("Account %s logged in", user.pk)
     record("account.login", actor=user, target=user, request=request)
 
 
 def record_login_failure(email: str, reason: str, *, request=None) -> None:
     """A refused login. `reason`: "credentials", "not_activated", "rate_limited"."""
     user = User.objects.filter(email__iexact=User.objects.normalize_email(email)).first()
+    logger.warning(
+        "Login refused (%s) for %s", reason, f"account {user.pk}" if user else "an unknown address"
+    )
     record(
         "account.login_failed",
         target=user,
@@ -314,6 +323,7 @@ def reset_password(token: str, new_password: str, *, request=None) -> User:
             },
             category=EMAIL_CATEGORY,
         )
+        logger.info("Account %s reset its password", user.pk)
         record("account.password_reset", actor=user, target=user, request=request)
         return user
 
