@@ -1,12 +1,25 @@
 """Forms of the agents' back-office. Labels in French; errors land on the field they concern."""
 
 from django import forms
+from dsfr.forms import DsfrBoundField
+from dsfr.utils import dsfr_input_class_attr
 
 from portail.backoffice.models import ActivationStatus, Centre, Region
 from portail.companies.siret import normalize_siret, siret_error
 
 
-class AgentLoginForm(forms.Form):
+class DsfrMixin:
+    """Fields render as DSFR input groups (label, hint, error state) with `as_field_group`."""
+
+    bound_field_class = DsfrBoundField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for visible in self.visible_fields():
+            dsfr_input_class_attr(visible)
+
+
+class AgentLoginForm(DsfrMixin, forms.Form):
     email = forms.EmailField(
         label="Adresse électronique",
         widget=forms.EmailInput(attrs={"autocomplete": "username"}),
@@ -18,7 +31,7 @@ class AgentLoginForm(forms.Form):
     )
 
 
-class OtpForm(forms.Form):
+class OtpForm(DsfrMixin, forms.Form):
     code = forms.CharField(
         label="Code à 6 chiffres",
         help_text="Le code affiché par votre application d’authentification.",
@@ -57,7 +70,7 @@ class CentreFieldsMixin:
         self.fields["region"].queryset = Region.objects.visible_to(agent).order_by("name")
 
 
-class CentreCreateForm(CentreFieldsMixin, forms.ModelForm):
+class CentreCreateForm(DsfrMixin, CentreFieldsMixin, forms.ModelForm):
     siret = SiretField(
         label="SIRET du centre",
         help_text="14 chiffres. Raison sociale et adresse sont pré-remplies depuis le répertoire des entreprises.",
@@ -99,7 +112,7 @@ class CentreCreateForm(CentreFieldsMixin, forms.ModelForm):
         self.fields["letter_address"].required = False
 
 
-class CentreEditForm(CentreFieldsMixin, forms.ModelForm):
+class CentreEditForm(DsfrMixin, CentreFieldsMixin, forms.ModelForm):
     region = RegionChoiceField(label="Région (DREETS)", queryset=Region.objects.none())
 
     class Meta(CentreCreateForm.Meta):
@@ -110,7 +123,7 @@ class CentreEditForm(CentreFieldsMixin, forms.ModelForm):
         self.limit_regions(agent)
 
 
-class CloseCentreForm(forms.Form):
+class CloseCentreForm(DsfrMixin, forms.Form):
     reason = forms.CharField(
         label="Motif de la fermeture",
         max_length=255,
@@ -118,7 +131,7 @@ class CloseCentreForm(forms.Form):
     )
 
 
-class LinkedSiteForm(forms.Form):
+class LinkedSiteForm(DsfrMixin, forms.Form):
     siret = SiretField(
         label="SIRET du site",
         required=False,
@@ -142,7 +155,7 @@ class LinkedSiteForm(forms.Form):
         return data
 
 
-class CentreFilterForm(forms.Form):
+class CentreFilterForm(DsfrMixin, forms.Form):
     q = forms.CharField(label="Rechercher (nom, SIRET, commune)", required=False, max_length=100)
     region = RegionChoiceField(
         label="Région", queryset=Region.objects.none(), required=False, empty_label="Toutes"
@@ -159,7 +172,7 @@ class CentreFilterForm(forms.Form):
         self.fields["region"].queryset = Region.objects.visible_to(agent).order_by("name")
 
 
-class CsvImportForm(forms.Form):
+class CsvImportForm(DsfrMixin, forms.Form):
     file = forms.FileField(
         label="Fichier CSV des centres agréés",
         help_text=(
@@ -169,7 +182,7 @@ class CsvImportForm(forms.Form):
     )
 
 
-class SupportSearchForm(forms.Form):
+class SupportSearchForm(DsfrMixin, forms.Form):
     q = forms.CharField(
         label="Adresse électronique, nom ou SIRET",
         max_length=254,
@@ -178,5 +191,5 @@ class SupportSearchForm(forms.Form):
     )
 
 
-class RevokeHabilitationForm(forms.Form):
+class RevokeHabilitationForm(DsfrMixin, forms.Form):
     reason = forms.CharField(label="Motif de la révocation", max_length=255)

@@ -1,7 +1,9 @@
 """Telephone assistance: find an account, see it, and the agent's support actions (audited)."""
 
+import importlib
 import sys
 
+from django.apps import apps
 from django.db import transaction
 from django.db.models import Q
 
@@ -66,7 +68,15 @@ def recent_events(user, limit=30):
 
 
 def known_limiters() -> dict[str, Limiter]:
-    """Every rate limiter the portal's modules define, by name (the ones keyed by account)."""
+    """Every rate limiter the portal's modules define (module-level `Limiter`s), by name."""
+    for app in apps.get_app_configs():
+        if app.name.startswith("portail."):
+            for module in ("views", "flows", "agent_auth"):
+                try:
+                    importlib.import_module(f"{app.name}.{module}")
+                except ModuleNotFoundError as exc:
+                    if exc.name != f"{app.name}.{module}":
+                        raise
     found = {}
     for name, module in list(sys.modules.items()):
         if not name.startswith("portail.") or module is None:
@@ -79,10 +89,16 @@ def known_limiters() -> dict[str, Limiter]:
 
 def waits_for(user) -> list[tuple[Limiter, str, int]]:
     """(limiter, subject, seconds) for each limiter currently blocking this account."""
-    subjects = [user.email, str(user.pk)]
+    # The keys the portal's limiters use for a person: email, id, and their SIRETs.
+    subjects = {user.email, str(user.pk), f"user:{user.pk}"}
+    if user.declared_siret:
+        subjects.add(user.declared_siret)
+    subjects |= set(
+        Habilitation.objects.filter(user=user).values_list("establishment__siret", flat=True)
+    )
     waits = []
     for limiter in known_limiters().values():
-        for subject in subjects:
+        for subject in sorted(subjects):
             seconds = limiter.wait_seconds(subject)
             if seconds:
                 waits.append((limiter, subject, seconds))
