@@ -1,0 +1,30 @@
+"""Production: secrets from the environment, start-up stops when one is missing; https only."""
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+from ceres.settings.base import *  # noqa: F403
+
+
+def mandatory(name: str) -> str:
+    value = os.environ.get(name, "")
+    if not value:
+        raise ImproperlyConfigured(f"The environment variable {name} must be set in production.")
+    return value
+
+
+ENVIRONMENT = "prod"
+SECRET_KEY = mandatory("CERES_SECRET_KEY")
+OIDC_RP_CLIENT_ID = mandatory("CERES_OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = mandatory("CERES_OIDC_CLIENT_SECRET")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = True
+SECURE_HSTS_SECONDS = 31536000
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}

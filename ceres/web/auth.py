@@ -1,0 +1,81 @@
+"""Signing in through the portal: who the person is (`sub`) and their habilitations for CERES.
+
+mozilla-django-oidc runs the code flow (state, nonce, PKCE); this backend adds what it leaves out
+or gets wrong for us:
+- the person is found by `sub` (stable), never by email;
+- the ID token's `iss`, `aud`, `exp` and `iat` are checked, not only its signature;
+- the userinfo answer must be about the same `sub` (OpenID Connect Core §5.3.2);
+- the `habilitations` claim is kept in the session: CERES reads it on every page, and the
+  HabilitationsRefresh middleware reads it again from the portal at least every 10 minutes.
+"""
+
+import logging
+from urllib.parse import urlencode
+
+import jwt
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import SuspiciousOperation
+from django.urls import reverse
+from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+
+log = logging.getLogger(__name__)
+
+HABILITATIONS_KEY = "ceres_habilitations"
+ESTABLISHMENT_KEY = "ceres_siret"
+
+
+class PortalOIDCBackend(OIDCAuthenticationBackend):
+    def _verify_jws(self, payload, key):
+        header = jwt.get_unverified_header(payload)
+        if header.get("alg") != self.OIDC_RP_SIGN_ALGO:
+            raise SuspiciousOperation("Unexpected ID token algorithm.")
+        try:
+            return jwt.decode(
+                payload,
+                key,
+                algorithms=[self.OIDC_RP_SIGN_ALGO],
+                audience=self.OIDC_RP_CLIENT_ID,
+                issuer=settings.OIDC_ISSUER,
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+                leeway=30,
+            )
+        except jwt.PyJWTError as exc:
+            raise SuspiciousOperation(f"ID token rejected: {exc.__class__.__name__}") from exc
+
+    def get_userinfo(self, access_token, id_token, payload):
+        claims = super().get_userinfo(access_token, id_token, payload)
+        if claims.get("sub") != payload.get("sub"):
+            raise SuspiciousOperation("userinfo is about another person than the ID token.")
+        return claims
+
+    def verify_claims(self, claims):
+        return bool(claims.get("sub"))
+
+    def filter_users_by_claims(self, claims):
+        return get_user_model().objects.filter(username=claims["sub"])
+
+    def create_user(self, claims):
+        user = get_user_model()(username=claims["sub"])
+        user.set_unusable_password()
+        return self.update_user(user, claims)
+
+    def update_user(self, user, claims):
+        user.email = claims.get("email", "")
+        user.first_name = claims.get("given_name", "")[:150]
+        user.last_name = claims.get("family_name", "")[:150]
+        user.save()
+        self.request.session[HABILITATIONS_KEY] = claims.get("habilitations", [])
+        return user
+
+
+def provider_logout_url(request) -> str:
+    """RP-initiated logout: the portal ends its session too, then sends the person back here."""
+    params = {
+        "client_id": settings.OIDC_RP_CLIENT_ID,
+        "post_logout_redirect_uri": request.build_absolute_uri(reverse("ceres_web:logged_out")),
+    }
+    id_token = request.session.get("oidc_id_token")
+    if id_token:
+        params["id_token_hint"] = id_token
+    return f"{settings.OIDC_OP_LOGOUT_ENDPOINT}?{urlencode(params)}"

@@ -1,0 +1,10 @@
+from django.conf import settings
+
+
+def ceres(request):
+    return {
+        "APP_VERSION": settings.APP_VERSION,
+        "ENVIRONMENT": settings.ENVIRONMENT,
+        "PORTAL_URL": settings.PORTAL_URL,
+        "PORTAL_MES_DEMARCHES_URL": settings.PORTAL_MES_DEMARCHES_URL,
+    }

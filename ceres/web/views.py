@@ -1,0 +1,123 @@
+"""CERES' pages: landing, "Choisir l'établissement", refusal, and the end of the sign-in."""
+
+import logging
+from urllib.parse import urlencode
+
+import requests
+from django.conf import settings
+from django.contrib import auth
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import SuspiciousOperation
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
+
+from ceres.web.auth import ESTABLISHMENT_KEY, HABILITATIONS_KEY
+
+log = logging.getLogger(__name__)
+
+TITLE = "CERES — Certifications Emplois"
+
+
+def _habilitations(request) -> list[dict]:
+    return request.session.get(HABILITATIONS_KEY) or []
+
+
+def _selected(request, habilitations: list[dict]) -> dict | None:
+    if len(habilitations) == 1:
+        return habilitations[0]
+    siret = request.session.get(ESTABLISHMENT_KEY)
+    return next((h for h in habilitations if h.get("siret") == siret), None)
+
+
+def home(request):
+    habilitations = _habilitations(request)
+    if not habilitations:
+        return render(
+            request,
+            "ceres/refused.html",
+            {"title": "Accès refusé", "person": request.user.get_full_name()},
+            status=403,
+        )
+    establishment = _selected(request, habilitations)
+    if establishment is None:
+        return redirect("ceres_web:choose_establishment")
+    roles = establishment.get("roles", [])
+    return render(
+        request,
+        "ceres/home.html",
+        {
+            "title": TITLE,
+            "person": request.user.get_full_name() or request.user.email,
+            "establishment": establishment,
+            "sites": establishment.get("sites_lies", []),
+            "roles": roles,
+            "is_gestionnaire": any(r.get("gestionnaire") for r in roles),
+            "management_url": settings.PORTAL_MANAGEMENT_URL,
+            "can_change": len(habilitations) > 1,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def choose_establishment(request):
+    habilitations = _habilitations(request)
+    if not habilitations:
+        return redirect("ceres_web:home")
+    error = ""
+    selected = request.session.get(ESTABLISHMENT_KEY, "")
+    if request.method == "POST":
+        selected = request.POST.get("siret", "")
+        if any(h.get("siret") == selected for h in habilitations):
+            request.session[ESTABLISHMENT_KEY] = selected
+            return redirect("ceres_web:home")
+        error = "Choisissez l’un de vos établissements."
+    return render(
+        request,
+        "ceres/choose.html",
+        {
+            "title": "Choisir l'établissement",
+            "habilitations": habilitations,
+            "selected": selected,
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
+
+
+@login_not_required
+def logged_out(request):
+    return render(request, "ceres/logged_out.html", {"title": "Vous êtes déconnecté"})
+
+
+@login_not_required
+def login_failed(request):
+    return render(request, "ceres/login_failed.html", {"title": "Connexion impossible"}, status=400)
+
+
+class CallbackView(OIDCAuthenticationCallbackView):
+    """The end of the sign-in at the portal, with a clear page for each failure and no session.
+
+    - state unknown, ID token forged or expired, userinfo about someone else: 400, signed out;
+    - the portal refuses the code (replayed, expired: invalid_grant): 400, signed out;
+    - the silent re-check finds the portal session over (login_required): a normal sign-in.
+    """
+
+    def get(self, request):
+        if request.GET.get("error") == "login_required":
+            next_url = request.session.get("oidc_login_next") or reverse("ceres_web:home")
+            auth.logout(request)
+            query = urlencode({"next": next_url})
+            return redirect(f"{reverse('oidc_authentication_init')}?{query}")
+        try:
+            return super().get(request)
+        except (SuspiciousOperation, requests.RequestException) as exc:
+            log.warning("Sign-in refused: %s", exc.__class__.__name__)
+            auth.logout(request)
+            return render(
+                request,
+                "ceres/login_failed.html",
+                {"title": "Connexion impossible"},
+                status=400,
+            )
