@@ -1,6 +1,7 @@
 """Forms of the démarches: activation code, access request, and a gestionnaire's decision."""
 
 from django import forms
+from dsfr.forms import DsfrBaseForm
 
 from portail.companies.siret import normalize_siret, validate_siret
 from portail.demarches.codes import CODE_LENGTH, is_well_formed, normalize_code
@@ -31,10 +32,10 @@ class SiretField(forms.CharField):
             validate_siret(value)
 
 
-class ActivationForm(forms.Form):
-    siret = SiretField(label="SIRET Enregistré *")
+class ActivationForm(DsfrBaseForm):
+    siret = SiretField(label="SIRET Enregistré")
     code = forms.CharField(
-        label="Code d'activation *",
+        label="Code d'activation",
         max_length=40,
         error_messages={"required": "Saisissez le code d'activation reçu par courrier."},
         widget=forms.TextInput(
@@ -49,18 +50,13 @@ class ActivationForm(forms.Form):
         return code
 
 
-class RoleChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return f"{obj.label} — {obj.description}" if obj.description else obj.label
-
-
-class AccessRequestForm(forms.Form):
+class AccessRequestForm(DsfrBaseForm):
     siret = SiretField(
-        label="SIRET de l'établissement *",
+        label="SIRET de l'établissement",
         help_text="L'établissement pour lequel vous demandez l'accès (14 chiffres).",
     )
-    role = RoleChoiceField(
-        label="Rôle souhaité *",
+    role = forms.ModelChoiceField(
+        label="Rôle souhaité",
         queryset=None,
         widget=forms.RadioSelect,
         empty_label=None,
