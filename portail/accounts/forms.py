@@ -5,6 +5,7 @@ from __future__ import annotations
 import phonenumbers
 from django import forms
 from django.contrib.auth import password_validation
+from dsfr.forms import DsfrBaseForm
 
 from portail.accounts import altcha
 from portail.accounts.models import User
@@ -43,7 +44,7 @@ def _password_field(label: str, autocomplete: str, **kwargs) -> forms.CharField:
     )
 
 
-class LoginForm(forms.Form):
+class LoginForm(DsfrBaseForm):
     email = _email_field("Adresse électronique", placeholder="Entrez votre adresse électronique")
     password = _password_field("Mot de passe", "current-password")
     next = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -53,7 +54,7 @@ class LoginForm(forms.Form):
         self.fields["password"].widget.attrs["placeholder"] = "Entrez votre mot de passe"
 
 
-class EmailOnlyForm(forms.Form):
+class EmailOnlyForm(DsfrBaseForm):
     email = _email_field("Adresse électronique")
 
 
@@ -89,7 +90,7 @@ class NewPasswordMixin:
                 self.add_error("password1", error)
 
 
-class SignupForm(NewPasswordMixin, forms.Form):
+class SignupForm(NewPasswordMixin, DsfrBaseForm):
     """ "Créer votre compte". The establishment block is for PROFESSIONNEL and PARTENAIRE."""
 
     account_type = forms.ChoiceField(
@@ -124,42 +125,46 @@ class SignupForm(NewPasswordMixin, forms.Form):
         label="Commune",
         required=False,
         max_length=255,
-        widget=forms.TextInput(attrs={"data-siret-fill": "commune"}),
+        widget=forms.TextInput(attrs={"data-siret-fill": "commune_line"}),
     )
-    email = _email_field("Email *")
+    email = _email_field("Email")
     password1 = _password_field(
-        "Mot de passe *",
+        "Mot de passe",
         "new-password",
         help_text="12 caractères au minimum, 128 au maximum. Une phrase de passe est idéale.",
     )
-    password2 = _password_field("Confirmez votre mot de passe *", "new-password")
+    password2 = _password_field("Confirmez votre mot de passe", "new-password")
     civilite = forms.ChoiceField(
-        label="Civilité *",
+        label="Civilité",
         choices=User.Civilite.choices,
         widget=forms.RadioSelect,
         error_messages={"required": "Indiquez votre civilité."},
     )
     last_name = forms.CharField(
-        label="Nom *",
+        label="Nom",
         max_length=150,
         error_messages={"required": "Saisissez votre nom."},
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
     first_name = forms.CharField(
-        label="Prénom *",
+        label="Prénom",
         max_length=150,
         error_messages={"required": "Saisissez votre prénom."},
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
     phone = forms.CharField(
-        label="Téléphone *",
+        label="Téléphone",
         max_length=32,
         error_messages={"required": "Saisissez votre numéro de téléphone."},
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
 
     def __init__(self, *args, lookup_only: bool = False, **kwargs):
+        from portail.companies.views import lookup_url_template
+
         super().__init__(*args, **kwargs)
+        # The live lookup (companies/js/siret-lookup.js) asks this URL as 14 digits are typed.
+        self.fields["siret"].widget.attrs["data-siret-lookup-url"] = lookup_url_template()
         self.lookup_only = lookup_only
         self.establishment = None
         self.registry_unavailable = False
@@ -270,13 +275,13 @@ class SignupForm(NewPasswordMixin, forms.Form):
         return registry.establishment_from_registry(cleaned["siret"])
 
 
-class SetPasswordForm(NewPasswordMixin, forms.Form):
+class SetPasswordForm(NewPasswordMixin, DsfrBaseForm):
     password1 = _password_field(
-        "Nouveau mot de passe *",
+        "Nouveau mot de passe",
         "new-password",
         help_text="12 caractères au minimum, 128 au maximum. Une phrase de passe est idéale.",
     )
-    password2 = _password_field("Confirmez votre mot de passe *", "new-password")
+    password2 = _password_field("Confirmez votre mot de passe", "new-password")
 
     def __init__(self, user: User, *args, **kwargs):
         self.user = user
@@ -289,7 +294,7 @@ class SetPasswordForm(NewPasswordMixin, forms.Form):
 
 
 class PasswordChangeForm(SetPasswordForm):
-    current_password = _password_field("Mot de passe actuel *", "current-password")
+    current_password = _password_field("Mot de passe actuel", "current-password")
 
     field_order = ["current_password", "password1", "password2"]
 
@@ -300,7 +305,7 @@ class PasswordChangeForm(SetPasswordForm):
         return value
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(DsfrBaseForm):
     civilite = SignupForm.base_fields["civilite"]
     last_name = SignupForm.base_fields["last_name"]
     first_name = SignupForm.base_fields["first_name"]
@@ -316,9 +321,9 @@ class ProfileForm(forms.Form):
         return self.cleaned_data["first_name"].strip()
 
 
-class EmailChangeForm(forms.Form):
-    new_email = _email_field("Nouvelle adresse électronique *")
-    current_password = _password_field("Mot de passe actuel *", "current-password")
+class EmailChangeForm(DsfrBaseForm):
+    new_email = _email_field("Nouvelle adresse électronique")
+    current_password = _password_field("Mot de passe actuel", "current-password")
 
     def __init__(self, user: User, *args, **kwargs):
         self.user = user
@@ -337,8 +342,8 @@ class EmailChangeForm(forms.Form):
         return value
 
 
-class DeleteAccountForm(forms.Form):
-    current_password = _password_field("Mot de passe actuel *", "current-password")
+class DeleteAccountForm(DsfrBaseForm):
+    current_password = _password_field("Mot de passe actuel", "current-password")
 
     def __init__(self, user: User, *args, **kwargs):
         self.user = user
