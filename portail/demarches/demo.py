@@ -6,4 +6,9 @@ from portail.demarches.models import Demarche, Role
 
 def load(stdout) -> list[str]:
     install_catalogue(Demarche, Role)
-    return []
+    from portail.companies.demo import CFI_ATLANTIQUE_SIRET
+
+    return [
+        "Code d'activation CERES (affiché une seule fois) : "
+        f".venv/bin/python manage.py issue_activation_code ceres {CFI_ATLANTIQUE_SIRET}"
+    ]
