@@ -88,3 +88,24 @@ def test_the_number_of_queries_does_not_grow(client, ceres, django_assert_max_nu
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(URL)
     assert response.content.decode().count("fr-icon-settings-5-line") == 15
+
+
+def test_nobody_sees_another_companys_demarches(client, ceres):
+    establishment = EstablishmentFactory()
+    gestionnaire_of(ceres, establishment)
+    client.force_login(UserFactory(with_establishment=True))
+    html = client.get(URL).content.decode()
+    assert "Ajoutez votre première démarche depuis la liste ci-dessous" in html
+    assert establishment.siret not in html
+    assert reverse("habilitations:manage", args=["ceres"]) not in html
+
+
+def test_particulier_is_told_the_demarches_are_for_professionals(client, ceres):
+    client.force_login(UserFactory(particulier=True))
+    html = client.get(URL).content.decode()
+    assert "Cette démarche est réservée aux comptes professionnels." in html
+    assert "réservée aux comptes professionnels. Votre compte est un compte particulier" in html
+    assert "SAISIR LE CODE D" not in html
+    response = client.get(reverse("demarches:add", args=["ceres"]))
+    assert response.status_code == 403
+    assert "Démarche réservée aux professionnels" in response.content.decode()
