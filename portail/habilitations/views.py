@@ -158,6 +158,15 @@ def manage(request, code):
     for email in emails_page.object_list:
         email.display_body = INVITATION_LINK.sub("[lien personnel masqué]", email.body_text)
 
+    # "Inviter un utilisateur" as a DSFR modal over the page (the plain page is the fallback).
+    invite_context = _invitation_form_context(
+        request,
+        demarche,
+        InviteForm(actor=request.user, demarche=demarche, establishments=scope),
+        kind="colleague",
+    )
+    invite_context["autocomplete_url"] = reverse("habilitations:autocomplete", args=[demarche.code])
+    invite_context["candidates"] = []
     return render(
         request,
         "habilitations/manage.html",
@@ -179,6 +188,7 @@ def manage(request, code):
             "establishments": establishments,
             "emails": _page_links(request, emails_page, "mpage"),
             "now": timezone.now(),
+            "invite": invite_context,
         },
     )
 

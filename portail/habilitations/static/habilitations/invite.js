@@ -150,6 +150,20 @@ function setupDoubleSubmit(form) {
   });
 }
 
+// "Inviter un utilisateur" opens the DSFR modal when the DSFR script is there; the link to the
+// plain page stays the fallback (no script, or the DSFR API missing).
+document.querySelectorAll("[data-hab-modal]").forEach((link) => {
+  const modal = document.getElementById(link.dataset.habModal);
+  if (!modal) return;
+  link.addEventListener("click", (event) => {
+    if (typeof window.dsfr !== "function") return;
+    event.preventDefault();
+    window.dsfr(modal).modal.disclose();
+    const first = modal.querySelector("#id_user_query");
+    if (first) setTimeout(() => first.focus(), 50);
+  });
+});
+
 document.querySelectorAll(".hab-invite-form").forEach((form) => {
   setupSummary(form);
   setupAutocomplete(form);
