@@ -1,6 +1,7 @@
 """Forms of the agents' back-office. Labels in French; errors land on the field they concern."""
 
 from django import forms
+from django.urls import reverse
 from dsfr.forms import DsfrBoundField
 from dsfr.utils import dsfr_input_class_attr
 
@@ -110,6 +111,17 @@ class CentreCreateForm(DsfrMixin, CentreFieldsMixin, forms.ModelForm):
         self.limit_regions(agent)
         self.fields["letter_name"].required = False
         self.fields["letter_address"].required = False
+        # companies/js/siret-lookup.js prefills from the registry as the SIRET is typed.
+        self.fields["siret"].widget.attrs.update(
+            {
+                "data-siret-lookup": "",
+                "data-siret-lookup-url": reverse("companies:siret_lookup", args=["{siret}"]),
+                "inputmode": "numeric",
+                "autocomplete": "off",
+            }
+        )
+        self.fields["letter_name"].widget.attrs["data-siret-fill"] = "name"
+        self.fields["letter_address"].widget.attrs["data-centre-letter-address"] = ""
 
 
 class CentreEditForm(DsfrMixin, CentreFieldsMixin, forms.ModelForm):

@@ -215,3 +215,31 @@ def test_no_code_is_recoverable_from_the_database_the_logs_or_the_csv(agent_clie
             assert not any(form in text for text in haystacks), form
     # … while the hash of each is there.
     assert ActivationCode.objects.filter(code_hash__in=[hash_code(c) for c in codes]).count() == 2
+
+
+def test_bulk_twice_revokes_the_first_codes_and_journals_each_code(
+    agent_client, national_agent, regions, ceres
+):
+    centres = [CentreFactory(region=regions["52"]) for _ in range(3)]
+    first = codes_of(agent_client.post(reverse("backoffice:letters"), {}).content)
+    second = codes_of(agent_client.post(reverse("backoffice:letters"), {}).content)
+    assert not set(first) & set(second)
+    for code in first:
+        row = ActivationCode.objects.get(code_hash=hash_code(code))
+        assert row.revoked_at is not None
+        assert row.revoked_reason == "Remplacé par un nouveau code"
+    for code in second:
+        row = ActivationCode.objects.usable().get(
+            code_hash=hash_code(code.lower().replace("-", " "))
+        )
+        assert row.issued_by == national_agent.user
+    batch = LetterBatch.objects.order_by("-pk").first()
+    assert batch.revoked_count == 3
+    summary = agent_client.get(
+        reverse("backoffice:batch_csv", kwargs={"pk": batch.pk})
+    ).content.decode()
+    assert summary.count(";oui") == 3
+    events = AuditEvent.objects.filter(action="activation_code.issued", actor=national_agent.user)
+    assert events.count() == 6
+    assert {e.establishment_id for e in events} == {c.establishment_id for c in centres}
+    assert all("code" not in e.data for e in events)

@@ -1,0 +1,141 @@
+"""The manual's part A from the ministry's side, in a real browser: the agent signs in with a
+TOTP code, records a centre agréé, clicks "Générer le courrier" and gets the PDF; the letter is
+the only channel: the test reads the code from the PDF text, and the centre's first user
+activates CERES with it."""
+
+import io
+import re
+
+import pytest
+from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
+from pypdf import PdfReader
+
+from portail.backoffice.models import Centre
+from portail.habilitations.models import Habilitation
+from tests.backoffice.conftest import REGIONS
+from tests.backoffice.factories import AgentFactory, current_code
+from tests.companies.factories import SireneEtablissementFactory, SireneUniteLegaleFactory
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def ceres():
+    from portail.backoffice.models import Region
+    from portail.demarches.catalogue import CERES, install_catalogue
+    from portail.demarches.models import Demarche, Role
+
+    install_catalogue(Demarche, Role)  # transactional tests start from a flushed database
+    for code, name in REGIONS:
+        Region.objects.get_or_create(code=code, defaults={"name": name})
+    return Demarche.objects.get(code=CERES)
+
+
+def test_agent_letter_then_the_centre_activates_ceres_with_its_code(
+    browser_session, axe_check, ceres, settings, live_server
+):
+    settings.PORTAL_BASE_URL = live_server.url
+    agent = AgentFactory(regions=["52"])
+    unite = SireneUniteLegaleFactory(name="CFI ATLANTIQUE")
+    sirene = SireneEtablissementFactory(
+        unite=unite, address="12 QUAI DE LA FOSSE", postcode="44000", commune="NANTES"
+    )
+
+    # "Agent du ministère ?" → email, password, then the code of the authenticator.
+    agnes = browser_session("agent")
+    page = agnes.open("/")
+    page.get_by_role("link", name="Agent du ministère ?").first.click()
+    expect(page.get_by_role("heading", name="Connexion des agents du ministère")).to_be_visible()
+    axe_check(page, "agents: connexion")
+    page.get_by_label("Adresse électronique").fill(agent.user.email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", name="Code de vérification")).to_be_visible()
+    axe_check(page, "agents: code")
+    page.get_by_label("Code à 6 chiffres").fill(
+        current_code(TOTPDevice.objects.get(user=agent.user))
+    )
+    page.get_by_role("button", name="Valider").click()
+    expect(page.get_by_role("heading", name="Espace agents", level=1)).to_be_visible()
+    axe_check(page, "agents: accueil")
+
+    # A new centre: the registry prefills the letter's name and address as the SIRET is typed.
+    page.get_by_role("link", name="Nouveau centre agréé").click()
+    page.get_by_label("SIRET du centre").fill(sirene.siret)
+    expect(page.get_by_label("Nom du centre (destinataire du courrier)")).to_have_value(
+        "CFI ATLANTIQUE"
+    )
+    expect(page.get_by_label("Adresse du centre (pour le courrier)")).to_have_value(
+        "12 QUAI DE LA FOSSE\n44000 NANTES"
+    )
+    page.get_by_label("Région (DREETS)").select_option(label="DREETS Pays de la Loire")
+    page.get_by_label("Référence de l’agrément").fill("AGR-52-2018-001")
+    page.get_by_label("Date de l’agrément").fill("2018-10-15")
+    axe_check(page, "agents: nouveau centre")
+    agnes.screenshot("backoffice-new-centre")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_role("heading", name="CFI ATLANTIQUE", level=1)).to_be_visible()
+    expect(page.get_by_text("Le centre CFI ATLANTIQUE est enregistré.")).to_be_visible()
+    axe_check(page, "agents: centre")
+    centre = Centre.objects.get(establishment__siret=sirene.siret)
+
+    # "Générer le courrier" → a PDF download.
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Générer le courrier").click()
+    download = download_info.value
+    assert download.suggested_filename == f"courrier-ceres-{sirene.siret}.pdf"
+    pdf = PdfReader(io.BytesIO(open(download.path(), "rb").read()))  # noqa: PTH123, SIM115
+    assert len(pdf.pages) == 1
+    text = pdf.pages[0].extract_text()
+    assert "Objet : Modalités d'accès à l'applicatif CERES" in text
+    assert f"SIRET : {sirene.siret}" in text
+    code = re.search(r"Code d'activation : ([0-9A-Z-]+)", text).group(1)
+
+    # The follow-up shows the code waiting.
+    page.reload()
+    expect(page.get_by_text("Code en attente").first).to_be_visible()
+
+    # The centre's manager, with the letter in hand, activates CERES ("SAISIR LE CODE D'ACTIVATION").
+    manager = UserFactory(with_establishment=True, first_name="Guy", last_name="Duponttest")
+    guy = browser_session("gestionnaire")
+    page2 = guy.open("/")
+    page2.get_by_label("Adresse électronique").fill(manager.email)
+    page2.get_by_label("Mot de passe").fill(PASSWORD)
+    page2.get_by_role("button", name="Se connecter").click()
+    expect(page2.get_by_role("heading", name="Mes démarches", level=1)).to_be_visible()
+    page2.get_by_role("button", name=re.compile("CERES")).click()
+    page2.locator("#demarche-ceres").get_by_role("button", name="Ajouter").click()
+    dialog = page2.get_by_role("dialog", name="Ajouter une démarche")
+    dialog.get_by_role("link", name="SAISIR LE CODE D'ACTIVATION").click()
+    page2.get_by_label("SIRET Enregistré").fill(sirene.siret)
+    page2.get_by_label("Code d'activation").fill(code)
+    page2.get_by_role("button", name="VALIDER MON ACCÈS").click()
+    expect(page2.get_by_role("link", name="Certifications Emplois — CERES")).to_be_visible()
+    assert (
+        Habilitation.objects.active()
+        .filter(user=manager, establishment=centre.establishment, role__can_manage=True)
+        .exists()
+    )
+
+    # The agent sees the centre activated, by whom, and one gestionnaire.
+    page.goto(live_server.url + reverse("backoffice:centre", kwargs={"pk": centre.pk}))
+    expect(page.get_by_text("Activé").first).to_be_visible()
+    expect(page.get_by_role("cell", name=f"Guy Duponttest ({manager.email})")).to_be_visible()
+    expect(page.get_by_role("row", name="Gestionnaire CENTRES 1")).to_be_visible()
+    agnes.screenshot("backoffice-centre-activated")
+    assert agnes.console_errors == []
+
+
+def test_agents_pages_are_not_found_for_a_portal_user(browser_session, ceres, live_server):
+    user = UserFactory()
+    person = browser_session("portal-user")
+    page = person.open("/")
+    page.get_by_label("Adresse électronique").fill(user.email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", name="Mes démarches", level=1)).to_be_visible()
+    response = page.goto(live_server.url + reverse("backoffice:centres"))
+    assert response.status == 404
