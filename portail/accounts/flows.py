@@ -257,7 +257,7 @@ def activate(token: str, *, request=None) -> User:
 
 
 def record_login(user: User, *, request=None) -> None:
-    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    # last_login is written by Django's own user_logged_in receiver (update_last_login).
     logger.info("Account %s logged in", user.pk)
     record("account.login", actor=user, target=user, request=request)
 

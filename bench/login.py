@@ -1,0 +1,158 @@
+"""Benchmark of the portal's login: what one worker process can do, and what the hash costs.
+
+Prints, in one run:
+
+1. argon2id verifications per second alone, at our parameters (settings: 19 MiB, 2 iterations,
+   1 lane — OWASP) and at Keycloak's (7 MiB, 5 iterations, 1 lane);
+2. logins per second through the real login view (POST "/": form, rate-limit look-ups,
+   authenticate, new session key, session row written, last_login, audit event, redirect),
+   in this one process, with our parameters;
+3. the ratio of (2) to (1) at our parameters. Target: at least 80 %.
+
+    .venv/bin/python bench/login.py                 # about 15 seconds
+    .venv/bin/python bench/login.py --seconds 10    # longer runs, steadier figures
+    .venv/bin/python bench/login.py --db postgres://postgres@127.0.0.1:5432/portail_bench_login
+
+The database is a fresh SQLite file under var/bench/, or the PostgreSQL database given (migrated;
+the benchmark account is created anew). The measures are interleaved (hash, hash, login, in turns)
+so that a change of load on a shared machine weighs on all of them; the CPU-time figures (this
+process's CPU seconds) are the steadier ones there. Never part of the test suite.
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PASSWORD = "Une phrase de passe de banc d'essai"
+EMAIL = "banc.essai@exemple.fr"
+KEYCLOAK = {"time_cost": 5, "memory_cost": 7 * 1024, "parallelism": 1}
+
+
+def setup_django(db_url: str | None) -> None:
+    bench_dir = ROOT / "var" / "bench"
+    bench_dir.mkdir(parents=True, exist_ok=True)
+    if db_url is None:
+        db_file = bench_dir / "login.sqlite3"
+        db_file.unlink(missing_ok=True)
+        db_url = f"sqlite:///{db_file}"
+    os.environ["DATABASE_URL"] = db_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portail.settings.dev")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    # The benchmark measures the production parameters, whatever the environment module says.
+    settings.ARGON2_TIME_COST = 2
+    settings.ARGON2_MEMORY_COST_KIB = 19 * 1024
+    settings.ARGON2_PARALLELISM = 1
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.DEBUG = False  # as in production: no query log kept in memory
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("createcachetable", verbosity=0)
+
+
+def interleaved(actions: dict, seconds: float, rounds: int = 4) -> dict:
+    """Measure each action in turns (`rounds` slices each), so that a change of machine load
+    during the run weighs on all of them alike. Returns {name: (wall rate, cpu rate, count)}."""
+    totals = {name: [0.0, 0.0, 0] for name in actions}  # wall seconds, cpu seconds, calls
+    for action in actions.values():
+        action()  # warm-up
+    for _ in range(rounds):
+        for name, action in actions.items():
+            count = 0
+            start, cpu_start = time.perf_counter(), time.process_time()
+            while time.perf_counter() - start < seconds / rounds:
+                action()
+                count += 1
+            totals[name][0] += time.perf_counter() - start
+            totals[name][1] += time.process_time() - cpu_start
+            totals[name][2] += count
+    return {n: (c / w, c / cpu, c) for n, (w, cpu, c) in totals.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="duration of each measure")
+    parser.add_argument("--db", default=None, help="DATABASE_URL (default: a fresh SQLite file)")
+    args = parser.parse_args()
+    setup_django(args.db)
+
+    from argon2 import PasswordHasher, Type
+    from django.conf import settings
+    from django.test import Client
+
+    from portail.accounts.models import User
+    from portail.audit.models import AuditEvent
+
+    ours = {
+        "time_cost": settings.ARGON2_TIME_COST,
+        "memory_cost": settings.ARGON2_MEMORY_COST_KIB,
+        "parallelism": settings.ARGON2_PARALLELISM,
+    }
+    print(f"Login benchmark — one process, database {settings.DATABASES['default']['ENGINE']}")
+    print(f"cores: {os.cpu_count()}, measure: {args.seconds:.0f} s each, interleaved\n")
+
+    User.objects.filter(email=EMAIL).delete()
+    user = User.objects.create_user(EMAIL, PASSWORD, email_verified_at="2026-01-01T00:00:00Z")
+    assert user.password.startswith(
+        f"argon2$argon2id$v=19$m={ours['memory_cost']},t={ours['time_cost']},p=1$"
+    )
+
+    client = Client()
+
+    def one_login():
+        # A browser with no cookie each time: a new session row is written. (One Client for
+        # all: a new Client would load the middleware again, which a real worker does once.)
+        client.cookies.clear()
+        response = client.post("/", {"email": EMAIL, "password": PASSWORD})
+        if response.status_code != 302:  # pragma: no cover - the benchmark would lie
+            raise SystemExit(f"login failed: {response.status_code}")
+
+    actions = {}
+    params = {"ours (OWASP)": ours, "Keycloak": KEYCLOAK}
+    for label, p in params.items():
+        hasher = PasswordHasher(type=Type.ID, **p)
+        encoded = hasher.hash(PASSWORD)
+        actions[label] = lambda h=hasher, e=encoded: h.verify(e, PASSWORD)
+    actions["login"] = one_login
+
+    events_before = AuditEvent.objects.filter(action="account.login", actor=user).count()
+    results = interleaved(actions, args.seconds)
+    events = AuditEvent.objects.filter(action="account.login", actor=user).count() - events_before
+    assert events == results["login"][2] + 1, (events, results["login"])
+
+    print(f"{'':52s} {'per second':>10s} {'per CPU-s':>10s} {'runs':>5s}")
+    for label, p in params.items():
+        wall, cpu, count = results[label]
+        name = (
+            f"argon2id verify, {label}: m={p['memory_cost'] // 1024} MiB "
+            f"t={p['time_cost']} p={p['parallelism']}"
+        )
+        print(f"{name:52s} {wall:10.1f} {cpu:10.1f} {count:5d}")
+    wall, cpu, count = results["login"]
+    print(
+        f"{'login through the view (POST /, session written)':52s} {wall:10.1f} {cpu:10.1f} {count:5d}"
+    )
+    hash_wall, hash_cpu, _ = results["ours (OWASP)"]
+    print(
+        f"\nlogin rate / hash-only rate at our parameters: {wall / hash_wall:.0%} (wall clock), "
+        f"{cpu / hash_cpu:.0%} (CPU time) — target at least 80 %"
+    )
+    print(
+        f"a login costs {1000 / cpu:.1f} ms of CPU, of which {1000 / hash_cpu:.1f} ms hashing "
+        f"and {1000 / cpu - 1000 / hash_cpu:.1f} ms everything else"
+    )
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"machine load average (1 min) at the end: {load:.1f} on {os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    main()
