@@ -193,6 +193,10 @@ EMAIL_SUBJECT_PREFIX = ""  # set per environment: "[DEV] ", "[TEST] "
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30)
 
+# Démarches (portail.demarches): how long an activation code and an access request stay valid.
+ACTIVATION_CODE_VALIDITY_DAYS = env_int("ACTIVATION_CODE_VALIDITY_DAYS", 183)
+ACCESS_REQUEST_VALIDITY_DAYS = env_int("ACCESS_REQUEST_VALIDITY_DAYS", 30)
+
 # Content-Security-Policy: no inline script anywhere; DSFR's module script carries a nonce.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
