@@ -179,7 +179,7 @@ CSRF_COOKIE_HTTPONLY = True
 CSRF_FAILURE_VIEW = "portail.core.views.csrf_failure"
 
 # Anti-robot check (ALTCHA, portail.accounts.altcha): the browser's proof-of-work draws its counter
-# below this number (about 0.3 s on a phone at 50,000). Tests use 2,000.
+# below this number: on average it computes half as many SHA-256 hashes. Tests use 2,000.
 ALTCHA_MAX_NUMBER = env_int("ALTCHA_MAX_NUMBER", 50_000)
 
 # Email: everything goes through the outbox (portail.notifications); the worker speaks SMTP.
