@@ -29,7 +29,13 @@ from portail.backoffice.forms import (
     RevokeHabilitationForm,
     SupportSearchForm,
 )
-from portail.backoffice.models import Centre, CentreImport, LetterBatch, LinkedSite
+from portail.backoffice.models import (
+    ActivationStatus,
+    Centre,
+    CentreImport,
+    LetterBatch,
+    LinkedSite,
+)
 from portail.companies import registry
 from portail.habilitations.models import Habilitation
 
@@ -442,9 +448,7 @@ def letters(request):
                 centres=list(queryset.only("pk")),
                 source=LetterBatch.Source.IMPORT if centre_import else LetterBatch.Source.SELECTION,
                 description=(
-                    f"Import {centre_import.pk}"
-                    if centre_import
-                    else request.POST.urlencode()[:255]
+                    f"Import {centre_import.pk}" if centre_import else _selection_label(form)
                 ),
                 request=request,
             )
@@ -471,6 +475,17 @@ def letters(request):
             )[:20],
         },
     )
+
+
+def _selection_label(form) -> str:
+    """What the agent selected, in words (never the raw POST: it holds the CSRF token)."""
+    data = form.cleaned_data if form.is_valid() else {}
+    parts = [
+        f"recherche « {data['q']} »" if data.get("q") else "",
+        f"région {data['region'].name}" if data.get("region") else "",
+        f"activation : {ActivationStatus(data['status']).label}" if data.get("status") else "",
+    ]
+    return ", ".join(p for p in parts if p) or "tous les centres ouverts"
 
 
 def _visible_batch(request, pk) -> LetterBatch:

@@ -155,6 +155,7 @@ def test_bulk_letters_one_pdf_one_page_per_centre_and_a_csv_summary_without_code
     assert sirets == {c.establishment.siret for c in centres}
     batch = LetterBatch.objects.get(source=LetterBatch.Source.SELECTION)
     assert batch.letter_count == 3
+    assert batch.description == "région DREETS Pays de la Loire"
     summary = agent_client.get(
         reverse("backoffice:batch_csv", kwargs={"pk": batch.pk})
     ).content.decode()
