@@ -220,22 +220,42 @@ def etablissement_from_row(row: dict) -> dict:
     }
 
 
-def _upsert_sql(model, key: str) -> tuple[str, list[str]]:
-    """INSERT … ON CONFLICT (key) DO UPDATE: the same statement on SQLite (3.24+) and PostgreSQL.
+def _upsert_sql(model, key: str, rows: int) -> str:
+    """INSERT … VALUES (…), (…) ON CONFLICT (key) DO UPDATE, for `rows` rows at once.
 
-    Written by hand because Django's bulk_create(update_conflicts=True) spends most of an
-    import compiling SQL (measured: 3,200 rows/s against ≈ 20,000 with this statement).
+    The same statement works on SQLite (3.24+) and PostgreSQL. Written by hand because Django's
+    bulk_create(update_conflicts=True) spends most of an import compiling SQL (see
+    docs/companies.md for the figures).
     """
     quote = connection.ops.quote_name
     columns = [field.column for field in model._meta.concrete_fields]
     updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns if c != key)
+    values = ", ".join([f"({', '.join(['%s'] * len(columns))})"] * rows)
     # Identifiers come from the model and are quoted; values are parameters.
-    sql = (
+    return (
         f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(columns))}) "
-        f"ON CONFLICT ({quote(key)}) DO UPDATE SET {updates}"
+        f"VALUES {values} ON CONFLICT ({quote(key)}) DO UPDATE SET {updates}"
     )
-    return sql, columns
+
+
+def _upsert_unnest_sql(model, key: str) -> str:
+    """PostgreSQL: the whole batch as one array per column (9 parameters, whatever the rows)."""
+    quote = connection.ops.quote_name
+    fields = model._meta.concrete_fields
+    columns = ", ".join(quote(f.column) for f in fields)
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    updates = ", ".join(
+        f"{quote(f.column)} = excluded.{quote(f.column)}" for f in fields if f.column != key
+    )
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
+        f"SELECT * FROM unnest({arrays}) ON CONFLICT ({quote(key)}) DO UPDATE SET {updates}"
+    )
+
+
+def _rows_per_statement(columns: int) -> int:
+    max_params = connection.features.max_query_params or 65535
+    return max(1, min(1000, max_params // columns))
 
 
 def _import(
@@ -251,13 +271,27 @@ def _import(
 ) -> ImportResult:
     result = ImportResult()
     started = time.monotonic()
-    sql, columns = _upsert_sql(model, key)
-    batch: list[tuple] = []
+    columns = [field.column for field in model._meta.concrete_fields]
+    key_index = columns.index(key)
+    per_statement = _rows_per_statement(len(columns))
+    statements: dict[int, str] = {}
+    unnest_sql = _upsert_unnest_sql(model, key) if connection.vendor == "postgresql" else ""
+    # Keyed by SIREN/SIRET: a key twice in one batch (never in INSEE's files) keeps its last row,
+    # as PostgreSQL refuses to upsert the same row twice in one statement.
+    batch: dict[str, tuple] = {}
 
     def flush():
+        rows = list(batch.values())
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(sql, batch)
-        result.rows += len(batch)
+            if unnest_sql:
+                cursor.execute(unnest_sql, [list(column) for column in zip(*rows, strict=True)])
+            else:
+                for start in range(0, len(rows), per_statement):
+                    chunk = rows[start : start + per_statement]
+                    if len(chunk) not in statements:
+                        statements[len(chunk)] = _upsert_sql(model, key, len(chunk))
+                    cursor.execute(statements[len(chunk)], [v for row in chunk for v in row])
+        result.rows += len(rows)
         result.batches += 1
         batch.clear()
         if progress:
@@ -270,7 +304,8 @@ def _import(
             if not values[key] or (keep and not keep(values)):
                 continue
             values["updated_at"] = imported_at
-            batch.append(tuple(values[c] for c in columns))
+            row_values = tuple(values[c] for c in columns)
+            batch[row_values[key_index]] = row_values
             if len(batch) >= batch_size:
                 flush()
         if batch:

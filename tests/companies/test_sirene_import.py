@@ -188,3 +188,17 @@ def test_management_command(tmp_path):
         call_command("import_sirene", etablissements=str(ul_path), stdout=out)
     with pytest.raises(CommandError):
         call_command("import_sirene", etablissements=str(tmp_path / "missing.csv"), stdout=out)
+
+
+def test_a_siret_twice_in_one_batch_keeps_its_last_row(tmp_path):
+    path = tmp_path / "etab.csv"
+    _write_etablissements(path, 2)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text(
+        "\n".join([*lines, lines[1].replace(",0,,AV,", ",99,,AV,")]) + "\n", encoding="utf-8"
+    )
+    result = sirene_import.import_etablissements(path)
+    assert result.rows == 2
+    assert SireneEtablissement.objects.get(siret=make_siret(make_siren(500000), 1)).address == (
+        "99 AVENUE DES ESSAIS"
+    )
