@@ -347,3 +347,19 @@ def test_unknown_request_is_404(client, ceres, centre):
     _, manager = centre
     client.force_login(manager)
     assert client.post(reverse("demarches:access_request_accept", args=[999999])).status_code == 404
+
+
+def test_back_to_a_local_next_only(client, ceres, pending):
+    access_request, manager = pending
+    client.force_login(manager)
+    response = client.post(refuse_url(access_request), {"next": "https://evil.example/"})
+    assert response["Location"] == reverse("habilitations:manage", args=["ceres"])
+    other = flows.request_access(
+        user=UserFactory(),
+        demarche=ceres,
+        siret=access_request.establishment.siret,
+        role=centre_agree(ceres),
+    )
+    local = reverse("habilitations:manage", args=["ceres"]) + "?tab=demandes"
+    response = client.post(accept_url(other), {"next": local})
+    assert response["Location"] == local
