@@ -1,0 +1,36 @@
+from django.contrib import admin
+
+from portail.companies.models import Establishment, RegistryRecord
+
+
+@admin.register(Establishment)
+class EstablishmentAdmin(admin.ModelAdmin):
+    list_display = (
+        "siret",
+        "name",
+        "postcode",
+        "commune",
+        "is_head_office",
+        "is_active",
+        "source",
+        "verified",
+        "refreshed_at",
+    )
+    list_filter = ("source", "verified", "is_active", "is_head_office")
+    search_fields = ("siret", "siren", "name", "commune")
+    readonly_fields = ("refreshed_at",)
+
+
+@admin.register(RegistryRecord)
+class RegistryRecordAdmin(admin.ModelAdmin):
+    """The registry's cached answers: read-only; delete a row to force asking again."""
+
+    list_display = ("siret", "name", "commune", "is_active", "source", "fetched_at")
+    list_filter = ("source", "is_active")
+    search_fields = ("siret", "siren", "name")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
