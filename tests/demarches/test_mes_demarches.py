@@ -47,6 +47,8 @@ def test_held_demarche_is_a_tile_linking_to_the_demarche(client, ceres):
     tiles, others = html.split("Les autres démarches")
     assert f'<a href="{ceres.url}">Certifications Emplois — CERES</a>' in tiles
     assert "Certifications Emplois — CERES" not in others
+    # another establishment can still be added (a head office activating for a site)
+    assert reverse("demarches:add", args=["ceres"]) in tiles
     # a plain holder gets no gear
     assert reverse("habilitations:manage", args=["ceres"]) not in html
 
