@@ -150,19 +150,29 @@ function setupDoubleSubmit(form) {
   });
 }
 
-// "Inviter un utilisateur" opens the DSFR modal when the DSFR script is there; the link to the
-// plain page stays the fallback (no script, or the DSFR API missing).
-document.querySelectorAll("[data-hab-modal]").forEach((link) => {
-  const modal = document.getElementById(link.dataset.habModal);
+// With JavaScript (hence DSFR's script), "Inviter un utilisateur" opens the DSFR modal; without
+// it, the link to the plain page is shown instead.
+// The swap waits until DSFR has set the modal up (it marks it with data-fr-js-modal).
+function useModalOnceReady() {
+  const modal = document.getElementById("modal-inviter");
   if (!modal) return;
-  link.addEventListener("click", (event) => {
-    if (typeof window.dsfr !== "function") return;
-    event.preventDefault();
-    window.dsfr(modal).modal.disclose();
-    const first = modal.querySelector("#id_user_query");
-    if (first) setTimeout(() => first.focus(), 50);
+  const swap = () => {
+    document.querySelectorAll(".hab-js-only").forEach((item) => item.classList.remove("hab-hidden"));
+    document.querySelectorAll(".hab-no-js-only").forEach((item) => item.classList.add("hab-hidden"));
+  };
+  if (modal.hasAttribute("data-fr-js-modal")) {
+    swap();
+    return;
+  }
+  const observer = new MutationObserver(() => {
+    if (modal.hasAttribute("data-fr-js-modal")) {
+      observer.disconnect();
+      swap();
+    }
   });
-});
+  observer.observe(modal, { attributes: true });
+}
+useModalOnceReady();
 
 document.querySelectorAll(".hab-invite-form").forEach((form) => {
   setupSummary(form);
