@@ -8,7 +8,5 @@ def load(stdout) -> list[str]:
     install_catalogue(Demarche, Role)
     from portail.companies.demo import CFI_ATLANTIQUE_SIRET
 
-    return [
-        "Code d'activation CERES (affiché une seule fois) : "
-        f".venv/bin/python manage.py issue_activation_code ceres {CFI_ATLANTIQUE_SIRET}"
-    ]
+    command = f".venv/bin/python manage.py issue_activation_code ceres {CFI_ATLANTIQUE_SIRET}"
+    return [f"Code d'activation CERES (affiché une seule fois) : {command}"]
