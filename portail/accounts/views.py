@@ -41,6 +41,7 @@ LOOKUP_PER_IP = Limiter("signup-lookup-ip", limit=60, window=60 * 60, base_wait=
 TOKEN_PER_IP = Limiter("account-token-ip", limit=20, window=15 * 60, base_wait=60)
 
 LOGIN_ERROR = "Adresse électronique ou mot de passe incorrect."
+AFTER_ACTIVATION_NEXT = "accounts_after_activation_next"
 TOKEN_STATUS = {"unknown": 404, "expired": 410, "used": 410}
 
 
@@ -140,6 +141,11 @@ ACCOUNT_TABS = [
 @sensitive_variables("form")
 @require_http_methods(["GET", "HEAD", "POST"])
 def signup(request):
+    # An invitation link sends people without an account here with `next`: it is kept for the
+    # "Accéder au portail" button after activation (in this browser).
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
+    if next_url:
+        request.session[AFTER_ACTIVATION_NEXT] = next_url
     account_type = request.POST.get("account_type") or request.GET.get("type", "")
     if account_type not in User.AccountType.values:
         account_type = User.AccountType.PROFESSIONNEL
@@ -191,6 +197,7 @@ def signup(request):
             "is_professional": account_type != User.AccountType.PARTICULIER,
             "altcha_error": getattr(form, "altcha_error", ""),
             "registry_unavailable": getattr(form, "registry_unavailable", False),
+            "next_url": next_url,
         },
         status=status,
     )
@@ -263,7 +270,11 @@ def activate(request, token):
             return render(
                 request,
                 "accounts/activated.html",
-                {"title": "Votre compte est activé", "activated_user": user},
+                {
+                    "title": "Votre compte est activé",
+                    "activated_user": user,
+                    "next_url": _safe_next(request, request.session.get(AFTER_ACTIVATION_NEXT, "")),
+                },
             )
         flows.find_token(token, AccountToken.Purpose.ACTIVATION)
     except flows.TokenError as error:

@@ -112,3 +112,23 @@ def test_guessing_tokens_is_rate_limited(client):
     for n in range(20):
         client.get(f"/activation/guess-{n}/")
     assert client.get("/activation/guess-x/").status_code == 429
+
+
+def test_next_of_an_invitation_link_survives_sign_up_and_activation(client):
+    invitation = "/habilitations/invitations/un-jeton/"
+    login_page = client.get(f"/connexion/?next={invitation}").content.decode()
+    assert 'href="/inscription/?next=/habilitations/invitations/un-jeton/"' in login_page
+    client.get(f"/inscription/?next={invitation}")
+    _user, path = signed_up(client)
+    activated = client.post(path).content.decode()
+    assert 'href="/?next=/habilitations/invitations/un-jeton/"' in activated
+    response = client.post(
+        "/", {"email": "nouvelle.personne@exemple.fr", "password": PASSWORD, "next": invitation}
+    )
+    assert response["Location"] == invitation
+
+
+def test_an_outside_next_is_not_kept_for_after_activation(client):
+    client.get("/inscription/?next=https://evil.example/")
+    _user, path = signed_up(client)
+    assert "evil.example" not in client.post(path).content.decode()

@@ -238,3 +238,25 @@ def test_pbkdf2_hash_is_upgraded_to_argon2id_at_login(client):
     User.objects.filter(pk=user.pk).update(password=make_password(PASSWORD, hasher="pbkdf2_sha256"))
     assert login(client, "lea@exemple.fr").status_code == 302
     assert User.objects.get(pk=user.pk).password.startswith("argon2$argon2id$")
+
+
+def test_login_post_needs_the_csrf_token():
+    from django.test import Client
+
+    UserFactory(email="csrf@exemple.fr")
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post("/", {"email": "csrf@exemple.fr", "password": PASSWORD})
+    assert response.status_code == 403
+    assert "_auth_user_id" not in strict.session
+    page = strict.get("/")
+    token = page.cookies["csrftoken"].value
+    ok = strict.post(
+        "/", {"email": "csrf@exemple.fr", "password": PASSWORD, "csrfmiddlewaretoken": token}
+    )
+    assert ok.status_code == 302
+
+
+def test_pages_of_signed_in_people_are_not_cached(client):
+    client.force_login(UserFactory())
+    response = client.get("/mon-compte/")
+    assert "no-store" in response["Cache-Control"]

@@ -296,3 +296,24 @@ def test_altcha_challenge_endpoint_is_cheap_in_tests_and_not_cached(client, sett
     assert body["parameters"]["algorithm"] == "SHA-256"
     assert body["signature"]
     assert settings.ALTCHA_MAX_NUMBER == 2000
+
+
+def test_sign_ups_are_rate_limited_per_ip(client):
+    for n in range(20):
+        data = signup_data(client, account_type="particulier", email=f"p{n}@exemple.fr")
+        assert client.post("/inscription/", data).status_code == 302
+    blocked = client.post(
+        "/inscription/", signup_data(client, account_type="particulier", email="p99@exemple.fr")
+    )
+    assert blocked.status_code == 429
+    assert "Trop de tentatives" in html_of(blocked)
+    assert not User.objects.filter(email="p99@exemple.fr").exists()
+
+
+def test_signup_post_needs_the_csrf_token():
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post("/inscription/", signup_data(strict, account_type="particulier"))
+    assert response.status_code == 403
+    assert not User.objects.exists()
