@@ -11,14 +11,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch
 
 from portail.backoffice.models import LinkedSite
-from portail.demarches.models import Demarche
 from portail.habilitations.models import Habilitation
-
-
-def demarche_of_client(client_id: str) -> Demarche | None:
-    if not client_id:
-        return None
-    return Demarche.objects.filter(oidc_client_id=client_id).first()
 
 
 def _sites_lies(establishment) -> list[dict[str, Any]]:
@@ -44,13 +37,12 @@ def _sites_lies(establishment) -> list[dict[str, Any]]:
 
 def habilitations_claim(user, client_id: str) -> list[dict[str, Any]]:
     """[{siret, name, sites_lies: [{siret, name, address}], roles: [{code, label, gestionnaire}]}]"""
-    demarche = demarche_of_client(client_id)
-    if demarche is None or not user.is_active:
+    if not client_id or not user.is_active:
         return []
+    # One query (the démarche joined by its client_id), plus one for the sites liés.
     habilitations = (
         Habilitation.objects.active()
-        .for_demarche(demarche)
-        .filter(user=user)
+        .filter(user=user, demarche__oidc_client_id=client_id)
         .select_related("establishment", "establishment__centre", "role")
         .prefetch_related(
             Prefetch(

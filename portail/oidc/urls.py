@@ -15,7 +15,7 @@ from portail.oidc import views
 
 provider_patterns = [
     path("authorize/", views.AuthorizationView.as_view(), name="authorize"),
-    path("token/", oauth2_views.TokenView.as_view(), name="token"),
+    path("token/", views.TokenView.as_view(), name="token"),
     path("revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="revoke-token"),
     path(
         ".well-known/openid-configuration",

@@ -360,3 +360,62 @@ def test_logout_without_id_token_asks_the_person(client, user, flow):
     response = client.post("/o/logout/", {"allow": "on"})
     assert response.status_code == 302
     assert "_auth_user_id" not in client.session
+
+
+def test_refresh_token_of_another_client_is_refused(client, user, flow, ceres_client):
+    from portail.demarches.models import Demarche
+    from portail.oidc.clients import register_demarche_client
+
+    tokens = flow.tokens(client)
+    other = register_demarche_client(
+        actor=None,
+        demarche=Demarche.objects.get(code="mon-activite-formation"),
+        redirect_uris=[REDIRECT_URI],
+    )
+    thief = Flow(other.client_id, other.client_secret)
+    assert thief.refresh(client, tokens["refresh_token"]).json()["error"] == "invalid_grant"
+    # The rightful client still can.
+    assert flow.refresh(client, tokens["refresh_token"]).status_code == 200
+
+
+def test_expired_refresh_token_is_refused(client, user, flow, settings):
+    tokens = flow.tokens(client)
+    AccessToken.objects.update(expires=timezone.now() - timedelta(hours=12, seconds=1))
+    response = flow.refresh(client, tokens["refresh_token"])
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
+
+
+def test_refresh_token_whose_access_was_revoked_is_refused(client, user, flow):
+    tokens = flow.tokens(client)
+    AccessToken.objects.all().delete()  # e.g. revoked through /o/revoke_token/
+    assert flow.refresh(client, tokens["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+def test_rotation_lost_to_a_concurrent_refresh_is_refused(user, flow, client):
+    """Two refreshes validated at the same moment: the second finds the row rotated."""
+    from oauthlib.common import Request
+    from oauthlib.oauth2.rfc6749 import errors
+
+    from portail.oidc.validators import PortalOAuth2Validator
+
+    tokens = flow.tokens(client)
+    validator = PortalOAuth2Validator()
+    app = AccessToken.objects.get().application
+    first, second = Request("/o/token/"), Request("/o/token/")
+    for request in (first, second):
+        request.grant_type = "refresh_token"
+        request.client = app
+        assert validator.validate_refresh_token(tokens["refresh_token"], app, request)
+    new = {
+        "access_token": "a" * 30,
+        "refresh_token": "r" * 30,
+        "scope": "openid",
+        "expires_in": 300,
+    }
+    validator.save_bearer_token(dict(new), first)
+    with pytest.raises(errors.InvalidGrantError):
+        validator.save_bearer_token(
+            {**new, "access_token": "b" * 30, "refresh_token": "s" * 30}, second
+        )
+    assert RefreshToken.objects.filter(revoked__isnull=True).count() == 1
