@@ -25,6 +25,7 @@ def test_sign_up_as_professional_activate_and_log_in(
     page = person.open("/")
     expect(page.get_by_role("heading", name="Connectez-vous")).to_be_visible()
     axe_check(page, "home")
+    person.screenshot("accounts-home")
 
     # 1) « Se créer un compte »
     page.get_by_role("main").get_by_role("link", name="Se créer un compte").click()
@@ -58,6 +59,7 @@ def test_sign_up_as_professional_activate_and_log_in(
     expect(page.get_by_text("Vérifié", exact=True)).to_be_visible(timeout=20_000)
     expect(page.locator("input[name=altcha]")).not_to_have_value("")
     axe_check(page, "signup filled")
+    person.screenshot("accounts-signup-filled")
 
     # 7) « Créer mon compte »
     page.get_by_role("button", name="Créer mon compte").click()
@@ -76,6 +78,7 @@ def test_sign_up_as_professional_activate_and_log_in(
     page.get_by_role("button", name="Activer mon compte").click()
     expect(page.get_by_role("heading", name="Votre compte est activé")).to_be_visible()
     axe_check(page, "activated")
+    person.screenshot("accounts-activated")
     # 11) « Accéder au portail »
     page.get_by_role("link", name="Accéder au portail").click()
 
