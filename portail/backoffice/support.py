@@ -4,6 +4,7 @@ import importlib
 import sys
 
 from django.apps import apps
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 
@@ -96,9 +97,12 @@ def waits_for(user) -> list[tuple[Limiter, str, int]]:
     subjects |= set(
         Habilitation.objects.filter(user=user).values_list("establishment__siret", flat=True)
     )
+    pairs = [(lim, subject) for lim in known_limiters().values() for subject in sorted(subjects)]
+    # One cache read for all of them (the cache may be the database); then only the keys found.
+    found = cache.get_many([lim._key(subject) for lim, subject in pairs])
     waits = []
-    for limiter in known_limiters().values():
-        for subject in sorted(subjects):
+    for limiter, subject in pairs:
+        if limiter._key(subject) in found:
             seconds = limiter.wait_seconds(subject)
             if seconds:
                 waits.append((limiter, subject, seconds))

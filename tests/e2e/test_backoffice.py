@@ -139,3 +139,89 @@ def test_agents_pages_are_not_found_for_a_portal_user(browser_session, ceres, li
     expect(page.get_by_role("heading", name="Mes démarches", level=1)).to_be_visible()
     response = page.goto(live_server.url + reverse("backoffice:centres"))
     assert response.status == 404
+
+
+def test_first_login_enrolment_import_bulk_letters_and_support(  # noqa: PLR0917
+    browser_session, axe_check, ceres, settings, live_server, tmp_path
+):
+    import base64
+
+    from django_otp.oath import TOTP
+
+    from portail.backoffice.models import LetterBatch
+    from tests.factories import HabilitationFactory, make_siren, make_siret
+
+    settings.PORTAL_BASE_URL = live_server.url
+    agent = AgentFactory(is_national=True, totp=False)
+    agnes = browser_session("new-agent")
+    page = agnes.open(reverse("backoffice:login"))
+    page.get_by_label("Adresse électronique").fill(agent.user.email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(
+        page.get_by_role("heading", name="Enregistrer votre application d’authentification")
+    ).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile("Code QR"))).to_be_visible()
+    axe_check(page, "agents: enrôlement TOTP")
+    agnes.screenshot("backoffice-totp-enrolment")
+    secret = page.locator("#totp-secret").inner_text().replace(" ", "")
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    page.get_by_label("Code à 6 chiffres").fill(f"{TOTP(key).token():06d}")
+    page.get_by_role("button", name="Valider").click()
+    expect(
+        page.get_by_text("Votre application d’authentification est enregistrée.")
+    ).to_be_visible()
+
+    # Import centres already approved (Windows-1252, as a spreadsheet saves it).
+    page.get_by_role("link", name="Importer des centres").click()
+    sirets = [make_siret(make_siren(880000 + n), 1) for n in range(3)]
+    lines = ["siret;nom;adresse;region"] + [
+        f"{s};Centre Éloïse {n};{n} rue de l'Église 44000 Nantes;52" for n, s in enumerate(sirets)
+    ]
+    csv_file = tmp_path / "centres.csv"
+    csv_file.write_bytes("\r\n".join(lines).encode("cp1252"))
+    bad_file = tmp_path / "mauvais.csv"
+    bad_file.write_bytes(("\r\n".join([*lines, f"{sirets[0]};Doublon;1 rue;52"])).encode("cp1252"))
+    page.get_by_label("Fichier CSV des centres agréés").set_input_files(str(bad_file))
+    page.get_by_role("button", name="Importer").click()
+    expect(page.get_by_text(f"Ligne 5 : SIRET {sirets[0]} déjà présent ligne 2.")).to_be_visible()
+    axe_check(page, "agents: import en erreur")
+    page.get_by_label("Fichier CSV des centres agréés").set_input_files(str(csv_file))
+    page.get_by_role("button", name="Importer").click()
+    expect(page.get_by_text("3 centres importés.")).to_be_visible()
+    expect(page.get_by_text("3 centres sélectionnés.")).to_be_visible()
+    axe_check(page, "agents: courriers en nombre")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Générer les courriers").click()
+    pdf = PdfReader(download_info.value.path())
+    assert len(pdf.pages) == 3
+    assert "Centre Éloïse 0" in pdf.pages[0].extract_text()
+    batch = LetterBatch.objects.get()
+    page.reload()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=f"Synthèse du lot {batch.pk} (CSV)").click()
+    summary = open(download_info.value.path(), encoding="utf-8").read()  # noqa: PTH123, SIM115
+    assert all(s in summary for s in sirets)
+
+    # Follow-up and support.
+    page.get_by_role("link", name="Suivi des activations").click()
+    expect(
+        page.get_by_role("row", name=re.compile(r"DREETS Pays de la Loire 3 0 3 0"))
+    ).to_be_visible()
+    axe_check(page, "agents: suivi")
+    habilitation = HabilitationFactory(
+        role=ceres.roles.get(code="centre-agree"),
+        user=UserFactory(first_name="Claire", last_name="Martin", email="claire@centre.example"),
+    )
+    page.get_by_role("link", name="Assistance").click()
+    page.get_by_label("Adresse électronique, nom ou SIRET").fill("Claire Martin")
+    page.get_by_role("button", name="Rechercher").click()
+    page.get_by_role("link", name="Claire Martin").click()
+    expect(page.get_by_role("heading", name="Claire Martin", level=1)).to_be_visible()
+    axe_check(page, "agents: assistance, compte")
+    page.get_by_label("Motif de la révocation").fill("Départ du centre")
+    page.get_by_role("button", name="Révoquer").click()
+    expect(page.get_by_text("L’habilitation est révoquée.")).to_be_visible()
+    habilitation.refresh_from_db()
+    assert habilitation.revoked_at is not None
+    assert agnes.console_errors == []
