@@ -117,3 +117,10 @@ def test_the_module_is_a_static_file_documenting_its_attributes():
         "data-siret-status",
     ):
         assert attribute in source
+
+
+def test_a_lookup_costs_a_few_queries(client, sample, django_assert_max_num_queries):
+    # The rate limit in the database cache (3 reads, an upsert in a savepoint, a cull count) and
+    # two reads of the local tables; with REDIS_URL the first part leaves the database.
+    with django_assert_max_num_queries(10):
+        assert client.get(_url(demo.CFI_ATLANTIQUE_SIRET)).status_code == 200
