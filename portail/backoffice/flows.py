@@ -7,8 +7,9 @@ identity) and queues its emails. Views only parse input and call these.
 import io
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from portail.audit.journal import record
 from portail.audit.models import AuditEvent
@@ -19,6 +20,7 @@ from portail.core.client_ip import client_ip
 from portail.core.logging import request_id_var
 from portail.demarches import codes
 from portail.demarches.models import ActivationCode, Demarche
+from portail.notifications.emails import send_email
 
 CERES = "ceres"
 CLOSED_REASON_CODES = "Centre fermé"
@@ -117,15 +119,45 @@ def close_centre(*, actor, centre: Centre, reason: str, request=None) -> Centre:
         used_at__isnull=True,
         revoked_at__isnull=True,
     ).update(revoked_at=now, revoked_reason=f"{CLOSED_REASON_CODES} : {reason}"[:255])
+    recipients = _closure_recipients(centre)
+    for email in recipients:
+        send_email(
+            "backoffice/emails/centre_closed",
+            email,
+            {
+                "centre": centre,
+                "siret": centre.establishment.siret,
+                "closed_on": formats.date_format(timezone.localdate(now), "j F Y"),
+                "hours": settings.ASSISTANCE_HOURS,
+                "phone": settings.ASSISTANCE_PHONE,
+            },
+            category="backoffice",
+            demarche=ceres(),
+            establishment=centre.establishment,
+        )
     record(
         "backoffice.centre.closed",
         actor=actor,
         target=centre,
         establishment=centre.establishment,
         request=request,
-        data={"reason": reason, "codes_revoked": revoked},
+        data={"reason": reason, "codes_revoked": revoked, "notified": len(recipients)},
     )
     return centre
+
+
+def _closure_recipients(centre: Centre) -> list[str]:
+    """The centre's contact address and the people who manage CERES for it."""
+    from portail.habilitations.models import Habilitation
+
+    emails = {centre.contact_email} if centre.contact_email else set()
+    emails |= set(
+        Habilitation.objects.active()
+        .managing()
+        .filter(demarche=ceres(), establishment=centre.establishment)
+        .values_list("user__email", flat=True)
+    )
+    return sorted(emails)
 
 
 @transaction.atomic

@@ -222,3 +222,26 @@ def test_list_search_filters_and_pagination(agent_client, regions, django_assert
     assert "Campus Rennais" in by_region
     pending = agent_client.get(url, {"status": "pending"}).content.decode()
     assert "0 centre" in pending
+
+
+def test_closing_tells_the_centre_and_its_gestionnaires_by_email(agent_client, ceres):
+    from portail.notifications.models import OutboxEmail
+    from tests.factories import HabilitationFactory
+
+    centre = CentreFactory(contact_email="contact@centre.example")
+    manager = HabilitationFactory(
+        role=ceres.roles.get(code="gestionnaire-centres"), establishment=centre.establishment
+    ).user
+    HabilitationFactory(
+        role=ceres.roles.get(code="centre-agree"), establishment=centre.establishment
+    )
+    agent_client.post(
+        reverse("backoffice:centre_close", kwargs={"pk": centre.pk}), {"reason": "Retrait"}
+    )
+    emails = OutboxEmail.objects.filter(template="backoffice/emails/centre_closed")
+    assert sorted(e.recipient for e in emails) == sorted(["contact@centre.example", manager.email])
+    email = emails.first()
+    assert f"Fin de l'agrément CERES de {centre.letter_name}" in email.subject
+    assert "le code d'activation en cours ne fonctionne plus" in email.body_text
+    assert "01 46 29 25 54" in email.body_text
+    assert email.establishment == centre.establishment
