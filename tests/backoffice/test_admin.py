@@ -1,0 +1,17 @@
+import pytest
+from django.urls import reverse
+
+from tests.backoffice.factories import AgentFactory, CentreFactory
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_admin_lists_and_no_agent_created_there(client, regions):
+    CentreFactory()
+    AgentFactory(regions=["52"])
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    for model in ("region", "agentprofile", "centre", "letterbatch"):
+        assert client.get(reverse(f"admin:backoffice_{model}_changelist")).status_code == 200
+    assert client.get(reverse("admin:backoffice_agentprofile_add")).status_code == 403
+    assert client.get(reverse("admin:backoffice_centre_add")).status_code == 403
