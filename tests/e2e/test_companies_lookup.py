@@ -61,6 +61,14 @@ def test_typing_a_siret_fills_the_fields_and_announces_it(
     assert page.locator("#siret").get_attribute("data-siret-verified") == "true"
     axe_check(page, "siret lookup: found")
 
+    # Data INSEE does not publish clears what the previous lookup filled.
+    page.locator("#siret").fill("90313425200019")
+    expect(page.locator("#name")).to_have_value("")
+    expect(page.locator("#commune")).to_have_value("")
+    expect(status).to_contain_text("Établissement trouvé. Les champs sont pré-remplis")
+    page.locator("#siret").fill(demo.CFI_ATLANTIQUE_SIRET)
+    expect(page.locator("#commune")).to_have_value("44000 NANTES")
+
     # The fields stay editable.
     page.locator("#name").fill("CFI ATLANTIQUE ESTUAIRE")
     assert page.locator("#name").input_value() == "CFI ATLANTIQUE ESTUAIRE"

@@ -43,8 +43,10 @@ const DIGITS = 14;
 const SEPARATORS = /[\s.\-\u00a0\u202f]/g;
 const MESSAGES = {
   searching: "Recherche de l'établissement dans le répertoire des entreprises…",
-  found: (d) =>
-    `Établissement trouvé : ${[d.name, [d.postcode, d.commune].filter(Boolean).join(" ")].filter(Boolean).join(", ")}. Les champs sont pré-remplis : vérifiez-les et ajustez-les au besoin.`,
+  found: (d) => {
+    const what = [d.name, [d.postcode, d.commune].filter(Boolean).join(" ")].filter(Boolean).join(", ");
+    return `Établissement trouvé${what ? ` : ${what}` : ""}. Les champs sont pré-remplis : vérifiez-les et ajustez-les au besoin.`;
+  },
   closed:
     "Cet établissement est fermé selon le répertoire des entreprises : indiquez le SIRET d'un établissement en activité.",
   length: "Le numéro SIRET doit comporter 14 chiffres.",
@@ -84,11 +86,15 @@ function fill(scope, data) {
   };
   for (const field of scope.querySelectorAll("[data-siret-fill]")) {
     const key = field.dataset.siretFill;
-    if (key in values && values[key]) {
-      field.value = values[key];
-      field.dispatchEvent(new Event("input", { bubbles: true }));
-      field.dispatchEvent(new Event("change", { bubbles: true }));
-    }
+    if (!(key in values)) continue;
+    // An empty value (data INSEE does not publish) clears only what an earlier lookup filled.
+    const previous = field.dataset.siretFilledValue;
+    const value = values[key] || (previous !== undefined && field.value === previous ? "" : field.value);
+    if (value === field.value) continue;
+    field.value = value;
+    field.dataset.siretFilledValue = value;
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+    field.dispatchEvent(new Event("change", { bubbles: true }));
   }
 }
 
