@@ -3,11 +3,15 @@
 The behaviour is DOT's (validation, errors, redirects); only what a person may see changes.
 """
 
+from urllib.parse import urlsplit
+
 from django.http import HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider import views as oauth2_views
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
+
+from portail.oidc.middleware import add_form_action
 
 # What a person reads when a démarche sends a request the portal refuses (the technical code
 # stays on the page for the démarche's support). Fatal errors: never redirected to the démarche.
@@ -59,7 +63,14 @@ class RPInitiatedLogoutView(oauth2_views.RPInitiatedLogoutView):
         context = _error_context(dict(context))
         context.setdefault("title", "Déconnexion")
         context.setdefault("form", None)
-        return super().render_to_response(context, **response_kwargs)
+        response = super().render_to_response(context, **response_kwargs)
+        # The confirmation form leads back to the démarche (its URI was validated before the
+        # form was shown): the page's form-action must allow that origin.
+        target = self.oidc_data.get("post_logout_redirect_uri") if not context["error"] else ""
+        if target:
+            parts = urlsplit(target)
+            add_form_action(response, f"{parts.scheme}://{parts.netloc}")
+        return response
 
 
 class UserInfoView(oauth2_views.UserInfoView):

@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "portail.accounts.middleware.SessionAbsoluteTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # The login form of a sign-in to a démarche may lead to the démarche (docs/oidc.md).
+    "portail.oidc.middleware.AuthorizationFormActionMiddleware",
     "portail.core.middleware.SecurityHeadersMiddleware",
 ]
 
