@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_not_required
+from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -93,8 +94,11 @@ def home(request):
                 flows.record_login_failure(email, "not_activated", request=request)
                 not_activated_email = user.email
             else:
-                login(request, user)  # a new session key (no fixation)
-                flows.record_login(user, request=request)
+                # One transaction: the new session row (a new key: no fixation), last_login and
+                # the audit event are committed together.
+                with transaction.atomic():
+                    login(request, user)
+                    flows.record_login(user, request=request)
                 return redirect(next_url or settings.LOGIN_REDIRECT_URL)
     return render(
         request,
