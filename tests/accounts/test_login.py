@@ -273,3 +273,14 @@ def test_a_login_costs_few_queries(client, django_assert_max_num_queries):
     # Already logged in: the session, the user, the session saved again (idle timeout slides).
     with django_assert_max_num_queries(5):
         assert client.get("/connexion/").status_code == 302
+
+
+def test_argon2id_parameters_stated_in_settings_are_owasps():
+    from portail.settings import base
+
+    assert (base.ARGON2_TIME_COST, base.ARGON2_MEMORY_COST_KIB, base.ARGON2_PARALLELISM) == (
+        2,
+        19 * 1024,
+        1,
+    )
+    assert base.PASSWORD_HASHERS[0] == "portail.accounts.hashers.Argon2idHasher"
