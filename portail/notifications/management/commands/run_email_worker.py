@@ -6,6 +6,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from portail.core import housekeeping
 from portail.notifications.delivery import deliver_pending
 
 
@@ -15,9 +16,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="Deliver what is due, then exit.")
         parser.add_argument("--interval", type=float, default=1.0, help="Seconds between polls.")
+        parser.add_argument(
+            "--housekeeping-every",
+            type=float,
+            default=600.0,
+            help="Seconds between runs of the housekeeping chores (0: never).",
+        )
 
-    def handle(self, *args, once=False, interval=1.0, **options):
+    def handle(self, *args, once=False, interval=1.0, housekeeping_every=600.0, **options):
         stopping = False
+        next_housekeeping = time.monotonic()
 
         def stop(*_):
             nonlocal stopping
@@ -33,6 +41,9 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"sent={counts['sent']} retry={counts['retry']} failed={counts['failed']}"
                 )
+            if housekeeping_every and time.monotonic() >= next_housekeeping:
+                housekeeping.run()
+                next_housekeeping = time.monotonic() + housekeeping_every
             if once:
                 break
             time.sleep(interval)

@@ -1,0 +1,68 @@
+from datetime import timedelta
+
+import pytest
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
+from django.core.management import call_command
+from django.utils import timezone
+
+from portail.core import housekeeping
+from portail.demarches.models import AccessRequest, Demarche
+from tests.factories import EstablishmentFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _request(expires_at):
+    ceres = Demarche.objects.get(code="ceres")
+    return AccessRequest.objects.create(
+        requester=UserFactory(),
+        demarche=ceres,
+        establishment=EstablishmentFactory(),
+        role=ceres.roles.get(code="centre-agree"),
+        expires_at=expires_at,
+    )
+
+
+def test_expired_access_requests_and_sessions_are_cleared():
+    old = _request(timezone.now() - timedelta(days=1))
+    fresh = _request(timezone.now() + timedelta(days=1))
+    stale = SessionStore()
+    stale.set_expiry(-10)
+    stale.create()
+    live = SessionStore()
+    live.create()
+
+    done = housekeeping.run()
+
+    assert done["access_requests_expired"] == 1
+    assert done["sessions_cleared"] >= 1
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert old.status == AccessRequest.Status.EXPIRED
+    assert fresh.status == AccessRequest.Status.PENDING
+    assert Session.objects.filter(session_key=live.session_key).exists()
+    assert not Session.objects.filter(session_key=stale.session_key).exists()
+
+
+def test_a_failing_chore_does_not_stop_the_others(monkeypatch, caplog):
+    def broken():
+        raise RuntimeError("broken chore")
+
+    monkeypatch.setitem(housekeeping.CHORES, "broken", broken)
+    done = housekeeping.run()
+    assert done["broken"] == -1
+    assert done["sessions_cleared"] >= 0
+    assert "broken" in caplog.text
+
+
+def test_worker_runs_housekeeping(mailbox):
+    old = _request(timezone.now() - timedelta(days=1))
+    call_command("run_email_worker", "--once")
+    old.refresh_from_db()
+    assert old.status == AccessRequest.Status.EXPIRED
+
+
+def test_housekeeping_command(capsys):
+    call_command("housekeeping")
+    assert "access_requests_expired: 0" in capsys.readouterr().out
