@@ -10,6 +10,7 @@
 | COMPANIES_REGISTRY_TIMEOUT | seconds to wait for an HTTP registry (connect and read) | 3 |
 | COMPANIES_REGISTRY_MAX_AGE | seconds a cached registry answer stays fresh | 604800 (7 days) |
 | COMPANIES_REGISTRY_MAX_RETRY_AFTER | longest `Retry-After` (seconds) worth waiting once | 2 |
+| COMPANIES_RECHERCHE_ENTREPRISES_MAX_RATE | requests per second we send it, all processes together (0: no pacing) | 7 |
 """
 
 from django.conf import settings
@@ -57,3 +58,7 @@ def max_age() -> int:
 
 def max_retry_after() -> float:
     return float(_get("COMPANIES_REGISTRY_MAX_RETRY_AFTER", "2"))
+
+
+def recherche_entreprises_max_rate() -> int:
+    return int(_get("COMPANIES_RECHERCHE_ENTREPRISES_MAX_RATE", "7"))

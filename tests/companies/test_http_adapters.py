@@ -319,3 +319,32 @@ def test_retry_after_parsing():
     assert retry_after_seconds(None) is None
     assert retry_after_seconds("soon") is None
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+
+
+def test_recherche_requests_are_paced_under_the_rate_limit(recherche_entreprises, settings):
+    settings.COMPANIES_RECHERCHE_ENTREPRISES_MAX_RATE = 2
+    sirets = [make_siret(SIREN, n) for n in range(1, 7)]
+    etablissements = [recherche_etablissement(s, "1 RUE X", "44000", "NANTES") for s in sirets]
+    page = recherche_page(recherche_company(SIREN, "CFI ATLANTIQUE", etablissements))
+    recherche_entreprises.reply("/search", Reply(200, page))
+
+    started = time.monotonic()
+    for siret in sirets:
+        registry.lookup(siret)
+
+    # 6 requests at 2 per second span at least 3 distinct seconds: 2 boundaries waited for.
+    assert len(recherche_entreprises.requests) == 6
+    assert time.monotonic() - started >= 1.0
+
+
+def test_no_pacing_when_disabled(recherche_entreprises, settings):
+    settings.COMPANIES_RECHERCHE_ENTREPRISES_MAX_RATE = 0
+    sirets = [make_siret(SIREN, n) for n in range(1, 7)]
+    etablissements = [recherche_etablissement(s, "1 RUE X", "44000", "NANTES") for s in sirets]
+    recherche_entreprises.reply(
+        "/search", Reply(200, recherche_page(recherche_company(SIREN, "X", etablissements)))
+    )
+    started = time.monotonic()
+    for siret in sirets:
+        registry.lookup(siret)
+    assert time.monotonic() - started < 1.0

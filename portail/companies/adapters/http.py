@@ -12,6 +12,7 @@ import time
 from datetime import UTC, datetime
 
 import requests
+from django.core.cache import cache
 
 from portail.companies import conf
 from portail.companies.registry import RegistryUnavailable
@@ -37,11 +38,37 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def get(url: str, *, params=None, headers=None, source: str) -> requests.Response:
+def _count_this_second(source: str) -> int:
+    key = f"registry-pace:{source}:{int(time.time())}"
+    cache.add(key, 0, timeout=5)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        return 1
+
+
+def pace(source: str, per_second: int) -> None:
+    """Keep under `per_second` requests per second to `source`, all processes together.
+
+    A counter per wall-clock second in the shared cache; past the limit, wait for the next second
+    (once: the registry's own 429 handles the rest). Approximate with the database cache (its
+    increment is not atomic), exact with Redis.
+    """
+    if per_second <= 0:
+        return
+    if _count_this_second(source) > per_second:
+        time.sleep(max(0.0, 1 - (time.time() % 1)))
+        _count_this_second(source)
+
+
+def get(
+    url: str, *, params=None, headers=None, source: str, per_second: int = 0
+) -> requests.Response:
     """GET `url`; returns the response for 2xx/4xx (but 429), raises RegistryUnavailable otherwise."""
     all_headers = {"Accept": "application/json", "User-Agent": USER_AGENT, **(headers or {})}
     timeout = conf.timeout()
     for attempt in (1, 2):
+        pace(source, per_second)
         try:
             response = requests.get(
                 url, params=params, headers=all_headers, timeout=(timeout, timeout)

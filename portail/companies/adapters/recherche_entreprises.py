@@ -25,6 +25,7 @@ class RechercheEntreprisesAdapter:
             f"{conf.recherche_entreprises_url()}/search",
             params={"q": siret, "page": 1, "per_page": 5},
             source=self.source,
+            per_second=conf.recherche_entreprises_max_rate(),
         )
         if response.status_code == 404:
             raise UnknownSiret()
