@@ -38,7 +38,7 @@ def test_sign_up_as_professional_activate_and_log_in(
 
     # 3) the SIRET is looked up as soon as 14 digits are typed; 4) the fields are prefilled
     page.get_by_label("SIRET").press_sequentially(siret[:9] + " " + siret[9:])
-    expect(page.get_by_label("Raison sociale")).to_have_value("CFI ATLANTIQUE")
+    expect(page.get_by_label("Raison sociale")).to_have_value("CFI ATLANTIQUE", timeout=15_000)
     expect(page.get_by_label("Adresse", exact=True)).to_have_value("12 rue des Écoles")
     expect(page.get_by_label("Commune")).to_have_value("44000 NANTES")
     page.get_by_label("Raison sociale").fill("CFI Atlantique — Nantes")  # editable
