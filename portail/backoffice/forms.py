@@ -105,6 +105,7 @@ class CentreCreateForm(DsfrMixin, CentreFieldsMixin, forms.ModelForm):
         }
 
     field_order = ["siret", "region"]
+    lookup_error = ""
 
     def __init__(self, *args, agent, **kwargs):
         super().__init__(*args, **kwargs)

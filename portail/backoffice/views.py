@@ -211,26 +211,10 @@ def _visible_centre(request, pk) -> Centre:
 def centre_create(request):
     form = CentreCreateForm(request.POST or None, agent=request.agent)
     registry_data = None
-    if request.method == "GET" and request.GET.get("siret"):
-        # "Rechercher" without JavaScript: prefill from the registry.
-        form = CentreCreateForm(agent=request.agent, initial={"siret": request.GET["siret"]})
-        try:
-            registry_data = registry.lookup(request.GET["siret"])
-        except registry.RegistryError as exc:
-            form = CentreCreateForm({"siret": request.GET["siret"]}, agent=request.agent)
-            form.is_valid()
-            form.errors.clear()
-            form.add_error("siret", exc.message)
-        else:
-            form.initial.update(
-                {
-                    "letter_name": registry_data.name,
-                    "letter_address": "\n".join(
-                        x for x in (registry_data.address, registry_data.commune_line) if x
-                    ),
-                }
-            )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and "lookup" in request.POST:
+        # "Rechercher" (without JavaScript): prefill from the registry, create nothing yet.
+        form, registry_data = _prefilled_form(request)
+    elif request.method == "POST" and form.is_valid():
         centre = _create_centre(request, form)
         if centre is not None:
             messages.success(request, f"Le centre {centre.letter_name} est enregistré.")
@@ -246,6 +230,21 @@ def centre_create(request):
             "centre": None,
         },
     )
+
+
+def _prefilled_form(request):
+    values = {name: request.POST.get(name, "") for name in CentreCreateForm.base_fields}
+    try:
+        data = registry.lookup(values["siret"])
+    except registry.RegistryError as exc:
+        form = CentreCreateForm(agent=request.agent, initial=values)
+        form.lookup_error = exc.message
+        return form, None
+    values["letter_name"] = values["letter_name"] or data.name
+    values["letter_address"] = values["letter_address"] or "\n".join(
+        x for x in (data.address, data.commune_line) if x
+    )
+    return CentreCreateForm(agent=request.agent, initial=values), data
 
 
 def _create_centre(request, form):

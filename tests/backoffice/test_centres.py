@@ -37,10 +37,16 @@ def form_data(siret, regions, **extra):
 
 def test_search_prefills_name_and_address_from_the_registry(agent_client, regions):
     sirene = registry_establishment()
-    response = agent_client.get(CREATE, {"siret": sirene.siret})
+    response = agent_client.post(
+        CREATE, {"siret": sirene.siret, "lookup": "1", "agrement_reference": "AGR-9"}
+    )
     html = response.content.decode()
-    assert "CFI ATLANTIQUE" in html
-    assert "12 QUAI DE LA FOSSE\n44000 NANTES" in html
+    assert 'value="CFI ATLANTIQUE"' in html
+    assert "12 QUAI DE LA FOSSE\n44000 NANTES</textarea>" in html
+    assert 'value="AGR-9"' in html
+    assert not Centre.objects.exists()
+    unknown = agent_client.post(CREATE, {"siret": make_siret(make_siren(4243), 1), "lookup": "1"})
+    assert "Ce SIRET est inconnu du répertoire des entreprises." in unknown.content.decode()
 
 
 def test_create_a_centre_from_a_siret(agent_client, national_agent, regions):
