@@ -10,7 +10,7 @@ from dsfr.forms import DsfrBaseForm
 from portail.accounts import altcha
 from portail.accounts.models import User
 
-REQUIRED = "Ce champ est obligatoire."
+ESTABLISHMENT_FIELDS = ("siret", "company_name", "address", "commune")
 PASSWORDS_DIFFER = "Les deux mots de passe ne sont pas identiques."
 ALTCHA_MESSAGES = {
     "missing": "Confirmez que vous n'êtes pas un robot : cochez la case « Je ne suis pas un robot ».",
@@ -192,6 +192,10 @@ class SignupForm(NewPasswordMixin, DsfrBaseForm):
         ):
             self._clean_establishment(cleaned)
         if self.lookup_only:
+            # Only the establishment is looked at: the rest is kept as typed, without errors yet.
+            for name in list(self._errors):
+                if name not in ESTABLISHMENT_FIELDS:
+                    del self._errors[name]
             return cleaned
         candidate = User(
             email=cleaned.get("email", ""),

@@ -129,6 +129,13 @@ def test_without_javascript_the_siret_is_looked_up_and_the_form_comes_back_prefi
     assert 'value="44000 NANTES"' in html
     assert 'value="Durand"' in html  # the rest is kept
     assert not User.objects.exists()
+    # Fields not filled yet get no error from a lookup.
+    partial = client.post(
+        "/inscription/", {"account_type": "professionnel", "siret": siret, "action": "lookup"}
+    )
+    assert 'value="FORMATIONS DU PORT"' in html_of(partial)
+    assert "Saisissez votre adresse électronique." not in html_of(partial)
+    assert 'aria-invalid="true"' not in html_of(partial)
 
 
 def test_submit_with_empty_establishment_fields_comes_back_prefilled_for_confirmation(client):
