@@ -157,7 +157,9 @@ def signup(request):
     status = 200
     if request.method == "POST":
         lookup_only = request.POST.get("action") == "lookup"
-        form = SignupForm(request.POST, lookup_only=lookup_only)
+        data = request.POST.copy()
+        data["account_type"] = account_type  # a forged value falls back to PROFESSIONNEL
+        form = SignupForm(data, lookup_only=lookup_only)
         limiter = LOOKUP_PER_IP if lookup_only else SIGNUP_PER_IP
         wait = limiter.wait_seconds(ip)
         if wait:

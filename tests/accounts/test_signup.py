@@ -324,3 +324,11 @@ def test_signup_post_needs_the_csrf_token():
     response = strict.post("/inscription/", signup_data(strict, account_type="particulier"))
     assert response.status_code == 403
     assert not User.objects.exists()
+
+
+def test_a_forged_account_type_falls_back_to_professionnel(client):
+    response = client.post(
+        "/inscription/", signup_data(client, account_type="administrateur", siret="")
+    )
+    assert "Saisissez le SIRET de votre établissement." in html_of(response)
+    assert not User.objects.exists()
