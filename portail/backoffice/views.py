@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from portail.accounts.models import User
+from portail.audit.journal import record
 from portail.audit.models import AuditEvent
 from portail.backoffice import agent_auth, flows, followup, imports, support
 from portail.backoffice.access import agent_required, is_verified_agent
@@ -190,10 +191,15 @@ def centres(request):
     )
 
 
+def _audit_export(request, kind: str, **data) -> None:
+    record("backoffice.export", actor=request.user, request=request, data={"kind": kind, **data})
+
+
 @agent_required
 def centres_csv(request):
     _, queryset = _filtered_centres(request, request.GET)
     flows_ceres = flows.ceres()
+    _audit_export(request, "centres")
     return _file(
         followup.centres_csv(queryset.order_by("letter_name", "pk"), flows_ceres),
         "text/csv; charset=utf-8",
@@ -497,6 +503,7 @@ def _visible_batch(request, pk) -> LetterBatch:
 @agent_required
 def batch_csv(request, pk):
     batch = _visible_batch(request, pk)
+    _audit_export(request, "letter_batch", batch=batch.pk)
     return _file(
         followup.batch_summary_csv(batch),
         "text/csv; charset=utf-8",
@@ -552,6 +559,7 @@ def region_followup(request):
 
 @agent_required
 def regions_csv(request):
+    _audit_export(request, "regions")
     return _file(
         followup.regions_csv(request.agent, flows.ceres()),
         "text/csv; charset=utf-8",

@@ -97,6 +97,9 @@ def test_regions_csv(agent_client, landscape):
         "Codes expirés",
     ]
     assert rows["52"][2:] == ["4", "1", "1", "1"]
+    from portail.audit.models import AuditEvent
+
+    assert AuditEvent.objects.get(action="backoffice.export").data == {"kind": "regions"}
 
 
 def test_centres_csv_tells_who_used_the_code(agent_client, landscape):
