@@ -192,28 +192,23 @@ def test_revocation_is_seen_at_the_next_recheck(browser_session, live_server, ce
 # -- bad input at CERES: state mismatch, tampered ID token ---------------------------------------
 
 
-def portal_http_session(user, live_server) -> requests.Session:
-    http = requests.Session()
-    cookie = portal_session_cookie(user, live_server.url)
-    http.cookies.set(cookie["name"], cookie["value"], domain="localhost.local")
-    return http
-
-
 def test_state_mismatch_is_refused_without_session(live_server, ceres):
-    http = requests.Session()
-    start = http.get(f"{ceres.url}/oidc/authenticate/", allow_redirects=False, timeout=10)
-    assert start.status_code == 302
-    assert parse_qs(urlsplit(start.headers["Location"]).query)["state"]
+    with requests.Session() as http:
+        start = http.get(f"{ceres.url}/oidc/authenticate/", allow_redirects=False, timeout=10)
+        assert start.status_code == 302
+        assert parse_qs(urlsplit(start.headers["Location"]).query)["state"]
 
-    answer = http.get(
-        f"{ceres.url}/oidc/callback/", params={"code": "abc", "state": "not-the-one"}, timeout=10
-    )
+        answer = http.get(
+            f"{ceres.url}/oidc/callback/",
+            params={"code": "abc", "state": "not-the-one"},
+            timeout=10,
+        )
 
-    assert answer.status_code == 400
-    assert "Connexion impossible" in answer.text
-    home = http.get(f"{ceres.url}/", allow_redirects=False, timeout=10)
-    assert home.status_code == 302
-    assert home.headers["Location"].startswith("/oidc/authenticate/")
+        assert answer.status_code == 400
+        assert "Connexion impossible" in answer.text
+        home = http.get(f"{ceres.url}/", allow_redirects=False, timeout=10)
+        assert home.status_code == 302
+        assert home.headers["Location"].startswith("/oidc/authenticate/")
 
 
 def test_callback_without_a_started_login_is_refused(live_server, ceres):

@@ -51,6 +51,7 @@ def test_authlib_runs_the_code_flow_and_validates_the_id_token_with_the_jwks(
     ).json()
     assert discovery["issuer"] == f"{live_server.url}/o"
 
+    # Closed at the end: a kept-alive connection would hold a live-server database connection.
     session = OAuth2Session(
         registered.client_id,
         registered.client_secret,
@@ -111,3 +112,4 @@ def test_authlib_runs_the_code_flow_and_validates_the_id_token_with_the_jwks(
     # Refresh through Authlib: rotated.
     renewed = session.refresh_token(discovery["token_endpoint"])
     assert renewed["refresh_token"] != token["refresh_token"]
+    session.close()
