@@ -54,7 +54,7 @@ def search_colleagues(actor, demarche, text: str, limit: int = AUTOCOMPLETE_LIMI
 
     Two indexed queries (declared SIREN, then habilitations on the company's establishments)
     rather than one OR that would defeat the (declared_siren, last_name, first_name) index;
-    plus one for the SIRENs. Three queries whatever the size of the company.
+    plus one for the SIRENs. At most three queries whatever the size of the company.
     """
     text = " ".join(text.split())
     if len(text) < MIN_SEARCH_LENGTH:
@@ -72,6 +72,11 @@ def search_colleagues(actor, demarche, text: str, limit: int = AUTOCOMPLETE_LIMI
     declared = list(
         users.filter(declared_siren__in=sirens).order_by("last_name", "first_name", "pk")[:limit]
     )
+    if len(declared) == limit:
+        # Enough names already: people habilitated without having declared the SIREN appear
+        # once the typed prefix is precise enough (this query reads every habilitated person of
+        # the company, the first one only an index range).
+        return declared
     habilitated = list(
         users.filter(
             pk__in=Habilitation.objects.active()
