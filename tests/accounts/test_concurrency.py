@@ -1,0 +1,85 @@
+"""Real concurrent transactions (PostgreSQL, like CI's second run): two gestionnaires of the same
+establishment deleting their accounts at the same moment — one must stay; two sign-ups with the
+same address at the same moment — one account."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from portail.accounts import flows
+from portail.accounts.models import User
+from portail.habilitations.models import Habilitation
+from tests.factories import EstablishmentFactory, HabilitationFactory, RoleFactory, UserFactory
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (row locks): run with DATABASE_URL=postgres://…")
+
+
+def together(function, arguments) -> list[str]:
+    barrier = threading.Barrier(len(arguments))
+    outcomes: list[str] = []
+
+    def run(argument):
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append(function(argument))
+        except Exception as exc:
+            outcomes.append(f"error: {exc!r}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(a,)) for a in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes
+
+
+def test_two_gestionnaires_leaving_at_once_leave_one(db):
+    for _ in range(4):
+        role = RoleFactory(can_manage=True)
+        establishment = EstablishmentFactory()
+        users = [UserFactory() for _ in range(2)]
+        for user in users:
+            HabilitationFactory(user=user, role=role, establishment=establishment)
+
+        def delete(user):
+            try:
+                flows.delete_account(user)
+            except flows.AccountDeletionRefusedError:
+                return "refused"
+            return "deleted"
+
+        outcomes = together(delete, users)
+        assert sorted(outcomes) == ["deleted", "refused"], outcomes
+        assert (
+            Habilitation.objects.active().managing().filter(establishment=establishment).count()
+            == 1
+        )
+
+
+def test_two_sign_ups_with_one_address_make_one_account(db):
+    def sign_up(first_name):
+        user = flows.sign_up(
+            flows.SignupData(
+                email="meme.adresse@exemple.fr",
+                password="Une phrase de passe assez longue",
+                account_type=User.AccountType.PARTICULIER,
+                civilite=User.Civilite.MADAME,
+                last_name="Course",
+                first_name=first_name,
+                phone="+33612345678",
+            )
+        )
+        return "created" if user else "same page"
+
+    outcomes = together(sign_up, ["Une", "Deux", "Trois"])
+    assert sorted(outcomes) == ["created", "same page", "same page"], outcomes
+    assert User.objects.filter(email="meme.adresse@exemple.fr").count() == 1
