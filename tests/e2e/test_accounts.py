@@ -160,3 +160,20 @@ def test_mon_compte_is_accessible(browser_session, axe_check, live_server):
         page.get_by_role("link", name=link).click()
         expect(page.get_by_role("heading", name=heading)).to_be_visible()
         axe_check(page, heading)
+
+
+def test_other_account_pages_are_accessible(browser_session, axe_check, live_server):
+    person = browser_session("curieux")
+    for path, heading in [
+        ("/en-savoir-plus/", "En savoir plus"),
+        ("/activation/renvoyer/", "Recevoir un nouveau lien d'activation"),
+        ("/activation/lien-inconnu/", "Lien non valide"),
+        ("/mot-de-passe-oublie/lien-inconnu/", "Lien non valide"),
+        ("/inscription/?type=partenaire", "Créer votre compte"),
+    ]:
+        page = person.open(path)
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        axe_check(page, path)
+    assert person.console_errors == [] or all(
+        "404" in e or "410" in e for e in person.console_errors
+    )
