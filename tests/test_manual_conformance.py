@@ -41,7 +41,13 @@ from portail.demarches.catalogue import CERES, install_catalogue
 from portail.demarches.models import Demarche, Role
 from tests.accounts.helpers import registry_establishment, signup_data
 from tests.backoffice.factories import AgentFactory, CentreFactory
-from tests.factories import EstablishmentFactory, UserFactory, make_siren, make_siret
+from tests.factories import (
+    PASSWORD,
+    EstablishmentFactory,
+    UserFactory,
+    make_siren,
+    make_siret,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -368,6 +374,10 @@ MANUAL: dict[str, list[Expect]] = {
     ],
     "courriel d'invitation (HTML)": INVITATION_BODY,
     "lien d'invitation sans être connecté": LOGIN_FORM,
+    "lien d'invitation après connexion": [
+        *text("Invitation à rejoindre la démarche CERES"),
+        *button("Accepter"),
+    ],
     "invitation — Accepter": [
         *text("Invitation à rejoindre la démarche CERES", "Centre agréé", "CFI ATLANTIQUE"),
         *button("Accepter"),
@@ -687,6 +697,24 @@ def screen_invitation_anonymous(world):
     return Seen.of_html(html_of(response))
 
 
+def screen_invitation_after_login(world):
+    """9) the link, 10) the invitee's address and password, 11) "Accepter"."""
+    colleague, path = _invitation_path(world)
+    world.client.logout()
+    login_page = world.client.get(path, follow=True)
+    login_url = login_page.redirect_chain[-1][0]
+    next_field = parse(html_of(login_page)).find(
+        lambda n: n.tag == "input" and n.attrs.get("name") == "next"
+    )
+    assert next_field is not None
+    assert next_field.attrs.get("value") == path, "the invitation is forgotten at login"
+    response = world.client.post(
+        login_url, {"email": colleague.email, "password": PASSWORD, "next": path}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == path
+    return Seen.of_html(html_of(response))
+
+
 def screen_invitation_accept(world):
     colleague, path = _invitation_path(world)
     world.client.force_login(colleague)
@@ -744,6 +772,7 @@ SCREENS: dict[str, Callable[[World], Seen]] = {
     "courriel d'invitation (texte)": screen_invitation_email_text,
     "courriel d'invitation (HTML)": screen_invitation_email_html,
     "lien d'invitation sans être connecté": screen_invitation_anonymous,
+    "lien d'invitation après connexion": screen_invitation_after_login,
     "invitation — Accepter": screen_invitation_accept,
     "invitation acceptée — Mes démarches": screen_invitation_accepted,
     "courrier Modalités d'accès à l'applicatif CERES": screen_letter,
