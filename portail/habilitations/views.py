@@ -21,7 +21,7 @@ from portail.habilitations.forms import DelegateForm, InviteForm, PeopleFilterFo
 from portail.habilitations.grants import HabilitationError
 from portail.habilitations.models import Habilitation, Invitation
 from portail.habilitations.queries import name_filter, search_colleagues
-from portail.habilitations.scope import managed_establishments
+from portail.habilitations.scope import managed_establishment_ids
 from portail.notifications.models import OutboxEmail
 
 PAGE_SIZE = 20
@@ -50,7 +50,7 @@ def _gestionnaire_scope(request, code):
     demarche = get_object_or_404(Demarche, code=code, is_active=True)
     # One query for the scope, then a plain list of ids: composing the scope's nested
     # subqueries into every query of the page costs more to compile than to run.
-    ids = list(managed_establishments(request.user, demarche).values_list("pk", flat=True))
+    ids = managed_establishment_ids(request.user, demarche)
     if not ids:  # not a gestionnaire of this démarche
         raise Http404
     return demarche, Establishment.objects.filter(pk__in=ids)
@@ -109,7 +109,9 @@ def manage(request, code):
     people = live.exclude(origin=Habilitation.Origin.DELEGATION)
     delegations = live.filter(origin=Habilitation.Origin.DELEGATION)
     related = ("user", "role", "establishment", "granted_by")
-    order = ("role__order", "role__label", "user__last_name", "user__first_name", "pk")
+    # Within a role, the most recent first: sorting a large company by name would join and
+    # sort every person for each page (the search by name narrows the list instead).
+    order = ("role__order", "role__label", "-granted_at", "-pk")
 
     roles = list(demarche.roles.all())
     stats = list(

@@ -5,7 +5,12 @@ from django.utils import timezone
 
 from portail.backoffice.models import Centre, LinkedSite, Region
 from portail.habilitations.models import Habilitation
-from portail.habilitations.scope import is_gestionnaire, managed_establishments, may_manage
+from portail.habilitations.scope import (
+    is_gestionnaire,
+    managed_establishment_ids,
+    managed_establishments,
+    may_manage,
+)
 from tests.habilitations.factories import company, habilitate
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +35,9 @@ def test_sites_lies_of_the_centre_are_managed(world):
     LinkedSite.objects.create(centre=centre, label="Annexe", address="1 rue sans SIRET")
     scope = set(managed_establishments(world.gestionnaire, world.demarche))
     assert scope == {world.head, world.sibling, site}
+    assert managed_establishment_ids(world.gestionnaire, world.demarche) == sorted(
+        e.pk for e in scope
+    )
     assert unrelated not in scope
     # The site lié's own SIREN does not widen the scope to that other company.
     assert not may_manage(world.foreign_gestionnaire, world.demarche, site)
@@ -44,6 +52,7 @@ def test_people_without_a_live_managing_role_manage_nothing(world):
         world.other_demarche_gestionnaire,
     ):
         assert not managed_establishments(user, world.demarche).exists(), user
+        assert managed_establishment_ids(user, world.demarche) == []
         assert not is_gestionnaire(user, world.demarche)
 
 
