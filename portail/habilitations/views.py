@@ -21,7 +21,7 @@ from portail.habilitations.forms import DelegateForm, InviteForm, PeopleFilterFo
 from portail.habilitations.grants import HabilitationError
 from portail.habilitations.models import Habilitation, Invitation
 from portail.habilitations.queries import name_filter, search_colleagues
-from portail.habilitations.scope import managed_establishment_ids
+from portail.habilitations.scope import is_gestionnaire, managed_establishment_ids
 from portail.notifications.models import OutboxEmail
 
 PAGE_SIZE = 20
@@ -128,11 +128,16 @@ def manage(request, code):
         }
         for role in roles
     ]
+    # Two steps: the page's ids from the narrow index, then those rows with their relations
+    # (joining first would make PostgreSQL fetch every person of the company before the sort).
     people_page = KnownCountPaginator(
-        people.select_related(*related).order_by(*order),
+        people.order_by(*order).values_list("pk", flat=True),
         PAGE_SIZE,
         count=sum(row["rows"] for row in stats),
     ).get_page(request.GET.get("page"))
+    page_ids = list(people_page.object_list)
+    rows = Habilitation.objects.select_related(*related).in_bulk(page_ids)
+    people_page.object_list = [rows[pk] for pk in page_ids]
     labels = {group["role"].pk: group["label"] for group in groups}
     page_groups = []
     for habilitation in people_page.object_list:
@@ -215,7 +220,9 @@ def manage(request, code):
 @require_GET
 @never_cache
 def autocomplete(request, code):
-    demarche, _scope = _gestionnaire_scope(request, code)
+    demarche = get_object_or_404(Demarche, code=code, is_active=True)
+    if not is_gestionnaire(request.user, demarche):
+        raise Http404
     found = search_colleagues(request.user, demarche, request.GET.get("q", "")[:100])
     response = JsonResponse(
         {
