@@ -370,9 +370,12 @@ def run(requests: int):
         client,
         [f"{page}?q={p}" for p in prefixes[: requests // 2]],
     )
+    big_people = Habilitation.objects.filter(
+        establishment__siren=gestionnaire.declared_siren, revoked_at__isnull=True
+    ).count()
     print(
         f"Accounts: {User.objects.count():,}; habilitations: {Habilitation.objects.count():,}; "
-        f"big company: {len(big):,}+ people"
+        f"the measured company: {big_people:,} habilitations"
     )
 
 
