@@ -6,8 +6,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from portail.companies.models import SireneEtablissement, SireneUniteLegale
 from tests.factories import PASSWORD
-from tests.habilitations.factories import build_world, person
+from tests.habilitations.factories import build_world
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -137,18 +138,44 @@ def test_invitation_by_email_for_someone_without_an_account(
 
     newcomer = browser_session("newcomer")
     page = newcomer.open(link)
-    expect(
-        page.get_by_role("link", name=re.compile("Se créer un compte", re.I)).first
-    ).to_be_visible()
-    # She creates her account (the accounts tests drive the sign-up form), then logs in.
-    person("Nina", "Recrue", world.head, email="nouvelle.recrue@cfi.fr")
+    # She has no account: "Se créer un compte" with the SIRET given by the gestionnaire
+    # (manual, part B, 1/4 to 4/4), the activation link, then the login.
+    SireneUniteLegale.objects.create(siren=world.head.siren, name="CFI ATLANTIQUE")
+    SireneEtablissement.objects.create(
+        siret=world.head.siret,
+        siren=world.head.siren,
+        address="12 rue des Écoles",
+        postcode="44000",
+        commune="NANTES",
+        is_head_office=True,
+    )
+    page.get_by_role("main").get_by_role("link", name="Se créer un compte").click()
+    page.get_by_label("SIRET").press_sequentially(world.head.siret)
+    expect(page.get_by_label("Raison sociale")).to_have_value("CFI ATLANTIQUE", timeout=15_000)
+    page.get_by_label("Email").fill("nouvelle.recrue@cfi.fr")
+    page.get_by_label(re.compile(r"^\s*Mot de passe")).fill(PASSWORD)
+    page.get_by_label("Confirmez votre mot de passe").fill(PASSWORD)
+    page.get_by_text("Madame", exact=True).click()
+    page.get_by_label("Nom *", exact=True).fill("Recrue")
+    page.get_by_label("Prénom").fill("Nina")
+    page.get_by_label("Téléphone").fill("06 12 34 56 78")
+    page.get_by_label("Je ne suis pas un robot").focus()
+    page.keyboard.press("Space")
+    expect(page.get_by_text("Vérifié", exact=True)).to_be_visible(timeout=20_000)
+    page.get_by_role("button", name="Créer mon compte").click()
+    activation = mailbox.wait_for("nouvelle.recrue@cfi.fr", "Activez votre compte")
+    page = newcomer.open(mailbox.link(activation, "/activation/"))
+    page.get_by_role("button", name="Activer mon compte").click()
+    page.get_by_role("link", name="Accéder au portail").click()
     page.get_by_label("Adresse électronique").fill("nouvelle.recrue@cfi.fr")
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
+    # Sign-up, activation and login lead back to the invitation.
     expect(
         page.get_by_role("heading", name="Invitation à rejoindre la démarche CERES")
     ).to_be_visible()
-    # The link lost, "Mes démarches" still shows the invitation.
+    expect(page).to_have_url(re.compile(r"/habilitations/invitations/"))
+    # Should the link be lost, "Mes démarches" shows the invitation too.
     page = newcomer.open("/demarches/")
     expect(page.get_by_text("Invitations en attente")).to_be_visible()
     axe_check(page, "mes démarches — invitation en attente")
