@@ -607,6 +607,12 @@ def screen_mes_demarches_empty(world):
 def screen_add_modal(world):
     world.client.force_login(_person("Alice", "Durand", _cfi_atlantique(), "alice@cfi.fr"))
     page = html_of(world.client.get(reverse("demarches:mes_demarches")))
+    # 4) « Ajouter » of CERES opens this dialog (demarches.js turns the link into its button).
+    opener = parse(page).find(
+        lambda n: n.attrs.get("data-portail-modal") == f"fr-modal-add-{CERES}"
+    )
+    assert opener is not None
+    assert norm(opener.text()).startswith("Ajouter")
     return Seen.of_html(page, by_id(f"fr-modal-add-{CERES}"))
 
 
@@ -643,7 +649,18 @@ def screen_manage(world):
 
 def screen_invite_modal(world):
     _gestionnaire(world)
-    return Seen.of_html(html_of(world.client.get(_manage_url())), by_id("modal-inviter"))
+    page = html_of(world.client.get(_manage_url()))
+    # 3) « Inviter un utilisateur » opens this dialog.
+    opener = parse(page).find(
+        lambda n: (
+            n.tag == "button"
+            and n.attrs.get("aria-controls") == "modal-inviter"
+            and "data-fr-opened" in n.attrs  # DSFR's opener; the close button has none
+        )
+    )
+    assert opener is not None
+    assert norm(opener.text()).casefold() == "inviter un utilisateur"
+    return Seen.of_html(page, by_id("modal-inviter"))
 
 
 def screen_invite_page(world):
