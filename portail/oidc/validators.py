@@ -12,19 +12,19 @@ import logging
 from datetime import timedelta
 
 from django.db import IntegrityError, connections, router, transaction
-from django.db.models import F
 from django.utils import timezone
 from oauth2_provider.models import (
     get_access_token_model,
     get_id_token_model,
     refresh_token_expire_timedelta,
 )
-from oauth2_provider.oauth2_validators import OAuth2Validator, RefreshToken
+from oauth2_provider.oauth2_validators import Application, OAuth2Validator, RefreshToken
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
 from portail.audit.journal import record
 from portail.core.secrets import keyed_hash
+from portail.oidc import client_cache
 from portail.oidc.claims import habilitations_claim
 from portail.oidc.models import UsedAuthorizationCode
 
@@ -145,6 +145,22 @@ class PortalOAuth2Validator(OAuth2Validator):
 
     # -- cost of the token endpoint (bench/token_endpoint.py) ------------------------------------
 
+    def _load_application(self, client_id, request):
+        client = request.client
+        if isinstance(client, Application) and client.client_id == client_id:
+            return client
+        cached = client_cache.get(client_id)
+        if cached is not None:
+            request.client = cached
+            return cached
+        client = super()._load_application(client_id, request)
+        if (
+            client is not None
+            and client.registration_source == Application.RegistrationSource.MANUAL
+        ):
+            client_cache.put(client)
+        return client
+
     def refresh_id_token(self, request) -> bool:
         # OpenID Connect Core §12.2: a refresh response "might not contain an id_token". The
         # démarches re-read claims from userinfo; skipping it saves a signature, a row and the
@@ -212,16 +228,21 @@ class PortalOAuth2Validator(OAuth2Validator):
         return True
 
     def _usable_refresh_token(self, refresh_token: str, client):
+        checksum = _checksum(refresh_token)
         rt = (
-            RefreshToken.objects.filter(token_checksum=_checksum(refresh_token))
+            RefreshToken.objects.filter(token_checksum=checksum, revoked__isnull=True)
             .select_related("access_token", "user")
-            .order_by(F("revoked").desc(nulls_first=True))
             .first()
         )
         if rt is None:
-            return None
-        if rt.revoked is not None:  # used already: someone replays it, revoke the family
-            RefreshToken.revoke_family(rt.token_family)
+            # Used already? Then someone replays it: revoke its whole family.
+            family = (
+                RefreshToken.objects.filter(token_checksum=checksum)
+                .values_list("token_family", flat=True)
+                .first()
+            )
+            if family:
+                RefreshToken.revoke_family(family)
             return None
         if rt.access_token is None:  # orphan (its access token revoked): nothing to refresh
             return None

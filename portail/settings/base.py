@@ -304,5 +304,7 @@ OAUTH2_PROVIDER = {
     "CLIENT_SECRET_HASHER": "client_secret_hmac_sha256",
 }
 PASSWORD_HASHERS = [*PASSWORD_HASHERS, "portail.oidc.hashers.ClientSecretHasher"]
+# Seconds a worker keeps a client it read (portail/oidc/client_cache.py); 0 disables.
+OIDC_CLIENT_CACHE_SECONDS = env_int("OIDC_CLIENT_CACHE_SECONDS", 30)
 # Named so portail.oidc's migrations can depend on the (swappable) model.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"

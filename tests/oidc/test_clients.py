@@ -104,3 +104,18 @@ def test_demo_registers_ceres_idempotently(catalogue):
     assert check_password(demo.CERES_DEMO_CLIENT_SECRET, app.client_secret)
     assert app.redirect_uris == "http://127.0.0.1:8001/oidc/callback/"
     assert "http://127.0.0.1:8001/" in lines[0]
+
+
+def test_a_replaced_client_stops_working_at_once_in_this_process(client, catalogue):
+    from tests.factories import UserFactory
+    from tests.oidc.helpers import Flow
+
+    first_id, first_secret = register("ceres", "https://demarche.example/oidc/callback/")
+    client.force_login(UserFactory())
+    old = Flow(first_id, first_secret)
+    tokens = old.tokens(client)  # the client is now in the in-memory cache
+    second_id, second_secret = register(
+        "ceres", "https://demarche.example/oidc/callback/", "--replace"
+    )
+    assert old.refresh(client, tokens["refresh_token"]).status_code == 401
+    assert Flow(second_id, second_secret).tokens(client)["access_token"]
