@@ -49,7 +49,9 @@ def name_filter(text: str, prefix: str = "") -> Q:
     return condition
 
 
-def search_colleagues(actor, demarche, text: str, limit: int = AUTOCOMPLETE_LIMIT) -> list:
+def search_colleagues(
+    actor, demarche, text: str, limit: int = AUTOCOMPLETE_LIMIT, *, sirens=None
+) -> list:
     """The autocomplete: accounts of the gestionnaire's company whose name starts with `text`.
 
     Two indexed queries (declared SIREN, then habilitations on the company's establishments)
@@ -59,7 +61,8 @@ def search_colleagues(actor, demarche, text: str, limit: int = AUTOCOMPLETE_LIMI
     text = " ".join(text.split())
     if len(text) < MIN_SEARCH_LENGTH:
         return []
-    sirens = list(managed_sirens(actor, demarche).values_list("siren", flat=True))
+    if sirens is None:
+        sirens = list(managed_sirens(actor, demarche).values_list("siren", flat=True))
     if not sirens:
         return []
     users = (

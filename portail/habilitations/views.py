@@ -21,7 +21,7 @@ from portail.habilitations.forms import DelegateForm, InviteForm, PeopleFilterFo
 from portail.habilitations.grants import HabilitationError
 from portail.habilitations.models import Habilitation, Invitation
 from portail.habilitations.queries import name_filter, search_colleagues
-from portail.habilitations.scope import is_gestionnaire, managed_establishment_ids
+from portail.habilitations.scope import managed_establishment_ids, managed_sirens
 from portail.notifications.models import OutboxEmail
 
 PAGE_SIZE = 20
@@ -221,9 +221,11 @@ def manage(request, code):
 @never_cache
 def autocomplete(request, code):
     demarche = get_object_or_404(Demarche, code=code, is_active=True)
-    if not is_gestionnaire(request.user, demarche):
+    # The company's SIRENs answer both "is this a gestionnaire?" and "which company?".
+    sirens = list(managed_sirens(request.user, demarche).values_list("siren", flat=True))
+    if not sirens:
         raise Http404
-    found = search_colleagues(request.user, demarche, request.GET.get("q", "")[:100])
+    found = search_colleagues(request.user, demarche, request.GET.get("q", "")[:100], sirens=sirens)
     response = JsonResponse(
         {
             "results": [

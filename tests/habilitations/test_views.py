@@ -396,7 +396,7 @@ def test_page_queries_do_not_grow_with_the_number_of_people(
 def test_autocomplete_queries_are_constant(world, gclient, django_assert_max_num_queries):
     for i in range(20):
         person("Dominique", f"Nom{i}", world.head, email=f"d{i}@cfi.fr")
-    # session, user, démarche, gestionnaire?, SIRENs, 2 searches; + the session save (3)
-    with django_assert_max_num_queries(10):
+    # session, user, démarche, the company's SIRENs, 1 or 2 searches; + the session save (3)
+    with django_assert_max_num_queries(9):
         results = gclient.get(url(world, "autocomplete"), {"q": "dom"}).json()["results"]
     assert len(results) == 10
