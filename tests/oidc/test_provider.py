@@ -419,3 +419,24 @@ def test_rotation_lost_to_a_concurrent_refresh_is_refused(user, flow, client):
             {**new, "access_token": "b" * 30, "refresh_token": "s" * 30}, second
         )
     assert RefreshToken.objects.filter(revoked__isnull=True).count() == 1
+
+
+def test_key_rotation_keeps_tokens_of_the_retired_key_valid(client, user, flow, settings):
+    from portail.oidc.keys import generate_private_key
+
+    old_key = settings.OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"]
+    old_token = flow.tokens(client)["id_token"]
+    new_key = generate_private_key()
+    settings.OAUTH2_PROVIDER = {
+        **settings.OAUTH2_PROVIDER,
+        "OIDC_RSA_PRIVATE_KEY": new_key,
+        "OIDC_RSA_PRIVATE_KEYS_INACTIVE": [old_key],
+    }
+
+    keys = client.get("/o/.well-known/jwks.json").json()["keys"]
+    assert len({k["kid"] for k in keys}) == 2
+    new_token = flow.tokens(client)["id_token"]
+    header = json.loads(jwt.JWT(jwt=new_token).token.objects["protected"])
+    assert header["kid"] == keys[0]["kid"]  # new tokens: the new key
+    assert decode_id_token(client, old_token)["sub"] == str(user.public_id)  # old ones verify
+    assert decode_id_token(client, new_token)["sub"] == str(user.public_id)
