@@ -183,3 +183,42 @@ def test_invitation_by_email_for_someone_without_an_account(
     page.get_by_role("button", name="Accepter").click()
     expect(page.get_by_text("Certifications Emplois — CERES").first).to_be_visible()
     assert newcomer.console_errors == []
+
+
+def test_the_other_pages_are_accessible_and_work_without_the_modal(
+    browser_session, axe_check, settings, live_server
+):
+    world = build_world()
+    guy = browser_session("gestionnaire")
+    log_in(guy, world.gestionnaire.email)
+    code = world.demarche.code
+    centre = world.centre_user.habilitations.get()
+    mine = world.gestionnaire.habilitations.get(role=world.manager_role)
+
+    # The plain page of "Inviter un utilisateur", searching without the autocomplete.
+    page = guy.open(f"/habilitations/{code}/inviter/")
+    axe_check(page, "inviter (page)")
+    page.get_by_role("button", name="Continuer").click()
+    expect(
+        page.get_by_text("Choisissez un utilisateur ou ajoutez son adresse électronique.")
+    ).to_be_visible()
+    axe_check(page, "inviter (erreurs)")
+
+    page = guy.open(f"/habilitations/{code}/deleguer/")
+    expect(page.get_by_role("heading", name="Déléguer une habilitation à un tiers")).to_be_visible()
+    axe_check(page, "déléguer")
+
+    page = guy.open(f"/habilitations/{code}/habilitations/{centre.pk}/role/")
+    axe_check(page, "changer le rôle")
+    page = guy.open(f"/habilitations/{code}/habilitations/{centre.pk}/revoquer/")
+    expect(page.get_by_role("button", name="Confirmer la révocation")).to_be_visible()
+    axe_check(page, "révoquer")
+    page = guy.open(f"/habilitations/{code}/habilitations/{mine.pk}/revoquer/")
+    expect(page.get_by_text("Révocation impossible")).to_be_visible()
+    expect(page.get_by_text("dernier gestionnaire").first).to_be_visible()
+    axe_check(page, "révoquer le dernier gestionnaire")
+    assert guy.console_errors == []
+
+    page = guy.open("/habilitations/invitations/lien-inconnu/")  # a 404 page, on purpose
+    expect(page.get_by_role("heading", name="Invitation introuvable")).to_be_visible()
+    axe_check(page, "invitation introuvable")
