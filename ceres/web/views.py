@@ -113,7 +113,10 @@ class CallbackView(OIDCAuthenticationCallbackView):
         try:
             return super().get(request)
         except (SuspiciousOperation, requests.RequestException) as exc:
-            log.warning("Sign-in refused: %s", exc.__class__.__name__)
+            # The reason, never a token: our SuspiciousOperation messages name the check that
+            # failed; an HTTP error's text would hold the portal's answer, so only its type.
+            reason = str(exc) if isinstance(exc, SuspiciousOperation) else type(exc).__name__
+            log.warning("Sign-in refused: %s", reason)
             auth.logout(request)
             return render(
                 request,

@@ -206,6 +206,7 @@ def test_state_mismatch_is_refused_without_session(live_server, ceres):
 
         assert answer.status_code == 400
         assert "Connexion impossible" in answer.text
+        assert "state not found in session" in ceres.log.read_text()
         home = http.get(f"{ceres.url}/", allow_redirects=False, timeout=10)
         assert home.status_code == 302
         assert home.headers["Location"].startswith("/oidc/authenticate/")
@@ -239,6 +240,7 @@ def test_tampered_id_token_is_refused_without_session(
 
         page.get_by_role("heading", name="Connexion impossible").wait_for()
         assert proxy.tampered >= 1
+        assert "ID token rejected: InvalidSignatureError" in tampered.log.read_text()
         assert "Vous êtes dans Ceres" not in page.content()
         # No CERES session: the next visit starts a new sign-in at the portal.
         response = requests.get(
@@ -252,3 +254,20 @@ def test_tampered_id_token_is_refused_without_session(
     finally:
         tampered.stop()
         proxy.stop()
+
+
+def test_expired_id_token_is_refused_without_session(browser_session, live_server, ceres, settings):
+    # The portal (same process as the live server) signs ID tokens already expired.
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "ID_TOKEN_EXPIRE_SECONDS": -120}
+    centre = make_centre("Centre Expiré", 8)
+    user = UserFactory()
+    HabilitationFactory(
+        user=user, role=ceres_role("centre-agree"), establishment=centre.establishment
+    )
+    session = logged_in_browser(browser_session, live_server, user)
+
+    page = session.open(ceres.url + "/")
+
+    page.get_by_role("heading", name="Connexion impossible").wait_for()
+    assert "Vous êtes dans Ceres" not in page.content()
+    assert "ID token rejected: ExpiredSignatureError" in ceres.log.read_text()
