@@ -1,4 +1,5 @@
 import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -363,3 +364,25 @@ def test_back_to_a_local_next_only(client, ceres, pending):
     local = reverse("habilitations:manage", args=["ceres"]) + "?tab=demandes"
     response = client.post(accept_url(other), {"next": local})
     assert response["Location"] == local
+
+
+def test_the_role_radios_are_drawn_and_listed_in_the_error_summary(client, ceres, centre):
+    """DSFR draws a radio only when its label follows the input; a refused form lists its fields."""
+    establishment, _ = centre
+    client.force_login(UserFactory())
+    role = centre_agree(ceres)
+
+    page = text(ask(client, establishment.siret, None))
+
+    assert re.search(
+        rf'<input type="radio" name="role" value="{role.pk}" id="(id_role_\d)"[^>]*'
+        r'aria-describedby="role-errors">\s*<label class="fr-label" for="\1">Centre agréé',
+        page,
+    )
+    assert "<title>Erreur : " in page
+    summary = page[page.index('id="error-summary"') :]
+    assert '<a href="#id_role_0">Rôle souhaité</a>' in summary[: summary.index("</div>")]
+
+    page = text(client.get(URL))
+    assert "error-summary" not in page
+    assert "<title>Erreur" not in page
