@@ -33,6 +33,8 @@ def open_add_dialog(page, code="ceres", name="CERES"):
     page.locator(f"#demarche-{code}").get_by_role("button", name="Ajouter").click()
     dialog = page.get_by_role("dialog", name="Ajouter une démarche")
     expect(dialog).to_be_visible()
+    # DSFR fades the dialog in: let it end before looking at colours (axe) on a loaded machine.
+    expect(dialog).to_have_css("opacity", "1")
     return dialog
 
 
