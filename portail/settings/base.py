@@ -202,6 +202,7 @@ OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30)
 # Démarches (portail.demarches): how long an activation code and an access request stay valid.
 ACTIVATION_CODE_VALIDITY_DAYS = env_int("ACTIVATION_CODE_VALIDITY_DAYS", 183)
 ACCESS_REQUEST_VALIDITY_DAYS = env_int("ACCESS_REQUEST_VALIDITY_DAYS", 30)
+INVITATION_VALIDITY_DAYS = env_int("INVITATION_VALIDITY_DAYS", 14)
 
 # Content-Security-Policy: no inline script anywhere; DSFR's module script carries a nonce.
 CONTENT_SECURITY_POLICY = {
