@@ -7,6 +7,7 @@ STALE_CLAIM_SECONDS with the same Message-ID (the only case where a receiver cou
 
 import contextlib
 import logging
+import re
 from datetime import timedelta
 from email.utils import make_msgid
 
@@ -20,6 +21,17 @@ from portail.notifications.models import OutboxEmail
 logger = logging.getLogger(__name__)
 
 STALE_CLAIM_SECONDS = 600
+# One-use links (activation, reset, invitation) carry a token of 256 bits, 43 URL-safe characters.
+# Once the message is out, the outbox keeps no usable copy of it.
+_TOKEN_IN_URL = re.compile(r"(https?://[^\s\"'<>]*?/)([A-Za-z0-9_-]{32,})")
+SCRUBBED = "[lien-personnel-masqué]"
+
+
+def scrub_links(text: str) -> str:
+    """Replace the tokens of personal links by a mark, leaving the rest of the URL readable."""
+    return _TOKEN_IN_URL.sub(lambda m: m.group(1) + SCRUBBED, text)
+
+
 MAX_BACKOFF_SECONDS = 6 * 3600
 
 
@@ -85,6 +97,8 @@ def deliver_pending(limit: int = 100) -> dict[str, int]:
                 email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
                 if email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
                     email.status = OutboxEmail.Status.FAILED
+                    email.body_text = scrub_links(email.body_text)
+                    email.body_html = scrub_links(email.body_html)
                     counts["failed"] += 1
                     logger.error(
                         "Email %s failed for good after %s attempts", email.pk, email.attempts
@@ -101,7 +115,16 @@ def deliver_pending(limit: int = 100) -> dict[str, int]:
                         email.attempts,
                         type(exc).__name__,
                     )
-                email.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+                email.save(
+                    update_fields=[
+                        "attempts",
+                        "last_error",
+                        "status",
+                        "next_attempt_at",
+                        "body_text",
+                        "body_html",
+                    ]
+                )
                 # The connection may be broken: close it, the next send reopens one.
                 with contextlib.suppress(Exception):
                     connection.close()
@@ -110,7 +133,18 @@ def deliver_pending(limit: int = 100) -> dict[str, int]:
             email.status = OutboxEmail.Status.SENT
             email.sent_at = timezone.now()
             email.last_error = ""
-            email.save(update_fields=["attempts", "status", "sent_at", "last_error"])
+            email.body_text = scrub_links(email.body_text)
+            email.body_html = scrub_links(email.body_html)
+            email.save(
+                update_fields=[
+                    "attempts",
+                    "status",
+                    "sent_at",
+                    "last_error",
+                    "body_text",
+                    "body_html",
+                ]
+            )
             counts["sent"] += 1
     finally:
         with contextlib.suppress(Exception):

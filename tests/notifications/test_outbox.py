@@ -6,7 +6,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from portail.notifications.delivery import backoff_seconds, deliver_pending
+from portail.notifications.delivery import backoff_seconds, deliver_pending, scrub_links
 from portail.notifications.emails import send_email
 from portail.notifications.models import OutboxEmail
 from tests.mailbox import TestMailbox, free_port
@@ -138,3 +138,25 @@ def test_worker_command_once(mailbox):
     _send()
     call_command("run_email_worker", "--once")
     assert len(mailbox.messages()) == 1
+
+
+def test_personal_links_are_delivered_then_masked_in_the_outbox(mailbox):
+    token = "Zq3" + "x" * 40
+    email = _send()
+    link = f"http://127.0.0.1:8000/habilitations/invitations/{token}/"
+    OutboxEmail.objects.filter(pk=email.pk).update(
+        body_text=f"Suivez le lien : {link}\n", body_html=f'<a href="{link}">lien</a>'
+    )
+    assert deliver_pending()["sent"] == 1
+    assert token in mailbox.messages()[0].text  # the person got the working link
+    email.refresh_from_db()
+    assert token not in email.body_text
+    assert token not in email.body_html
+    assert (
+        "http://127.0.0.1:8000/habilitations/invitations/[lien-personnel-masqué]/"
+        in email.body_text
+    )
+    # Ordinary links stay as they are.
+    assert scrub_links("Voir http://127.0.0.1:8000/mentions-legales/") == (
+        "Voir http://127.0.0.1:8000/mentions-legales/"
+    )
