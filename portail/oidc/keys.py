@@ -8,6 +8,7 @@ rotation"). Development and tests use a key generated once and cached under var/
 Imported by the settings modules: no Django import here.
 """
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -53,5 +54,8 @@ def development_private_key(var_dir: Path) -> str:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(generate_private_key())
         tmp.chmod(0o600)
-        tmp.replace(path)  # atomic: parallel test workers never read half a key
+        # First one wins, atomically: processes starting together all read the same whole key.
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+        tmp.unlink()
     return path.read_text()
