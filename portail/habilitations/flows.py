@@ -68,6 +68,42 @@ def _check_manages(actor, demarche, establishment) -> None:
 # --- Invitations ---------------------------------------------------------------------------
 
 
+def _record_invitation_event(action: str, *, actor, invitation: Invitation, request, data) -> None:
+    record(
+        action,
+        actor=actor,
+        target=invitation,
+        demarche=invitation.demarche,
+        establishment=invitation.establishment,
+        request=request,
+        data=data,
+    )
+
+
+def _tell_inviter_of_answer(invitation: Invitation, invitee, *, accepted: bool) -> None:
+    """Let whoever sent the invitation know it was accepted or refused."""
+    if invitation.sent_by is None:
+        return
+    send_email(
+        "habilitations/emails/invitation_answered",
+        invitation.sent_by.email,
+        {"invitation": invitation, "invitee": _person_label(invitee), "accepted": accepted},
+        category="invitation",
+        demarche=invitation.demarche,
+        establishment=invitation.establishment,
+    )
+
+
+def _already_sent(submission_key, actor) -> Invitation | None:
+    """The invitation this actor already sent with this form submission, if any."""
+    if submission_key is None:
+        return None
+    already = Invitation.objects.filter(submission_key=submission_key).first()
+    if already is not None and already.sent_by_id == actor.pk:
+        return already
+    return None
+
+
 @dataclass
 class Sent:
     invitation: Invitation
@@ -147,10 +183,9 @@ def invite(
         raise HabilitationError("Choisissez un utilisateur ou ajoutez son adresse électronique.")
     now = timezone.now()
     with transaction.atomic():
-        if submission_key is not None:
-            already = Invitation.objects.filter(submission_key=submission_key).first()
-            if already is not None and already.sent_by_id == actor.pk:
-                return Sent(already, None, False)
+        already = _already_sent(submission_key, actor)
+        if already is not None:
+            return Sent(already, None, False)
         delegation_ends_at = _check_invitation_rules(
             actor=actor,
             demarche=demarche,
@@ -198,10 +233,9 @@ def invite(
         except IntegrityError:
             # A concurrent submission won the race (same form, or the same person invited by
             # two gestionnaires at once): one invitation, one email.
-            if submission_key is not None:
-                already = Invitation.objects.filter(submission_key=submission_key).first()
-                if already is not None and already.sent_by_id == actor.pk:
-                    return Sent(already, None, False)
+            already = _already_sent(submission_key, actor)
+            if already is not None:
+                return Sent(already, None, False)
             raise HabilitationError(
                 "Une invitation est déjà en attente pour cette personne avec ce rôle sur "
                 "cet établissement."
@@ -243,12 +277,10 @@ def resend_invitation(*, actor, invitation: Invitation, request=None) -> str:
         invitation.last_sent_at = now
         invitation.expires_at = now + invitation_validity()
         invitation.save(update_fields=["token_hash", "last_sent_at", "expires_at"])
-        record(
+        _record_invitation_event(
             "invitation.resent",
             actor=actor,
-            target=invitation,
-            demarche=invitation.demarche,
-            establishment=invitation.establishment,
+            invitation=invitation,
             request=request,
             data={"email": invitation.email, "role": invitation.role.code},
         )
@@ -262,12 +294,10 @@ def cancel_invitation(*, actor, invitation: Invitation, request=None) -> Invitat
         invitation.cancelled_at = timezone.now()
         invitation.cancelled_by = actor
         invitation.save(update_fields=["cancelled_at", "cancelled_by"])
-        record(
+        _record_invitation_event(
             "invitation.cancelled",
             actor=actor,
-            target=invitation,
-            demarche=invitation.demarche,
-            establishment=invitation.establishment,
+            invitation=invitation,
             request=request,
             data={"email": invitation.email, "role": invitation.role.code},
         )
@@ -343,24 +373,14 @@ def accept_invitation(*, user, token: str | None = None, pk=None, request=None) 
         invitation.accepted_by = user
         invitation.habilitation = habilitation
         invitation.save(update_fields=["accepted_at", "accepted_by", "habilitation"])
-        record(
+        _record_invitation_event(
             "invitation.accepted",
             actor=user,
-            target=invitation,
-            demarche=invitation.demarche,
-            establishment=invitation.establishment,
+            invitation=invitation,
             request=request,
             data={"role": invitation.role.code},
         )
-        if invitation.sent_by is not None:
-            send_email(
-                "habilitations/emails/invitation_answered",
-                invitation.sent_by.email,
-                {"invitation": invitation, "invitee": _person_label(user), "accepted": True},
-                category="invitation",
-                demarche=invitation.demarche,
-                establishment=invitation.establishment,
-            )
+        _tell_inviter_of_answer(invitation, user, accepted=True)
     return habilitation
 
 
@@ -369,24 +389,14 @@ def refuse_invitation(*, user, token: str | None = None, pk=None, request=None) 
         invitation = find_invitation(user, token, pk=pk, lock=True)
         invitation.refused_at = timezone.now()
         invitation.save(update_fields=["refused_at"])
-        record(
+        _record_invitation_event(
             "invitation.refused",
             actor=user,
-            target=invitation,
-            demarche=invitation.demarche,
-            establishment=invitation.establishment,
+            invitation=invitation,
             request=request,
             data={"role": invitation.role.code},
         )
-        if invitation.sent_by is not None:
-            send_email(
-                "habilitations/emails/invitation_answered",
-                invitation.sent_by.email,
-                {"invitation": invitation, "invitee": _person_label(user), "accepted": False},
-                category="invitation",
-                demarche=invitation.demarche,
-                establishment=invitation.establishment,
-            )
+        _tell_inviter_of_answer(invitation, user, accepted=False)
     return invitation
 
 
