@@ -259,6 +259,27 @@ def _invitation_form_context(request, demarche, form, *, kind):
     }
 
 
+def _send_invitation(request, demarche, form, **invite_kwargs):
+    """Send the invitation a valid invite or delegate form describes: the redirect to the
+    management page, or None with the error added to the form."""
+    try:
+        flows.invite(
+            actor=request.user,
+            demarche=demarche,
+            role=form.cleaned_data["role"],
+            establishment=form.cleaned_data["establishment"],
+            email=form.cleaned_data["email"],
+            submission_key=form.cleaned_data["submission_key"],
+            request=request,
+            **invite_kwargs,
+        )
+    except HabilitationError as error:
+        form.add_error(None, str(error))
+        return None
+    messages.success(request, "Email d'invitation transmis")
+    return redirect("habilitations:manage", code=demarche.code)
+
+
 @require_http_methods(["GET", "POST"])
 def invite(request, code):
     demarche, scope = _gestionnaire_scope(request, code)
@@ -272,22 +293,11 @@ def invite(request, code):
     elif request.method == "POST":
         form = InviteForm(request.POST, **form_kwargs)
         if form.is_valid():
-            try:
-                flows.invite(
-                    actor=request.user,
-                    demarche=demarche,
-                    role=form.cleaned_data["role"],
-                    establishment=form.cleaned_data["establishment"],
-                    invited_user=form.cleaned_data["invited_user"],
-                    email=form.cleaned_data["email"],
-                    submission_key=form.cleaned_data["submission_key"],
-                    request=request,
-                )
-            except HabilitationError as error:
-                form.add_error(None, str(error))
-            else:
-                messages.success(request, "Email d'invitation transmis")
-                return redirect("habilitations:manage", code=demarche.code)
+            sent = _send_invitation(
+                request, demarche, form, invited_user=form.cleaned_data["invited_user"]
+            )
+            if sent is not None:
+                return sent
     else:
         form = InviteForm(**form_kwargs)
     context = _invitation_form_context(request, demarche, form, kind="colleague")
@@ -309,23 +319,15 @@ def delegate(request, code):
     if request.method == "POST":
         form = DelegateForm(request.POST, **form_kwargs)
         if form.is_valid():
-            try:
-                flows.invite(
-                    actor=request.user,
-                    demarche=demarche,
-                    role=form.cleaned_data["role"],
-                    establishment=form.cleaned_data["establishment"],
-                    email=form.cleaned_data["email"],
-                    kind=Invitation.Kind.THIRD_PARTY,
-                    delegation_ends_at=form.ends_at,
-                    submission_key=form.cleaned_data["submission_key"],
-                    request=request,
-                )
-            except HabilitationError as error:
-                form.add_error(None, str(error))
-            else:
-                messages.success(request, "Email d'invitation transmis")
-                return redirect("habilitations:manage", code=demarche.code)
+            sent = _send_invitation(
+                request,
+                demarche,
+                form,
+                kind=Invitation.Kind.THIRD_PARTY,
+                delegation_ends_at=form.ends_at,
+            )
+            if sent is not None:
+                return sent
     else:
         form = DelegateForm(**form_kwargs)
     context = _invitation_form_context(request, demarche, form, kind="third_party")
@@ -412,30 +414,32 @@ def change_role(request, code, pk):
     )
 
 
-@require_POST
-def resend(request, code, pk):
+def _act_on_invitation(request, code, pk, action, success: str):
+    """Resend or cancel one of the gestionnaire's open invitations, then back to the list;
+    `success` is the message, with {email} for the invitation's address."""
     demarche, scope = _gestionnaire_scope(request, code)
     invitation = _managed_invitation(scope, demarche, pk)
     try:
-        flows.resend_invitation(actor=request.user, invitation=invitation, request=request)
+        action(actor=request.user, invitation=invitation, request=request)
     except HabilitationError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Invitation renvoyée à {invitation.email}.")
+        messages.success(request, success.format(email=invitation.email))
     return redirect(reverse("habilitations:manage", args=[demarche.code]) + "#invitations")
+
+
+@require_POST
+def resend(request, code, pk):
+    return _act_on_invitation(
+        request, code, pk, flows.resend_invitation, "Invitation renvoyée à {email}."
+    )
 
 
 @require_POST
 def cancel(request, code, pk):
-    demarche, scope = _gestionnaire_scope(request, code)
-    invitation = _managed_invitation(scope, demarche, pk)
-    try:
-        flows.cancel_invitation(actor=request.user, invitation=invitation, request=request)
-    except HabilitationError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, f"L’invitation de {invitation.email} a été annulée.")
-    return redirect(reverse("habilitations:manage", args=[demarche.code]) + "#invitations")
+    return _act_on_invitation(
+        request, code, pk, flows.cancel_invitation, "L’invitation de {email} a été annulée."
+    )
 
 
 INVITATION_ERROR_STATUS = {
