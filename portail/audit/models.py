@@ -60,3 +60,9 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("The audit journal is append-only.")
+
+    @property
+    def action_label(self) -> str:
+        from portail.audit.labels import action_label
+
+        return action_label(self.action)

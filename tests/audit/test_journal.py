@@ -57,3 +57,20 @@ def test_actor_label_survives_account_deletion():
     event.refresh_from_db()
     assert event.actor is None
     assert event.actor_label == "gone@exemple.fr"
+
+
+def test_every_action_recorded_by_the_code_has_a_french_label():
+    import re
+    from pathlib import Path
+
+    from portail.audit.labels import ACTION_LABELS
+
+    root = Path(__file__).resolve().parents[2] / "portail"
+    pattern = re.compile(
+        r'"((?:account|activation_code|demarche|access_request|habilitation|invitation|backoffice|oidc)\.[a-z_.]+)"'
+    )
+    actions = {m for f in root.rglob("*.py") for m in pattern.findall(f.read_text())}
+    assert actions, "the scan found no action: the pattern is wrong"
+    missing = sorted(actions - set(ACTION_LABELS))
+    assert not missing, f"actions without a French label in portail/audit/labels.py: {missing}"
+    assert record("habilitation.granted").action_label == "Habilitation accordée"
