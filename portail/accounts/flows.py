@@ -85,6 +85,31 @@ def _link(purpose: str, token: str) -> str:
     return settings.PORTAL_BASE_URL + reverse(_LINK_VIEWS[purpose], args=[token])
 
 
+def _password_reset_page_url() -> str:
+    return settings.PORTAL_BASE_URL + reverse("accounts:password_reset")
+
+
+def _send_activation_link(user: User, *, establishment=None) -> None:
+    """A new activation link (valid 48 hours), mailed to the account's address."""
+    token = _issue_token(user, AccountToken.Purpose.ACTIVATION, ACTIVATION_VALIDITY)
+    send_email(
+        "accounts/emails/activation",
+        user.email,
+        {"user": user, "link": _link(AccountToken.Purpose.ACTIVATION, token), "hours": 48},
+        category=EMAIL_CATEGORY,
+        establishment=establishment,
+    )
+
+
+def _send_password_changed_notice(user: User) -> None:
+    send_email(
+        "accounts/emails/password_changed",
+        user.email,
+        {"user": user, "reset_link": _password_reset_page_url()},
+        category=EMAIL_CATEGORY,
+    )
+
+
 def find_token(token: str, purpose: str, *, lock: bool = False) -> AccountToken:
     """The live token row for `token`, or TokenError("unknown" / "used" / "expired")."""
     if not token or len(token) > 128:
@@ -166,14 +191,7 @@ def sign_up(data: SignupData, *, request=None) -> User | None:
                 user.establishment_verified = bool(getattr(establishment, "verified", False))
             user.set_password(data.password)
             user.save()
-            token = _issue_token(user, AccountToken.Purpose.ACTIVATION, ACTIVATION_VALIDITY)
-            send_email(
-                "accounts/emails/activation",
-                user.email,
-                {"user": user, "link": _link(AccountToken.Purpose.ACTIVATION, token), "hours": 48},
-                category=EMAIL_CATEGORY,
-                establishment=establishment,
-            )
+            _send_activation_link(user, establishment=establishment)
             logger.info("Account %s signed up (%s)", user.pk, user.account_type)
             record(
                 "account.signup",
@@ -201,19 +219,13 @@ def _signup_with_existing_email(existing: User, request) -> None:
                 existing.email,
                 {
                     "user": existing,
-                    "reset_link": settings.PORTAL_BASE_URL + reverse("accounts:password_reset"),
+                    "reset_link": _password_reset_page_url(),
                 },
                 category=EMAIL_CATEGORY,
             )
         record("account.signup_existing_email", target=existing, request=request)
         return
-    token = _issue_token(existing, AccountToken.Purpose.ACTIVATION, ACTIVATION_VALIDITY)
-    send_email(
-        "accounts/emails/activation",
-        existing.email,
-        {"user": existing, "link": _link(AccountToken.Purpose.ACTIVATION, token), "hours": 48},
-        category=EMAIL_CATEGORY,
-    )
+    _send_activation_link(existing)
     record("account.activation_resent", target=existing, request=request, data={"via": "signup"})
 
 
@@ -228,13 +240,7 @@ def resend_activation(email: str, *, request=None) -> None:
         )
         if user is None:
             return
-        token = _issue_token(user, AccountToken.Purpose.ACTIVATION, ACTIVATION_VALIDITY)
-        send_email(
-            "accounts/emails/activation",
-            user.email,
-            {"user": user, "link": _link(AccountToken.Purpose.ACTIVATION, token), "hours": 48},
-            category=EMAIL_CATEGORY,
-        )
+        _send_activation_link(user)
         record("account.activation_resent", target=user, request=request)
 
 
@@ -314,15 +320,7 @@ def reset_password(token: str, new_password: str, *, request=None) -> User:
             user.email_verified_at = now
             fields.append("email_verified_at")
         user.save(update_fields=fields)
-        send_email(
-            "accounts/emails/password_changed",
-            user.email,
-            {
-                "user": user,
-                "reset_link": settings.PORTAL_BASE_URL + reverse("accounts:password_reset"),
-            },
-            category=EMAIL_CATEGORY,
-        )
+        _send_password_changed_notice(user)
         logger.info("Account %s reset its password", user.pk)
         record("account.password_reset", actor=user, target=user, request=request)
         return user
@@ -334,15 +332,7 @@ def change_password(user: User, new_password: str, *, request=None) -> None:
         locked = _lock_user(user)
         locked.set_password(new_password)
         locked.save(update_fields=["password"])
-        send_email(
-            "accounts/emails/password_changed",
-            locked.email,
-            {
-                "user": locked,
-                "reset_link": settings.PORTAL_BASE_URL + reverse("accounts:password_reset"),
-            },
-            category=EMAIL_CATEGORY,
-        )
+        _send_password_changed_notice(locked)
         record("account.password_changed", actor=locked, target=locked, request=request)
     if request is not None:
         update_session_auth_hash(request, locked)
