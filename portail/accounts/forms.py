@@ -90,7 +90,20 @@ class NewPasswordMixin:
                 self.add_error("password1", error)
 
 
-class SignupForm(NewPasswordMixin, DsfrBaseForm):
+class PersonMixin:
+    """Cleans the person's names (trimmed) and phone (E.164), on sign-up and in "Mon compte"."""
+
+    def clean_phone(self):
+        return clean_phone(self.cleaned_data["phone"])
+
+    def clean_last_name(self):
+        return self.cleaned_data["last_name"].strip()
+
+    def clean_first_name(self):
+        return self.cleaned_data["first_name"].strip()
+
+
+class SignupForm(PersonMixin, NewPasswordMixin, DsfrBaseForm):
     """ "Créer votre compte". The establishment block is for PROFESSIONNEL and PARTENAIRE."""
 
     account_type = forms.ChoiceField(
@@ -174,15 +187,6 @@ class SignupForm(NewPasswordMixin, DsfrBaseForm):
     def is_professional(self) -> bool:
         value = self.data.get("account_type") if self.is_bound else self.initial.get("account_type")
         return (value or self.fields["account_type"].initial) != User.AccountType.PARTICULIER
-
-    def clean_phone(self):
-        return clean_phone(self.cleaned_data["phone"])
-
-    def clean_last_name(self):
-        return self.cleaned_data["last_name"].strip()
-
-    def clean_first_name(self):
-        return self.cleaned_data["first_name"].strip()
 
     def clean(self):
         cleaned = super().clean()
@@ -309,20 +313,11 @@ class PasswordChangeForm(SetPasswordForm):
         return value
 
 
-class ProfileForm(DsfrBaseForm):
+class ProfileForm(PersonMixin, DsfrBaseForm):
     civilite = SignupForm.base_fields["civilite"]
     last_name = SignupForm.base_fields["last_name"]
     first_name = SignupForm.base_fields["first_name"]
     phone = SignupForm.base_fields["phone"]
-
-    def clean_phone(self):
-        return clean_phone(self.cleaned_data["phone"])
-
-    def clean_last_name(self):
-        return self.cleaned_data["last_name"].strip()
-
-    def clean_first_name(self):
-        return self.cleaned_data["first_name"].strip()
 
 
 class EmailChangeForm(DsfrBaseForm):
