@@ -7,7 +7,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from portail.core import housekeeping
-from portail.demarches.models import AccessRequest, Demarche
+from portail.demarches.catalogue import install_catalogue
+from portail.demarches.models import AccessRequest, Demarche, Role
 from tests.factories import EstablishmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +57,10 @@ def test_a_failing_chore_does_not_stop_the_others(monkeypatch, caplog):
     assert "broken" in caplog.text
 
 
+@pytest.mark.django_db(transaction=True)
 def test_worker_runs_housekeeping(mailbox):
+    # The worker closes stale connections between polls: it needs real transactions.
+    install_catalogue(Demarche, Role)
     old = _request(timezone.now() - timedelta(days=1))
     call_command("run_email_worker", "--once")
     old.refresh_from_db()
