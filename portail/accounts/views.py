@@ -289,33 +289,44 @@ def activate(request, token):
     return render(request, "accounts/activate.html", {"title": "Activer mon compte"})
 
 
+def _mail_link_within_limits(request, form, send_link) -> bool:
+    """Have `send_link` mail a link to the valid form's address, within the rate limits: False,
+    with the wait shown on the form, when this IP asked too often. Per address the limit is
+    silent: the answer must not depend on the account."""
+    email = User.objects.normalize_email(form.cleaned_data["email"])
+    ip = client_ip(request)
+    wait = EMAIL_PER_IP.wait_seconds(ip)
+    if wait:
+        form.add_error(None, _wait_message(wait))
+        return False
+    EMAIL_PER_IP.fail(ip)
+    if not EMAIL_PER_ADDRESS.is_blocked(email):
+        EMAIL_PER_ADDRESS.fail(email)
+        send_link(email, request=request)
+    return True
+
+
 @login_not_required
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def resend_activation(request):
     form = EmailOnlyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        email = User.objects.normalize_email(form.cleaned_data["email"])
-        ip = client_ip(request)
-        wait = EMAIL_PER_IP.wait_seconds(ip)
-        if wait:
-            form.add_error(None, _wait_message(wait))
-        else:
-            EMAIL_PER_IP.fail(ip)
-            if not EMAIL_PER_ADDRESS.is_blocked(email):
-                EMAIL_PER_ADDRESS.fail(email)
-                flows.resend_activation(email, request=request)
-            return render(
-                request,
-                "accounts/message.html",
-                {
-                    "title": "Lien d'activation envoyé",
-                    "text": (
-                        "Si un compte non activé existe pour cette adresse, un nouveau lien "
-                        "d'activation vient de lui être envoyé. Il est valable 48 heures."
-                    ),
-                },
-            )
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _mail_link_within_limits(request, form, flows.resend_activation)
+    ):
+        return render(
+            request,
+            "accounts/message.html",
+            {
+                "title": "Lien d'activation envoyé",
+                "text": (
+                    "Si un compte non activé existe pour cette adresse, un nouveau lien "
+                    "d'activation vient de lui être envoyé. Il est valable 48 heures."
+                ),
+            },
+        )
     return render(
         request,
         "accounts/email_form.html",
@@ -336,19 +347,12 @@ def resend_activation(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def password_reset(request):
     form = EmailOnlyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        email = User.objects.normalize_email(form.cleaned_data["email"])
-        ip = client_ip(request)
-        wait = EMAIL_PER_IP.wait_seconds(ip)
-        if wait:
-            form.add_error(None, _wait_message(wait))
-        else:
-            EMAIL_PER_IP.fail(ip)
-            # Per address the limit is silent: the answer must not depend on the account.
-            if not EMAIL_PER_ADDRESS.is_blocked(email):
-                EMAIL_PER_ADDRESS.fail(email)
-                flows.request_password_reset(email, request=request)
-            return redirect("accounts:password_reset_done")
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _mail_link_within_limits(request, form, flows.request_password_reset)
+    ):
+        return redirect("accounts:password_reset_done")
     return render(
         request,
         "accounts/email_form.html",
