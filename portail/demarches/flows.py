@@ -375,6 +375,44 @@ def _lock_pending_request(actor, access_request: AccessRequest) -> AccessRequest
     return locked
 
 
+def _decide(locked: AccessRequest, *, actor, status, action: str, data: dict, request, **decision):
+    """Close a locked pending request as `status`, with the decision's own fields (the role
+    granted, the reason of a refusal), and journal it."""
+    locked.status = status
+    locked.decided_by = actor
+    locked.decided_at = timezone.now()
+    for name, value in decision.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=["status", "decided_by", "decided_at", *decision])
+    record(
+        action,
+        actor=actor,
+        target=locked,
+        demarche=locked.demarche,
+        establishment=locked.establishment,
+        request=request,
+        data={"requester": locked.requester.email, **data},
+    )
+
+
+def _tell_requester(locked: AccessRequest, template: str, **context) -> None:
+    """Email the requester the gestionnaire's answer."""
+    send_email(
+        template,
+        locked.requester.email,
+        {
+            "requester": locked.requester,
+            "access_request": locked,
+            "demarche": locked.demarche,
+            "establishment": locked.establishment,
+            **context,
+        },
+        category="access_request",
+        demarche=locked.demarche,
+        establishment=locked.establishment,
+    )
+
+
 def accept_access_request(
     *, actor, access_request: AccessRequest, role: Role | None = None, request=None
 ) -> Habilitation:
@@ -392,34 +430,20 @@ def accept_access_request(
             origin=Habilitation.Origin.ACCESS_REQUEST,
             request=request,
         )
-        locked.status = AccessRequest.Status.ACCEPTED
-        locked.decided_by = actor
-        locked.decided_at = timezone.now()
-        locked.granted_role = role
-        locked.save(update_fields=["status", "decided_by", "decided_at", "granted_role"])
-        record(
-            "access_request.accepted",
+        _decide(
+            locked,
             actor=actor,
-            target=locked,
-            demarche=locked.demarche,
-            establishment=locked.establishment,
+            status=AccessRequest.Status.ACCEPTED,
+            action="access_request.accepted",
+            data={"role": role.code},
             request=request,
-            data={"requester": locked.requester.email, "role": role.code},
+            granted_role=role,
         )
-        send_email(
+        _tell_requester(
+            locked,
             "demarches/emails/access_request_accepted",
-            locked.requester.email,
-            {
-                "requester": locked.requester,
-                "access_request": locked,
-                "demarche": locked.demarche,
-                "establishment": locked.establishment,
-                "role": role,
-                "mes_demarches_path": reverse("demarches:mes_demarches"),
-            },
-            category="access_request",
-            demarche=locked.demarche,
-            establishment=locked.establishment,
+            role=role,
+            mes_demarches_path=reverse("demarches:mes_demarches"),
         )
     return habilitation
 
@@ -431,34 +455,16 @@ def refuse_access_request(
     reason = (reason or "").strip()
     with transaction.atomic():
         locked = _lock_pending_request(actor, access_request)
-        locked.status = AccessRequest.Status.REFUSED
-        locked.decided_by = actor
-        locked.decided_at = timezone.now()
-        locked.decision_reason = reason
-        locked.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
-        record(
-            "access_request.refused",
+        _decide(
+            locked,
             actor=actor,
-            target=locked,
-            demarche=locked.demarche,
-            establishment=locked.establishment,
+            status=AccessRequest.Status.REFUSED,
+            action="access_request.refused",
+            data={"reason": reason},
             request=request,
-            data={"requester": locked.requester.email, "reason": reason},
+            decision_reason=reason,
         )
-        send_email(
-            "demarches/emails/access_request_refused",
-            locked.requester.email,
-            {
-                "requester": locked.requester,
-                "access_request": locked,
-                "demarche": locked.demarche,
-                "establishment": locked.establishment,
-                "reason": reason,
-            },
-            category="access_request",
-            demarche=locked.demarche,
-            establishment=locked.establishment,
-        )
+        _tell_requester(locked, "demarches/emails/access_request_refused", reason=reason)
     return locked
 
 
