@@ -62,9 +62,9 @@ def sign_up(session, step, mailbox, siret: str, who: tuple[str, str, str, str]) 
     expect(page.get_by_role("heading", name="Connectez-vous")).to_be_visible(timeout=SLOW)
     step(session, f"{first}-accueil")
     page.get_by_role("main").get_by_role("link", name="Se créer un compte").click()
-    expect(page.get_by_role("heading", name="Créer votre compte")).to_be_visible()
+    expect(page.get_by_role("heading", name="Créer votre compte")).to_be_visible(timeout=SLOW)
     expect(page.get_by_role("link", name="Professionnel", exact=True)).to_have_attribute(
-        "aria-current", "page"
+        "aria-current", "page", timeout=SLOW
     )
     page.get_by_label("SIRET").press_sequentially(siret)
     expect(page.get_by_label("Raison sociale")).to_have_value("CFI ATLANTIQUE", timeout=SLOW)
@@ -80,14 +80,16 @@ def sign_up(session, step, mailbox, siret: str, who: tuple[str, str, str, str]) 
     expect(page.get_by_text("Vérifié", exact=True)).to_be_visible(timeout=SLOW)
     step(session, f"{first}-inscription")
     page.get_by_role("button", name="Créer mon compte").click()
-    expect(page.get_by_text("Un message d'activation de compte vous a été envoyé")).to_be_visible()
+    expect(page.get_by_text("Un message d'activation de compte vous a été envoyé")).to_be_visible(
+        timeout=SLOW
+    )
     step(session, f"{first}-inscription-envoyee")
 
     message = mailbox.wait_for(email, "Activez votre compte")
     page = session.open(mailbox.link(message, "/activation/"))
     step(session, f"{first}-activation")
     page.get_by_role("button", name="Activer mon compte").click()
-    expect(page.get_by_role("heading", name="Votre compte est activé")).to_be_visible()
+    expect(page.get_by_role("heading", name="Votre compte est activé")).to_be_visible(timeout=SLOW)
     step(session, f"{first}-compte-active")
 
 
@@ -121,12 +123,12 @@ def test_the_mode_operatoire_end_to_end(  # noqa: PLR0917
     page.get_by_label("Adresse électronique").fill(agent.user.email)
     page.get_by_label("Mot de passe").fill(AGENT_PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", name="Code de vérification")).to_be_visible()
+    expect(page.get_by_role("heading", name="Code de vérification")).to_be_visible(timeout=SLOW)
     page.get_by_label("Code à 6 chiffres").fill(
         current_code(TOTPDevice.objects.get(user=agent.user))
     )
     page.get_by_role("button", name="Valider").click()
-    expect(page.get_by_role("heading", name="Espace agents", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="Espace agents", level=1)).to_be_visible(timeout=SLOW)
     step(agnes, "agent-espace")
     page.get_by_role("link", name="Nouveau centre agréé").click()
     page.get_by_label("SIRET du centre").fill(siret)
@@ -138,7 +140,7 @@ def test_the_mode_operatoire_end_to_end(  # noqa: PLR0917
     page.get_by_label("Date de l’agrément").fill("2018-10-15")
     step(agnes, "agent-nouveau-centre")
     page.get_by_role("button", name="Enregistrer").click()
-    expect(page.get_by_role("heading", name="CFI ATLANTIQUE", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="CFI ATLANTIQUE", level=1)).to_be_visible(timeout=SLOW)
     step(agnes, "agent-centre")
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Générer le courrier").click()
@@ -154,27 +156,33 @@ def test_the_mode_operatoire_end_to_end(  # noqa: PLR0917
     page = guy.page
     page.get_by_role("link", name="Accéder au portail").click()
     log_in(page, GUY)
-    expect(page.get_by_role("heading", name="Mes démarches", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="Mes démarches", level=1)).to_be_visible(timeout=SLOW)
     expect(
         page.get_by_text("Ajoutez votre première démarche depuis la liste ci-dessous")
-    ).to_be_visible()
+    ).to_be_visible(timeout=SLOW)
     step(guy, "gestionnaire-mes-demarches")
     page.get_by_role("button", name=re.compile("CERES")).click()
     page.locator("#demarche-ceres").get_by_role("button", name="Ajouter").click()
     dialog = page.get_by_role("dialog", name="Ajouter une démarche")
-    expect(dialog.get_by_role("link", name="DEMANDER L'ACCÈS À UN GESTIONNAIRE")).to_be_visible()
+    expect(dialog.get_by_role("link", name="DEMANDER L'ACCÈS À UN GESTIONNAIRE")).to_be_visible(
+        timeout=SLOW
+    )
     step(guy, "gestionnaire-ajouter-une-demarche")
     dialog.get_by_role("link", name="SAISIR LE CODE D'ACTIVATION").click()
     page.get_by_label("SIRET Enregistré").fill(siret)
     page.get_by_label("Code d'activation").fill(code)
     step(guy, "gestionnaire-code-activation")
     page.get_by_role("button", name="VALIDER MON ACCÈS").click()
-    expect(page.get_by_role("link", name="Certifications Emplois — CERES")).to_be_visible()
+    expect(page.get_by_role("link", name="Certifications Emplois — CERES")).to_be_visible(
+        timeout=SLOW
+    )
     step(guy, "gestionnaire-tuile-ceres")
 
     # -- B. The gear: invite a colleague by email with the role "Centre agréé" -----------------
     page.get_by_role("link", name="Gérer les habilitations CERES").click()
-    expect(page.get_by_role("tab", name="Personnes habilitées pour mon entreprise")).to_be_visible()
+    expect(page.get_by_role("tab", name="Personnes habilitées pour mon entreprise")).to_be_visible(
+        timeout=SLOW
+    )
     step(guy, "gestionnaire-personnes-habilitees")
     page.get_by_role("button", name="Inviter un utilisateur").click()
     dialog = page.get_by_role("dialog", name="Inviter un utilisateur")
@@ -184,11 +192,12 @@ def test_the_mode_operatoire_end_to_end(  # noqa: PLR0917
     dialog.get_by_label("SIRET de l’habilitation *").select_option(siret)
     expect(dialog.locator("#recapitulatif")).to_contain_text(
         "Guy Duponttest vous invite à accéder au service CERES avec le rôle Centre agréé "
-        "pour l'entreprise CFI ATLANTIQUE."
+        "pour l'entreprise CFI ATLANTIQUE.",
+        timeout=SLOW,
     )
     step(guy, "gestionnaire-inviter")
     dialog.get_by_role("button", name="Continuer").click()
-    expect(page.get_by_text("Email d'invitation transmis")).to_be_visible()
+    expect(page.get_by_text("Email d'invitation transmis")).to_be_visible(timeout=SLOW)
     step(guy, "gestionnaire-invitation-transmise")
 
     # -- B. The colleague: account, activation, the invitation link, "Accepter", CERES ---------
@@ -203,18 +212,18 @@ def test_the_mode_operatoire_end_to_end(  # noqa: PLR0917
     log_in(page, DOMINIQUE)
     expect(
         page.get_by_role("heading", name="Invitation à rejoindre la démarche CERES")
-    ).to_be_visible()
+    ).to_be_visible(timeout=SLOW)
     step(dominique, "collaborateur-invitation")
     page.get_by_role("button", name="Accepter").click()
     tile = page.get_by_role("link", name="Certifications Emplois — CERES")
-    expect(tile).to_be_visible()
+    expect(tile).to_be_visible(timeout=SLOW)
     step(dominique, "collaborateur-mes-demarches")
     tile.click()
     expect(page.get_by_text("Vous êtes dans Ceres")).to_be_visible(timeout=SLOW)
     assert page.url == ceres.url + "/"
-    expect(page.locator("#etablissement-nom")).to_have_text("CFI ATLANTIQUE")
-    expect(page.locator("#etablissement-siret")).to_have_text(siret)
-    expect(page.locator("#roles li")).to_have_text(["Centre agréé"])
+    expect(page.locator("#etablissement-nom")).to_have_text("CFI ATLANTIQUE", timeout=SLOW)
+    expect(page.locator("#etablissement-siret")).to_have_text(siret, timeout=SLOW)
+    expect(page.locator("#roles li")).to_have_text(["Centre agréé"], timeout=SLOW)
     step(dominique, "collaborateur-dans-ceres")
 
     # -- The gestionnaire revokes the colleague; the colleague's next CERES login is refused ---
@@ -222,18 +231,22 @@ def test_the_mode_operatoire_end_to_end(  # noqa: PLR0917
     page.get_by_role(
         "link", name=re.compile(r"Révoquer Dominique Demandeur \(Centre agréé\)")
     ).click()
-    expect(page.get_by_role("heading", name="Révoquer une habilitation")).to_be_visible()
+    expect(page.get_by_role("heading", name="Révoquer une habilitation")).to_be_visible(
+        timeout=SLOW
+    )
     step(guy, "gestionnaire-revoquer")
     page.get_by_role("button", name="Confirmer la révocation").click()
-    expect(page.get_by_role("tab", name="Personnes habilitées pour mon entreprise")).to_be_visible()
+    expect(page.get_by_role("tab", name="Personnes habilitées pour mon entreprise")).to_be_visible(
+        timeout=SLOW
+    )
     step(guy, "gestionnaire-apres-revocation")
 
     page = dominique.page
     page.get_by_role("button", name="Se déconnecter").click()  # CERES, and the portal with it
-    expect(page.get_by_role("heading", name="Vous êtes déconnecté")).to_be_visible()
+    expect(page.get_by_role("heading", name="Vous êtes déconnecté")).to_be_visible(timeout=SLOW)
     step(dominique, "collaborateur-deconnecte")
     page.get_by_role("link", name="Se reconnecter").click()
-    expect(page.get_by_role("heading", name="Connectez-vous")).to_be_visible()
+    expect(page.get_by_role("heading", name="Connectez-vous")).to_be_visible(timeout=SLOW)
     log_in(page, DOMINIQUE)
     expect(page.get_by_text("Vous n’avez pas d’habilitation pour CERES.")).to_be_visible(
         timeout=SLOW
