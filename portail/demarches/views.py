@@ -168,19 +168,15 @@ def _back(request, access_request):
     return redirect(reverse("habilitations:manage", args=[access_request.demarche.code]))
 
 
-@require_POST
-def access_request_accept(request, pk):
-    access_request = _managed_request_or_404(request, pk)
-    form = AcceptForm(request.POST, demarche=access_request.demarche)
-    if not form.is_valid():
-        messages.error(request, "Choisissez un rôle de la démarche.")
-        return _back(request, access_request)
+def _answer_access_request(request, access_request, answer, outcome: str, **answer_kwargs):
+    """Accept or refuse (`answer`) an access request, then back to where the gestionnaire was;
+    `outcome` ("acceptée" or "refusée") ends the success message."""
     try:
-        flows.accept_access_request(
+        answer(
             actor=request.user,
             access_request=access_request,
-            role=form.cleaned_data["role"],
             request=request,
+            **answer_kwargs,
         )
     except flows.DemarcheError as error:
         messages.error(request, error.message)
@@ -188,9 +184,25 @@ def access_request_accept(request, pk):
         requester = access_request.requester
         messages.success(
             request,
-            f"La demande d'accès de {requester.get_full_name() or requester.email} est acceptée.",
+            f"La demande d'accès de {requester.get_full_name() or requester.email} est {outcome}.",
         )
     return _back(request, access_request)
+
+
+@require_POST
+def access_request_accept(request, pk):
+    access_request = _managed_request_or_404(request, pk)
+    form = AcceptForm(request.POST, demarche=access_request.demarche)
+    if not form.is_valid():
+        messages.error(request, "Choisissez un rôle de la démarche.")
+        return _back(request, access_request)
+    return _answer_access_request(
+        request,
+        access_request,
+        flows.accept_access_request,
+        "acceptée",
+        role=form.cleaned_data["role"],
+    )
 
 
 @require_POST
@@ -200,19 +212,10 @@ def access_request_refuse(request, pk):
     if not form.is_valid():
         messages.error(request, "Le motif ne peut dépasser 1000 caractères.")
         return _back(request, access_request)
-    try:
-        flows.refuse_access_request(
-            actor=request.user,
-            access_request=access_request,
-            reason=form.cleaned_data["reason"],
-            request=request,
-        )
-    except flows.DemarcheError as error:
-        messages.error(request, error.message)
-    else:
-        requester = access_request.requester
-        messages.success(
-            request,
-            f"La demande d'accès de {requester.get_full_name() or requester.email} est refusée.",
-        )
-    return _back(request, access_request)
+    return _answer_access_request(
+        request,
+        access_request,
+        flows.refuse_access_request,
+        "refusée",
+        reason=form.cleaned_data["reason"],
+    )
