@@ -23,15 +23,22 @@ class EstablishmentChoiceField(forms.ModelChoiceField):
 
 INVALID_CHOICE = "Ce choix ne fait pas partie des propositions."
 
+INVALID_EMAIL = "Saisissez une adresse électronique valide, par exemple nom@exemple.fr."
 
-class _InvitationBase(forms.Form):
-    role = RoleChoiceField(
-        label="Rôle",
+
+def _role_field(label: str) -> RoleChoiceField:
+    """The démarche's roles as radio buttons (each form sets the queryset)."""
+    return RoleChoiceField(
+        label=label,
         queryset=None,
         widget=forms.RadioSelect,
         empty_label=None,
         error_messages={"required": "Choisissez un rôle.", "invalid_choice": INVALID_CHOICE},
     )
+
+
+class _InvitationBase(forms.Form):
+    role = _role_field("Rôle")
     establishment = EstablishmentChoiceField(
         label="SIRET de l’habilitation",
         queryset=None,
@@ -69,9 +76,7 @@ class InviteForm(_InvitationBase):
         label="Adresse électronique",
         required=False,
         max_length=254,
-        error_messages={
-            "invalid": "Saisissez une adresse électronique valide, par exemple nom@exemple.fr."
-        },
+        error_messages={"invalid": INVALID_EMAIL},
     )
 
     field_order = ["user_query", "user", "email", "role", "establishment", "submission_key"]
@@ -114,7 +119,7 @@ class DelegateForm(_InvitationBase):
         max_length=254,
         error_messages={
             "required": "Saisissez l’adresse électronique de la personne.",
-            "invalid": "Saisissez une adresse électronique valide, par exemple nom@exemple.fr.",
+            "invalid": INVALID_EMAIL,
         },
     )
     ends_on = forms.DateField(
@@ -147,13 +152,7 @@ class DelegateForm(_InvitationBase):
 
 
 class RoleChangeForm(forms.Form):
-    role = RoleChoiceField(
-        label="Nouveau rôle",
-        queryset=None,
-        widget=forms.RadioSelect,
-        empty_label=None,
-        error_messages={"required": "Choisissez un rôle.", "invalid_choice": INVALID_CHOICE},
-    )
+    role = _role_field("Nouveau rôle")
 
     def __init__(self, *args, demarche, **kwargs):
         super().__init__(*args, **kwargs)
