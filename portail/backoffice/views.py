@@ -225,15 +225,22 @@ def centre_create(request):
         if centre is not None:
             messages.success(request, f"Le centre {centre.letter_name} est enregistré.")
             return redirect("backoffice:centre", pk=centre.pk)
+    return _centre_form_page(
+        request, form, title="Nouveau centre agréé", centre=None, registry_data=registry_data
+    )
+
+
+def _centre_form_page(request, form, *, title, centre, registry_data=None):
+    """The form of a new centre (`centre` None) or of an existing one."""
     return render(
         request,
         "backoffice/centre_form.html",
         {
-            "title": "Nouveau centre agréé",
+            "title": title,
             "form": form,
             "registry_data": registry_data,
-            "creating": True,
-            "centre": None,
+            "creating": centre is None,
+            "centre": centre,
         },
     )
 
@@ -317,17 +324,7 @@ def centre_edit(request, pk):
         )
         messages.success(request, "Les modifications sont enregistrées.")
         return redirect("backoffice:centre", pk=centre.pk)
-    return render(
-        request,
-        "backoffice/centre_form.html",
-        {
-            "title": f"Modifier {centre.letter_name}",
-            "form": form,
-            "registry_data": None,
-            "creating": False,
-            "centre": centre,
-        },
-    )
+    return _centre_form_page(request, form, title=f"Modifier {centre.letter_name}", centre=centre)
 
 
 @agent_required
