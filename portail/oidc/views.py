@@ -108,4 +108,5 @@ class TokenView(oauth2_views.TokenView):
         response = HttpResponse(content=body, status=status, content_type="application/json")
         for key, value in headers.items():
             response[key] = value
+        response._csp_exempt = True  # JSON for machines: no document, no policy to build
         return response
