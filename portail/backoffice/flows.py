@@ -74,6 +74,8 @@ def create_centre(*, actor, establishment: Establishment, data: dict, request=No
     return centre
 
 
+# The centre's fields an agent enters and may edit: the centre forms' fields, and what
+# update_centre writes.
 EDITABLE = (
     "region",
     "agrement_reference",

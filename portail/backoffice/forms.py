@@ -5,6 +5,7 @@ from django.urls import reverse
 from dsfr.forms import DsfrBoundField
 from dsfr.utils import dsfr_input_class_attr
 
+from portail.backoffice.flows import EDITABLE
 from portail.backoffice.models import ActivationStatus, Centre, Region
 from portail.companies.siret import normalize_siret, siret_error
 
@@ -80,14 +81,7 @@ class CentreCreateForm(DsfrMixin, CentreFieldsMixin, forms.ModelForm):
 
     class Meta:
         model = Centre
-        fields = [
-            "region",
-            "agrement_reference",
-            "agrement_date",
-            "contact_email",
-            "letter_name",
-            "letter_address",
-        ]
+        fields = list(EDITABLE)
         labels = {
             "agrement_reference": "Référence de l’agrément",
             "agrement_date": "Date de l’agrément",
