@@ -369,13 +369,13 @@ def test_form_page_has_the_manuals_words(client, ceres):
     text = page_text(client.get(URL))
     for words in (
         "Ajouter une démarche",
-        "DEMANDER L'ACCÈS À UN GESTIONNAIRE",
-        "SAISIR LE CODE D'ACTIVATION",
+        "Demander l'accès à un gestionnaire",
+        "Saisir le code d'activation",
         "Pour valider votre accès à la démarche, veuillez préciser :",
         'SIRET Enregistré<span class="fr-required-marker" aria-hidden="true">\xa0*</span>',
         'Code d\'activation<span class="fr-required-marker" aria-hidden="true">\xa0*</span>',
-        "ABANDONNER",
-        "VALIDER MON ACCÈS",
+        "Abandonner",
+        "Valider mon accès",
         "Si vous ne trouvez pas votre code d'activation, veuillez contacter le service en charge de la démarche.",
     ):
         assert words in text

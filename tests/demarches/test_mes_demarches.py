@@ -34,8 +34,8 @@ def test_no_demarche_yet(client, ceres):
     assert "Mon Activité Formation" in html
     # the dialog and its two choices are on the page
     assert "Ajouter une démarche" in html
-    assert "DEMANDER L'ACCÈS À UN GESTIONNAIRE" in html
-    assert "SAISIR LE CODE D'ACTIVATION" in html
+    assert "Demander l'accès à un gestionnaire" in html
+    assert "Saisir le code d'activation" in html
 
 
 def test_held_demarche_is_a_tile_linking_to_the_demarche(client, ceres):
@@ -107,7 +107,7 @@ def test_particulier_is_told_the_demarches_are_for_professionals(client, ceres):
     html = client.get(URL).content.decode()
     assert "Cette démarche est réservée aux comptes professionnels." in html
     assert "réservée aux comptes professionnels. Votre compte est un compte particulier" in html
-    assert "SAISIR LE CODE D" not in html
+    assert "Saisir le code d" not in html
     response = client.get(reverse("demarches:add", args=["ceres"]))
     assert response.status_code == 403
     assert "Démarche réservée aux professionnels" in response.content.decode()
