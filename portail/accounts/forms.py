@@ -72,6 +72,17 @@ def clean_phone(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def display_phone(stored: str) -> str:
+    """How a person reads their number: '02 40 00 00 00' in France, '+32 2 123 45 67' abroad."""
+    try:
+        number = phonenumbers.parse(stored, "FR")
+    except phonenumbers.NumberParseException:
+        return stored
+    if number.country_code == 33:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 class NewPasswordMixin:
     """Two password fields checked against each other and the validators (AUTH_PASSWORD_VALIDATORS)."""
 

@@ -26,6 +26,7 @@ from portail.accounts.forms import (
     ProfileForm,
     SetPasswordForm,
     SignupForm,
+    display_phone,
 )
 from portail.accounts.models import AccountToken, User
 from portail.core.client_ip import client_ip
@@ -420,9 +421,10 @@ def password_reset_confirm(request, token):
 
 def _account_page(request, profile_form=None, status=200):
     user = request.user
-    profile_form = profile_form or ProfileForm(
-        initial={f: getattr(user, f) for f in flows.PROFILE_FIELDS}
-    )
+    initial = {f: getattr(user, f) for f in flows.PROFILE_FIELDS}
+    if initial.get("phone"):
+        initial["phone"] = display_phone(initial["phone"])
+    profile_form = profile_form or ProfileForm(initial=initial)
     return render(
         request,
         "accounts/account.html",

@@ -70,6 +70,8 @@ def test_profile_update_validates_the_phone_and_keeps_the_form(client, user):
     assert (user.civilite, user.last_name, user.phone) == ("M", "Bernard", "+33146292554")
     event = AuditEvent.objects.get(action="account.profile_updated")
     assert set(event.data["fields"]) == {"civilite", "last_name", "phone"}
+    # Stored in E.164, shown back as a French person writes it.
+    assert 'value="01 46 29 25 54"' in client.get("/mon-compte/").content.decode()
 
 
 def test_profile_update_cannot_touch_other_fields(client, user):
