@@ -37,8 +37,3 @@ def mailbox(tmp_path, settings):
     settings.EMAIL_PORT = box.port
     yield box
     box.catcher.stop()
-
-
-@pytest.fixture
-def django_assert_max_queries_strict(django_assert_max_num_queries):
-    return django_assert_max_num_queries
