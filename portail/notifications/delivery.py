@@ -32,6 +32,12 @@ def scrub_links(text: str) -> str:
     return _TOKEN_IN_URL.sub(lambda m: m.group(1) + SCRUBBED, text)
 
 
+def _scrub_personal_links(email: OutboxEmail) -> None:
+    """Once an email is out (or given up), its bodies keep no usable one-use link."""
+    email.body_text = scrub_links(email.body_text)
+    email.body_html = scrub_links(email.body_html)
+
+
 MAX_BACKOFF_SECONDS = 6 * 3600
 
 
@@ -97,8 +103,7 @@ def deliver_pending(limit: int = 100) -> dict[str, int]:
                 email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
                 if email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
                     email.status = OutboxEmail.Status.FAILED
-                    email.body_text = scrub_links(email.body_text)
-                    email.body_html = scrub_links(email.body_html)
+                    _scrub_personal_links(email)
                     counts["failed"] += 1
                     logger.error(
                         "Email %s failed for good after %s attempts", email.pk, email.attempts
@@ -133,8 +138,7 @@ def deliver_pending(limit: int = 100) -> dict[str, int]:
             email.status = OutboxEmail.Status.SENT
             email.sent_at = timezone.now()
             email.last_error = ""
-            email.body_text = scrub_links(email.body_text)
-            email.body_html = scrub_links(email.body_html)
+            _scrub_personal_links(email)
             email.save(
                 update_fields=[
                     "attempts",
