@@ -108,7 +108,9 @@ export function enhance(input) {
   const status = scope.querySelector("[data-siret-status]");
   if (status && !status.hasAttribute("aria-live")) status.setAttribute("aria-live", "polite");
   const template = input.dataset.siretLookupUrl || "/entreprises/siret/{siret}/";
-  let current = normalize(input.value); // a value rendered by the server was checked there
+  // What the server rendered was checked there; anything typed before this module loaded
+  // (a fast typist, the browser's autofill) is looked up below, once the listeners are on.
+  let current = normalize(input.defaultValue);
   let controller = null;
 
   function normalize(value) {
@@ -159,7 +161,7 @@ export function enhance(input) {
     announce({ status: outcome, siret, data: null, message: text });
   }
 
-  input.addEventListener("input", () => {
+  function onInput() {
     const siret = normalize(input.value);
     if (siret === current) return;
     current = siret;
@@ -170,7 +172,10 @@ export function enhance(input) {
       controller?.abort();
       setStatus(input, status, "none", "");
     }
-  });
+  }
+
+  input.addEventListener("input", onInput);
+  onInput();
   input.addEventListener("change", () => {
     const siret = normalize(input.value);
     if (siret && (siret.length !== DIGITS || !/^\d+$/.test(siret))) {
