@@ -1,6 +1,12 @@
-"""The absolute session timeout: a session ends SESSION_ABSOLUTE_TIMEOUT seconds after login,
-however active it stays (the idle timeout is Django's SESSION_COOKIE_AGE, refreshed on every
-request by SESSION_SAVE_EVERY_REQUEST)."""
+"""Session timeouts.
+
+- Idle: a session ends SESSION_COOKIE_AGE seconds (30 min) after it was last saved. Saving it
+  on every request (Django's SESSION_SAVE_EVERY_REQUEST) costs three queries per page; it is
+  saved again only once its last save is SESSION_REFRESH_INTERVAL seconds old (60), so the idle
+  timeout holds to within that minute.
+- Absolute: a signed-in session ends SESSION_ABSOLUTE_TIMEOUT seconds (12 h) after login, however
+  active it stays.
+"""
 
 import time
 
@@ -10,28 +16,38 @@ from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 
 SESSION_STARTED_KEY = "portail_auth_started_at"
+SESSION_SAVED_KEY = "portail_saved_at"
 
 
 def mark_session_start(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
-        request.session[SESSION_STARTED_KEY] = int(time.time())
+        now = int(time.time())
+        request.session[SESSION_STARTED_KEY] = now
+        request.session[SESSION_SAVED_KEY] = now
 
 
 user_logged_in.connect(mark_session_start, dispatch_uid="portail.accounts.session_start")
 
 
-class SessionAbsoluteTimeoutMiddleware:
+class SessionTimeoutMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        session = request.session
+        now = int(time.time())
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            started = request.session.get(SESSION_STARTED_KEY)
-            now = int(time.time())
+            started = session.get(SESSION_STARTED_KEY)
             if started is None:
-                request.session[SESSION_STARTED_KEY] = now
+                session[SESSION_STARTED_KEY] = now
             elif now - int(started) > settings.SESSION_ABSOLUTE_TIMEOUT:
                 logout(request)
                 messages.info(request, "Votre session a expiré : connectez-vous de nouveau.")
+                return self.get_response(request)
+        saved = session.get(SESSION_SAVED_KEY)  # loads the session (a stale key becomes None)
+        stale = saved is None or now - int(saved) >= settings.SESSION_REFRESH_INTERVAL
+        if stale and not session.is_empty():
+            # A modified session is saved with the response, with a new expiry (and cookie).
+            session[SESSION_SAVED_KEY] = now
         return self.get_response(request)

@@ -17,10 +17,15 @@ from portail.habilitations.models import Habilitation
 
 
 def managing_habilitations(user, demarche) -> QuerySet[Habilitation]:
-    """The user's live habilitations of `demarche` that let them manage others."""
+    """The user's live habilitations of `demarche` (a Demarche, or the code of an active one)
+    that let them manage others."""
     if not getattr(user, "is_authenticated", False):
         return Habilitation.objects.none()
-    return Habilitation.objects.active().filter(user=user, demarche=demarche, role__can_manage=True)
+    if isinstance(demarche, str):
+        of_demarche = Q(demarche__code=demarche, demarche__is_active=True)
+    else:
+        of_demarche = Q(demarche=demarche)
+    return Habilitation.objects.active().filter(of_demarche, user=user, role__can_manage=True)
 
 
 def managed_sirens(user, demarche) -> QuerySet:
@@ -30,6 +35,17 @@ def managed_sirens(user, demarche) -> QuerySet:
             pk__in=managing_habilitations(user, demarche).values("establishment_id")
         )
         .values("siren")
+        .distinct()
+    )
+
+
+def managed_siren_list(user, demarche) -> list[str]:
+    """`managed_sirens`, evaluated. One join rather than its nested subqueries: on PostgreSQL it
+    is half the cost to compile and to plan (bench/habilitations.py)."""
+    return list(
+        managing_habilitations(user, demarche)
+        .order_by()
+        .values_list("establishment__siren", flat=True)
         .distinct()
     )
 
@@ -47,7 +63,7 @@ def managed_establishment_ids(user, demarche) -> list[int]:
     """The ids of `managed_establishments`, in two indexed queries: the SIRENs, then a UNION of
     the establishments of those SIRENs and their sites liés (an OR of the two defeats the
     indexes on PostgreSQL: 40 ms on 100,000 establishments instead of 1)."""
-    sirens = list(managed_sirens(user, demarche).values_list("siren", flat=True))
+    sirens = managed_siren_list(user, demarche)
     if not sirens:
         return []
     same_company = (

@@ -21,7 +21,7 @@ from portail.habilitations.forms import DelegateForm, InviteForm, PeopleFilterFo
 from portail.habilitations.grants import HabilitationError
 from portail.habilitations.models import Habilitation, Invitation
 from portail.habilitations.queries import name_filter, search_colleagues
-from portail.habilitations.scope import managed_establishment_ids, managed_sirens
+from portail.habilitations.scope import managed_establishment_ids, managed_siren_list
 from portail.notifications.models import OutboxEmail
 
 PAGE_SIZE = 20
@@ -220,12 +220,12 @@ def manage(request, code):
 @require_GET
 @never_cache
 def autocomplete(request, code):
-    demarche = get_object_or_404(Demarche, code=code, is_active=True)
-    # The company's SIRENs answer both "is this a gestionnaire?" and "which company?".
-    sirens = list(managed_sirens(request.user, demarche).values_list("siren", flat=True))
+    # The company's SIRENs answer "is this a gestionnaire of this active démarche?" and "which
+    # company?" in one query.
+    sirens = managed_siren_list(request.user, code)
     if not sirens:
         raise Http404
-    found = search_colleagues(request.user, demarche, request.GET.get("q", "")[:100], sirens=sirens)
+    found = search_colleagues(request.user, code, request.GET.get("q", "")[:100], sirens=sirens)
     response = JsonResponse(
         {
             "results": [

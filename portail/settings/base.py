@@ -67,7 +67,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "portail.accounts.middleware.SessionAbsoluteTimeoutMiddleware",
+    "portail.accounts.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # The login form of a sign-in to a démarche may lead to the démarche (docs/oidc.md).
@@ -169,10 +169,10 @@ else:
         }
     }
 
-# Sessions: idle timeout of 30 minutes (refreshed on every request), absolute timeout of 12 hours
-# enforced by portail.accounts (SESSION_ABSOLUTE_TIMEOUT).
+# Sessions: idle timeout of 30 minutes (the session saved again at most once a minute), absolute
+# timeout of 12 hours (portail.accounts.middleware.SessionTimeoutMiddleware).
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_REFRESH_INTERVAL = 60
 SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_TIMEOUT", 12 * 3600)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -5,6 +5,7 @@ import time
 import pytest
 from django.contrib.auth.hashers import identify_hasher, make_password
 from django.contrib.sessions.models import Session
+from django.utils import timezone
 
 from portail.accounts.middleware import SESSION_STARTED_KEY
 from portail.accounts.models import User
@@ -206,7 +207,37 @@ def test_idle_timeout_and_cookie_flags(client, settings):
     assert cookie["httponly"]
     assert cookie["samesite"] == "Lax"
     assert cookie["max-age"] == settings.SESSION_COOKIE_AGE == 1800
-    assert settings.SESSION_SAVE_EVERY_REQUEST  # the idle timeout slides with each request
+
+
+def test_idle_timeout_slides_with_activity_saving_at_most_once_a_minute(
+    client, settings, monkeypatch
+):
+    login(client, UserFactory().email)
+    session_key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    expiry = Session.objects.get(pk=session_key).expire_date
+    started = client.session[SESSION_STARTED_KEY]
+
+    # Within the minute: the session is not saved again (no query, no new cookie).
+    monkeypatch.setattr(time, "time", lambda: started + 30)
+    response = client.get("/mon-compte/")
+    assert response.status_code == 200
+    assert settings.SESSION_COOKIE_NAME not in response.cookies
+    assert Session.objects.get(pk=session_key).expire_date == expiry
+
+    # Active a minute later: saved again, its expiry pushed back, the cookie renewed.
+    monkeypatch.setattr(time, "time", lambda: started + 61)
+    response = client.get("/mon-compte/")
+    assert response.cookies[settings.SESSION_COOKIE_NAME]["max-age"] == 1800
+    assert Session.objects.get(pk=session_key).expire_date > expiry
+
+
+def test_a_session_expires_after_the_idle_timeout(client, settings):
+    login(client, UserFactory().email)
+    session_key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    Session.objects.filter(pk=session_key).update(expire_date=timezone.now())
+    response = client.get("/mon-compte/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/connexion/")
 
 
 def test_production_cookies_are_secure():
@@ -270,8 +301,8 @@ def test_a_login_costs_few_queries(client, django_assert_max_num_queries):
     with django_assert_max_num_queries(14):
         response = login(client, "rapide@exemple.fr")
     assert response.status_code == 302
-    # Already logged in: the session, the user, the session saved again (idle timeout slides).
-    with django_assert_max_num_queries(5):
+    # Already logged in: the session and the user (the session is saved again after a minute).
+    with django_assert_max_num_queries(2):
         assert client.get("/connexion/").status_code == 302
 
 
