@@ -1,22 +1,29 @@
 """Token-endpoint throughput of the portal's OpenID Connect provider, per worker process.
 
-    .venv/bin/python bench/token_endpoint.py [--requests 1000] [--pbkdf2]
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_oidc .venv/bin/python bench/token_endpoint.py
+    .venv/bin/python bench/token_endpoint.py [--requests 2000] [--pbkdf2] [--profile refresh]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portail_bench_oidc .venv/bin/python bench/token_endpoint.py
 
-One process, one thread, requests one after the other through the whole Django stack (middleware,
-DOT, oauthlib, database with a commit per request): what one worker on one core serves. Measures
-the authorization-code exchange (POST /o/token/ with PKCE, ID token signed RS256) and the
-refresh-token grant (rotation, reuse detection). `--pbkdf2` also measures refreshes of a client
-whose secret is stored the DOT-default way (PBKDF2, 1,000,000 iterations) for comparison.
+What one worker process does: requests one after the other, each through Django's WSGI handler
+(what gunicorn's worker calls), the whole stack (middleware, DOT, oauthlib, the database with a
+commit per request). Measures the authorization-code exchange (POST /o/token/ with PKCE, ID token
+signed RS256) and the refresh-token grant (rotation, reuse detection). `--pbkdf2` also measures
+refreshes of a client whose secret is stored the DOT-default way (PBKDF2, 1,000,000 iterations).
 Target (issue 7): at least twice Keycloak's published 120 refresh requests per second per vCPU.
+Keycloak's figure counts Keycloak's CPU, the database apart: the per-core rate here is the one
+this process's CPU time allows; on PostgreSQL the bench also prints the CPU its server process
+spent per request.
 
-Runs on a throw-away database (a temporary SQLite file unless DATABASE_URL is set, in which case
-that database is created and dropped): never on the demo's or production's data.
+Runs on a throw-away database: a temporary SQLite file (WAL, as the demo), or, with DATABASE_URL,
+a PostgreSQL database of that name created and dropped by the bench. Never the demo's or
+production's data.
 """
 
 import argparse
 import base64
+import contextlib
 import hashlib
+import io
+import json
 import os
 import secrets
 import statistics
@@ -30,17 +37,100 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def setup_django(tmpdir: str) -> None:
+def setup_django(tmpdir: str) -> str | None:
+    """Create and migrate the throw-away database; its PostgreSQL URL if it is one (to drop)."""
     os.environ["DJANGO_SETTINGS_MODULE"] = "portail.settings.test"
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmpdir}/bench.sqlite3")
     os.environ.setdefault("PORTAIL_VAR_DIR", str(ROOT / "var"))
+    # One server connection for the whole run, so that its CPU time can be read (production
+    # workers reconnect every 60 s: a negligible cost at these rates).
+    os.environ["DATABASE_CONN_MAX_AGE"] = "3600"
+    url = os.environ["DATABASE_URL"]
+    if url.startswith("postgres"):
+        import psycopg
+
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            admin.execute(f'CREATE DATABASE "{name}"')
     import django
 
     django.setup()
-    from django.test.utils import setup_databases, setup_test_environment
+    from django.core.management import call_command
 
-    setup_test_environment()
-    setup_databases(verbosity=0, interactive=False)
+    call_command("migrate", verbosity=0)
+    return url if url.startswith("postgres") else None
+
+
+def drop_database(url: str) -> None:
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+class Worker:
+    """Calls Django's WSGI application as a gunicorn worker does, one request at a time."""
+
+    def __init__(self):
+        from django.core.handlers.wsgi import WSGIHandler
+
+        self.application = WSGIHandler()
+
+    def __call__(self, method: str, path: str, body: bytes = b"", **headers) -> tuple[int, bytes]:
+        environ = {
+            "REQUEST_METHOD": method,
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "SERVER_NAME": "portail.example",
+            "SERVER_PORT": "443",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "wsgi.url_scheme": "https",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.version": (1, 0),
+            "wsgi.multithread": False,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+            "CONTENT_LENGTH": str(len(body)),
+            **{
+                key if key.startswith("CONTENT_") else f"HTTP_{key}": value
+                for key, value in headers.items()
+            },
+        }
+        status = []
+        chunks = self.application(environ, lambda s, h, exc_info=None: status.append(s))
+        try:
+            content = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()  # request_finished: what a server does after each response
+        return int(status[0].split()[0]), content
+
+
+class ServerCPU:
+    """CPU time of this connection's PostgreSQL server process (0 on SQLite: in-process)."""
+
+    def __init__(self):
+        from django.db import connection
+
+        self.stat = None
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                self.stat = Path(f"/proc/{cursor.fetchone()[0]}/stat")
+            if not self.stat.exists():  # the server runs elsewhere
+                self.stat = None
+
+    def seconds(self) -> float:
+        if self.stat is None:
+            return 0.0
+        fields = self.stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pkce() -> tuple[str, str]:
@@ -51,189 +141,195 @@ def pkce() -> tuple[str, str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=1000, help="requests per measurement")
+    parser.add_argument("--requests", type=int, default=2000, help="requests per measurement")
     parser.add_argument("--pbkdf2", action="store_true", help="also measure a PBKDF2 client")
-    parser.add_argument("--profile", action="store_true", help="cProfile the refresh grants")
+    parser.add_argument(
+        "--profile", choices=["exchange", "refresh"], help="cProfile one kind of request"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmpdir:
-        setup_django(tmpdir)
-        from django.contrib.auth.hashers import make_password
-        from django.test import Client
-        from oauth2_provider.models import Application
+        postgres_url = setup_django(tmpdir)
+        try:
+            return measure(args)
+        finally:
+            if postgres_url:
+                drop_database(postgres_url)
 
-        from portail.demarches.catalogue import install_catalogue
-        from portail.demarches.models import Demarche, Role
-        from portail.oidc.clients import register_demarche_client
-        from tests.factories import EstablishmentFactory, HabilitationFactory, UserFactory
 
-        install_catalogue(Demarche, Role)
-        ceres = Demarche.objects.get(code="ceres")
-        redirect_uri = "https://ceres.example/oidc/callback/"
-        registered = register_demarche_client(
-            actor=None, demarche=ceres, redirect_uris=[redirect_uri]
+def measure(args) -> int:
+    from django.contrib.auth.hashers import make_password
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from oauth2_provider.models import Application
+
+    from portail.demarches.catalogue import install_catalogue
+    from portail.demarches.models import Demarche, Role
+    from portail.oidc.clients import register_demarche_client
+    from tests.factories import EstablishmentFactory, HabilitationFactory, UserFactory
+
+    install_catalogue(Demarche, Role)
+    ceres = Demarche.objects.get(code="ceres")
+    redirect_uri = "https://ceres.example/oidc/callback/"
+    registered = register_demarche_client(actor=None, demarche=ceres, redirect_uris=[redirect_uri])
+    user = UserFactory()
+    establishment = EstablishmentFactory()
+    for role in ceres.roles.all():
+        HabilitationFactory(user=user, role=role, establishment=establishment)
+    browser = Client()  # only to obtain codes (not measured)
+    browser.force_login(user)
+    worker = Worker()
+    basic = "Basic " + base64.b64encode(
+        f"{registered.client_id}:{registered.client_secret}".encode()
+    ).decode("ascii")
+    form = "application/x-www-form-urlencoded"  # what OAuth clients send (RFC 6749 §4.1.3)
+
+    def new_code() -> tuple[str, str]:
+        verifier, challenge = pkce()
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": registered.client_id,
+                "redirect_uri": redirect_uri,
+                "scope": "openid email profile phone habilitations",
+                "state": secrets.token_urlsafe(8),
+                "nonce": secrets.token_urlsafe(8),
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
         )
-        user = UserFactory()
-        establishment = EstablishmentFactory()
-        for role in ceres.roles.all():
-            HabilitationFactory(user=user, role=role, establishment=establishment)
-        browser = Client()
-        browser.force_login(user)
-        api = Client()
-        basic = (
-            "Basic "
-            + base64.b64encode(
-                f"{registered.client_id}:{registered.client_secret}".encode()
-            ).decode()
+        response = browser.get(f"/o/authorize/?{query}")
+        assert response.status_code == 302, response.status_code
+        return parse_qs(urlsplit(response["Location"]).query)["code"][0], verifier
+
+    def token_request(fields: dict, auth: str) -> dict:
+        status, content = worker(
+            "POST", "/o/token/", urlencode(fields).encode(), CONTENT_TYPE=form, AUTHORIZATION=auth
         )
+        assert status == 200, content
+        return json.loads(content)
 
-        def new_code() -> tuple[str, str]:
-            verifier, challenge = pkce()
-            query = urlencode(
-                {
-                    "response_type": "code",
-                    "client_id": registered.client_id,
-                    "redirect_uri": redirect_uri,
-                    "scope": "openid email profile phone habilitations",
-                    "state": secrets.token_urlsafe(8),
-                    "nonce": secrets.token_urlsafe(8),
-                    "code_challenge": challenge,
-                    "code_challenge_method": "S256",
-                }
-            )
-            response = browser.get(f"/o/authorize/?{query}")
-            assert response.status_code == 302, response.status_code
-            return parse_qs(urlsplit(response["Location"]).query)["code"][0], verifier
+    def exchange(code: str, verifier: str, auth: str = basic) -> dict:
+        fields = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "code_verifier": verifier,
+        }
+        return token_request(fields, auth)
 
-        form = "application/x-www-form-urlencoded"  # what OAuth clients send (RFC 6749 §4.1.3)
+    def refresh(token: str, auth: str = basic) -> str:
+        fields = {"grant_type": "refresh_token", "refresh_token": token}
+        return token_request(fields, auth)["refresh_token"]
 
-        def exchange(code: str, verifier: str, auth: str = basic) -> dict:
-            body = urlencode(
-                {
-                    "grant_type": "authorization_code",
-                    "code": code,
-                    "redirect_uri": redirect_uri,
-                    "code_verifier": verifier,
-                }
-            )
-            response = api.post("/o/token/", body, content_type=form, HTTP_AUTHORIZATION=auth)
-            assert response.status_code == 200, response.content
-            return response.json()
+    server = ServerCPU()
 
-        def refresh(token: str, auth: str = basic) -> str:
-            body = urlencode({"grant_type": "refresh_token", "refresh_token": token})
-            response = api.post("/o/token/", body, content_type=form, HTTP_AUTHORIZATION=auth)
-            assert response.status_code == 200, response.content
-            return response.json()["refresh_token"]
+    @contextlib.contextmanager
+    def profiled(kind: str):
+        """cProfile the block if --profile asks for `kind` (PROFILE_SORT, PROFILE_LINES)."""
+        if args.profile != kind:
+            yield
+            return
+        import cProfile
+        import pstats
 
-        def rate(label: str, durations: list[float], cpu: float) -> float:
-            """Wall-clock rate, and the rate the CPU time of this process allows (on a shared
-            machine the first one also counts the time other processes held the core)."""
-            total = sum(durations)
-            per_second = len(durations) / total
-            cpu_rate = len(durations) / cpu
-            p50 = statistics.median(durations) * 1000
-            p95 = sorted(durations)[int(len(durations) * 0.95) - 1] * 1000
-            print(
-                f"{label:<52} {per_second:7.1f} req/s wall   {cpu_rate:7.1f} req/s CPU"
-                f"   p50 {p50:6.2f} ms  p95 {p95:6.2f} ms  ({len(durations)} requests)"
-            )
-            return per_second, cpu_rate
+        profiler = cProfile.Profile()
+        profiler.enable()
+        yield
+        profiler.disable()
+        stats = pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative"))
+        stats.print_stats(int(os.environ.get("PROFILE_LINES", "40")))
 
-        def queries_of(call) -> int:
-            from django.db import connection
-            from django.test.utils import CaptureQueriesContext
-
-            with CaptureQueriesContext(connection) as captured:
-                call()
-            return len(captured.captured_queries)
-
-        n = args.requests
-        # Warm up (imports, key loading, connection).
-        refresh(exchange(*new_code())["refresh_token"])
-
-        # Codes live 60 seconds: get them in batches just before exchanging them (the
-        # authorization requests are not measured).
+    def timed(call, count: int) -> tuple[list[float], float, float]:
+        """Durations of `count` calls, this process's CPU time, the database server's."""
         durations = []
-        tokens = []
-        cpu = 0.0
-        for batch in range(0, n, 50):
-            codes = [new_code() for _ in range(min(50, n - batch))]
-            cpu_start = time.process_time()
-            for code, verifier in codes:
-                start = time.perf_counter()
-                tokens.append(exchange(code, verifier))
-                durations.append(time.perf_counter() - start)
-            cpu += time.process_time() - cpu_start
-        db = os.environ["DATABASE_URL"].split(":", 1)[0]
-        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-        print(
-            f"Token endpoint, one worker process, one thread, database {db}"
-            f" ({os.cpu_count()} cores, load average {load}):"
-        )
-        rate("authorization_code exchange (PKCE, RS256 ID token)", durations, cpu)
-
-        durations = []
-        current = tokens[0]["refresh_token"]
-        profiler = None
-        if args.profile:
-            import cProfile
-
-            profiler = cProfile.Profile()
-            profiler.enable()
-        cpu_start = time.process_time()
-        for _ in range(n):
+        cpu, server_cpu = time.process_time(), server.seconds()
+        for _ in range(count):
             start = time.perf_counter()
-            current = refresh(current)
+            call()
             durations.append(time.perf_counter() - start)
-        cpu = time.process_time() - cpu_start
-        if profiler is not None:
-            import pstats
+        return durations, time.process_time() - cpu, server.seconds() - server_cpu
 
-            profiler.disable()
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
-        refresh_rate, refresh_cpu_rate = rate("refresh_token grant (rotation)", durations, cpu)
-        holder = {"token": current}
-
-        def one_refresh():
-            holder["token"] = refresh(holder["token"])
-
-        code, verifier = new_code()
+    def rate(label: str, durations: list[float], cpu: float, server_cpu: float = 0.0):
+        """Wall-clock rate, and the rate this process's CPU time allows: on a shared machine
+        the first one also counts the time other processes held the core."""
+        count = len(durations)
+        wall_rate, cpu_rate = count / sum(durations), count / cpu
+        p50 = statistics.median(durations) * 1000
+        p95 = sorted(durations)[int(count * 0.95) - 1] * 1000
+        server_part = f"  + server {server_cpu / count * 1000:.2f} ms CPU" if server_cpu else ""
         print(
-            f"SQL queries per request: code exchange {queries_of(lambda: exchange(code, verifier))},"
-            f" refresh {queries_of(one_refresh)}"
+            f"{label:<48} {wall_rate:6.1f} req/s wall  {cpu_rate:6.1f} req/s CPU"
+            f"  p50 {p50:5.2f} ms  p95 {p95:5.2f} ms{server_part}  ({count})"
         )
+        return wall_rate, cpu_rate
 
-        if args.pbkdf2:
-            app = Application.objects.get(client_id=registered.client_id)
-            app.client_secret = make_password(registered.client_secret, hasher="pbkdf2_sha256")
-            app.save(update_fields=["client_secret"])
-            current = exchange(*new_code())["refresh_token"]
-            durations = []
-            cpu_start = time.process_time()
-            for _ in range(min(n, 20)):
-                start = time.perf_counter()
-                current = refresh(current)
-                durations.append(time.perf_counter() - start)
-            cpu = time.process_time() - cpu_start
-            rate("refresh_token grant, secret PBKDF2 (DOT default)", durations, cpu)
+    def queries_of(call) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            call()
+        return len(captured.captured_queries)
 
-        # The floor: the same stack answering the JWKS (no database, no token work).
-        durations = []
-        cpu_start = time.process_time()
-        for _ in range(n):
-            start = time.perf_counter()
-            assert api.get("/o/.well-known/jwks.json").status_code == 200
-            durations.append(time.perf_counter() - start)
-        rate(
-            "(floor) GET JWKS: middleware and view only", durations, time.process_time() - cpu_start
+    n = args.requests
+    refresh(exchange(*new_code())["refresh_token"])  # warm up: imports, keys, connection
+
+    db = connection.vendor
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"Token endpoint, one worker process (WSGI handler), one thread, {db}"
+        f" ({os.cpu_count()} cores, load average {load}):"
+    )
+    # Codes live 60 seconds: obtained in batches just before their exchange (not measured).
+    durations, cpu, server_cpu, tokens = [], 0.0, 0.0, []
+    for batch in range(0, n, 50):
+        codes = iter([new_code() for _ in range(min(50, n - batch))])
+        with profiled("exchange"):
+            more, more_cpu, more_server = timed(
+                lambda codes=codes: tokens.append(exchange(*next(codes))), min(50, n - batch)
+            )
+        durations += more
+        cpu += more_cpu
+        server_cpu += more_server
+    rate("authorization_code exchange (PKCE, RS256 ID token)", durations, cpu, server_cpu)
+
+    holder = {"token": tokens[0]["refresh_token"]}
+
+    def one_refresh():
+        holder["token"] = refresh(holder["token"])
+
+    with profiled("refresh"):
+        durations, cpu, server_cpu = timed(one_refresh, n)
+    _, refresh_cpu = rate("refresh_token grant (rotation)", durations, cpu, server_cpu)
+    code, verifier = new_code()
+    print(
+        f"SQL statements per request: code exchange {queries_of(lambda: exchange(code, verifier))},"
+        f" refresh {queries_of(one_refresh)}"
+    )
+
+    if args.pbkdf2:
+        app = Application.objects.get(client_id=registered.client_id)
+        app.client_secret = make_password(registered.client_secret, hasher="pbkdf2_sha256")
+        app.save(update_fields=["client_secret"])
+        holder["token"] = exchange(*new_code())["refresh_token"]
+        rate("refresh_token grant, secret PBKDF2 (DOT default)", *timed(one_refresh, min(n, 20)))
+
+    # The floor: the same stack answering the JWKS (no database, no token work).
+    durations, cpu, _ = timed(lambda: worker("GET", "/o/.well-known/jwks.json"), n)
+    rate("(floor) GET JWKS: middleware and view only", durations, cpu)
+
+    target = 240
+    if db != "postgresql":
+        print(
+            f"Target: >= {target} refresh req/s per core, for PostgreSQL (production). SQLite is the"
+            " demo's database, with a connection per request (CONN_MAX_AGE 0)."
         )
-
-        target = 240
-        best = max(refresh_rate, refresh_cpu_rate)
-        verdict = "OK" if best >= target else "BELOW TARGET"
-        print(f"Target: >= {target} refresh req/s per core (2 x Keycloak's 120/vCPU): {verdict}")
-        return 0 if best >= target else 1
+        return 0
+    verdict = "OK" if refresh_cpu >= target else "BELOW TARGET"
+    print(
+        f"Target: >= {target} refresh req/s per core (2 x Keycloak's 120/vCPU), by this process's"
+        f" CPU time: {verdict}"
+    )
+    return 0 if refresh_cpu >= target else 1
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 import re
 import uuid
 
+from csp.middleware import CSPMiddleware as BaseCSPMiddleware
+
 from portail.core.logging import request_id_var
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -40,3 +42,13 @@ class SecurityHeadersMiddleware:
             # Pages of a signed-in user hold personal data: never keep them in shared caches.
             response.setdefault("Cache-Control", "private, no-store")
         return response
+
+
+class CSPMiddleware(BaseCSPMiddleware):
+    """django-csp's middleware, without building a policy for a response exempted from it (JSON
+    for machines, such as the token endpoint's: 5 % of a token refresh)."""
+
+    def process_response(self, request, response):
+        if getattr(response, "_csp_exempt", False):
+            return response
+        return super().process_response(request, response)

@@ -41,7 +41,7 @@ def add_form_action(response, origin: str) -> None:
 
 
 class AuthorizationFormActionMiddleware:
-    """Listed after csp.middleware.CSPMiddleware, so it runs before it on the way out."""
+    """Listed after portail.core.middleware.CSPMiddleware, so it runs before it on the way out."""
 
     def __init__(self, get_response):
         self.get_response = get_response

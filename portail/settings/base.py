@@ -69,7 +69,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "portail.accounts.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "portail.core.middleware.CSPMiddleware",
     # The login form of a sign-in to a démarche may lead to the démarche (docs/oidc.md).
     "portail.oidc.middleware.AuthorizationFormActionMiddleware",
     "portail.core.middleware.SecurityHeadersMiddleware",
@@ -270,6 +270,8 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ACCESS_TOKEN_GENERATOR": "portail.oidc.tokens.random_token",
+    "REFRESH_TOKEN_GENERATOR": "portail.oidc.tokens.random_token",
     "ROTATE_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
     "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OIDC_ACCESS_TOKEN_SECONDS", 300),

@@ -3,6 +3,7 @@ import pytest
 from portail.demarches.catalogue import CERES, install_catalogue
 from portail.demarches.models import Demarche, Role
 from portail.oidc.clients import register_demarche_client
+from tests.factories import UserFactory
 from tests.oidc.helpers import POST_LOGOUT_URI, REDIRECT_URI, Flow
 
 
@@ -30,3 +31,11 @@ def ceres_client(ceres):
 @pytest.fixture
 def flow(ceres_client):
     return Flow(ceres_client.client_id, ceres_client.client_secret)
+
+
+@pytest.fixture
+def user(client):
+    """A person signed in to the portal in `client`."""
+    user = UserFactory()
+    client.force_login(user)
+    return user

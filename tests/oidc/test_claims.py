@@ -14,7 +14,6 @@ from portail.oidc.clients import register_demarche_client
 from tests.factories import (
     EstablishmentFactory,
     HabilitationFactory,
-    UserFactory,
     make_siren,
     make_siret,
 )
@@ -24,9 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def person(client):
-    user = UserFactory()
-    client.force_login(user)
+def person(user):
     return user
 
 

@@ -10,17 +10,9 @@ from jwcrypto import jwk, jwt
 from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken
 
 from portail.oidc.models import UsedAuthorizationCode
-from tests.factories import UserFactory
 from tests.oidc.helpers import REDIRECT_URI, Flow, basic_auth, userinfo
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def user(client):
-    user = UserFactory()
-    client.force_login(user)
-    return user
 
 
 def decode_id_token(client, id_token: str) -> dict:
