@@ -306,7 +306,9 @@ def seed(reseed: bool):
     with transaction.atomic():
         OutboxEmail.objects.bulk_create(emails, batch_size=BATCH)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        # What autovacuum does to a production table: statistics, and on PostgreSQL the
+        # visibility map that lets the covering indexes answer without reading the rows.
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     print(f"Seeded in {time.perf_counter() - started:.0f} s")
 
 

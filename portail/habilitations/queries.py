@@ -64,3 +64,33 @@ def search_colleagues(
         .order_by("last_name", "first_name", "pk")
         .only("public_id", "email", "first_name", "last_name")[:limit]
     )
+
+
+class PeopleByRole:
+    """The ids of the habilitations `people`, role after role (in the order of `roles`), the
+    most recent first within a role: what the "Personnes habilitées" tab pages through.
+
+    A page is sliced from one query per role it covers (usually one), each on the habilitations
+    of that role alone: no join with the roles and no sort of the whole company to order them
+    (on 5,000 people, 24 ms → 3 ms on PostgreSQL; bench/habilitations.py). `rows_per_role`
+    comes from the tab's counts; a Paginator given its total slices this like a list.
+    """
+
+    def __init__(self, people: QuerySet, roles, rows_per_role: dict[int, int]):
+        self.people = people
+        self.roles = roles
+        self.rows_per_role = rows_per_role
+
+    def __len__(self) -> int:
+        return sum(self.rows_per_role.values())
+
+    def __getitem__(self, window: slice) -> list[int]:
+        ids, first = [], 0
+        for role in self.roles:
+            count = self.rows_per_role.get(role.pk, 0)
+            start, stop = max(window.start, first), min(window.stop, first + count)
+            if start < stop:
+                of_role = self.people.filter(role=role).order_by("-granted_at", "-pk")
+                ids += of_role.values_list("pk", flat=True)[start - first : stop - first]
+            first += count
+        return ids

@@ -20,7 +20,7 @@ from portail.habilitations import flows
 from portail.habilitations.forms import DelegateForm, InviteForm, PeopleFilterForm, RoleChangeForm
 from portail.habilitations.grants import HabilitationError
 from portail.habilitations.models import Habilitation, Invitation
-from portail.habilitations.queries import name_filter, search_colleagues
+from portail.habilitations.queries import PeopleByRole, name_filter, search_colleagues
 from portail.habilitations.scope import managed_establishment_ids, managed_siren_list
 from portail.notifications.models import OutboxEmail
 
@@ -37,6 +37,23 @@ TABS = {
 token_limiter = Limiter("invitation-token", limit=10, window=15 * 60, base_wait=60)
 
 
+# The columns the management page's lists show (templates/habilitations/manage.html).
+LISTED_FIELDS = (
+    "role_id",
+    "origin",
+    "granted_at",
+    "ends_at",
+    "user__first_name",
+    "user__last_name",
+    "user__email",
+    "establishment__siret",
+    "establishment__name",
+    "granted_by__first_name",
+    "granted_by__last_name",
+    "granted_by__email",
+)
+
+
 class KnownCountPaginator(Paginator):
     """A paginator whose total is already known (from the grouped counts): one query less."""
 
@@ -45,14 +62,20 @@ class KnownCountPaginator(Paginator):
         self.__dict__["count"] = count
 
 
-def _gestionnaire_scope(request, code):
-    """The démarche and the establishments the user manages; 404 for anyone else."""
+def _gestionnaire_scope_ids(request, code):
+    """The démarche and the ids of the establishments the user manages; 404 for anyone else."""
     demarche = get_object_or_404(Demarche, code=code, is_active=True)
     # One query for the scope, then a plain list of ids: composing the scope's nested
     # subqueries into every query of the page costs more to compile than to run.
     ids = managed_establishment_ids(request.user, demarche)
     if not ids:  # not a gestionnaire of this démarche
         raise Http404
+    return demarche, ids
+
+
+def _gestionnaire_scope(request, code):
+    """The démarche and the establishments the user manages; 404 for anyone else."""
+    demarche, ids = _gestionnaire_scope_ids(request, code)
     return demarche, Establishment.objects.filter(pk__in=ids)
 
 
@@ -92,7 +115,8 @@ def people_label(count: int) -> str:
 
 @require_GET
 def manage(request, code):
-    demarche, scope = _gestionnaire_scope(request, code)
+    demarche, scope_ids = _gestionnaire_scope_ids(request, code)
+    scope = Establishment.objects.filter(pk__in=scope_ids)
     tab = request.GET.get("onglet", "personnes")
     if tab not in TABS:
         tab = "personnes"
@@ -101,14 +125,13 @@ def manage(request, code):
     text = filters.cleaned_data.get("q", "").strip() if filters.is_valid() else ""
     siret = filters.cleaned_data.get("etablissement", "").strip() if filters.is_valid() else ""
 
-    live = Habilitation.objects.active().filter(demarche=demarche, establishment__in=scope)
+    live = Habilitation.objects.active().filter(demarche=demarche, establishment_id__in=scope_ids)
     if siret:
         live = live.filter(establishment__siret=siret)
     if text:
         live = live.filter(name_filter(text, "user__") | Q(user__email__istartswith=text))
     people = live.exclude(origin=Habilitation.Origin.DELEGATION)
     delegations = live.filter(origin=Habilitation.Origin.DELEGATION)
-    related = ("user", "role", "establishment", "granted_by")
     # Within a role, the most recent first: sorting a large company by name would join and
     # sort every person for each page (the search by name narrows the list instead).
     order = ("role__order", "role__label", "-granted_at", "-pk")
@@ -128,15 +151,16 @@ def manage(request, code):
         }
         for role in roles
     ]
-    # Two steps: the page's ids from the narrow index, then those rows with their relations
-    # (joining first would make PostgreSQL fetch every person of the company before the sort).
+    # Two steps: the page's ids, role after role, then those rows with their relations (joining
+    # first would make PostgreSQL fetch every person of the company before the sort).
+    rows_per_role = {row["role_id"]: row["rows"] for row in stats}
     people_page = KnownCountPaginator(
-        people.order_by(*order).values_list("pk", flat=True),
+        PeopleByRole(people, roles, rows_per_role),
         PAGE_SIZE,
-        count=sum(row["rows"] for row in stats),
+        count=sum(rows_per_role.values()),
     ).get_page(request.GET.get("page"))
     page_ids = list(people_page.object_list)
-    rows = Habilitation.objects.select_related(*related).in_bulk(page_ids)
+    rows = {row.pk: row for row in _listed(Habilitation.objects.filter(pk__in=page_ids), roles)}
     people_page.object_list = [rows[pk] for pk in page_ids]
     labels = {group["role"].pk: group["label"] for group in groups}
     page_groups = []
@@ -150,18 +174,22 @@ def manage(request, code):
                 }
             )
         page_groups[-1]["rows"].append(habilitation)
-    delegations_page = Paginator(
-        delegations.select_related(*related).order_by("ends_at", *order), PAGE_SIZE
-    ).get_page(request.GET.get("dpage"))
+    delegations_page = Paginator(delegations.order_by("ends_at", *order), PAGE_SIZE).get_page(
+        request.GET.get("dpage")
+    )
+    # Evaluated here, and not at all when there is none (compiling it costs 4 ms).
+    delegations_page.object_list = (
+        _listed(delegations_page.object_list, roles) if delegations_page.paginator.count else []
+    )
     invitations = list(
         Invitation.objects.open()
-        .filter(demarche=demarche, establishment__in=scope)
+        .filter(demarche=demarche, establishment_id__in=scope_ids)
         .select_related("role", "establishment", "sent_by", "invited_user")
         .order_by("-sent_at")[:LIST_CAP]
     )
     access_requests = list(
         AccessRequest.objects.pending()
-        .filter(demarche=demarche, establishment__in=scope)
+        .filter(demarche=demarche, establishment_id__in=scope_ids)
         .select_related("requester", "role", "establishment")
         .order_by("created_at")[:LIST_CAP]
     )
@@ -188,6 +216,7 @@ def manage(request, code):
         demarche,
         InviteForm(actor=request.user, demarche=demarche, establishments=scope),
         kind="colleague",
+        roles=roles,
     )
     invite_context["autocomplete_url"] = reverse("habilitations:autocomplete", args=[demarche.code])
     invite_context["candidates"] = []
@@ -238,8 +267,23 @@ def autocomplete(request, code):
     return response
 
 
-def _invitation_form_context(request, demarche, form, *, kind):
-    roles = list(form.fields["role"].queryset)
+def _listed(habilitations, roles) -> list:
+    """The habilitations with what the management page's lists show of them, and nothing more
+    (a fifth of the columns of a plain select_related); their roles from `roles`, the
+    démarche's, already read."""
+    by_id = {role.pk: role for role in roles}
+    listed = list(
+        habilitations.select_related("user", "establishment", "granted_by").only(*LISTED_FIELDS)
+    )
+    for habilitation in listed:
+        habilitation.role = by_id[habilitation.role_id]
+    return listed
+
+
+def _invitation_form_context(request, demarche, form, *, kind, roles=None):
+    """What the invitation form's template needs; `roles`: the démarche's, if already read."""
+    if roles is None:
+        roles = list(form.fields["role"].queryset)
     establishments = list(form.fields["establishment"].queryset.only("siret", "name"))
     chosen_role = form["role"].value()
     chosen_siret = form["establishment"].value()
