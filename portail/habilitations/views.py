@@ -5,7 +5,7 @@ import re
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -38,7 +38,7 @@ token_limiter = Limiter("invitation-token", limit=10, window=15 * 60, base_wait=
 
 
 # The columns the management page's lists show (templates/habilitations/manage.html).
-LISTED_FIELDS = (
+HABILITATION_FIELDS = (
     "role_id",
     "origin",
     "granted_at",
@@ -51,6 +51,33 @@ LISTED_FIELDS = (
     "granted_by__first_name",
     "granted_by__last_name",
     "granted_by__email",
+)
+
+
+INVITATION_FIELDS = (
+    "role_id",
+    "kind",
+    "email",
+    "last_sent_at",
+    "expires_at",
+    "invited_user__first_name",
+    "invited_user__last_name",
+    "invited_user__email",
+    "establishment__siret",
+    "establishment__name",
+    "sent_by__first_name",
+    "sent_by__last_name",
+    "sent_by__email",
+)
+ACCESS_REQUEST_FIELDS = (
+    "role_id",
+    "message",
+    "created_at",
+    "requester__first_name",
+    "requester__last_name",
+    "requester__email",
+    "establishment__siret",
+    "establishment__name",
 )
 
 
@@ -160,7 +187,8 @@ def manage(request, code):
         count=sum(rows_per_role.values()),
     ).get_page(request.GET.get("page"))
     page_ids = list(people_page.object_list)
-    rows = {row.pk: row for row in _listed(Habilitation.objects.filter(pk__in=page_ids), roles)}
+    page_rows = Habilitation.objects.filter(pk__in=page_ids)
+    rows = {row.pk: row for row in _shown(page_rows, roles, HABILITATION_FIELDS)}
     people_page.object_list = [rows[pk] for pk in page_ids]
     labels = {group["role"].pk: group["label"] for group in groups}
     page_groups = []
@@ -179,19 +207,23 @@ def manage(request, code):
     )
     # Evaluated here, and not at all when there is none (compiling it costs 4 ms).
     delegations_page.object_list = (
-        _listed(delegations_page.object_list, roles) if delegations_page.paginator.count else []
+        _shown(delegations_page.object_list, roles, HABILITATION_FIELDS)
+        if delegations_page.paginator.count
+        else []
     )
-    invitations = list(
+    invitations = _shown(
         Invitation.objects.open()
         .filter(demarche=demarche, establishment_id__in=scope_ids)
-        .select_related("role", "establishment", "sent_by", "invited_user")
-        .order_by("-sent_at")[:LIST_CAP]
+        .order_by("-sent_at")[:LIST_CAP],
+        roles,
+        INVITATION_FIELDS,
     )
-    access_requests = list(
+    access_requests = _shown(
         AccessRequest.objects.pending()
         .filter(demarche=demarche, establishment_id__in=scope_ids)
-        .select_related("requester", "role", "establishment")
-        .order_by("created_at")[:LIST_CAP]
+        .order_by("created_at")[:LIST_CAP],
+        roles,
+        ACCESS_REQUEST_FIELDS,
     )
     for access_request in access_requests:
         access_request.accept_url = _optional_url(
@@ -267,17 +299,16 @@ def autocomplete(request, code):
     return response
 
 
-def _listed(habilitations, roles) -> list:
-    """The habilitations with what the management page's lists show of them, and nothing more
-    (a fifth of the columns of a plain select_related); their roles from `roles`, the
-    démarche's, already read."""
+def _shown(rows: QuerySet, roles, fields: tuple[str, ...]) -> list:
+    """`rows` with the columns `fields` that a list of the management page shows, and nothing
+    more (a fifth of the columns of a plain select_related); their roles from `roles`, the
+    démarche's, already read, rather than a join."""
     by_id = {role.pk: role for role in roles}
-    listed = list(
-        habilitations.select_related("user", "establishment", "granted_by").only(*LISTED_FIELDS)
-    )
-    for habilitation in listed:
-        habilitation.role = by_id[habilitation.role_id]
-    return listed
+    related = sorted({field.split("__")[0] for field in fields if "__" in field})
+    shown = list(rows.select_related(*related).only(*fields))
+    for row in shown:
+        row.role = by_id[row.role_id]
+    return shown
 
 
 def _invitation_form_context(request, demarche, form, *, kind, roles=None):

@@ -365,15 +365,13 @@ def test_page_queries_do_not_grow_with_the_number_of_people(
             assert gclient.get(url(world, "manage")).status_code == 200
         return [q["sql"][:90] for q in ctx.captured_queries]
 
-    flows.invite(  # every list non-empty before the baseline
-        actor=world.gestionnaire,
-        demarche=world.demarche,
-        role=world.centre_role,
-        establishment=world.head,
-        email="premier@cfi.fr",
-    )
-    few = count()
-    for i in range(30):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portail.demarches.models import AccessRequest
+
+    def more(i):  # one more row in each list of the page
         colleague = person(f"Q{i}", f"Nombreux{i}", world.head, email=f"n{i}@cfi.fr")
         habilitate(colleague, world.centre_role, world.head, granted_by=world.gestionnaire)
         flows.invite(
@@ -383,6 +381,20 @@ def test_page_queries_do_not_grow_with_the_number_of_people(
             establishment=world.sibling,
             email=f"inv{i}@cfi.fr",
         )
+        third = person(f"T{i}", f"Tiers{i}", email=f"t{i}@cabinet.fr")
+        habilitate(third, world.centre_role, world.head, origin=Habilitation.Origin.DELEGATION)
+        AccessRequest.objects.create(
+            requester=person(f"R{i}", f"Demande{i}", world.head, email=f"r{i}@cfi.fr"),
+            demarche=world.demarche,
+            establishment=world.head,
+            role=world.centre_role,
+            expires_at=timezone.now() + timedelta(days=30),
+        )
+
+    more(0)  # every list non-empty before the baseline
+    few = count()
+    for i in range(1, 30):
+        more(i)
     many = count()
     # One query per role on the page: with few people the first page shows both roles, with
     # many only the first one.
