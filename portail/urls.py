@@ -5,6 +5,9 @@ from django.urls import include, path
 from portail.accounts import views as accounts_views
 
 urlpatterns = [
+    # First: the démarches' machines call the provider's endpoints far more often than people
+    # open pages (every refresh), and each pattern tried before costs a match.
+    path("", include("portail.oidc.urls")),
     path("", include("portail.core.urls")),
     path("", accounts_views.home, name="home"),
     path("", include("portail.accounts.urls")),
@@ -12,7 +15,6 @@ urlpatterns = [
     path("demarches/", include("portail.demarches.urls")),
     path("habilitations/", include("portail.habilitations.urls")),
     path("agents/", include("portail.backoffice.urls")),
-    path("", include("portail.oidc.urls")),
     path("admin/", admin.site.urls),
 ]
 
