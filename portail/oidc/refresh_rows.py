@@ -14,7 +14,6 @@ field for the database in use.
 
 # ruff: noqa: S608 (SQL built from the models' names; every value is a parameter)
 
-import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +24,8 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 from oauth2_provider.settings import oauth2_settings
+
+from portail.oidc.tokens import checksum
 
 AccessToken = get_access_token_model()
 RefreshToken = get_refresh_token_model()
@@ -44,10 +45,6 @@ class LiveRefreshToken:
     original_scope: str | None  # of its access token: a refresh may not widen it
     access_expires: datetime | None
     user_is_active: bool
-
-
-def checksum(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _connection():

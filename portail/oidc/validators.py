@@ -7,7 +7,6 @@
 - an inactive account gets no token, not even from a refresh token.
 """
 
-import hashlib
 import logging
 from datetime import timedelta
 from functools import partial
@@ -30,6 +29,7 @@ from portail.core.secrets import keyed_hash
 from portail.oidc import client_cache, refresh_rows
 from portail.oidc.claims import habilitations_claim
 from portail.oidc.models import UsedAuthorizationCode
+from portail.oidc.tokens import checksum
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +37,6 @@ CODE_PURPOSE = "oauth-authorization-code"
 AccessToken = get_access_token_model()
 IDToken = get_id_token_model()
 User = get_user_model()
-
-
-def _checksum(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def revoke_tokens_of(used: UsedAuthorizationCode) -> None:
@@ -112,12 +108,12 @@ class PortalOAuth2Validator(OAuth2Validator):
         if used is None or issued is None:
             return
         access_token = (
-            AccessToken.objects.filter(token_checksum=_checksum(issued["access_token"]))
+            AccessToken.objects.filter(token_checksum=checksum(issued["access_token"]))
             .select_related("id_token")
             .first()
         )
         refresh = RefreshToken.objects.filter(access_token=access_token).first()
-        used.access_token_checksum = _checksum(issued["access_token"])
+        used.access_token_checksum = checksum(issued["access_token"])
         used.token_family = refresh.token_family if refresh else None
         used.id_token_jti = (
             access_token.id_token.jti if access_token and access_token.id_token else None
@@ -247,7 +243,7 @@ class PortalOAuth2Validator(OAuth2Validator):
         if rt is None:
             # Used already? Then someone replays it: revoke its whole family.
             family = (
-                RefreshToken.objects.filter(token_checksum=_checksum(refresh_token))
+                RefreshToken.objects.filter(token_checksum=checksum(refresh_token))
                 .values_list("token_family", flat=True)
                 .first()
             )

@@ -8,6 +8,7 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, RefreshToken
 
 from portail.oidc import refresh_rows
+from portail.oidc.tokens import checksum
 
 pytestmark = pytest.mark.django_db
 
@@ -90,5 +91,5 @@ def test_a_second_rotation_of_the_same_token_writes_nothing(transactional_db, cl
     assert not refresh_rows.rotate(live, access_token="a2", refresh_token="r2", **new)
     assert AccessToken.objects.count() == 1
     assert RefreshToken.objects.filter(revoked__isnull=True).get().token_checksum == (
-        refresh_rows.checksum("r1")
+        checksum("r1")
     )
