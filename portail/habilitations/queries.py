@@ -26,9 +26,15 @@ def colleague_accounts(actor, demarche) -> QuerySet:
     Anyone else (a third party, or a person of the company who signed up with another SIRET) is
     invited by email, by "Inviter un utilisateur" or "Déléguer une habilitation à un tiers".
     """
+    return _accounts_declared_with(managed_sirens(actor, demarche))
+
+
+def _accounts_declared_with(sirens) -> QuerySet:
+    """Active professional accounts declared at sign-up with one of `sirens` (a list or a
+    values query)."""
     return (
         get_user_model()
-        .objects.filter(is_active=True, declared_siren__in=managed_sirens(actor, demarche))
+        .objects.filter(is_active=True, declared_siren__in=sirens)
         .exclude(account_type="particulier")
     )
 
@@ -57,9 +63,7 @@ def search_colleagues(
     if not sirens:
         return []
     return list(
-        get_user_model()
-        .objects.filter(is_active=True, declared_siren__in=sirens)
-        .exclude(account_type="particulier")
+        _accounts_declared_with(sirens)
         .filter(name_filter(text))
         .order_by("last_name", "first_name", "pk")
         .only("public_id", "email", "first_name", "last_name")[:limit]
