@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test install lint format check lock clean
+.PHONY: demo test install lint format imports check lock clean
 
 $(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,12 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+## The layers of docs/architecture.md (import-linter's contracts in pyproject.toml).
+imports: $(STAMP)
+	$(BIN)/lint-imports --no-logo --cache-dir var/import_linter_cache
+
 ## What CI checks besides the tests.
-check: $(STAMP) lint
+check: $(STAMP) lint imports
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	@if [ -f ceres/manage.py ]; then $(BIN)/python ceres/manage.py makemigrations --check --dry-run; fi
 	DJANGO_SETTINGS_MODULE=portail.settings.prod SECRET_KEY=ci-dummy-secret-key-with-enough-length-and-entropy-0123456789abcdef \
