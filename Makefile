@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test install lint format imports check lock clean
+.PHONY: demo test install lint format imports types types-report check lock clean
 
 $(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -36,16 +36,27 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 ## The layers of docs/architecture.md (import-linter's contracts in pyproject.toml).
+LINT_IMPORTS = $(BIN)/lint-imports --no-logo --cache-dir var/import_linter_cache
 imports: $(STAMP)
-	$(BIN)/lint-imports --no-logo --cache-dir var/import_linter_cache
+	$(LINT_IMPORTS)
 
-## What CI checks besides the tests.
-check: $(STAMP) lint imports
+## Types: mypy with django-stubs, the portal (pyproject.toml) then CERES (its own settings).
+types: $(STAMP)
+	$(BIN)/mypy
+	$(BIN)/mypy --config-file ceres/mypy.ini ceres
+
+## The share of typed functions, lines and expressions, per app (reports in var/mypy-report/).
+types-report: $(STAMP)
+	$(BIN)/python -m portail.devtools.type_coverage
+
+## What CI checks besides the tests (the import contracts last: every other check runs first).
+check: $(STAMP) lint types
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	@if [ -f ceres/manage.py ]; then $(BIN)/python ceres/manage.py makemigrations --check --dry-run; fi
 	DJANGO_SETTINGS_MODULE=portail.settings.prod SECRET_KEY=ci-dummy-secret-key-with-enough-length-and-entropy-0123456789abcdef \
 	  ALTCHA_HMAC_KEY=ci-dummy CODE_HASH_KEY=ci-dummy OIDC_RSA_PRIVATE_KEY=ci-dummy ALLOWED_HOSTS=portail.example \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
+	$(LINT_IMPORTS)
 
 ## Regenerate the lock file after changing pyproject.toml (needs uv: pip install uv).
 lock:
