@@ -9,8 +9,15 @@ limit by succeeding on their own account. Agents can lift a wait (`reset`).
 import hashlib
 import time
 from dataclasses import dataclass
+from typing import TypedDict
 
 from django.core.cache import cache
+
+
+class _State(TypedDict):
+    failures: list[float]  # times of the failures within the window
+    blocked_until: float
+    strikes: int
 
 
 @dataclass(frozen=True)
@@ -26,8 +33,9 @@ class Limiter:
         digest = hashlib.sha256(subject.strip().lower().encode()).hexdigest()[:32]
         return f"rl:{self.name}:{digest}"
 
-    def _state(self, subject: str) -> dict:
-        return cache.get(self._key(subject)) or {"failures": [], "blocked_until": 0.0, "strikes": 0}
+    def _state(self, subject: str) -> _State:
+        state: _State | None = cache.get(self._key(subject))
+        return state or {"failures": [], "blocked_until": 0.0, "strikes": 0}
 
     def wait_seconds(self, subject: str) -> int:
         """Seconds before `subject` may try again (0: now)."""

@@ -2,7 +2,8 @@
 
 The key (settings.CODE_HASH_KEY) lives outside the database: a stolen database dump alone gives
 no way to test guesses of activation codes, invitation or reset tokens. These secrets carry at
-least 60 random bits, so a fast keyed hash is right here, not a password hasher (DESIGN.md §7).
+least 60 random bits, so a fast keyed hash is right here, not a password hasher
+(docs/decisions/0006-activation-codes.md).
 """
 
 import hashlib

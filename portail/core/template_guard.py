@@ -8,6 +8,7 @@ left alone.
 
 import sys
 from pathlib import Path
+from types import FrameType
 
 from django.template import TemplateSyntaxError
 
@@ -18,8 +19,8 @@ _OURS = (
 
 
 class InvalidTemplateVariable(str):
-    def __mod__(self, variable):
-        frame = sys._getframe(1)
+    def __mod__(self, variable: object) -> str:
+        frame: FrameType | None = sys._getframe(1)
         while frame is not None:
             node = frame.f_locals.get("self")
             origin = getattr(node, "origin", None)
@@ -31,6 +32,6 @@ class InvalidTemplateVariable(str):
             frame = frame.f_back
         return ""
 
-    def __contains__(self, item):
+    def __contains__(self, item: object) -> bool:
         # Django only calls `%` when the string contains "%s".
-        return item == "%s" or super().__contains__(item)
+        return item == "%s" or (isinstance(item, str) and super().__contains__(item))

@@ -4,7 +4,7 @@ import logging
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -13,19 +13,19 @@ logger = logging.getLogger(__name__)
 
 
 @login_not_required
-def legal_notice(request):
+def legal_notice(request: HttpRequest) -> HttpResponse:
     return render(request, "core/mentions_legales.html", {"title": "Mentions légales"})
 
 
 @login_not_required
-def accessibility(request):
+def accessibility(request: HttpRequest) -> HttpResponse:
     return render(request, "core/accessibilite.html", {"title": "Accessibilité"})
 
 
 @login_not_required
 @require_GET
 @never_cache
-def healthz(request):
+def healthz(request: HttpRequest) -> HttpResponse:
     """For the load balancer: 200 when the database answers, with the outbox backlog."""
     from portail.notifications.models import OutboxEmail
 
@@ -42,27 +42,29 @@ def healthz(request):
     )
 
 
-def _error(request, template, status, **context):
-    return render(request, template, {"title": context.pop("title"), **context}, status=status)
+def _error(
+    request: HttpRequest, template: str, status: int, *, title: str, **context: object
+) -> HttpResponse:
+    return render(request, template, {"title": title, **context}, status=status)
 
 
 @login_not_required
-def bad_request(request, exception=None):
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return _error(request, "core/errors/400.html", 400, title="Requête incorrecte")
 
 
 @login_not_required
-def permission_denied(request, exception=None):
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return _error(request, "core/errors/403.html", 403, title="Accès refusé")
 
 
 @login_not_required
-def page_not_found(request, exception=None):
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return _error(request, "core/errors/404.html", 404, title="Page non trouvée")
 
 
 @login_not_required
-def server_error(request):
+def server_error(request: HttpRequest) -> HttpResponse:
     reference = getattr(request, "id", "-")
     # Django has already logged the traceback (django.request); this line ties it to the page shown.
     logger.error("Server error shown to the user, incident reference %s", reference)
@@ -72,5 +74,5 @@ def server_error(request):
 
 
 @login_not_required
-def csrf_failure(request, reason=""):
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return _error(request, "core/errors/csrf.html", 403, title="Session expirée")

@@ -5,6 +5,7 @@ launcher (URLs, credentials).
 """
 
 import importlib
+from typing import Any
 
 from django.apps import apps
 from django.core.management.base import BaseCommand
@@ -17,7 +18,7 @@ DEMO_MODULES = ["companies", "demarches", "accounts", "backoffice", "habilitatio
 class Command(BaseCommand):
     help = "Loads the demo data (idempotent)."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         lines: list[str] = []
         for label in DEMO_MODULES:
             app = apps.get_app_config(label)
