@@ -1,10 +1,19 @@
 """One function to write to the journal: `record(...)`. Never pass a password, token or code."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Model
+from django.http import HttpRequest
 
 from portail.audit.models import AuditEvent
 from portail.core.client_ip import client_ip
 from portail.core.logging import request_id_var
+
+if TYPE_CHECKING:  # the apps above audit: named in annotations only
+    from portail.accounts.models import User
+    from portail.companies.models import Establishment
+    from portail.demarches.models import Demarche
 
 # Keys whose values must never reach the journal, whatever a caller passes by mistake.
 _FORBIDDEN_KEYS = {"password", "password1", "password2", "token", "code", "secret", "otp", "key"}
@@ -17,11 +26,11 @@ class SensitiveDataError(ValueError):
 def record(
     action: str,
     *,
-    actor=None,
-    target=None,
-    demarche=None,
-    establishment=None,
-    request=None,
+    actor: "User | AnonymousUser | None" = None,
+    target: Model | None = None,
+    demarche: "Demarche | None" = None,
+    establishment: "Establishment | None" = None,
+    request: HttpRequest | None = None,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append an event. Call it inside the transaction of the change it describes."""
@@ -29,11 +38,10 @@ def record(
     leaked = {k for k in data if k.lower() in _FORBIDDEN_KEYS}
     if leaked:
         raise SensitiveDataError(f"Refusing to journal sensitive keys: {sorted(leaked)}")
-    if actor is not None and not getattr(actor, "is_authenticated", True):
-        actor = None
+    user = None if isinstance(actor, AnonymousUser) else actor
     return AuditEvent.objects.create(
-        actor=actor,
-        actor_label=getattr(actor, "email", "") if actor else "",
+        actor=user,
+        actor_label=user.email if user is not None else "",
         action=action,
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",

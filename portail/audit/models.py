@@ -1,5 +1,8 @@
 """The audit journal: append-only, one row per action that matters."""
 
+from collections.abc import Iterable
+from typing import Any, NoReturn
+
 from django.conf import settings
 from django.db import models
 
@@ -8,14 +11,15 @@ class AppendOnlyError(Exception):
     """Raised on any attempt to change or delete an audit event."""
 
 
-class AuditEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("The audit journal is append-only.")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise AppendOnlyError("The audit journal is append-only.")
 
-    def for_establishments(self, establishments):
+    def for_establishments(self, establishments: Iterable[object]) -> "AuditEventQuerySet":
+        """The events about these establishments (instances or ids, or a query set of them)."""
         return self.filter(establishment__in=establishments)
 
 
@@ -50,15 +54,15 @@ class AuditEvent(models.Model):
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["target_type", "target_id"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label or '-'} {self.action}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise AppendOnlyError("The audit journal is append-only.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("The audit journal is append-only.")
 
     @property
