@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from portail.notifications.models import OutboxEmail
 
@@ -20,10 +22,10 @@ class OutboxEmailAdmin(admin.ModelAdmin):
     actions = ["requeue"]
 
     @admin.action(description="Remettre en file d’envoi")
-    def requeue(self, request, queryset):
+    def requeue(self, request: HttpRequest, queryset: QuerySet[OutboxEmail]) -> None:
         queryset.filter(status=OutboxEmail.Status.FAILED).update(
             status=OutboxEmail.Status.PENDING, next_attempt_at=None, attempts=0
         )
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

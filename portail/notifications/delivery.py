@@ -8,11 +8,12 @@ STALE_CLAIM_SECONDS with the same Message-ID (the only case where a receiver cou
 import contextlib
 import logging
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db.models import Q
 from django.utils import timezone
 
@@ -43,17 +44,18 @@ MAX_BACKOFF_SECONDS = 6 * 3600
 
 def backoff_seconds(attempts: int) -> int:
     """Wait before attempt number attempts+1: base, 2×base, 4×base… capped."""
-    return min(MAX_BACKOFF_SECONDS, settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1))
+    factor: int = 2 ** max(0, attempts - 1)  # typeshed: int ** int may be a float
+    return min(MAX_BACKOFF_SECONDS, settings.OUTBOX_RETRY_BASE_SECONDS * factor)
 
 
-def _release_stale_claims(now) -> None:
+def _release_stale_claims(now: datetime) -> None:
     OutboxEmail.objects.filter(
         status=OutboxEmail.Status.SENDING,
         claimed_at__lt=now - timedelta(seconds=STALE_CLAIM_SECONDS),
     ).update(status=OutboxEmail.Status.PENDING)
 
 
-def _claim(email_id: int, now) -> bool:
+def _claim(email_id: int, now: datetime) -> bool:
     return bool(
         OutboxEmail.objects.filter(pk=email_id, status=OutboxEmail.Status.PENDING)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
@@ -61,7 +63,7 @@ def _claim(email_id: int, now) -> bool:
     )
 
 
-def _message(email: OutboxEmail, connection) -> EmailMultiAlternatives:
+def _message(email: OutboxEmail, connection: BaseEmailBackend) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=email.subject,
         body=email.body_text,

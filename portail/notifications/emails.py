@@ -4,21 +4,28 @@ Templates come by three, side by side: `<name>_subject.txt`, `<name>.txt`, `<nam
 A rolled-back change sends nothing; the worker (`manage.py run_email_worker`) delivers after commit.
 """
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from django.conf import settings
 from django.template.loader import render_to_string
 
 from portail.notifications.models import OutboxEmail
 
+if TYPE_CHECKING:  # the apps above notifications: named in annotations only
+    from portail.companies.models import Establishment
+    from portail.demarches.models import Demarche
 
-def render_email(template: str, context: dict) -> tuple[str, str, str]:
+
+def render_email(template: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
     """Render (subject, text, html) from `template` + the three suffixes."""
     context = {
         "SERVICE_NAME": settings.SERVICE_NAME,
         "PORTAL_BASE_URL": settings.PORTAL_BASE_URL,
         **context,
     }
-    subject = render_to_string(f"{template}_subject.txt", context)
-    subject = settings.EMAIL_SUBJECT_PREFIX + " ".join(subject.split())
+    rendered_subject = render_to_string(f"{template}_subject.txt", context)
+    subject = settings.EMAIL_SUBJECT_PREFIX + " ".join(rendered_subject.split())
     text = render_to_string(f"{template}.txt", context).strip() + "\n"
     html = render_to_string(f"{template}.html", context)
     return subject, text, html
@@ -27,11 +34,11 @@ def render_email(template: str, context: dict) -> tuple[str, str, str]:
 def send_email(
     template: str,
     to: str,
-    context: dict,
+    context: Mapping[str, Any],
     *,
     category: str,
-    demarche=None,
-    establishment=None,
+    demarche: "Demarche | None" = None,
+    establishment: "Establishment | None" = None,
 ) -> OutboxEmail:
     subject, text, html = render_email(template, context)
     return OutboxEmail.objects.create(

@@ -1,28 +1,36 @@
 """The outbox: every email the portal sends is first a row here, written in the caller's transaction."""
 
 import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+if TYPE_CHECKING:  # the apps above notifications: named in annotations only
+    from portail.demarches.models import Demarche
 
-class OutboxEmailQuerySet(models.QuerySet):
-    def pending(self):
+
+class OutboxEmailQuerySet(models.QuerySet["OutboxEmail"]):
+    def pending(self) -> "OutboxEmailQuerySet":
         return self.filter(status=OutboxEmail.Status.PENDING)
 
-    def due(self, now=None):
+    def due(self, now: datetime | None = None) -> "OutboxEmailQuerySet":
         now = now or timezone.now()
         return self.pending().filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
 
-    def failed(self):
+    def failed(self) -> "OutboxEmailQuerySet":
         return self.filter(status=OutboxEmail.Status.FAILED)
 
-    def sent(self):
+    def sent(self) -> "OutboxEmailQuerySet":
         return self.filter(status=OutboxEmail.Status.SENT)
 
-    def about(self, demarche, establishments):
-        """The "Historique des messages" of a démarche for some establishments."""
+    def about(
+        self, demarche: "Demarche", establishments: Iterable[object]
+    ) -> "OutboxEmailQuerySet":
+        """The "Historique des messages" of a démarche for some establishments (or their ids)."""
         return self.filter(demarche=demarche, establishment__in=establishments)
 
 
@@ -69,5 +77,5 @@ class OutboxEmail(models.Model):
             models.Index(fields=["demarche", "establishment", "-created_at"]),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.recipient}: {self.subject}"

@@ -2,6 +2,8 @@
 
 import signal
 import time
+from argparse import ArgumentParser
+from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
@@ -13,7 +15,7 @@ from portail.notifications.delivery import deliver_pending
 class Command(BaseCommand):
     help = "Delivers pending outbox emails over SMTP, with retries."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--once", action="store_true", help="Deliver what is due, then exit.")
         parser.add_argument("--interval", type=float, default=1.0, help="Seconds between polls.")
         parser.add_argument(
@@ -23,11 +25,18 @@ class Command(BaseCommand):
             help="Seconds between runs of the housekeeping chores (0: never).",
         )
 
-    def handle(self, *args, once=False, interval=1.0, housekeeping_every=600.0, **options):
+    def handle(
+        self,
+        *args: Any,
+        once: bool = False,
+        interval: float = 1.0,
+        housekeeping_every: float = 600.0,
+        **options: Any,
+    ) -> None:
         stopping = False
         next_housekeeping = time.monotonic()
 
-        def stop(*_):
+        def stop(*_: object) -> None:
             nonlocal stopping
             stopping = True
 
