@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
 
 from portail.companies.models import Establishment, RegistryRecord
 
@@ -29,8 +31,8 @@ class RegistryRecordAdmin(admin.ModelAdmin):
     list_filter = ("source", "is_active")
     search_fields = ("siret", "siren", "name")
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False

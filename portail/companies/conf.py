@@ -13,20 +13,20 @@
 | COMPANIES_RECHERCHE_ENTREPRISES_MAX_RATE | requests per second we send it, all processes together (0: no pacing) | 7 |
 """
 
-from django.conf import settings
+import os
 
-from portail.settings.env import env
+from django.conf import settings
 
 REGISTRY_CHOICES = ("sirene_local", "recherche_entreprises", "api_entreprise")
 
 
-def _get(name: str, default: str):
+def _get(name: str, default: str) -> str:
     value = getattr(settings, name, None)
-    return env(name, default) if value is None else value
+    return os.environ.get(name, default) if value is None else str(value)
 
 
 def registry() -> str:
-    return str(_get("COMPANIES_REGISTRY", "sirene_local")).strip()
+    return _get("COMPANIES_REGISTRY", "sirene_local").strip()
 
 
 def recherche_entreprises_url() -> str:

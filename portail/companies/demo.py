@@ -5,6 +5,8 @@ Other apps' demo data may use these SIRETs (they exist in the sample):
 
 from pathlib import Path
 
+from django.core.management.base import OutputWrapper
+
 from portail.companies import sirene_import
 from portail.companies.siret import format_siret
 
@@ -25,7 +27,7 @@ GROUPE_HORIZON_SIRET = "90311781000015"  # GROUPE HORIZON COMPETENCES, siège à
 FORMAPRO_NORMANDIE_SIRET = "90310137600015"  # FORMAPRO NORMANDIE, siège à Caen
 
 
-def load(stdout=None) -> list[str]:
+def load(stdout: OutputWrapper | None = None) -> list[str]:
     """Imports the sample into the local registry (an upsert: running it twice changes nothing)."""
     unites = sirene_import.import_unites_legales(UNITES_LEGALES_CSV)
     etablissements = sirene_import.import_etablissements(ETABLISSEMENTS_CSV)

@@ -1,5 +1,7 @@
 """Form pieces for the SIRET, shared by the sign-up, activation and back-office forms."""
 
+from typing import Any
+
 from django import forms
 
 from portail.companies.siret import normalize_siret, siret_error
@@ -14,20 +16,20 @@ class SiretField(forms.CharField):
 
     default_error_messages = {"required": "Saisissez le numéro SIRET."}
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("label", "SIRET")
         kwargs.setdefault("max_length", 32)  # room for the spaces people type
         super().__init__(**kwargs)
 
-    def widget_attrs(self, widget):
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
         attrs = super().widget_attrs(widget)
         attrs.update({"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"})
         return attrs
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> str:
         return normalize_siret(super().to_python(value))
 
-    def validate(self, value):
+    def validate(self, value: Any) -> None:
         super().validate(value)
         if value in self.empty_values:
             return

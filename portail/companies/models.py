@@ -6,11 +6,11 @@ from django.db import models
 from django.utils import timezone
 
 
-class EstablishmentQuerySet(models.QuerySet):
-    def of_siren(self, siren: str):
+class EstablishmentQuerySet(models.QuerySet["Establishment"]):
+    def of_siren(self, siren: str) -> "EstablishmentQuerySet":
         return self.filter(siren=siren)
 
-    def open(self):
+    def open(self) -> "EstablishmentQuerySet":
         return self.filter(is_active=True)
 
 
@@ -41,7 +41,7 @@ class Establishment(models.Model):
         verbose_name = "établissement"
         ordering = ["siret"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.name} ({self.siret})"
 
     @property
@@ -49,8 +49,8 @@ class Establishment(models.Model):
         return f"{self.postcode} {self.commune}".strip()
 
 
-class RegistryRecordQuerySet(models.QuerySet):
-    def fresh(self, max_age_seconds: int):
+class RegistryRecordQuerySet(models.QuerySet["RegistryRecord"]):
+    def fresh(self, max_age_seconds: int) -> "RegistryRecordQuerySet":
         return self.filter(fetched_at__gte=timezone.now() - timedelta(seconds=max_age_seconds))
 
 
@@ -78,7 +78,7 @@ class RegistryRecord(models.Model):
         verbose_name = "réponse du répertoire (cache)"
         verbose_name_plural = "réponses du répertoire (cache)"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.siret} ({self.source}, {self.fetched_at:%Y-%m-%d})"
 
 
@@ -94,7 +94,7 @@ class SireneUniteLegale(models.Model):
         verbose_name = "unité légale (stock Sirene)"
         verbose_name_plural = "unités légales (stock Sirene)"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.name} ({self.siren})"
 
 
@@ -115,5 +115,5 @@ class SireneEtablissement(models.Model):
         verbose_name = "établissement (stock Sirene)"
         verbose_name_plural = "établissements (stock Sirene)"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.siret

@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 from datetime import timedelta
+from typing import Any, Protocol
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -52,7 +53,7 @@ class RegistryError(Exception):
 
     default_message = "Erreur du répertoire des entreprises."
 
-    def __init__(self, message: str | None = None, *, detail: str = ""):
+    def __init__(self, message: str | None = None, *, detail: str = "") -> None:
         self.message = message or self.default_message
         self.detail = detail  # for the logs, never shown
         super().__init__(self.message)
@@ -82,7 +83,7 @@ class EstablishmentData:
     is_active: bool
     source: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @property
@@ -90,7 +91,18 @@ class EstablishmentData:
         return f"{self.postcode} {self.commune}".strip()
 
 
-def validated_siret(siret) -> str:
+class Adapter(Protocol):
+    """What `lookup` asks of a registry adapter (see `portail.companies.adapters`)."""
+
+    source: Establishment.Source
+    cached: bool  # whether `lookup` keeps its answers in RegistryRecord
+
+    def fetch(self, siret: str) -> EstablishmentData:
+        """Raises UnknownSiret or RegistryUnavailable."""
+        ...
+
+
+def validated_siret(siret: object) -> str:
     """The normalised SIRET, or raises InvalidSiret with the French message."""
     number = normalize_siret(siret)
     error = siret_error(number)
@@ -99,13 +111,13 @@ def validated_siret(siret) -> str:
     return number
 
 
-def get_adapter(name: str | None = None):
+def get_adapter(name: str | None = None) -> Adapter:
     from portail.companies.adapters import get_adapter as _get_adapter
 
     return _get_adapter(name or conf.registry())
 
 
-def lookup(siret) -> EstablishmentData:
+def lookup(siret: object) -> EstablishmentData:
     """What the registry knows of this establishment (validated, cached, then asked)."""
     number = validated_siret(siret)
     adapter = get_adapter()
@@ -154,7 +166,7 @@ def _store_record(data: EstablishmentData) -> None:
         pass
 
 
-def _establishment_fields(data: EstablishmentData) -> dict:
+def _establishment_fields(data: EstablishmentData) -> dict[str, Any]:
     return {
         "siren": data.siren,
         "name": data.name[:255],
@@ -169,7 +181,7 @@ def _establishment_fields(data: EstablishmentData) -> dict:
     }
 
 
-def establishment_from_registry(siret) -> Establishment:
+def establishment_from_registry(siret: object) -> Establishment:
     """The Establishment row for `siret`, created or refreshed from the registry (verified).
 
     Raises like `lookup`. A closed establishment is stored too (is_active=False).
@@ -191,8 +203,8 @@ def establishment_from_registry(siret) -> Establishment:
 
 
 def declared_establishment(
-    siret, name: str, address: str = "", postcode: str = "", commune: str = ""
-):
+    siret: object, name: str, address: str = "", postcode: str = "", commune: str = ""
+) -> Establishment:
     """The Establishment row as a person declared it, when the registry could not be asked.
 
     Not verified, source "declared". An existing row (verified or declared earlier) is returned

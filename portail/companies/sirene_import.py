@@ -19,8 +19,9 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from portail.companies.models import SireneEtablissement, SireneUniteLegale
@@ -108,6 +109,9 @@ STREET_TYPES = {
 REPETITION_INDEX = {"B": "BIS", "T": "TER", "Q": "QUATER", "C": "QUINQUIES"}
 
 
+Row = dict[str, str]  # a line of a stock file, by column name
+
+
 class SireneFileError(ValueError):
     """The file is not one of INSEE's stock files (missing columns, unreadable archive)."""
 
@@ -123,7 +127,7 @@ class ImportResult:
         return self.rows / self.seconds if self.seconds else 0.0
 
 
-def _value(row: dict, column: str) -> str:
+def _value(row: Row, column: str) -> str:
     value = (row.get(column) or "").strip()
     return "" if value == NOT_DIFFUSIBLE else value
 
@@ -150,7 +154,7 @@ def open_stock_file(path: Path | str) -> Iterator[io.TextIOBase]:
             yield text
 
 
-def _rows(stream: io.TextIOBase, required: Iterable[str]) -> Iterator[dict]:
+def _rows(stream: io.TextIOBase, required: Iterable[str]) -> Iterator[Row]:
     reader = csv.DictReader(stream)
     missing = [column for column in required if column not in (reader.fieldnames or [])]
     if missing:
@@ -158,7 +162,7 @@ def _rows(stream: io.TextIOBase, required: Iterable[str]) -> Iterator[dict]:
     yield from reader
 
 
-def unite_legale_from_row(row: dict) -> dict:
+def unite_legale_from_row(row: Row) -> dict[str, Any]:
     name = _value(row, "denominationUniteLegale") or _value(row, "denominationUsuelle1UniteLegale")
     if not name:  # a person (entrepreneur individuel): first name and name
         first_name = _value(row, "prenomUsuelUniteLegale") or _value(row, "prenom1UniteLegale")
@@ -171,7 +175,7 @@ def unite_legale_from_row(row: dict) -> dict:
     }
 
 
-def street_line(row: dict) -> str:
+def street_line(row: Row) -> str:
     """'12 BIS AVENUE DU LIVRE, BATIMENT A, BP 12' from the address columns."""
     street_type = _value(row, "typeVoieEtablissement")
     street = " ".join(
@@ -195,7 +199,7 @@ def street_line(row: dict) -> str:
     return ", ".join(part for part in parts if part)
 
 
-def etablissement_from_row(row: dict) -> dict:
+def etablissement_from_row(row: Row) -> dict[str, Any]:
     commune = _value(row, "libelleCommuneEtablissement")
     if not commune:  # abroad
         commune = " ".join(
@@ -220,7 +224,7 @@ def etablissement_from_row(row: dict) -> dict:
     }
 
 
-def _upsert_sql(model, key: str, rows: int) -> str:
+def _upsert_sql(model: type[models.Model], key: str, rows: int) -> str:
     """INSERT … VALUES (…), (…) ON CONFLICT (key) DO UPDATE, for `rows` rows at once.
 
     The same statement works on SQLite (3.24+) and PostgreSQL. Written by hand because Django's
@@ -238,7 +242,7 @@ def _upsert_sql(model, key: str, rows: int) -> str:
     )
 
 
-def _upsert_unnest_sql(model, key: str) -> str:
+def _upsert_unnest_sql(model: type[models.Model], key: str) -> str:
     """PostgreSQL: the whole batch as one array per column (9 parameters, whatever the rows)."""
     quote = connection.ops.quote_name
     fields = model._meta.concrete_fields
@@ -259,14 +263,14 @@ def _rows_per_statement(columns: int) -> int:
 
 
 def _import(
-    path,
+    path: Path | str,
     *,
-    model,
+    model: type[models.Model],
     key: str,
     required: tuple[str, ...],
-    build: Callable[[dict], dict],
+    build: Callable[[Row], dict[str, Any]],
     batch_size: int,
-    keep: Callable[[dict], bool] | None = None,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
     progress: Callable[[ImportResult], None] | None = None,
 ) -> ImportResult:
     result = ImportResult()
@@ -278,9 +282,9 @@ def _import(
     unnest_sql = _upsert_unnest_sql(model, key) if connection.vendor == "postgresql" else ""
     # Keyed by SIREN/SIRET: a key twice in one batch (never in INSEE's files) keeps its last row,
     # as PostgreSQL refuses to upsert the same row twice in one statement.
-    batch: dict[str, tuple] = {}
+    batch: dict[str, tuple[Any, ...]] = {}
 
-    def flush():
+    def flush() -> None:
         rows = list(batch.values())
         with transaction.atomic(), connection.cursor() as cursor:
             if unnest_sql:
@@ -314,7 +318,12 @@ def _import(
     return result
 
 
-def import_unites_legales(path, *, batch_size=DEFAULT_BATCH_SIZE, progress=None) -> ImportResult:
+def import_unites_legales(
+    path: Path | str,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Callable[[ImportResult], None] | None = None,
+) -> ImportResult:
     return _import(
         path,
         model=SireneUniteLegale,
@@ -327,7 +336,11 @@ def import_unites_legales(path, *, batch_size=DEFAULT_BATCH_SIZE, progress=None)
 
 
 def import_etablissements(
-    path, *, batch_size=DEFAULT_BATCH_SIZE, active_only=False, progress=None
+    path: Path | str,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    active_only: bool = False,
+    progress: Callable[[ImportResult], None] | None = None,
 ) -> ImportResult:
     return _import(
         path,

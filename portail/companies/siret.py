@@ -21,7 +21,7 @@ MESSAGE_SIREN_LENGTH = "Le numéro SIREN doit comporter 9 chiffres."
 MESSAGE_SIREN_CHECKSUM = "Ce numéro SIREN n'est pas valide."
 
 
-def normalize_siret(value) -> str:
+def normalize_siret(value: object) -> str:
     """'123 456 789 00012' → '12345678900012'. Does not validate: see `is_valid_siret`."""
     return _SEPARATORS.sub("", str(value or "")).strip()
 
@@ -29,17 +29,17 @@ def normalize_siret(value) -> str:
 normalize_siren = normalize_siret
 
 
-def is_valid_siret(value) -> bool:
+def is_valid_siret(value: object) -> bool:
     number = normalize_siret(value)
     return len(number) == 14 and number.isdigit() and stdnum_siret.is_valid(number)
 
 
-def is_valid_siren(value) -> bool:
+def is_valid_siren(value: object) -> bool:
     number = normalize_siren(value)
     return len(number) == 9 and number.isdigit() and stdnum_siren.is_valid(number)
 
 
-def siret_error(value) -> str | None:
+def siret_error(value: object) -> str | None:
     """The French message explaining why `value` is not a SIRET, or None when it is one."""
     number = normalize_siret(value)
     if len(number) != 14 or not number.isdigit():
@@ -51,7 +51,7 @@ def siret_error(value) -> str | None:
     return None
 
 
-def siren_error(value) -> str | None:
+def siren_error(value: object) -> str | None:
     number = normalize_siren(value)
     if len(number) != 9 or not number.isdigit():
         return MESSAGE_SIREN_LENGTH
@@ -60,20 +60,20 @@ def siren_error(value) -> str | None:
     return None
 
 
-def validate_siret(value) -> None:
+def validate_siret(value: object) -> None:
     """A Django field validator: raises ValidationError with the French message."""
     error = siret_error(value)
     if error:
         raise DjangoValidationError(error, code="invalid_siret")
 
 
-def validate_siren(value) -> None:
+def validate_siren(value: object) -> None:
     error = siren_error(value)
     if error:
         raise DjangoValidationError(error, code="invalid_siren")
 
 
-def format_siret(value) -> str:
+def format_siret(value: object) -> str:
     """'12345678900012' → '123 456 789 00012' (as INSEE prints it)."""
     number = normalize_siret(value)
     if len(number) != 14:

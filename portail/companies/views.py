@@ -1,7 +1,7 @@
 """The public SIRET lookup (JSON) the sign-up and back-office forms call as the SIRET is typed."""
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -15,7 +15,7 @@ from portail.core.ratelimit import Limiter, format_wait
 LOOKUP_LIMITER = Limiter("siret_lookup", limit=30, window=60, base_wait=60, max_wait=15 * 60)
 
 
-def _error(status: int, message: str, **headers) -> JsonResponse:
+def _error(status: int, message: str, **headers: str) -> JsonResponse:
     response = JsonResponse(
         {"error": message}, status=status, json_dumps_params={"ensure_ascii": False}
     )
@@ -27,7 +27,7 @@ def _error(status: int, message: str, **headers) -> JsonResponse:
 @login_not_required
 @require_GET
 @never_cache
-def siret_lookup(request, siret: str):
+def siret_lookup(request: HttpRequest, siret: str) -> JsonResponse:
     """200 with the establishment, or 400 / 404 / 503 / 429 with a French `error`."""
     ip = client_ip(request)
     if LOOKUP_LIMITER.is_blocked(ip):

@@ -3,12 +3,17 @@
 raises `UnknownSiret` or `RegistryUnavailable` (see `portail.companies.registry`).
 """
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ImproperlyConfigured
 
 from portail.companies.conf import REGISTRY_CHOICES
 
+if TYPE_CHECKING:  # the registry imports this package when asked for an adapter
+    from portail.companies.registry import Adapter
 
-def get_adapter(name: str):
+
+def get_adapter(name: str) -> "Adapter":
     if name == "sirene_local":
         from portail.companies.adapters.sirene_local import SireneLocalAdapter
 

@@ -13,6 +13,7 @@ SIRET is a 404; errors come as `{"errors": [{"code", "title", "detail"}]}`.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from portail.companies import conf
 from portail.companies.adapters import http
@@ -58,7 +59,7 @@ class ApiEntrepriseAdapter:
         except (AttributeError, KeyError, TypeError) as exc:
             raise RegistryUnavailable(detail=f"{self.source}: unexpected JSON") from exc
 
-    def _parse(self, siret: str, data: dict) -> EstablishmentData:
+    def _parse(self, siret: str, data: dict[str, Any]) -> EstablishmentData:
         if http.text(data["siret"]) != siret:
             raise KeyError("siret")
         unite = data.get("unite_legale") or {}

@@ -9,7 +9,9 @@ from __future__ import annotations
 import email.utils
 import logging
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import requests
 from django.core.cache import cache
@@ -42,7 +44,8 @@ def _count_this_second(source: str) -> int:
     key = f"registry-pace:{source}:{int(time.time())}"
     cache.add(key, 0, timeout=5)
     try:
-        return cache.incr(key)
+        count: int = cache.incr(key)
+        return count
     except ValueError:  # expired between add and incr
         return 1
 
@@ -62,7 +65,12 @@ def pace(source: str, per_second: int) -> None:
 
 
 def get(
-    url: str, *, params=None, headers=None, source: str, per_second: int = 0
+    url: str,
+    *,
+    params: Mapping[str, str | int] | None = None,
+    headers: Mapping[str, str] | None = None,
+    source: str,
+    per_second: int = 0,
 ) -> requests.Response:
     """GET `url`; returns the response for 2xx/4xx (but 429), raises RegistryUnavailable otherwise."""
     all_headers = {"Accept": "application/json", "User-Agent": USER_AGENT, **(headers or {})}
@@ -90,16 +98,16 @@ def get(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def json_body(response: requests.Response, *, source: str):
+def json_body(response: requests.Response, *, source: str) -> Any:
     try:
         return response.json()
     except ValueError as exc:
         raise RegistryUnavailable(detail=f"{source}: malformed JSON") from exc
 
 
-def text(value) -> str:
+def text(value: object) -> str:
     """A JSON field as clean text: None, numbers and '[ND]' (not diffusible) handled."""
     if value is None:
         return ""
-    value = str(value).strip()
-    return "" if value == "[ND]" else value
+    cleaned = str(value).strip()
+    return "" if cleaned == "[ND]" else cleaned

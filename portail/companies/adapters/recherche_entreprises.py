@@ -10,6 +10,8 @@ postcode and commune are cut off it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from portail.companies import conf
 from portail.companies.adapters import http
 from portail.companies.models import Establishment
@@ -37,7 +39,7 @@ class RechercheEntreprisesAdapter:
         except (AttributeError, KeyError, TypeError) as exc:
             raise RegistryUnavailable(detail=f"{self.source}: unexpected JSON") from exc
 
-    def _parse(self, siret: str, payload: dict) -> EstablishmentData:
+    def _parse(self, siret: str, payload: dict[str, Any]) -> EstablishmentData:
         results = payload["results"]
         if not isinstance(results, list):
             raise TypeError("results")
@@ -50,7 +52,9 @@ class RechercheEntreprisesAdapter:
                     return self._data(siret, company, etablissement)
         raise UnknownSiret()
 
-    def _data(self, siret: str, company: dict, etablissement: dict) -> EstablishmentData:
+    def _data(
+        self, siret: str, company: dict[str, Any], etablissement: dict[str, Any]
+    ) -> EstablishmentData:
         postcode = http.text(etablissement.get("code_postal"))
         commune = http.text(etablissement.get("libelle_commune"))
         address = http.text(etablissement.get("adresse"))

@@ -6,6 +6,9 @@
 Files: .csv, .csv.gz or INSEE's .zip. Re-running updates the rows (upsert); see docs/companies.md.
 """
 
+from argparse import ArgumentParser
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from portail.companies import sirene_import
@@ -14,7 +17,7 @@ from portail.companies import sirene_import
 class Command(BaseCommand):
     help = "Importe les fichiers stock Sirene de l'INSEE (StockUniteLegale, StockEtablissement)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--unites-legales", metavar="FICHIER", help="StockUniteLegale (csv, gz, zip)"
         )
@@ -28,14 +31,14 @@ class Command(BaseCommand):
             help="ignore closed establishments (they are then reported as unknown, not closed)",
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if not options["unites_legales"] and not options["etablissements"]:
             raise CommandError("Give --unites-legales and/or --etablissements.")
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1.")
         verbosity = options["verbosity"]
 
-        def progress(result):
+        def progress(result: sirene_import.ImportResult) -> None:
             if verbosity > 1 and result.batches % 50 == 0:
                 self.stdout.write(f"  {result.rows:,} lignes…")
 
@@ -56,7 +59,7 @@ class Command(BaseCommand):
         except (OSError, sirene_import.SireneFileError) as exc:
             raise CommandError(str(exc)) from exc
 
-    def _report(self, what, result):
+    def _report(self, what: str, result: sirene_import.ImportResult) -> None:
         self.stdout.write(
             f"{result.rows:,} {what} importé(e)s en {result.seconds:.1f} s "
             f"({result.rows_per_second:,.0f} lignes/s, {result.batches} lots)."
