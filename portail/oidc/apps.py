@@ -5,7 +5,7 @@ class OidcConfig(AppConfig):
     name = "portail.oidc"
     label = "oidc"
 
-    def ready(self):
+    def ready(self) -> None:
         from portail.oidc import client_cache
 
         client_cache.connect_signals()

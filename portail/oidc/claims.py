@@ -5,16 +5,20 @@ live habilitation, with its sites liés and the person's roles there. A démarch
 its OIDC client (`Demarche.oidc_client_id`): a client never learns about another démarche.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch
 
 from portail.backoffice.models import LinkedSite
+from portail.companies.models import Establishment
 from portail.habilitations.models import Habilitation
 
+if TYPE_CHECKING:
+    from portail.accounts.models import User
 
-def _sites_lies(establishment) -> list[dict[str, Any]]:
+
+def _sites_lies(establishment: Establishment) -> list[dict[str, Any]]:
     try:
         centre = establishment.centre
     except ObjectDoesNotExist:
@@ -35,7 +39,7 @@ def _sites_lies(establishment) -> list[dict[str, Any]]:
     return sites
 
 
-def habilitations_claim(user, client_id: str) -> list[dict[str, Any]]:
+def habilitations_claim(user: "User", client_id: str) -> list[dict[str, Any]]:
     """[{siret, name, sites_lies: [{siret, name, address}], roles: [{code, label, gestionnaire}]}]"""
     if not client_id or not user.is_active:
         return []

@@ -8,31 +8,33 @@ replaced or deleted (`register_demarche_client --replace`, the admin) stops work
 
 import threading
 import time
+from typing import Any
 
 from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 from oauth2_provider.models import get_application_model
 
 _lock = threading.Lock()
-_clients: dict[str, tuple[float, object]] = {}
+_clients: dict[str, tuple[float, Any]] = {}  # client_id: (expiry, DOT's Application)
 
 
-def get(client_id: str):
+def get(client_id: str) -> Any:
+    """The Application of `client_id` if read less than OIDC_CLIENT_CACHE_SECONDS ago, or None."""
     entry = _clients.get(client_id)
     if entry is None or entry[0] < time.monotonic():
         return None
     return entry[1]
 
 
-def put(application) -> None:
-    ttl = getattr(settings, "OIDC_CLIENT_CACHE_SECONDS", 30)
+def put(application: Any) -> None:
+    ttl: int = getattr(settings, "OIDC_CLIENT_CACHE_SECONDS", 30)
     if ttl <= 0:
         return
     with _lock:
         _clients[application.client_id] = (time.monotonic() + ttl, application)
 
 
-def forget(**kwargs) -> None:
+def forget(**kwargs: object) -> None:
     with _lock:
         _clients.clear()
 

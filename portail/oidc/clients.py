@@ -1,6 +1,8 @@
 """Registering a démarche as an OpenID Connect client of the portal (one function per change)."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -12,6 +14,9 @@ from oauth2_provider.settings import oauth2_settings
 from portail.audit.journal import record
 from portail.demarches.models import Demarche
 
+if TYPE_CHECKING:
+    from portail.accounts.models import User
+
 Application = get_application_model()
 
 
@@ -21,12 +26,12 @@ class ClientRegistrationError(Exception):
 
 @dataclass(frozen=True)
 class RegisteredClient:
-    application: object
+    application: Any  # DOT's Application (untyped)
     client_id: str
     client_secret: str  # in clear: shown once, then only its keyed hash exists
 
 
-def check_uris(uris: list[str], what: str) -> list[str]:
+def check_uris(uris: Sequence[str], what: str) -> list[str]:
     """Exact, absolute URIs with an allowed scheme, no fragment, no wildcard (RFC 9700 §2.1)."""
     allowed = set(oauth2_settings.ALLOWED_REDIRECT_URI_SCHEMES)
     checked = []
@@ -46,10 +51,10 @@ def check_uris(uris: list[str], what: str) -> list[str]:
 
 def register_demarche_client(
     *,
-    actor,
+    actor: "User | None",
     demarche: Demarche,
-    redirect_uris: list[str],
-    post_logout_redirect_uris: list[str] = (),
+    redirect_uris: Sequence[str],
+    post_logout_redirect_uris: Sequence[str] = (),
     client_id: str | None = None,
     client_secret: str | None = None,
     replace: bool = False,
@@ -61,7 +66,7 @@ def register_demarche_client(
     if not redirect_uris:
         raise ClientRegistrationError("At least one redirect URI is required.")
     redirect_uris = check_uris(redirect_uris, "Redirect URI")
-    post_logout_redirect_uris = check_uris(list(post_logout_redirect_uris), "Post-logout URI")
+    post_logout_redirect_uris = check_uris(post_logout_redirect_uris, "Post-logout URI")
     client_id = client_id or generate_client_id()
     client_secret = client_secret or generate_client_secret()
     with transaction.atomic():

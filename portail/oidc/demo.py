@@ -4,6 +4,7 @@ These credentials exist only for the local demo; a real démarche gets its own f
 `manage.py register_demarche_client`.
 """
 
+from django.core.management.base import OutputWrapper
 from oauth2_provider.models import get_application_model
 
 from portail.demarches.models import Demarche
@@ -21,7 +22,7 @@ CERES_REDIRECT_URIS = ["http://127.0.0.1:8001/oidc/callback/"]
 CERES_POST_LOGOUT_URIS = ["http://127.0.0.1:8001/deconnexion/terminee/"]
 
 
-def load(stdout) -> list[str]:
+def load(stdout: OutputWrapper | None = None) -> list[str]:
     demarche = Demarche.objects.filter(code=CERES_CODE).first()
     if demarche is None:
         return ["  CERES : démarche absente du catalogue, client OpenID Connect non créé."]

@@ -13,10 +13,15 @@ Listed last in PASSWORD_HASHERS, so Django recognises stored secrets (`identify_
 never hashes a user's password with it.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib.auth.hashers import BasePasswordHasher, mask_hash
 from django.utils.crypto import constant_time_compare
 
 from portail.core.secrets import keyed_hash
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 PURPOSE = "oauth-client-secret"
 
@@ -24,26 +29,26 @@ PURPOSE = "oauth-client-secret"
 class ClientSecretHasher(BasePasswordHasher):
     algorithm = "client_secret_hmac_sha256"
 
-    def salt(self):
+    def salt(self) -> str:
         return super().salt()
 
-    def encode(self, password, salt):
+    def encode(self, password: str, salt: str) -> str:
         if not salt or "$" in salt:
             raise ValueError("A salt without '$' is required.")
         digest = keyed_hash(f"{salt}:{password}", PURPOSE)
         return f"{self.algorithm}${salt}${digest}"
 
-    def decode(self, encoded):
+    def decode(self, encoded: str) -> dict[str, Any]:
         algorithm, salt, digest = encoded.split("$", 2)
         if algorithm != self.algorithm:
             raise ValueError("Not a client secret hash.")
         return {"algorithm": algorithm, "salt": salt, "hash": digest}
 
-    def verify(self, password, encoded):
+    def verify(self, password: str, encoded: str) -> bool:
         decoded = self.decode(encoded)
         return constant_time_compare(encoded, self.encode(password, decoded["salt"]))
 
-    def safe_summary(self, encoded):
+    def safe_summary(self, encoded: str) -> "dict[str | StrPromise, Any]":
         decoded = self.decode(encoded)
         return {
             "algorithm": decoded["algorithm"],
@@ -51,8 +56,8 @@ class ClientSecretHasher(BasePasswordHasher):
             "hash": mask_hash(decoded["hash"]),
         }
 
-    def must_update(self, encoded):
+    def must_update(self, encoded: str) -> bool:
         return False
 
-    def harden_runtime(self, password, encoded):
+    def harden_runtime(self, password: str, encoded: str) -> None:
         return None

@@ -13,7 +13,11 @@ registered URIs (never an origin taken blindly from the query string). Every oth
 
 from urllib.parse import parse_qs, urlsplit
 
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from oauth2_provider.models import get_application_model
+
+from portail.core.middleware import GetResponse
 
 AUTHORIZE_PATH = "/o/authorize/"
 
@@ -34,19 +38,20 @@ def registered_origin(next_url: str) -> str | None:
     return f"{target.scheme}://{target.netloc}"
 
 
-def add_form_action(response, origin: str) -> None:
+def add_form_action(response: HttpResponseBase, origin: str) -> None:
+    """Let the page's form lead to `origin` too (django-csp reads `_csp_update`)."""
     update = dict(getattr(response, "_csp_update", None) or {})
     update["form-action"] = [*update.get("form-action", []), origin]
-    response._csp_update = update
+    response._csp_update = update  # type: ignore[attr-defined]  # django-csp's attribute
 
 
 class AuthorizationFormActionMiddleware:
     """Listed after portail.core.middleware.CSPMiddleware, so it runs before it on the way out."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         next_url = request.GET.get("next", "")
         if not next_url and request.method == "POST":

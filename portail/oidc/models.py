@@ -1,13 +1,15 @@
 """What the provider keeps besides django-oauth-toolkit's own tables."""
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from oauth2_provider.settings import oauth2_settings
 
 
-class UsedAuthorizationCodeQuerySet(models.QuerySet):
-    def older_than(self, moment):
+class UsedAuthorizationCodeQuerySet(models.QuerySet["UsedAuthorizationCode"]):
+    def older_than(self, moment: datetime) -> "UsedAuthorizationCodeQuerySet":
         return self.filter(used_at__lt=moment)
 
 
@@ -36,5 +38,5 @@ class UsedAuthorizationCode(models.Model):
     class Meta:
         verbose_name = "code d'autorisation utilisé"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"code #{self.pk} ({self.application_id}, {self.used_at:%Y-%m-%d %H:%M})"

@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 from functools import cache
 
 from django.contrib.auth import get_user_model
-from django.db import connections, router, transaction
+from django.db import connections, models, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 from oauth2_provider.settings import oauth2_settings
@@ -41,18 +42,18 @@ class LiveRefreshToken:
     application_id: int
     access_token_id: int | None  # None once its access token was revoked
     token_family: uuid.UUID
-    resource: list  # RFC 8707 resources (DOT reads them from `refresh_token_instance`)
+    resource: list[str]  # RFC 8707 resources (DOT reads them from `refresh_token_instance`)
     original_scope: str | None  # of its access token: a refresh may not widen it
     access_expires: datetime | None
     user_is_active: bool
 
 
-def _connection():
+def _connection() -> BaseDatabaseWrapper:
     return connections[router.db_for_write(RefreshToken)]
 
 
-def _table(model) -> str:
-    return _connection().ops.quote_name(model._meta.db_table)
+def _table(model: type[models.Model]) -> str:
+    return str(_connection().ops.quote_name(model._meta.db_table))
 
 
 @cache
@@ -126,11 +127,11 @@ _NEW_REFRESH_TOKEN = {
 }
 
 
-def _columns(row: dict) -> str:
+def _columns(row: dict[str, str]) -> str:
     return ", ".join(row)
 
 
-def _values(row: dict, replaced: dict | None = None) -> str:
+def _values(row: dict[str, str], replaced: dict[str, str] | None = None) -> str:
     replaced = replaced or {}
     return ", ".join(replaced.get(column, value) for column, value in row.items())
 
@@ -142,7 +143,7 @@ def rotate(
     refresh_token: str,
     scope: str,
     expires: datetime,
-    resource: list,
+    resource: list[str],
 ) -> bool:
     """Revoke `previous` and its access token and store the new pair, all or nothing.
 

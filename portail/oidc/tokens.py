@@ -10,8 +10,10 @@ bits, URL-safe. oauthlib's default draws 30 characters one at a time from a 62-l
 import hashlib
 import secrets
 
+from oauthlib.common import Request
 
-def random_token(request) -> str:
+
+def random_token(request: Request) -> str:
     return secrets.token_urlsafe(32)
 
 

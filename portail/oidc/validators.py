@@ -8,8 +8,10 @@
 """
 
 import logging
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -22,6 +24,7 @@ from oauth2_provider.models import (
 )
 from oauth2_provider.oauth2_validators import Application, OAuth2Validator, RefreshToken
 from oauth2_provider.settings import oauth2_settings
+from oauthlib.common import Request
 from oauthlib.oauth2.rfc6749 import errors, utils
 
 from portail.audit.journal import record
@@ -37,6 +40,10 @@ CODE_PURPOSE = "oauth-authorization-code"
 AccessToken = get_access_token_model()
 IDToken = get_id_token_model()
 User = get_user_model()
+
+# oauthlib's token: access_token, refresh_token, scope, expires_in, id_token...
+Token = dict[str, Any]
+Claims = dict[str, Callable[[Request], Any]]
 
 
 def revoke_tokens_of(used: UsedAuthorizationCode) -> None:
@@ -58,12 +65,12 @@ class PortalOAuth2Validator(OAuth2Validator):
 
     # -- claims ---------------------------------------------------------------------------------
 
-    def get_claim_dict(self, request):
-        claims = super().get_claim_dict(request)
+    def get_claim_dict(self, request: Request) -> Claims:
+        claims: Claims = super().get_claim_dict(request)
         claims["sub"] = lambda r: str(r.user.public_id)
         return claims
 
-    def get_additional_claims(self):
+    def get_additional_claims(self) -> Claims:
         # Request-agnostic form (no `request` argument): the discovery document lists the claims.
         return {
             "email": lambda r: r.user.email,
@@ -77,7 +84,15 @@ class PortalOAuth2Validator(OAuth2Validator):
 
     # -- authorization codes: one use, replay revokes ------------------------------------------
 
-    def validate_code(self, client_id, code, client, request, *args, **kwargs):
+    def validate_code(
+        self,
+        client_id: str,
+        code: str,
+        client: Application,
+        request: Request,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
         code_hash = keyed_hash(code or "", CODE_PURPOSE)
         used = UsedAuthorizationCode.objects.filter(code_hash=code_hash).first()
         if used is not None:
@@ -101,7 +116,9 @@ class PortalOAuth2Validator(OAuth2Validator):
             return False
         return True
 
-    def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
+    def invalidate_authorization_code(
+        self, client_id: str, code: str, request: Request, *args: Any, **kwargs: Any
+    ) -> None:
         super().invalidate_authorization_code(client_id, code, request, *args, **kwargs)
         used = getattr(request, "used_code", None)
         issued = getattr(request, "issued_token", None)
@@ -123,20 +140,20 @@ class PortalOAuth2Validator(OAuth2Validator):
         if used.replayed_at is not None:
             revoke_tokens_of(used)
 
-    def save_bearer_token(self, token, request, *args, **kwargs):
+    def save_bearer_token(self, token: Token, request: Request, *args: Any, **kwargs: Any) -> None:
         if request.grant_type == "refresh_token" and self._can_rotate_leanly(token, request):
             # Atomic by itself (refresh_rows.rotate): without DOT's transaction around it, two
             # round trips less on PostgreSQL (BEGIN and COMMIT).
-            return self._rotate_refresh_token(token, request)
-        return super().save_bearer_token(token, request, *args, **kwargs)
+            self._rotate_refresh_token(token, request)
+            return
+        super().save_bearer_token(token, request, *args, **kwargs)
 
-    def _save_bearer_token(self, token, request, *args, **kwargs):
-        result = super()._save_bearer_token(token, request, *args, **kwargs)
+    def _save_bearer_token(self, token: Token, request: Request, *args: Any, **kwargs: Any) -> None:
+        super()._save_bearer_token(token, request, *args, **kwargs)
         if request.grant_type == "authorization_code":
             request.issued_token = token
-        return result
 
-    def _replayed(self, used: UsedAuthorizationCode, request) -> None:
+    def _replayed(self, used: UsedAuthorizationCode, request: Request) -> None:
         UsedAuthorizationCode.objects.filter(pk=used.pk).update(replayed_at=timezone.now())
         revoke_tokens_of(used)
         record(
@@ -150,7 +167,7 @@ class PortalOAuth2Validator(OAuth2Validator):
 
     # -- cost of the token endpoint (bench/token_endpoint.py) ------------------------------------
 
-    def _load_application(self, client_id, request):
+    def _load_application(self, client_id: str, request: Request) -> Application | None:
         client = request.client
         if isinstance(client, Application) and client.client_id == client_id:
             return client
@@ -166,13 +183,19 @@ class PortalOAuth2Validator(OAuth2Validator):
             client_cache.put(client)
         return client
 
-    def refresh_id_token(self, request) -> bool:
+    def refresh_id_token(self, request: Request) -> bool:
         # OpenID Connect Core §12.2: a refresh response "might not contain an id_token". The
         # démarches re-read claims from userinfo; skipping it saves a signature, a row and the
         # claims queries on every refresh.
         return False
 
-    def _create_access_token(self, expires, request, token, source_refresh_token=None):
+    def _create_access_token(
+        self,
+        expires: datetime,
+        request: Request,
+        token: Token,
+        source_refresh_token: Any = None,  # DOT's RefreshToken
+    ) -> Any:  # DOT's AccessToken
         # DOT re-parses and re-verifies the ID token it has just signed to find its row (an RSA
         # verification and two queries); finalize_id_token left that row on the request.
         id_token = getattr(request, "id_token", None)
@@ -193,12 +216,12 @@ class PortalOAuth2Validator(OAuth2Validator):
 
     # -- prompt=none (silent re-authentication, used by the démarches every few minutes) --------
 
-    def validate_silent_login(self, request) -> bool:
+    def validate_silent_login(self, request: Request) -> bool:
         # DOT's authorization view answers login_required itself when nobody is logged in
         # (handle_no_permission); it asks oauthlib only for a logged-in person.
         return True
 
-    def validate_silent_authorization(self, request) -> bool:
+    def validate_silent_authorization(self, request: Request) -> bool:
         # No consent screen for the ministry's own démarches; any other client must ask.
         return bool(request.client and request.client.skip_authorization)
 
@@ -217,11 +240,18 @@ class PortalOAuth2Validator(OAuth2Validator):
             and not oauth2_settings.REFRESH_TOKEN_GRACE_PERIOD_SECONDS
         )
 
-    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
+    def validate_refresh_token(
+        self,
+        refresh_token: str,
+        client: Application,
+        request: Request,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
         if not self._lean_refresh_configuration():
             if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
                 return False
-            return request.user is not None and request.user.is_active
+            return bool(request.user is not None and request.user.is_active)
         rt = self._usable_refresh_token(refresh_token, client)
         if rt is None:
             return False
@@ -232,13 +262,19 @@ class PortalOAuth2Validator(OAuth2Validator):
         request.refresh_token_instance = rt
         return True
 
-    def get_original_scopes(self, refresh_token, request, *args, **kwargs):
+    def get_original_scopes(
+        self, refresh_token: str, request: Request, *args: Any, **kwargs: Any
+    ) -> list[str]:
         rt = request.refresh_token_instance
         if isinstance(rt, refresh_rows.LiveRefreshToken):
-            return utils.scope_to_list(rt.original_scope)
-        return super().get_original_scopes(refresh_token, request, *args, **kwargs)
+            scopes: list[str] = utils.scope_to_list(rt.original_scope)
+            return scopes
+        original: list[str] = super().get_original_scopes(refresh_token, request, *args, **kwargs)
+        return original
 
-    def _usable_refresh_token(self, refresh_token: str, client):
+    def _usable_refresh_token(
+        self, refresh_token: str, client: Application
+    ) -> refresh_rows.LiveRefreshToken | None:
         rt = refresh_rows.find_live(refresh_token)
         if rt is None:
             # Used already? Then someone replays it: revoke its whole family.
@@ -258,7 +294,7 @@ class PortalOAuth2Validator(OAuth2Validator):
             return None
         return rt
 
-    def _can_rotate_leanly(self, token, request) -> bool:
+    def _can_rotate_leanly(self, token: Token, request: Request) -> bool:
         return (
             self._lean_refresh_configuration()
             and "refresh_token" in token
@@ -268,7 +304,7 @@ class PortalOAuth2Validator(OAuth2Validator):
             )
         )
 
-    def _rotate_refresh_token(self, token, request):
+    def _rotate_refresh_token(self, token: Token, request: Request) -> None:
         """Revoke the presented refresh token and its access token, issue the new pair."""
         if "scope" not in token:
             raise errors.FatalClientError("Failed to renew access token: missing scope")

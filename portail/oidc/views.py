@@ -3,9 +3,11 @@
 The behaviour is DOT's (validation, errors, redirects); only what a person may see changes.
 """
 
+from typing import Any
 from urllib.parse import urlsplit
 
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider import views as oauth2_views
@@ -32,7 +34,7 @@ DEFAULT_ERROR_MESSAGE = (
 )
 
 
-def _error_context(context: dict) -> dict:
+def _error_context(context: dict[str, Any]) -> dict[str, Any]:
     error = context.get("error")
     code = getattr(error, "error", "") if error else ""
     context.setdefault("application", None)
@@ -48,22 +50,27 @@ def _error_context(context: dict) -> dict:
 class AuthorizationView(oauth2_views.AuthorizationView):
     template_name = "oidc/authorize.html"
 
-    def render_to_response(self, context, **response_kwargs):
+    def render_to_response(
+        self, context: dict[str, Any], **response_kwargs: Any
+    ) -> HttpResponseBase:
         context = _error_context(dict(context))
         context.setdefault("title", "Connexion à une démarche")
         context.setdefault("scopes_descriptions", [])
         context.setdefault("form", None)
-        return super().render_to_response(context, **response_kwargs)
+        response: HttpResponseBase = super().render_to_response(context, **response_kwargs)
+        return response
 
 
 class RPInitiatedLogoutView(oauth2_views.RPInitiatedLogoutView):
     template_name = "oidc/logout_confirm.html"
 
-    def render_to_response(self, context, **response_kwargs):
+    def render_to_response(
+        self, context: dict[str, Any], **response_kwargs: Any
+    ) -> HttpResponseBase:
         context = _error_context(dict(context))
         context.setdefault("title", "Déconnexion")
         context.setdefault("form", None)
-        response = super().render_to_response(context, **response_kwargs)
+        response: HttpResponseBase = super().render_to_response(context, **response_kwargs)
         # The confirmation form leads back to the démarche (its URI was validated before the
         # form was shown): the page's form-action must allow that origin.
         target = self.oidc_data.get("post_logout_redirect_uri") if not context["error"] else ""
@@ -81,7 +88,7 @@ class UserInfoView(oauth2_views.UserInfoView):
     to its own userinfo endpoint.
     """
 
-    def _create_userinfo_response(self, request):
+    def _create_userinfo_response(self, request: HttpRequest) -> HttpResponseBase:
         if "access_token" in request.GET:
             response = JsonResponse(
                 {
@@ -92,7 +99,8 @@ class UserInfoView(oauth2_views.UserInfoView):
             )
             response["WWW-Authenticate"] = 'Bearer error="invalid_request"'
             return response
-        return super()._create_userinfo_response(request)
+        userinfo: HttpResponseBase = super()._create_userinfo_response(request)
+        return userinfo
 
 
 class TokenView(oauth2_views.TokenView):
@@ -103,10 +111,13 @@ class TokenView(oauth2_views.TokenView):
     """
 
     @method_decorator(sensitive_post_parameters("password", "client_secret"))
-    def authorization_flow_token_response(self, request, *args, **kwargs):
+    def authorization_flow_token_response(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
         _url, headers, body, status = self.create_token_response(request)
         response = HttpResponse(content=body, status=status, content_type="application/json")
         for key, value in headers.items():
             response[key] = value
-        response._csp_exempt = True  # JSON for machines: no document, no policy to build
+        # JSON for machines: no document, no policy to build (portail.core.middleware.CSPMiddleware).
+        response._csp_exempt = True  # type: ignore[attr-defined]
         return response

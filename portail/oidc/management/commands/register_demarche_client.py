@@ -4,6 +4,9 @@ Creates the démarche's confidential OpenID Connect client and prints its creden
 portal keeps only a keyed hash of the secret.
 """
 
+from argparse import ArgumentParser
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from portail.demarches.models import Demarche
@@ -13,7 +16,7 @@ from portail.oidc.clients import ClientRegistrationError, register_demarche_clie
 class Command(BaseCommand):
     help = "Registers a démarche as an OpenID Connect client and prints its credentials once."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("demarche_code", help="code of the démarche, e.g. ceres")
         parser.add_argument("redirect_uris", nargs="+", help="exact redirect URIs (callback)")
         parser.add_argument(
@@ -29,7 +32,7 @@ class Command(BaseCommand):
             help="retire the démarche's current client and issue new credentials",
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         demarche = Demarche.objects.filter(code=options["demarche_code"]).first()
         if demarche is None:
             raise CommandError(f"Unknown démarche {options['demarche_code']!r}.")
