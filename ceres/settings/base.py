@@ -6,6 +6,7 @@ often habilitations are re-checked are all it knows. See docs/ceres.md.
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONCE
@@ -61,7 +62,7 @@ MIDDLEWARE = [
 ROOT_URLCONF = "ceres.urls"
 WSGI_APPLICATION = "ceres.wsgi.application"
 
-TEMPLATES = [
+TEMPLATES: list[dict[str, Any]] = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [],

@@ -10,12 +10,16 @@ or gets wrong for us:
 """
 
 import logging
+from typing import Any
 from urllib.parse import urlencode
 
 import jwt
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import SuspiciousOperation
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
@@ -24,14 +28,16 @@ log = logging.getLogger(__name__)
 HABILITATIONS_KEY = "ceres_habilitations"
 ESTABLISHMENT_KEY = "ceres_siret"
 
+Claims = dict[str, Any]  # an ID token's payload or a userinfo answer (JSON)
+
 
 class PortalOIDCBackend(OIDCAuthenticationBackend):
-    def _verify_jws(self, payload, key):
+    def _verify_jws(self, payload: bytes, key: Any) -> Claims:
         header = jwt.get_unverified_header(payload)
         if header.get("alg") != self.OIDC_RP_SIGN_ALGO:
             raise SuspiciousOperation("Unexpected ID token algorithm.")
         try:
-            return jwt.decode(
+            claims: Claims = jwt.decode(
                 payload,
                 key,
                 algorithms=[self.OIDC_RP_SIGN_ALGO],
@@ -42,25 +48,26 @@ class PortalOIDCBackend(OIDCAuthenticationBackend):
             )
         except jwt.PyJWTError as exc:
             raise SuspiciousOperation(f"ID token rejected: {exc.__class__.__name__}") from exc
+        return claims
 
-    def get_userinfo(self, access_token, id_token, payload):
-        claims = super().get_userinfo(access_token, id_token, payload)
+    def get_userinfo(self, access_token: str, id_token: str, payload: Claims) -> Claims:
+        claims: Claims = super().get_userinfo(access_token, id_token, payload)
         if claims.get("sub") != payload.get("sub"):
             raise SuspiciousOperation("userinfo is about another person than the ID token.")
         return claims
 
-    def verify_claims(self, claims):
+    def verify_claims(self, claims: Claims) -> bool:
         return bool(claims.get("sub"))
 
-    def filter_users_by_claims(self, claims):
+    def filter_users_by_claims(self, claims: Claims) -> QuerySet[User]:
         return get_user_model().objects.filter(username=claims["sub"])
 
-    def create_user(self, claims):
+    def create_user(self, claims: Claims) -> User:
         user = get_user_model()(username=claims["sub"])
         user.set_unusable_password()
         return self.update_user(user, claims)
 
-    def update_user(self, user, claims):
+    def update_user(self, user: User, claims: Claims) -> User:
         user.email = claims.get("email", "")
         user.first_name = claims.get("given_name", "")[:150]
         user.last_name = claims.get("family_name", "")[:150]
@@ -69,7 +76,7 @@ class PortalOIDCBackend(OIDCAuthenticationBackend):
         return user
 
 
-def provider_logout_url(request) -> str:
+def provider_logout_url(request: HttpRequest) -> str:
     """RP-initiated logout: the portal ends its session too, then sends the person back here."""
     params = {
         "client_id": settings.OIDC_RP_CLIENT_ID,

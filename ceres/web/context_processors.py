@@ -1,7 +1,8 @@
 from django.conf import settings
+from django.http import HttpRequest
 
 
-def ceres(request):
+def ceres(request: HttpRequest) -> dict[str, str]:
     return {
         "APP_VERSION": settings.APP_VERSION,
         "ENVIRONMENT": settings.ENVIRONMENT,

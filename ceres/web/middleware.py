@@ -6,11 +6,12 @@ session lives, and the callback reads the claims again — a revoked habilitatio
 portal session has ended, the portal answers login_required and CERES signs the person out.
 """
 
+from django.http import HttpRequest
 from mozilla_django_oidc.middleware import SessionRefresh
 
 
 class HabilitationsRefresh(SessionRefresh):
-    def is_refreshable_url(self, request):
+    def is_refreshable_url(self, request: HttpRequest) -> bool:
         if request.path.startswith("/static/"):
             return False
-        return super().is_refreshable_url(request)
+        return bool(super().is_refreshable_url(request))

@@ -1,13 +1,16 @@
 """CERES' pages: landing, "Choisir l'établissement", refusal, and the end of the sign-in."""
 
 import logging
+from typing import Any
 from urllib.parse import urlencode
 
 import requests
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.models import User
 from django.core.exceptions import SuspiciousOperation
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -19,19 +22,29 @@ log = logging.getLogger(__name__)
 
 TITLE = "CERES — Certifications Emplois"
 
+# One establishment of the portal's `habilitations` claim: siret, name, sites_lies, roles.
+Habilitation = dict[str, Any]
 
-def _habilitations(request) -> list[dict]:
-    return request.session.get(HABILITATIONS_KEY) or []
+
+class SignedInRequest(HttpRequest):
+    """A request past LoginRequiredMiddleware (every view not marked login_not_required)."""
+
+    user: User
 
 
-def _selected(request, habilitations: list[dict]) -> dict | None:
+def _habilitations(request: HttpRequest) -> list[Habilitation]:
+    habilitations: list[Habilitation] = request.session.get(HABILITATIONS_KEY) or []
+    return habilitations
+
+
+def _selected(request: HttpRequest, habilitations: list[Habilitation]) -> Habilitation | None:
     if len(habilitations) == 1:
         return habilitations[0]
     siret = request.session.get(ESTABLISHMENT_KEY)
     return next((h for h in habilitations if h.get("siret") == siret), None)
 
 
-def home(request):
+def home(request: SignedInRequest) -> HttpResponse:
     habilitations = _habilitations(request)
     if not habilitations:
         return render(
@@ -61,7 +74,7 @@ def home(request):
 
 
 @require_http_methods(["GET", "POST"])
-def choose_establishment(request):
+def choose_establishment(request: HttpRequest) -> HttpResponse:
     habilitations = _habilitations(request)
     if not habilitations:
         return redirect("ceres_web:home")
@@ -87,12 +100,12 @@ def choose_establishment(request):
 
 
 @login_not_required
-def logged_out(request):
+def logged_out(request: HttpRequest) -> HttpResponse:
     return render(request, "ceres/logged_out.html", {"title": "Vous êtes déconnecté"})
 
 
 @login_not_required
-def login_failed(request):
+def login_failed(request: HttpRequest) -> HttpResponse:
     return render(request, "ceres/login_failed.html", {"title": "Connexion impossible"}, status=400)
 
 
@@ -104,14 +117,15 @@ class CallbackView(OIDCAuthenticationCallbackView):
     - the silent re-check finds the portal session over (login_required): a normal sign-in.
     """
 
-    def get(self, request):
+    def get(self, request: HttpRequest) -> HttpResponse:
         if request.GET.get("error") == "login_required":
             next_url = request.session.get("oidc_login_next") or reverse("ceres_web:home")
             auth.logout(request)
             query = urlencode({"next": next_url})
             return redirect(f"{reverse('oidc_authentication_init')}?{query}")
         try:
-            return super().get(request)
+            response: HttpResponse = super().get(request)
+            return response
         except (SuspiciousOperation, requests.RequestException) as exc:
             # The reason, never a token: our SuspiciousOperation messages name the check that
             # failed; an HTTP error's text would hold the portal's answer, so only its type.
