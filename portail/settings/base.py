@@ -4,6 +4,7 @@ Every value an operator may change comes from the environment; see the table in 
 """
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONCE
@@ -78,7 +79,7 @@ MIDDLEWARE = [
 ROOT_URLCONF = "portail.urls"
 WSGI_APPLICATION = "portail.wsgi.application"
 
-TEMPLATES = [
+TEMPLATES: list[dict[str, Any]] = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
@@ -228,7 +229,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Where the demo and the tests find the local mailbox's web page (development only).
 MAILBOX_URL = env("MAILBOX_URL", "http://127.0.0.1:8025")
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "portail.core.logging.RequestIdFilter"}},
