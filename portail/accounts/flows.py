@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from portail.accounts.models import AccountToken, User
 from portail.audit.journal import record
+from portail.companies.models import Establishment
 from portail.core.secrets import keyed_hash, new_url_token
 from portail.notifications.emails import send_email
 
@@ -81,7 +82,7 @@ def _issue_token(user: User, purpose: str, validity: timedelta, new_email: str =
     return token
 
 
-def _link(purpose: str, token: str) -> str:
+def _link(purpose: AccountToken.Purpose, token: str) -> str:
     return settings.PORTAL_BASE_URL + reverse(_LINK_VIEWS[purpose], args=[token])
 
 
@@ -149,7 +150,7 @@ class SignupData:
     last_name: str
     first_name: str
     phone: str
-    establishment: object | None = None  # companies.Establishment
+    establishment: Establishment | None = None
     declared_siret: str = ""
     declared_company_name: str = ""
     declared_address: str = ""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import phonenumbers
 from django import forms
 from django.contrib.auth import password_validation
@@ -87,6 +90,7 @@ class NewPasswordMixin:
     """Two password fields checked against each other and the validators (AUTH_PASSWORD_VALIDATORS)."""
 
     password_user: User | None = None
+    add_error: Callable[..., None]  # the form's
 
     def _check_new_password(self, cleaned: dict, user: User | None) -> None:
         password1 = cleaned.get("password1")
@@ -104,6 +108,8 @@ class NewPasswordMixin:
 class PersonMixin:
     """Cleans the person's names (trimmed) and phone (E.164), on sign-up and in "Mon compte"."""
 
+    cleaned_data: dict[str, Any]  # the form's
+
     def clean_phone(self):
         return clean_phone(self.cleaned_data["phone"])
 
@@ -116,6 +122,8 @@ class PersonMixin:
 
 class SignupForm(PersonMixin, NewPasswordMixin, DsfrBaseForm):
     """ "Créer votre compte". The establishment block is for PROFESSIONNEL and PARTENAIRE."""
+
+    data: Any  # the bound data, copied to prefill the establishment (see clean)
 
     account_type = forms.ChoiceField(
         choices=User.AccountType.choices,
