@@ -5,9 +5,11 @@ only creates what is missing: it never overwrites what an administrator changed.
 model classes so the data migration can pass its historical models.
 """
 
+from typing import Any
+
 CERES = "ceres"
 
-CATALOGUE = [
+CATALOGUE: list[dict[str, Any]] = [
     {
         "code": CERES,
         "short_label": "CERES",

@@ -1,10 +1,13 @@
 """Forms of the démarches: activation code, access request, and a gestionnaire's decision."""
 
+from typing import cast
+
 from django import forms
 from dsfr.forms import DsfrBaseForm
 
 from portail.companies.siret import normalize_siret, validate_siret
 from portail.demarches.codes import CODE_LENGTH, is_well_formed, normalize_code
+from portail.demarches.models import Role
 
 CODE_FORMAT_MESSAGE = (
     f"Le code d'activation comporte {CODE_LENGTH} lettres et chiffres, "
@@ -57,7 +60,7 @@ class AccessRequestForm(DsfrBaseForm):
     )
     role = forms.ModelChoiceField(
         label="Rôle souhaité",
-        queryset=None,
+        queryset=Role.objects.none(),  # the démarche's roles: set by __init__
         widget=forms.RadioSelect,
         empty_label=None,
         error_messages={
@@ -75,15 +78,15 @@ class AccessRequestForm(DsfrBaseForm):
 
     def __init__(self, *args, demarche, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["role"].queryset = demarche.roles.all()
+        cast(forms.ModelChoiceField, self.fields["role"]).queryset = demarche.roles.all()
 
 
 class AcceptForm(forms.Form):
-    role = forms.ModelChoiceField(queryset=None, required=False)
+    role = forms.ModelChoiceField(queryset=Role.objects.none(), required=False)
 
     def __init__(self, *args, demarche, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["role"].queryset = demarche.roles.all()
+        cast(forms.ModelChoiceField, self.fields["role"]).queryset = demarche.roles.all()
 
 
 class RefuseForm(forms.Form):

@@ -21,7 +21,8 @@ def catalogue_for(user) -> Catalogue:
     demarches = Demarche.objects.filter(is_active=True).annotate(
         held=Exists(live), manages=Exists(live.filter(role__can_manage=True))
     )
-    held, others = [], []
+    held: list[Demarche] = []
+    others: list[Demarche] = []
     for demarche in demarches:
         (held if demarche.held else others).append(demarche)
     return Catalogue(held=held, others=others)
