@@ -255,7 +255,7 @@ def invite(
             },
         )
         _send_invitation_email(invitation, token)
-    invitation.token = token  # for the caller only; never stored
+    invitation.token = token  # type: ignore[attr-defined]  # for the caller only; never stored
     return Sent(invitation, token, True)
 
 

@@ -3,6 +3,7 @@ role, SIRET or account is refused on the field like any other bad input."""
 
 import uuid
 from datetime import datetime, time
+from typing import cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -54,10 +55,10 @@ class _InvitationBase(forms.Form):
         super().__init__(*args, **kwargs)
         self.actor = actor
         self.demarche = demarche
-        self.fields["role"].queryset = demarche.roles.all()
-        self.fields["establishment"].queryset = establishments.filter(is_active=True).order_by(
-            "siret"
-        )
+        cast(forms.ModelChoiceField, self.fields["role"]).queryset = demarche.roles.all()
+        cast(forms.ModelChoiceField, self.fields["establishment"]).queryset = establishments.filter(
+            is_active=True
+        ).order_by("siret")
         if not self.is_bound:
             self.initial.setdefault("submission_key", uuid.uuid4())
 
@@ -82,7 +83,8 @@ class InviteForm(_InvitationBase):
     field_order = ["user_query", "user", "email", "role", "establishment", "submission_key"]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         public_id = (cleaned.get("user") or "").strip()
         email = (cleaned.get("email") or "").strip().lower()
         cleaned["invited_user"] = None
@@ -156,7 +158,7 @@ class RoleChangeForm(forms.Form):
 
     def __init__(self, *args, demarche, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["role"].queryset = demarche.roles.all()
+        cast(forms.ModelChoiceField, self.fields["role"]).queryset = demarche.roles.all()
 
 
 class PeopleFilterForm(forms.Form):

@@ -89,7 +89,8 @@ class PeopleByRole:
         return sum(self.rows_per_role.values())
 
     def __getitem__(self, window: slice) -> list[int]:
-        ids, first = [], 0
+        ids: list[int] = []
+        first = 0
         for role in self.roles:
             count = self.rows_per_role.get(role.pk, 0)
             start, stop = max(window.start, first), min(window.stop, first + count)

@@ -174,7 +174,8 @@ def manage(request, code):
     # first would make PostgreSQL fetch every person of the company before the sort).
     # Its total comes from the grouped counts: no COUNT query.
     rows_per_role = {row["role_id"]: row["rows"] for row in stats}
-    people_page = Paginator(PeopleByRole(people, roles, rows_per_role), PAGE_SIZE).get_page(
+    # PeopleByRole slices like a list, which is all Paginator needs (not the stubs' protocol).
+    people_page = Paginator(PeopleByRole(people, roles, rows_per_role), PAGE_SIZE).get_page(  # type: ignore[arg-type,var-annotated]
         request.GET.get("page")
     )
     page_ids = list(people_page.object_list)
@@ -182,7 +183,7 @@ def manage(request, code):
     rows = {row.pk: row for row in _shown(page_rows, roles, HABILITATION_FIELDS)}
     people_page.object_list = [rows[pk] for pk in page_ids]
     labels = {group["role"].pk: group["label"] for group in groups}
-    page_groups = []
+    page_groups: list[dict] = []
     for habilitation in people_page.object_list:
         if not page_groups or page_groups[-1]["role"].pk != habilitation.role_id:
             page_groups.append(
@@ -198,7 +199,7 @@ def manage(request, code):
     )
     # Evaluated here, and not at all when there is none (compiling it costs 4 ms).
     delegations_page.object_list = (
-        _shown(delegations_page.object_list, roles, HABILITATION_FIELDS)
+        _shown(delegations_page.object_list, roles, HABILITATION_FIELDS)  # type: ignore[arg-type]  # a page of a QuerySet is a QuerySet
         if delegations_page.paginator.count
         else []
     )
@@ -474,7 +475,7 @@ def change_role(request, code, pk):
             "demarche": demarche,
             "habilitation": habilitation,
             "form": form,
-            "roles": list(form.fields["role"].queryset),
+            "roles": list(form.fields["role"].queryset),  # type: ignore[attr-defined]  # a ModelChoiceField
             "chosen_role": str(form["role"].value() or ""),
         },
     )
