@@ -1,5 +1,8 @@
 """Forms of the agents' back-office. Labels in French; errors land on the field they concern."""
 
+from collections.abc import Callable
+from typing import cast
+
 from django import forms
 from django.urls import reverse
 from dsfr.forms import DsfrBoundField
@@ -14,6 +17,7 @@ class DsfrMixin:
     """Fields render as DSFR input groups (label, hint, error state) with `as_field_group`."""
 
     bound_field_class = DsfrBoundField
+    visible_fields: Callable[[], list[forms.BoundField]]  # the form's
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,8 +72,12 @@ class RegionChoiceField(forms.ModelChoiceField):
 class CentreFieldsMixin:
     """Region limited to the agent's regions."""
 
+    fields: dict[str, forms.Field]  # the form's
+
     def limit_regions(self, agent):
-        self.fields["region"].queryset = Region.objects.visible_to(agent).order_by("name")
+        cast(forms.ModelChoiceField, self.fields["region"]).queryset = Region.objects.visible_to(
+            agent
+        ).order_by("name")
 
 
 class CentreCreateForm(DsfrMixin, CentreFieldsMixin, forms.ModelForm):
@@ -153,7 +161,8 @@ class LinkedSiteForm(DsfrMixin, forms.Form):
     )
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("siret") and not self.has_error("siret"):
             if not data.get("label"):
                 self.add_error("label", "Indiquez le SIRET du site, ou son nom et son adresse.")
@@ -176,7 +185,9 @@ class CentreFilterForm(DsfrMixin, forms.Form):
 
     def __init__(self, *args, agent, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["region"].queryset = Region.objects.visible_to(agent).order_by("name")
+        cast(forms.ModelChoiceField, self.fields["region"]).queryset = Region.objects.visible_to(
+            agent
+        ).order_by("name")
 
 
 class CsvImportForm(DsfrMixin, forms.Form):

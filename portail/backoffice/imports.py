@@ -11,6 +11,7 @@ import io
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -140,7 +141,7 @@ def _read(raw: bytes, result: ImportResult):
 def _check_values(values: dict, regions: dict, allowed: set) -> tuple[list[str], dict]:
     """Errors of one line, and its cleaned values."""
     errors = []
-    clean = {"siret": normalize_siret(values["siret"])}
+    clean: dict[str, Any] = {"siret": normalize_siret(values["siret"])}
     problem = siret_error(clean["siret"])
     if problem:
         errors.append(f"SIRET « {values['siret']} » : {problem}")
@@ -216,7 +217,7 @@ def parse(raw: bytes, *, agent) -> ImportResult:
 
 def _check_existing_centres(result: ImportResult) -> None:
     sirets = [line.siret for line in result.lines]
-    existing = {}
+    existing: dict[str, str] = {}
     for start in range(0, len(sirets), 500):
         chunk = sirets[start : start + 500]
         existing.update(

@@ -72,11 +72,11 @@ def known_limiters() -> dict[str, Limiter]:
     """Every rate limiter the portal's modules define (module-level `Limiter`s), by name."""
     for app in apps.get_app_configs():
         if app.name.startswith("portail."):
-            for module in ("views", "flows", "agent_auth"):
+            for submodule in ("views", "flows", "agent_auth"):
                 try:
-                    importlib.import_module(f"{app.name}.{module}")
+                    importlib.import_module(f"{app.name}.{submodule}")
                 except ModuleNotFoundError as exc:
-                    if exc.name != f"{app.name}.{module}":
+                    if exc.name != f"{app.name}.{submodule}":
                         raise
     found = {}
     for name, module in list(sys.modules.items()):

@@ -47,7 +47,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             user = User.objects.filter(email__iexact=email.strip()).first()
             created = user is None
-            if created:
+            if user is None:
                 user = User.objects.create_user(
                     email,
                     password,
