@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -48,34 +48,6 @@ class CentreQuerySet(models.QuerySet):
     def open(self):
         return self.filter(closed_at__isnull=True)
 
-    def with_activation(self, demarche, now=None):
-        """Annotate `is_activated` (a code was used), `has_pending_code` (a usable code waits),
-        `has_expired_code` (the last codes expired unused)."""
-        from portail.demarches.models import ActivationCode
-
-        now = now or timezone.now()
-        codes = ActivationCode.objects.filter(
-            demarche=demarche, siret=OuterRef("establishment__siret")
-        )
-        return self.annotate(
-            is_activated=Exists(codes.filter(used_at__isnull=False)),
-            has_pending_code=Exists(codes.usable(now)),
-            has_expired_code=Exists(codes.expired(now)),
-        )
-
-    def with_status(self, status: str, demarche, now=None):
-        """Filter on one of `ActivationStatus` (needs no prior annotation)."""
-        qs = self.with_activation(demarche, now)
-        if status == ActivationStatus.ACTIVATED:
-            return qs.filter(is_activated=True)
-        if status == ActivationStatus.PENDING:
-            return qs.filter(is_activated=False, has_pending_code=True)
-        if status == ActivationStatus.EXPIRED:
-            return qs.filter(is_activated=False, has_pending_code=False, has_expired_code=True)
-        if status == ActivationStatus.NO_CODE:
-            return qs.filter(is_activated=False, has_pending_code=False, has_expired_code=False)
-        return qs
-
     def search(self, text: str):
         text = (text or "").strip()
         if not text:
@@ -89,13 +61,6 @@ class CentreQuerySet(models.QuerySet):
         if digits.isdigit():
             query |= Q(establishment__siret__startswith=digits)
         return self.filter(query)
-
-
-class ActivationStatus(models.TextChoices):
-    ACTIVATED = "activated", "Activé"
-    PENDING = "pending", "Code en attente"
-    EXPIRED = "expired", "Code expiré"
-    NO_CODE = "no_code", "Aucun code valide"
 
 
 class Centre(models.Model):
