@@ -1,7 +1,7 @@
 """Where a centre stands with its activation codes for a démarche (CERES).
 
-The codes belong to `demarches`, above the centres in the layers: the centres' models cannot read
-them, so the back-office, which follows activation, annotates and filters centres here.
+The codes belong to `demarches`, above `centres` in the layers: the centres app cannot read them,
+so the back-office, which follows activation, annotates and filters centres here.
 """
 
 from datetime import datetime
@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from portail.backoffice.models import Centre
+from portail.centres.models import Centre
 from portail.demarches.models import ActivationCode, Demarche
 
 

@@ -8,7 +8,7 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from portail.backoffice.activation import ActivationStatus, status_of, with_activation
-from portail.backoffice.models import Centre, Region
+from portail.centres.models import Centre, Region
 from portail.demarches.models import ActivationCode
 from portail.habilitations.models import Habilitation
 

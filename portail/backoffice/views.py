@@ -31,7 +31,8 @@ from portail.backoffice.forms import (
     RevokeHabilitationForm,
     SupportSearchForm,
 )
-from portail.backoffice.models import Centre, CentreImport, LetterBatch, LinkedSite
+from portail.backoffice.models import LetterBatch
+from portail.centres.models import Centre, CentreImport, LinkedSite
 from portail.companies import registry
 from portail.habilitations.models import Habilitation
 

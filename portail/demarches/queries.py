@@ -38,7 +38,7 @@ def managing_habilitations_over(demarche, establishment) -> QuerySet[Habilitatio
     establishments of the SIREN where they hold the role, and the sites liés of a centre agréé
     of that SIREN.
     """
-    from portail.backoffice.models import LinkedSite
+    from portail.centres.models import LinkedSite
 
     covering_centres = LinkedSite.objects.filter(establishment=establishment).values(
         "centre__establishment__siren"

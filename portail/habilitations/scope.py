@@ -3,7 +3,7 @@
 A gestionnaire of a démarche (a live habilitation whose role `can_manage`) manages:
 - the establishments where they hold that role;
 - the other establishments of the same SIREN known to the portal (the same company);
-- the sites liés of a centre agréé (`backoffice.Centre`) on any of those establishments.
+- the sites liés of a centre agréé (`centres.Centre`) on any of those establishments.
 
 Everything is returned as lazy query sets built from subqueries: a view composes them into its
 own queries, so the number of queries does not grow with the size of the company.
@@ -11,7 +11,7 @@ own queries, so the number of queries does not grow with the size of the company
 
 from django.db.models import Q, QuerySet
 
-from portail.backoffice.models import LinkedSite
+from portail.centres.models import LinkedSite
 from portail.companies.models import Establishment
 from portail.habilitations.models import Habilitation
 

@@ -10,7 +10,7 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch
 
-from portail.backoffice.models import LinkedSite
+from portail.centres.models import LinkedSite
 from portail.habilitations.models import Habilitation
 
 
