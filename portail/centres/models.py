@@ -1,7 +1,8 @@
 """The perimeter of a habilitation: regions (DREETS), centres agréés, their sites liés, imports.
 
-Who follows a centre's activation, and the agents who look after a region, belong to the
-back-office (`portail.backoffice`).
+The rule that reads these tables to say which establishments a habilitation covers is in
+`portail.centres.perimeter`. Who follows a centre's activation, and the agents who look after a
+region, belong to the back-office (`portail.backoffice`).
 """
 
 from django.conf import settings
