@@ -14,7 +14,8 @@ from django.utils import formats, timezone
 from portail.audit.journal import record
 from portail.audit.models import AuditEvent
 from portail.backoffice.letters import LetterContent, render_letters
-from portail.backoffice.models import Centre, Letter, LetterBatch, LinkedSite
+from portail.backoffice.models import Letter, LetterBatch
+from portail.centres.models import Centre, LinkedSite
 from portail.companies.models import Establishment
 from portail.core.client_ip import client_ip
 from portail.core.logging import request_id_var

@@ -3,8 +3,9 @@
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
+from portail.centres.perimeter import sirens_covering
 from portail.demarches.models import Demarche
 from portail.habilitations.models import Habilitation
 
@@ -34,17 +35,13 @@ def managing_habilitations(demarche) -> QuerySet[Habilitation]:
 def managing_habilitations_over(demarche, establishment) -> QuerySet[Habilitation]:
     """Live managing habilitations of `demarche` whose holder may act on `establishment`.
 
-    The same perimeter as `portail.habilitations.scope`: a gestionnaire manages the
+    The converse of the perimeter rule (`portail.centres.perimeter`), which
+    `portail.habilitations.scope` applies the other way: a gestionnaire manages the
     establishments of the SIREN where they hold the role, and the sites liés of a centre agréé
     of that SIREN.
     """
-    from portail.backoffice.models import LinkedSite
-
-    covering_centres = LinkedSite.objects.filter(establishment=establishment).values(
-        "centre__establishment__siren"
-    )
     return managing_habilitations(demarche).filter(
-        Q(establishment__siren=establishment.siren) | Q(establishment__siren__in=covering_centres)
+        sirens_covering(establishment, "establishment__siren")
     )
 
 

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "portail.notifications",
     "portail.accounts",
     "portail.companies",
+    "portail.centres",
     "portail.demarches",
     "portail.habilitations",
     "portail.backoffice",

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from portail.audit.models import AuditEvent
-from portail.backoffice.models import Centre, LinkedSite
+from portail.centres.models import Centre, LinkedSite
 from portail.companies.models import Establishment
 from tests.backoffice.factories import CentreFactory
 from tests.companies.factories import SireneEtablissementFactory, SireneUniteLegaleFactory

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portail.audit.models import AuditEvent
-from portail.backoffice.models import Centre, LinkedSite, Region
+from portail.centres.models import Centre, LinkedSite, Region
 from portail.demarches import flows
 from portail.demarches.models import AccessRequest, Demarche
 from portail.habilitations.models import Habilitation
