@@ -9,6 +9,9 @@ from dsfr.forms import DsfrBaseForm
 
 from portail.accounts import altcha
 from portail.accounts.models import User
+from portail.companies import registry
+from portail.companies.lookup import lookup_url_template
+from portail.companies.siret import normalize_siret, siret_error
 
 ESTABLISHMENT_FIELDS = ("siret", "company_name", "address", "commune")
 PASSWORDS_DIFFER = "Les deux mots de passe ne sont pas identiques."
@@ -184,8 +187,6 @@ class SignupForm(PersonMixin, NewPasswordMixin, DsfrBaseForm):
     )
 
     def __init__(self, *args, lookup_only: bool = False, **kwargs):
-        from portail.companies.views import lookup_url_template
-
         super().__init__(*args, **kwargs)
         # The live lookup (companies/js/siret-lookup.js) asks this URL as 14 digits are typed.
         self.fields["siret"].widget.attrs["data-siret-lookup-url"] = lookup_url_template()
@@ -228,9 +229,6 @@ class SignupForm(PersonMixin, NewPasswordMixin, DsfrBaseForm):
     altcha_error = ""
 
     def _clean_establishment(self, cleaned: dict) -> None:
-        from portail.companies import registry
-        from portail.companies.siret import normalize_siret, siret_error
-
         siret = normalize_siret(cleaned.get("siret", ""))
         if not siret:
             self.add_error("siret", "Saisissez le SIRET de votre établissement.")
@@ -278,8 +276,6 @@ class SignupForm(PersonMixin, NewPasswordMixin, DsfrBaseForm):
 
     def establishment_for_signup(self):
         """The Establishment row the account points to (registry data, or as declared)."""
-        from portail.companies import registry
-
         cleaned = self.cleaned_data
         if cleaned.get("account_type") == User.AccountType.PARTICULIER:
             return None

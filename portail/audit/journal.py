@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from django.db.models import Model
+
 from portail.audit.models import AuditEvent
 from portail.core.client_ip import client_ip
 from portail.core.logging import request_id_var
@@ -19,12 +21,15 @@ def record(
     *,
     actor=None,
     target=None,
-    demarche=None,
-    establishment=None,
+    demarche: Model | None = None,
+    establishment: Model | None = None,
     request=None,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append an event. Call it inside the transaction of the change it describes."""
+    """Append an event. Call it inside the transaction of the change it describes.
+
+    `demarche` and `establishment` are the rows the event is about; the journal keeps their ids.
+    """
     data = data or {}
     leaked = {k for k in data if k.lower() in _FORBIDDEN_KEYS}
     if leaked:
@@ -38,8 +43,8 @@ def record(
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
         target_label=str(target)[:320] if target is not None else "",
-        demarche=demarche,
-        establishment=establishment,
+        demarche_id=demarche.pk if demarche is not None else None,
+        establishment_id=establishment.pk if establishment is not None else None,
         ip=(client_ip(request) or None) if request is not None else None,
         request_id=request_id_var.get() if request_id_var.get() != "-" else "",
         data=data,

@@ -266,8 +266,8 @@ def _issue_codes_in_bulk(
                 target_type=ActivationCode._meta.label_lower,
                 target_id=str(row.pk),
                 target_label=str(row)[:320],
-                demarche=demarche,
-                establishment=row.establishment,
+                demarche_id=demarche.pk,
+                establishment_id=row.establishment_id,
                 ip=ip,
                 request_id=request_id,
                 data={

@@ -225,7 +225,7 @@ def manage(request, code):
         )
     establishments = list(scope.order_by("siret").only("siret", "name")[: LIST_CAP * 2])
     emails_page = Paginator(
-        OutboxEmail.objects.about(demarche, scope_ids)
+        OutboxEmail.objects.about(demarche.pk, scope_ids)
         .only("created_at", "recipient", "subject", "status", "sent_at", "body_text")
         .order_by("-created_at", "-id"),
         PAGE_SIZE,

@@ -5,6 +5,7 @@ A rolled-back change sends nothing; the worker (`manage.py run_email_worker`) de
 """
 
 from django.conf import settings
+from django.db.models import Model
 from django.template.loader import render_to_string
 
 from portail.notifications.models import OutboxEmail
@@ -30,9 +31,11 @@ def send_email(
     context: dict,
     *,
     category: str,
-    demarche=None,
-    establishment=None,
+    demarche: Model | None = None,
+    establishment: Model | None = None,
 ) -> OutboxEmail:
+    """Queue an email. `demarche` and `establishment` are the rows it is about (the "Historique
+    des messages" of the gestionnaire's page lists it under them); the outbox keeps their ids."""
     subject, text, html = render_email(template, context)
     return OutboxEmail.objects.create(
         recipient=to,
@@ -41,6 +44,6 @@ def send_email(
         body_html=html,
         category=category,
         template=template,
-        demarche=demarche,
-        establishment=establishment,
+        demarche_id=demarche.pk if demarche is not None else None,
+        establishment_id=establishment.pk if establishment is not None else None,
     )

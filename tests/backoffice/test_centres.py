@@ -250,4 +250,4 @@ def test_closing_tells_the_centre_and_its_gestionnaires_by_email(agent_client, c
     assert f"Fin de l'agrément CERES de {centre.letter_name}" in email.subject
     assert "le code d'activation en cours ne fonctionne plus" in email.body_text
     assert "01 46 29 25 54" in email.body_text
-    assert email.establishment == centre.establishment
+    assert email.establishment_id == centre.establishment.pk

@@ -75,7 +75,7 @@ def test_issue_stores_only_a_keyed_hash(ceres):
     expected = timezone.now() + timedelta(days=183)
     assert abs(row.expires_at - expected) < timedelta(minutes=1)
     event = AuditEvent.objects.get(action="activation_code.issued")
-    assert event.establishment == establishment
+    assert event.establishment_id == establishment.pk
     assert normalized not in str(event.data)
     assert code not in str(event.data)
 

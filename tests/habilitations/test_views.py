@@ -90,8 +90,8 @@ def test_historique_des_messages_lists_the_emails_without_the_personal_link(worl
         subject="Étranger",
         body_text="autre",
         category="invitation",
-        demarche=world.demarche,
-        establishment=world.foreign_head,
+        demarche_id=world.demarche.pk,
+        establishment_id=world.foreign_head.pk,
     )
     html = gclient.get(url(world, "manage"), {"onglet": "messages"}).content.decode()
     assert "Invitation à rejoindre la démarche CERES" in html

@@ -9,6 +9,9 @@ from portail.companies.conf import REGISTRY_CHOICES
 
 
 def get_adapter(name: str):
+    # Each adapter is imported when chosen, not at the top: each one imports
+    # `portail.companies.registry`, which imports this package (a cycle at import time), and only
+    # the configured one is loaded (the HTTP ones bring `requests`).
     if name == "sirene_local":
         from portail.companies.adapters.sirene_local import SireneLocalAdapter
 

@@ -4,7 +4,7 @@ from portail.core import housekeeping
 
 
 class Command(BaseCommand):
-    help = "Expires old access requests, clears expired sessions and OAuth tokens."
+    help = "Runs the chores the apps register (expired access requests, sessions, OAuth tokens)."
 
     def handle(self, *args, **options):
         for name, count in housekeeping.run().items():

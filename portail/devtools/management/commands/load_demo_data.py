@@ -1,17 +1,20 @@
-"""Loads the demo data: each app may have a `demo.py` with `load(stdout) -> list[str]`.
+"""Loads the demo data: each app's `demo.load(stdout) -> list[str]`, in order (`make demo`).
 
 Idempotent: running it twice changes nothing. The lines returned are printed by the demo
 launcher (URLs, credentials).
 """
 
-import importlib
-
-from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from portail.accounts import demo as accounts_demo
+from portail.backoffice import demo as backoffice_demo
+from portail.companies import demo as companies_demo
+from portail.demarches import demo as demarches_demo
+from portail.oidc import demo as oidc_demo
+
 # The order matters: companies before the accounts and centres that point to them.
-DEMO_MODULES = ["companies", "demarches", "accounts", "backoffice", "habilitations", "oidc"]
+DEMO_MODULES = [companies_demo, demarches_demo, accounts_demo, backoffice_demo, oidc_demo]
 
 
 class Command(BaseCommand):
@@ -19,14 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         lines: list[str] = []
-        for label in DEMO_MODULES:
-            app = apps.get_app_config(label)
-            try:
-                module = importlib.import_module(f"{app.name}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{app.name}.demo":
-                    raise
-                continue
+        for module in DEMO_MODULES:
             with transaction.atomic():
                 lines += module.load(self.stdout) or []
         for line in lines:
