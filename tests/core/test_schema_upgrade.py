@@ -13,8 +13,8 @@ from datetime import date, timedelta
 
 import pytest
 from django.apps import apps as current_apps
+from django.core import serializers
 from django.db import connection, transaction
-from django.db.migrations import RunPython
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from oauth2_provider.models import get_application_model
@@ -40,13 +40,14 @@ PREVIOUS_SCHEMA = [
 # `executor.migrate` moves only the apps it is given (and what depends on their later
 # migrations): accounts stays put (its 0003 builds indexes CONCURRENTLY, outside any
 # transaction, on PostgreSQL). An app born after PREVIOUS_SCHEMA goes back to nothing with a
-# None target: the lead adds `("centres", None),` to this list when the app lands.
+# None target: `centres`.
 MIGRATE_BACK_TO = [
     ("backoffice", "0003_regions"),
     ("demarches", "0002_catalogue"),
     ("habilitations", "0003_live_habilitation_cover"),
     ("audit", "0001_initial"),
     ("notifications", "0001_initial"),
+    ("centres", None),
 ]
 
 # Where each model lives in PREVIOUS_SCHEMA (the test fills these historical models). Fixed.
@@ -69,10 +70,7 @@ THEN = {
     "AuditEvent": "audit.AuditEvent",
     "OutboxEmail": "notifications.OutboxEmail",
 }
-# Where the test reads them after the upgrade. Today the same as THEN: on this branch the forward
-# migration is a no-op and the test exercises the machinery only. The lead updates these labels
-# as the moves land (centres.Region, centres.Centre, centres.LinkedSite, centres.CentreImport,
-# habilitations.AccessRequest).
+# Where the test reads them after the upgrade: the models that changed app are read in their new app.
 NOW = {
     "User": "accounts.User",
     "Establishment": "companies.Establishment",
@@ -80,11 +78,11 @@ NOW = {
     "Role": "demarches.Role",
     "ActivationCode": "demarches.ActivationCode",
     "AccessRequest": "demarches.AccessRequest",
-    "Region": "backoffice.Region",
+    "Region": "centres.Region",
     "AgentProfile": "backoffice.AgentProfile",
-    "CentreImport": "backoffice.CentreImport",
-    "Centre": "backoffice.Centre",
-    "LinkedSite": "backoffice.LinkedSite",
+    "CentreImport": "centres.CentreImport",
+    "Centre": "centres.Centre",
+    "LinkedSite": "centres.LinkedSite",
     "LetterBatch": "backoffice.LetterBatch",
     "Letter": "backoffice.Letter",
     "Habilitation": "habilitations.Habilitation",
@@ -107,27 +105,30 @@ CENTRE_AGREE = "centre-agree"
 
 # The migrations that write rows: with content types and permissions, all a freshly migrated
 # database holds. A test with transaction=True ends with a flush, which deletes these rows.
-DATA_MIGRATIONS = [("demarches", "0002_catalogue"), ("backoffice", "0003_regions")]
+# The rows that data migrations write (the catalogue, the regions): the flush that ends this
+# transactional test removes them, and the tests after it expect them.
+MIGRATED_DATA = ["demarches.Demarche", "demarches.Role", "centres.Region"]
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _data_migrations_replayed(django_db_setup, django_db_blocker):
-    """After the flush that ends the test, writes again the rows of DATA_MIGRATIONS (the
-    catalogue, the regions), as `migrate` did: their RunPython code on their historical models.
+def _migrated_data_restored(django_db_setup, django_db_blocker):
+    """Writes back, after the flush that ends the test, the rows `migrate` wrote.
 
+    A snapshot of the current models, taken before the test: the data migrations themselves
+    cannot be replayed, their historical models name tables that have since been renamed.
     A module fixture is torn down after the test's own teardown, hence after the flush (which
     recreates content types and permissions itself, through post_migrate). serialized_rollback
     would not do: it reloads its snapshot at the start of the test, not after it, and that load
     collides with the content types the flush of another transactional test recreated."""
+    with django_db_blocker.unblock():
+        snapshot = serializers.serialize(
+            "json",
+            [obj for label in MIGRATED_DATA for obj in current_apps.get_model(label).objects.all()],
+        )
     yield
     with django_db_blocker.unblock():
-        loader = MigrationExecutor(connection).loader
-        for node in DATA_MIGRATIONS:
-            historical = loader.project_state(node, at_end=False).apps
-            with connection.schema_editor() as editor:  # as the executor runs a migration
-                for operation in loader.graph.nodes[node].operations:
-                    if isinstance(operation, RunPython):
-                        operation.code(historical, editor)
+        for obj in serializers.deserialize("json", snapshot):
+            obj.save()
 
 
 class Recorder:
