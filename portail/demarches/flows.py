@@ -18,10 +18,10 @@ from portail.audit.journal import record
 from portail.companies.models import Establishment
 from portail.core.ratelimit import Limiter, format_wait
 from portail.demarches.codes import hash_code, is_well_formed, normalize_code
-from portail.demarches.models import AccessRequest, ActivationCode, Demarche, Role
+from portail.demarches.models import ActivationCode, Demarche, Role
 from portail.demarches.queries import gestionnaires_of, may_manage
 from portail.habilitations.grants import grant_habilitation
-from portail.habilitations.models import Habilitation
+from portail.habilitations.models import AccessRequest, Habilitation
 from portail.notifications.emails import send_email
 
 # One message for every wrong code: unknown, used, expired, revoked, or bound to another SIRET.

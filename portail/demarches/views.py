@@ -9,8 +9,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from portail.demarches import flows
 from portail.demarches.forms import AcceptForm, AccessRequestForm, ActivationForm, RefuseForm
-from portail.demarches.models import AccessRequest, Demarche
+from portail.demarches.models import Demarche
 from portail.demarches.queries import catalogue_for, may_manage
+from portail.habilitations.models import AccessRequest
 from portail.habilitations.queries import pending_invitations_for
 
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 from portail.audit.models import AuditEvent
 from portail.backoffice.models import Centre, LinkedSite, Region
 from portail.demarches import flows
-from portail.demarches.models import AccessRequest, Demarche
-from portail.habilitations.models import Habilitation
+from portail.demarches.models import Demarche
+from portail.habilitations.models import AccessRequest, Habilitation
 from portail.notifications.models import OutboxEmail
 from tests.demarches.factories import gestionnaire_of
 from tests.factories import EstablishmentFactory, UserFactory, make_siret

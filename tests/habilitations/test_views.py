@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from portail.habilitations import flows
-from portail.habilitations.models import Habilitation, Invitation
+from portail.habilitations.models import AccessRequest, Habilitation, Invitation
 from portail.notifications.models import OutboxEmail
 from tests.habilitations.factories import habilitate, person
 
@@ -368,8 +368,6 @@ def test_page_queries_do_not_grow_with_the_number_of_people(
     from datetime import timedelta
 
     from django.utils import timezone
-
-    from portail.demarches.models import AccessRequest
 
     def more(i):  # one more row in each list of the page
         colleague = person(f"Q{i}", f"Nombreux{i}", world.head, email=f"n{i}@cfi.fr")
