@@ -27,7 +27,7 @@ def _clear_oauth_tokens() -> int:
 
 
 CHORES: dict[str, Callable[[], int] | str] = {
-    "access_requests_expired": "portail.demarches.flows.expire_access_requests",
+    "access_requests_expired": "portail.habilitations.access_requests.expire_access_requests",
     "sessions_cleared": _clear_sessions,
     "oauth_tokens_cleared": _clear_oauth_tokens,
 }

@@ -7,12 +7,13 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portail.demarches import flows
+from portail.core.refusals import Refusal
 from portail.demarches.forms import AcceptForm, AccessRequestForm, ActivationForm, RefuseForm
 from portail.demarches.models import Demarche
-from portail.demarches.queries import catalogue_for, may_manage
+from portail.habilitations import access_requests, admission, redemption
 from portail.habilitations.models import AccessRequest
-from portail.habilitations.queries import pending_invitations_for
+from portail.habilitations.queries import catalogue_for, pending_invitations_for
+from portail.habilitations.scope import may_manage
 
 
 def mes_demarches(request):
@@ -31,7 +32,7 @@ def mes_demarches(request):
             "others": catalogue.others,
             "pending_invitations": pending_invitations_for(request.user),
             "own_requests": own_requests,
-            "is_particulier": flows.is_particulier(request.user),
+            "is_particulier": not request.user.is_professional,
         },
     )
 
@@ -47,7 +48,7 @@ def _professionals_only(request, demarche):
         {
             "title": "Démarche réservée aux professionnels",
             "demarche": demarche,
-            "message": flows.PROFESSIONALS_ONLY.format(name=demarche.short_label),
+            "message": admission.PROFESSIONALS_ONLY.format(name=demarche.short_label),
         },
         status=403,
     )
@@ -56,7 +57,7 @@ def _professionals_only(request, demarche):
 def add_demarche(request, code):
     """ "Ajouter une démarche": the two choices (the page behind the modal, without JavaScript)."""
     demarche = _demarche_or_404(code)
-    if flows.refused_to(request.user, demarche):
+    if admission.refused_to(request.user, demarche):
         return _professionals_only(request, demarche)
     return render(
         request,
@@ -69,7 +70,7 @@ def add_demarche(request, code):
 def activate(request, code):
     """ "SAISIR LE CODE D'ACTIVATION": SIRET enregistré + code → "VALIDER MON ACCÈS"."""
     demarche = _demarche_or_404(code)
-    if flows.refused_to(request.user, demarche):
+    if admission.refused_to(request.user, demarche):
         return _professionals_only(request, demarche)
     if not demarche.accepts_activation_codes:
         raise Http404
@@ -77,14 +78,14 @@ def activate(request, code):
         form = ActivationForm(request.POST)
         if form.is_valid():
             try:
-                flows.activate_with_code(
+                redemption.activate_with_code(
                     user=request.user,
                     demarche=demarche,
                     siret=form.cleaned_data["siret"],
                     code=form.cleaned_data["code"],
                     request=request,
                 )
-            except flows.DemarcheError as error:
+            except Refusal as error:
                 form.add_error(error.field, error.message)
             else:
                 messages.success(
@@ -110,14 +111,14 @@ def activate(request, code):
 def request_access(request, code):
     """ "DEMANDER L'ACCÈS À UN GESTIONNAIRE": SIRET, wished role, optional message."""
     demarche = _demarche_or_404(code)
-    if flows.refused_to(request.user, demarche):
+    if admission.refused_to(request.user, demarche):
         return _professionals_only(request, demarche)
     no_gestionnaire = False
     if request.method == "POST":
         form = AccessRequestForm(request.POST, demarche=demarche)
         if form.is_valid():
             try:
-                flows.request_access(
+                access_requests.request_access(
                     user=request.user,
                     demarche=demarche,
                     siret=form.cleaned_data["siret"],
@@ -125,9 +126,9 @@ def request_access(request, code):
                     message=form.cleaned_data["message"],
                     request=request,
                 )
-            except flows.NoGestionnaireError:
+            except access_requests.NoGestionnaireError:
                 no_gestionnaire = True
-            except flows.DemarcheError as error:
+            except Refusal as error:
                 form.add_error(error.field, error.message)
             else:
                 messages.success(
@@ -179,7 +180,7 @@ def _answer_access_request(request, access_request, answer, outcome: str, **answ
             request=request,
             **answer_kwargs,
         )
-    except flows.DemarcheError as error:
+    except Refusal as error:
         messages.error(request, error.message)
     else:
         requester = access_request.requester
@@ -200,7 +201,7 @@ def access_request_accept(request, pk):
     return _answer_access_request(
         request,
         access_request,
-        flows.accept_access_request,
+        access_requests.accept_access_request,
         "acceptée",
         role=form.cleaned_data["role"],
     )
@@ -216,7 +217,7 @@ def access_request_refuse(request, pk):
     return _answer_access_request(
         request,
         access_request,
-        flows.refuse_access_request,
+        access_requests.refuse_access_request,
         "refusée",
         reason=form.cleaned_data["reason"],
     )
