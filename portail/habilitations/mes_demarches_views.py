@@ -1,4 +1,6 @@
-"""Views of the démarches: thin, they parse, call a flow (portail.demarches.flows) and render."""
+"""The person's pages: "Mes démarches", "Ajouter une démarche" and its two ways in (activation
+code, access request), and a gestionnaire's answer to an access request. Thin: they read, call
+one flow (`redemption`, `access_requests`), show its refusal with `refusal_shown`, render."""
 
 from django.contrib import messages
 from django.http import Http404
@@ -7,10 +9,15 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portail.core.refusals import Refusal
-from portail.demarches.forms import AcceptForm, AccessRequestForm, ActivationForm, RefuseForm
+from portail.core.refusals import refusal_shown
 from portail.demarches.models import Demarche
 from portail.habilitations import access_requests, admission, redemption
+from portail.habilitations.mes_demarches_forms import (
+    AcceptForm,
+    AccessRequestForm,
+    ActivationForm,
+    RefuseForm,
+)
 from portail.habilitations.models import AccessRequest
 from portail.habilitations.queries import catalogue_for, pending_invitations_for
 from portail.habilitations.scope import may_manage
@@ -25,7 +32,7 @@ def mes_demarches(request):
     )
     return render(
         request,
-        "demarches/mes_demarches.html",
+        "habilitations/mes_demarches.html",
         {
             "title": "Mes démarches",
             "held": catalogue.held,
@@ -44,7 +51,7 @@ def _demarche_or_404(code: str) -> Demarche:
 def _professionals_only(request, demarche):
     return render(
         request,
-        "demarches/professionals_only.html",
+        "habilitations/professionals_only.html",
         {
             "title": "Démarche réservée aux professionnels",
             "demarche": demarche,
@@ -61,7 +68,7 @@ def add_demarche(request, code):
         return _professionals_only(request, demarche)
     return render(
         request,
-        "demarches/add.html",
+        "habilitations/add.html",
         {"title": "Ajouter une démarche", "demarche": demarche, "current": ""},
     )
 
@@ -77,7 +84,7 @@ def activate(request, code):
     if request.method == "POST":
         form = ActivationForm(request.POST)
         if form.is_valid():
-            try:
+            with refusal_shown(request, form) as attempt:
                 redemption.activate_with_code(
                     user=request.user,
                     demarche=demarche,
@@ -85,9 +92,7 @@ def activate(request, code):
                     code=form.cleaned_data["code"],
                     request=request,
                 )
-            except Refusal as error:
-                form.add_error(error.field, error.message)
-            else:
+            if attempt.succeeded:
                 messages.success(
                     request,
                     f"Vous disposez désormais de la démarche {demarche.short_label}.",
@@ -97,7 +102,7 @@ def activate(request, code):
         form = ActivationForm(initial={"siret": request.user.declared_siret})
     return render(
         request,
-        "demarches/activate.html",
+        "habilitations/activate.html",
         {
             "title": f"Ajouter une démarche — {demarche.short_label}",
             "demarche": demarche,
@@ -117,7 +122,7 @@ def request_access(request, code):
     if request.method == "POST":
         form = AccessRequestForm(request.POST, demarche=demarche)
         if form.is_valid():
-            try:
+            with refusal_shown(request, form) as attempt:
                 access_requests.request_access(
                     user=request.user,
                     demarche=demarche,
@@ -126,22 +131,20 @@ def request_access(request, code):
                     message=form.cleaned_data["message"],
                     request=request,
                 )
-            except access_requests.NoGestionnaireError:
-                no_gestionnaire = True
-            except Refusal as error:
-                form.add_error(error.field, error.message)
-            else:
+            if attempt.succeeded:
                 messages.success(
                     request,
                     "Votre demande d'accès a été transmise aux gestionnaires de l'établissement. "
                     "Vous recevrez un courriel dès qu'ils y auront répondu.",
                 )
                 return redirect("demarches:mes_demarches")
+            # Nobody to ask: the page says so with the démarche's assistance (not as an error).
+            no_gestionnaire = isinstance(attempt.refusal, access_requests.NoGestionnaireError)
     else:
         form = AccessRequestForm(demarche=demarche, initial={"siret": request.user.declared_siret})
     return render(
         request,
-        "demarches/request_access.html",
+        "habilitations/request_access.html",
         {
             "title": f"Ajouter une démarche — {demarche.short_label}",
             "demarche": demarche,
@@ -173,16 +176,14 @@ def _back(request, access_request):
 def _answer_access_request(request, access_request, answer, outcome: str, **answer_kwargs):
     """Accept or refuse (`answer`) an access request, then back to where the gestionnaire was;
     `outcome` ("acceptée" or "refusée") ends the success message."""
-    try:
+    with refusal_shown(request) as attempt:
         answer(
             actor=request.user,
             access_request=access_request,
             request=request,
             **answer_kwargs,
         )
-    except Refusal as error:
-        messages.error(request, error.message)
-    else:
+    if attempt.succeeded:
         requester = access_request.requester
         messages.success(
             request,
