@@ -14,7 +14,7 @@ from portail.demarches.models import Demarche
 from portail.habilitations import access_requests, admission
 from portail.habilitations.models import AccessRequest, Habilitation
 from portail.notifications.models import OutboxEmail
-from tests.factories import EstablishmentFactory, UserFactory, make_siret
+from tests.factories import EstablishmentFactory, HabilitationFactory, UserFactory, make_siret
 from tests.habilitations.factories import gestionnaire_of
 
 pytestmark = pytest.mark.django_db
@@ -91,8 +91,6 @@ def test_gestionnaires_of_a_centre_covering_a_linked_site_are_asked(client, cere
 def test_nobody_manages_the_establishment_yet(client, ceres):
     establishment = EstablishmentFactory()
     # a plain holder is not a gestionnaire
-    from tests.factories import HabilitationFactory
-
     HabilitationFactory(role=centre_agree(ceres), establishment=establishment)
     client.force_login(UserFactory())
     response = ask(client, establishment.siret, centre_agree(ceres))

@@ -1,3 +1,4 @@
+import html
 import logging
 from datetime import timedelta
 from io import StringIO
@@ -12,7 +13,7 @@ from portail.audit.models import AuditEvent
 from portail.companies.models import Establishment, SireneEtablissement, SireneUniteLegale
 from portail.core.refusals import Refusal
 from portail.demarches.codes import issue_activation_code, normalize_code
-from portail.demarches.models import ActivationCode
+from portail.demarches.models import ActivationCode, Demarche
 from portail.habilitations import admission, redemption
 from portail.habilitations.models import Habilitation
 from portail.notifications.models import OutboxEmail
@@ -29,8 +30,6 @@ def post(client, siret, code):
 
 
 def page_text(response) -> str:
-    import html
-
     return html.unescape(response.content.decode())
 
 
@@ -147,8 +146,6 @@ def test_a_code_works_once(client, ceres):
 
 
 def test_a_code_of_another_demarche_does_not_work(ceres):
-    from portail.demarches.models import Demarche
-
     establishment = EstablishmentFactory()
     maf = Demarche.objects.get(code="mon-activite-formation")
     _, code = issued_code(maf, establishment)
