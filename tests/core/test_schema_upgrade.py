@@ -79,7 +79,7 @@ NOW = {
     "Demarche": "demarches.Demarche",
     "Role": "demarches.Role",
     "ActivationCode": "demarches.ActivationCode",
-    "AccessRequest": "demarches.AccessRequest",
+    "AccessRequest": "habilitations.AccessRequest",
     "Region": "backoffice.Region",
     "AgentProfile": "backoffice.AgentProfile",
     "CentreImport": "backoffice.CentreImport",
