@@ -1,15 +1,6 @@
 from django.apps import AppConfig
 
-from portail.core import housekeeping
-
 
 class DemarchesConfig(AppConfig):
     name = "portail.demarches"
     label = "demarches"
-
-    def ready(self):
-        # The flows import models, which Django loads after the app configs: importable here, once
-        # the registry is ready, and not at the top of this module.
-        from portail.demarches.flows import expire_access_requests
-
-        housekeeping.register_chore("access_requests_expired", expire_access_requests)

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from portail.core import housekeeping
 from portail.demarches.catalogue import install_catalogue
-from portail.demarches.models import AccessRequest, Demarche, Role
+from portail.demarches.models import Demarche, Role
+from portail.habilitations.models import AccessRequest
 from tests.factories import EstablishmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -77,7 +77,7 @@ NOW = {
     "Demarche": "demarches.Demarche",
     "Role": "demarches.Role",
     "ActivationCode": "demarches.ActivationCode",
-    "AccessRequest": "demarches.AccessRequest",
+    "AccessRequest": "habilitations.AccessRequest",
     "Region": "centres.Region",
     "AgentProfile": "backoffice.AgentProfile",
     "CentreImport": "centres.CentreImport",

@@ -1,4 +1,5 @@
-"""Forms of the démarches: activation code, access request, and a gestionnaire's decision."""
+"""Forms of the person's pages: activation code, access request, and a gestionnaire's answer to
+an access request."""
 
 from django import forms
 from dsfr.forms import DsfrBaseForm

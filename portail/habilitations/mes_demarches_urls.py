@@ -1,7 +1,8 @@
 from django.urls import path
 
-from portail.demarches import views
+from portail.habilitations import mes_demarches_views as views
 
+# Habilitations' pages keep the URLs (/demarches/…) and names (demarches:…) they had in demarches.
 app_name = "demarches"
 
 urlpatterns = [

@@ -9,8 +9,8 @@ import threading
 import pytest
 from django.db import connection
 
-from portail.demarches import flows
 from portail.demarches.models import ActivationCode
+from portail.habilitations import redemption
 from portail.habilitations.models import Habilitation
 from tests.demarches.factories import issued_code
 from tests.factories import EstablishmentFactory, UserFactory
@@ -34,11 +34,11 @@ def race(ceres, establishment, code, users):
     def attempt(user):
         try:
             barrier.wait(timeout=10)
-            flows.activate_with_code(
+            redemption.activate_with_code(
                 user=user, demarche=ceres, siret=establishment.siret, code=code
             )
             outcomes[user.pk] = "activated"
-        except flows.ActivationRefusedError:
+        except redemption.ActivationRefusedError:
             outcomes[user.pk] = "refused"
         except Exception as exc:
             outcomes[user.pk] = f"error: {exc!r}"

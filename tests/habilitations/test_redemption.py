@@ -1,3 +1,4 @@
+import html
 import logging
 from datetime import timedelta
 from io import StringIO
@@ -10,13 +11,15 @@ from django.utils import timezone
 
 from portail.audit.models import AuditEvent
 from portail.companies.models import Establishment, SireneEtablissement, SireneUniteLegale
-from portail.demarches import flows
+from portail.core.refusals import Refusal
 from portail.demarches.codes import issue_activation_code, normalize_code
-from portail.demarches.models import ActivationCode
+from portail.demarches.models import ActivationCode, Demarche
+from portail.habilitations import admission, redemption
 from portail.habilitations.models import Habilitation
 from portail.notifications.models import OutboxEmail
-from tests.demarches.factories import gestionnaire_of, issued_code
+from tests.demarches.factories import issued_code
 from tests.factories import EstablishmentFactory, UserFactory, make_siren, make_siret
+from tests.habilitations.factories import gestionnaire_of
 
 pytestmark = pytest.mark.django_db
 URL = reverse("demarches:activate", args=["ceres"])
@@ -27,8 +30,6 @@ def post(client, siret, code):
 
 
 def page_text(response) -> str:
-    import html
-
     return html.unescape(response.content.decode())
 
 
@@ -83,7 +84,7 @@ def _expired(ceres, establishment):
 
 def _used(ceres, establishment):
     _, code = issued_code(ceres, establishment)
-    flows.activate_with_code(
+    redemption.activate_with_code(
         user=UserFactory(), demarche=ceres, siret=establishment.siret, code=code
     )
     return code
@@ -124,7 +125,7 @@ def test_every_bad_code_gets_the_same_message_and_is_audited(client, ceres, make
     response = post(client, establishment.siret, code)
 
     assert response.status_code == 200
-    assert flows.GENERIC_FAILURE in page_text(response)
+    assert redemption.GENERIC_FAILURE in page_text(response)
     assert not Habilitation.objects.filter(user=user).exists()
     event = AuditEvent.objects.get(action="demarche.activation_failed", actor=user)
     assert event.data == {"siret": establishment.siret, "reason": reason}
@@ -136,20 +137,20 @@ def test_a_code_works_once(client, ceres):
     establishment = EstablishmentFactory()
     _, code = issued_code(ceres, establishment)
     first, second = UserFactory(), UserFactory()
-    flows.activate_with_code(user=first, demarche=ceres, siret=establishment.siret, code=code)
-    with pytest.raises(flows.ActivationRefusedError):
-        flows.activate_with_code(user=second, demarche=ceres, siret=establishment.siret, code=code)
+    redemption.activate_with_code(user=first, demarche=ceres, siret=establishment.siret, code=code)
+    with pytest.raises(redemption.ActivationRefusedError):
+        redemption.activate_with_code(
+            user=second, demarche=ceres, siret=establishment.siret, code=code
+        )
     assert not Habilitation.objects.filter(user=second).exists()
 
 
 def test_a_code_of_another_demarche_does_not_work(ceres):
-    from portail.demarches.models import Demarche
-
     establishment = EstablishmentFactory()
     maf = Demarche.objects.get(code="mon-activite-formation")
     _, code = issued_code(maf, establishment)
-    with pytest.raises(flows.ActivationRefusedError):
-        flows.activate_with_code(
+    with pytest.raises(redemption.ActivationRefusedError):
+        redemption.activate_with_code(
             user=UserFactory(), demarche=ceres, siret=establishment.siret, code=code
         )
 
@@ -202,7 +203,7 @@ def test_attempts_are_limited_per_user(client, ceres):
     for _ in range(5):
         other = EstablishmentFactory()
         response = post(client, other.siret, "ABCD-EFGH-JKMN")
-        assert flows.GENERIC_FAILURE in page_text(response)
+        assert redemption.GENERIC_FAILURE in page_text(response)
     # now even the right code is refused, with the wait
     response = post(client, establishment.siret, code)
     assert "Trop de tentatives infructueuses. Vous pourrez réessayer dans 1 minute." in page_text(
@@ -216,21 +217,23 @@ def test_attempts_are_limited_per_siret_across_users(client, ceres):
     establishment = EstablishmentFactory()
     _, code = issued_code(ceres, establishment)
     for _ in range(5):
-        with pytest.raises(flows.ActivationRefusedError):
-            flows.activate_with_code(
+        with pytest.raises(redemption.ActivationRefusedError):
+            redemption.activate_with_code(
                 user=UserFactory(),
                 demarche=ceres,
                 siret=establishment.siret,
                 code="ABCD-EFGH-JKMN",
             )
-    with pytest.raises(flows.DemarcheError, match="Trop de tentatives"):
-        flows.activate_with_code(
+    with pytest.raises(Refusal, match="Trop de tentatives"):
+        redemption.activate_with_code(
             user=UserFactory(), demarche=ceres, siret=establishment.siret, code=code
         )
     # another SIRET is not blocked
     other = EstablishmentFactory()
     _, other_code = issued_code(ceres, other)
-    flows.activate_with_code(user=UserFactory(), demarche=ceres, siret=other.siret, code=other_code)
+    redemption.activate_with_code(
+        user=UserFactory(), demarche=ceres, siret=other.siret, code=other_code
+    )
 
 
 def test_the_wait_grows(ceres):
@@ -239,11 +242,11 @@ def test_the_wait_grows(ceres):
     waits = []
     for _ in range(2):
         for _ in range(5):
-            flows.activation_user_limiter.fail(f"user:{user.pk}")
-        waits.append(flows.activation_user_limiter.wait_seconds(f"user:{user.pk}"))
+            redemption.activation_user_limiter.fail(f"user:{user.pk}")
+        waits.append(redemption.activation_user_limiter.wait_seconds(f"user:{user.pk}"))
     assert waits[1] > waits[0] >= 60
-    with pytest.raises(flows.DemarcheError, match="2 minutes"):
-        flows.activate_with_code(
+    with pytest.raises(Refusal, match="2 minutes"):
+        redemption.activate_with_code(
             user=user, demarche=ceres, siret=establishment.siret, code="ABCD-EFGH-JKMN"
         )
 
@@ -254,7 +257,7 @@ def test_a_closed_establishment_cannot_be_activated(client, ceres):
     user = UserFactory()
     client.force_login(user)
     response = post(client, establishment.siret, code)
-    assert flows.CLOSED in page_text(response)
+    assert admission.CLOSED in page_text(response)
     assert not Habilitation.objects.filter(user=user).exists()
     row.refresh_from_db()
     assert row.used_at is None
@@ -264,11 +267,15 @@ def test_a_new_code_makes_an_additional_gestionnaire(ceres):
     establishment = EstablishmentFactory()
     _, first_code = issued_code(ceres, establishment)
     first = UserFactory()
-    flows.activate_with_code(user=first, demarche=ceres, siret=establishment.siret, code=first_code)
+    redemption.activate_with_code(
+        user=first, demarche=ceres, siret=establishment.siret, code=first_code
+    )
     before = set(Habilitation.objects.filter(user=first).values_list("pk", "revoked_at"))
     _, new_code = issued_code(ceres, establishment)
     second = UserFactory()
-    flows.activate_with_code(user=second, demarche=ceres, siret=establishment.siret, code=new_code)
+    redemption.activate_with_code(
+        user=second, demarche=ceres, siret=establishment.siret, code=new_code
+    )
     assert set(Habilitation.objects.filter(user=first).values_list("pk", "revoked_at")) == before
     assert Habilitation.objects.active().managing().filter(establishment=establishment).count() == 2
 
@@ -278,8 +285,8 @@ def test_a_siret_unknown_to_the_portal_and_the_registry_is_refused(ceres):
     ActivationCode.objects.all().delete()
     row, code = issue_activation_code(actor=None, demarche=ceres, siret=siret)
     assert row.establishment is None
-    with pytest.raises(flows.DemarcheError) as refused:
-        flows.activate_with_code(user=UserFactory(), demarche=ceres, siret=siret, code=code)
+    with pytest.raises(Refusal) as refused:
+        redemption.activate_with_code(user=UserFactory(), demarche=ceres, siret=siret, code=code)
     # not in the local registry either: the registry's own message, on the SIRET field
     assert refused.value.field == "siret"
     assert not Establishment.objects.filter(siret=siret).exists()
@@ -296,7 +303,7 @@ def test_an_establishment_new_to_the_portal_comes_from_the_registry(ceres):
     )
     _, code = issue_activation_code(actor=None, demarche=ceres, siret=siret)
     user = UserFactory()
-    flows.activate_with_code(user=user, demarche=ceres, siret=siret, code=code)
+    redemption.activate_with_code(user=user, demarche=ceres, siret=siret, code=code)
     establishment = Establishment.objects.get(siret=siret)
     assert establishment.name == "CFI ATLANTIQUE"
     assert establishment.verified
@@ -309,8 +316,8 @@ def test_a_registry_closed_establishment_cannot_be_activated(ceres):
     SireneUniteLegale.objects.create(siren=siren, name="FERMÉ")
     SireneEtablissement.objects.create(siret=siret, siren=siren, is_active=False)
     _, code = issue_activation_code(actor=None, demarche=ceres, siret=siret)
-    with pytest.raises(flows.DemarcheError, match="fermé"):
-        flows.activate_with_code(user=UserFactory(), demarche=ceres, siret=siret, code=code)
+    with pytest.raises(Refusal, match="fermé"):
+        redemption.activate_with_code(user=UserFactory(), demarche=ceres, siret=siret, code=code)
 
 
 def test_the_code_is_nowhere_in_the_database_or_the_logs(client, ceres, caplog):
@@ -390,7 +397,7 @@ def test_add_page_offers_the_two_choices(client, ceres):
 
 
 def test_gestionnaire_helper_is_used_by_factories(ceres):
-    # guards tests/demarches/factories.py: the helper really makes a gestionnaire
+    # guards tests/habilitations/factories.py: the helper really makes a gestionnaire
     establishment = EstablishmentFactory()
     user = gestionnaire_of(ceres, establishment)
     assert Habilitation.objects.active().managing().filter(user=user).count() == 1

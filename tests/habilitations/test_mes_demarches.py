@@ -3,7 +3,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portail.demarches.models import Demarche
-from tests.demarches.factories import gestionnaire_of
 from tests.factories import (
     DemarcheFactory,
     EstablishmentFactory,
@@ -11,6 +10,7 @@ from tests.factories import (
     RoleFactory,
     UserFactory,
 )
+from tests.habilitations.factories import gestionnaire_of
 
 pytestmark = pytest.mark.django_db
 URL = reverse("demarches:mes_demarches")

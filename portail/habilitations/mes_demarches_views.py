@@ -1,4 +1,6 @@
-"""Views of the démarches: thin, they parse, call a flow (portail.demarches.flows) and render."""
+"""The person's pages: "Mes démarches", "Ajouter une démarche" and its two ways in (activation
+code, access request), and a gestionnaire's answer to an access request. Thin: they read, call
+one flow (`redemption`, `access_requests`), show its refusal with `refusal_shown`, render."""
 
 from django.contrib import messages
 from django.http import Http404
@@ -7,11 +9,18 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portail.demarches import flows
-from portail.demarches.forms import AcceptForm, AccessRequestForm, ActivationForm, RefuseForm
-from portail.demarches.models import AccessRequest, Demarche
-from portail.demarches.queries import catalogue_for, may_manage
-from portail.habilitations.queries import pending_invitations_for
+from portail.core.refusals import refusal_shown
+from portail.demarches.models import Demarche
+from portail.habilitations import access_requests, admission, redemption
+from portail.habilitations.mes_demarches_forms import (
+    AcceptForm,
+    AccessRequestForm,
+    ActivationForm,
+    RefuseForm,
+)
+from portail.habilitations.models import AccessRequest
+from portail.habilitations.queries import catalogue_for, pending_invitations_for
+from portail.habilitations.scope import may_manage
 
 
 def mes_demarches(request):
@@ -23,14 +32,14 @@ def mes_demarches(request):
     )
     return render(
         request,
-        "demarches/mes_demarches.html",
+        "habilitations/mes_demarches.html",
         {
             "title": "Mes démarches",
             "held": catalogue.held,
             "others": catalogue.others,
             "pending_invitations": pending_invitations_for(request.user),
             "own_requests": own_requests,
-            "is_particulier": flows.is_particulier(request.user),
+            "is_particulier": not request.user.is_professional,
         },
     )
 
@@ -42,11 +51,11 @@ def _demarche_or_404(code: str) -> Demarche:
 def _professionals_only(request, demarche):
     return render(
         request,
-        "demarches/professionals_only.html",
+        "habilitations/professionals_only.html",
         {
             "title": "Démarche réservée aux professionnels",
             "demarche": demarche,
-            "message": flows.PROFESSIONALS_ONLY.format(name=demarche.short_label),
+            "message": admission.PROFESSIONALS_ONLY.format(name=demarche.short_label),
         },
         status=403,
     )
@@ -55,11 +64,11 @@ def _professionals_only(request, demarche):
 def add_demarche(request, code):
     """ "Ajouter une démarche": the two choices (the page behind the modal, without JavaScript)."""
     demarche = _demarche_or_404(code)
-    if flows.refused_to(request.user, demarche):
+    if admission.refused_to(request.user, demarche):
         return _professionals_only(request, demarche)
     return render(
         request,
-        "demarches/add.html",
+        "habilitations/add.html",
         {"title": "Ajouter une démarche", "demarche": demarche, "current": ""},
     )
 
@@ -68,24 +77,22 @@ def add_demarche(request, code):
 def activate(request, code):
     """ "SAISIR LE CODE D'ACTIVATION": SIRET enregistré + code → "VALIDER MON ACCÈS"."""
     demarche = _demarche_or_404(code)
-    if flows.refused_to(request.user, demarche):
+    if admission.refused_to(request.user, demarche):
         return _professionals_only(request, demarche)
     if not demarche.accepts_activation_codes:
         raise Http404
     if request.method == "POST":
         form = ActivationForm(request.POST)
         if form.is_valid():
-            try:
-                flows.activate_with_code(
+            with refusal_shown(request, form) as attempt:
+                redemption.activate_with_code(
                     user=request.user,
                     demarche=demarche,
                     siret=form.cleaned_data["siret"],
                     code=form.cleaned_data["code"],
                     request=request,
                 )
-            except flows.DemarcheError as error:
-                form.add_error(error.field, error.message)
-            else:
+            if attempt.succeeded:
                 messages.success(
                     request,
                     f"Vous disposez désormais de la démarche {demarche.short_label}.",
@@ -95,7 +102,7 @@ def activate(request, code):
         form = ActivationForm(initial={"siret": request.user.declared_siret})
     return render(
         request,
-        "demarches/activate.html",
+        "habilitations/activate.html",
         {
             "title": f"Ajouter une démarche — {demarche.short_label}",
             "demarche": demarche,
@@ -109,14 +116,14 @@ def activate(request, code):
 def request_access(request, code):
     """ "DEMANDER L'ACCÈS À UN GESTIONNAIRE": SIRET, wished role, optional message."""
     demarche = _demarche_or_404(code)
-    if flows.refused_to(request.user, demarche):
+    if admission.refused_to(request.user, demarche):
         return _professionals_only(request, demarche)
     no_gestionnaire = False
     if request.method == "POST":
         form = AccessRequestForm(request.POST, demarche=demarche)
         if form.is_valid():
-            try:
-                flows.request_access(
+            with refusal_shown(request, form) as attempt:
+                access_requests.request_access(
                     user=request.user,
                     demarche=demarche,
                     siret=form.cleaned_data["siret"],
@@ -124,22 +131,20 @@ def request_access(request, code):
                     message=form.cleaned_data["message"],
                     request=request,
                 )
-            except flows.NoGestionnaireError:
-                no_gestionnaire = True
-            except flows.DemarcheError as error:
-                form.add_error(error.field, error.message)
-            else:
+            if attempt.succeeded:
                 messages.success(
                     request,
                     "Votre demande d'accès a été transmise aux gestionnaires de l'établissement. "
                     "Vous recevrez un courriel dès qu'ils y auront répondu.",
                 )
                 return redirect("demarches:mes_demarches")
+            # Nobody to ask: the page says so with the démarche's assistance (not as an error).
+            no_gestionnaire = isinstance(attempt.refusal, access_requests.NoGestionnaireError)
     else:
         form = AccessRequestForm(demarche=demarche, initial={"siret": request.user.declared_siret})
     return render(
         request,
-        "demarches/request_access.html",
+        "habilitations/request_access.html",
         {
             "title": f"Ajouter une démarche — {demarche.short_label}",
             "demarche": demarche,
@@ -171,16 +176,14 @@ def _back(request, access_request):
 def _answer_access_request(request, access_request, answer, outcome: str, **answer_kwargs):
     """Accept or refuse (`answer`) an access request, then back to where the gestionnaire was;
     `outcome` ("acceptée" or "refusée") ends the success message."""
-    try:
+    with refusal_shown(request) as attempt:
         answer(
             actor=request.user,
             access_request=access_request,
             request=request,
             **answer_kwargs,
         )
-    except flows.DemarcheError as error:
-        messages.error(request, error.message)
-    else:
+    if attempt.succeeded:
         requester = access_request.requester
         messages.success(
             request,
@@ -199,7 +202,7 @@ def access_request_accept(request, pk):
     return _answer_access_request(
         request,
         access_request,
-        flows.accept_access_request,
+        access_requests.accept_access_request,
         "acceptée",
         role=form.cleaned_data["role"],
     )
@@ -215,7 +218,7 @@ def access_request_refuse(request, pk):
     return _answer_access_request(
         request,
         access_request,
-        flows.refuse_access_request,
+        access_requests.refuse_access_request,
         "refusée",
         reason=form.cleaned_data["reason"],
     )

@@ -9,12 +9,13 @@ from django.utils import timezone
 
 from portail.audit.models import AuditEvent
 from portail.centres.models import Centre, LinkedSite, Region
-from portail.demarches import flows
-from portail.demarches.models import AccessRequest, Demarche
-from portail.habilitations.models import Habilitation
+from portail.core.refusals import Refusal
+from portail.demarches.models import Demarche
+from portail.habilitations import access_requests, admission
+from portail.habilitations.models import AccessRequest, Habilitation
 from portail.notifications.models import OutboxEmail
-from tests.demarches.factories import gestionnaire_of
-from tests.factories import EstablishmentFactory, UserFactory, make_siret
+from tests.factories import EstablishmentFactory, HabilitationFactory, UserFactory, make_siret
+from tests.habilitations.factories import gestionnaire_of
 
 pytestmark = pytest.mark.django_db
 URL = reverse("demarches:request_access", args=["ceres"])
@@ -90,8 +91,6 @@ def test_gestionnaires_of_a_centre_covering_a_linked_site_are_asked(client, cere
 def test_nobody_manages_the_establishment_yet(client, ceres):
     establishment = EstablishmentFactory()
     # a plain holder is not a gestionnaire
-    from tests.factories import HabilitationFactory
-
     HabilitationFactory(role=centre_agree(ceres), establishment=establishment)
     client.force_login(UserFactory())
     response = ask(client, establishment.siret, centre_agree(ceres))
@@ -109,7 +108,7 @@ def test_duplicate_pending_requests_are_refused(client, ceres, centre):
     assert ask(client, establishment.siret, centre_agree(ceres)).status_code == 302
     response = ask(client, establishment.siret, centre_agree(ceres))
     assert response.status_code == 200
-    assert flows.DUPLICATE_REQUEST in text(response)
+    assert access_requests.DUPLICATE_REQUEST in text(response)
     assert AccessRequest.objects.count() == 1
 
 
@@ -129,7 +128,7 @@ def test_already_holding_the_role(client, ceres, centre):
     client.force_login(manager)
     role = ceres.roles.get(code="gestionnaire-centres")
     response = ask(client, establishment.siret, role)
-    assert flows.ALREADY_HELD in text(response)
+    assert access_requests.ALREADY_HELD in text(response)
 
 
 @pytest.mark.parametrize(
@@ -170,7 +169,7 @@ def test_closed_establishment(client, ceres):
     gestionnaire_of(ceres, establishment)
     client.force_login(UserFactory())
     response = ask(client, establishment.siret, centre_agree(ceres))
-    assert flows.CLOSED in text(response)
+    assert admission.CLOSED in text(response)
     assert not AccessRequest.objects.exists()
 
 
@@ -178,12 +177,12 @@ def test_requests_are_rate_limited(ceres):
     user = UserFactory()
     role = centre_agree(ceres)
     for _ in range(10):
-        with pytest.raises(flows.NoGestionnaireError):
-            flows.request_access(
+        with pytest.raises(access_requests.NoGestionnaireError):
+            access_requests.request_access(
                 user=user, demarche=ceres, siret=EstablishmentFactory().siret, role=role
             )
-    with pytest.raises(flows.DemarcheError, match="trop de demandes"):
-        flows.request_access(
+    with pytest.raises(Refusal, match="trop de demandes"):
+        access_requests.request_access(
             user=user, demarche=ceres, siret=EstablishmentFactory().siret, role=role
         )
 
@@ -208,7 +207,7 @@ def test_particulier_and_anonymous(client, ceres, centre):
 def pending(ceres, centre):
     establishment, manager = centre
     requester = UserFactory()
-    access_request = flows.request_access(
+    access_request = access_requests.request_access(
         user=requester,
         demarche=ceres,
         siret=establishment.siret,
@@ -287,7 +286,7 @@ def test_a_decided_request_cannot_be_decided_again(client, ceres, pending):
     client.post(accept_url(access_request))
     assert not Habilitation.objects.filter(user=access_request.requester).exists()
     page = text(client.get(reverse("demarches:mes_demarches")))
-    assert flows.REQUEST_NOT_PENDING in page
+    assert access_requests.REQUEST_NOT_PENDING in page
 
 
 def test_an_expired_request_cannot_be_accepted(client, ceres, pending):
@@ -296,7 +295,7 @@ def test_an_expired_request_cannot_be_accepted(client, ceres, pending):
     client.force_login(manager)
     client.post(accept_url(access_request))
     assert not Habilitation.objects.filter(user=access_request.requester).exists()
-    assert flows.expire_access_requests() == 1
+    assert access_requests.expire_access_requests() == 1
 
 
 @pytest.mark.parametrize(
@@ -355,7 +354,7 @@ def test_back_to_a_local_next_only(client, ceres, pending):
     client.force_login(manager)
     response = client.post(refuse_url(access_request), {"next": "https://evil.example/"})
     assert response["Location"] == reverse("habilitations:manage", args=["ceres"])
-    other = flows.request_access(
+    other = access_requests.request_access(
         user=UserFactory(),
         demarche=ceres,
         siret=access_request.establishment.siret,
