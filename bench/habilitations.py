@@ -297,8 +297,8 @@ def seed(reseed: bool):
             subject="Invitation à rejoindre la démarche CERES",
             body_text="Bonjour,\n\n…",
             category="invitation",
-            demarche=demarche,
-            establishment=big_sites[i % 3],
+            demarche_id=demarche.pk,
+            establishment_id=big_sites[i % 3].pk,
             status="sent",
         )
         for i in range(BIG_COMPANY_EMAILS)

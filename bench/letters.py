@@ -48,10 +48,12 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)
 
+    # Models import only once django.setup() has run with the throw-away database's settings.
     from portail.accounts.models import User
     from portail.backoffice import flows
     from portail.backoffice.letters import LetterContent, render_letters
-    from portail.backoffice.models import AgentProfile, Centre, LetterBatch, Region
+    from portail.backoffice.models import AgentProfile, LetterBatch
+    from portail.centres.models import Centre, Region
     from portail.companies.models import Establishment
 
     def luhn(digits: str) -> str:

@@ -12,7 +12,8 @@ urlpatterns = [
     path("", accounts_views.home, name="home"),
     path("", include("portail.accounts.urls")),
     path("entreprises/", include("portail.companies.urls")),
-    path("demarches/", include("portail.demarches.urls")),
+    # "Mes démarches" and the ways into a démarche: habilitations' pages under /demarches/.
+    path("demarches/", include("portail.habilitations.mes_demarches_urls")),
     path("habilitations/", include("portail.habilitations.urls")),
     path("agents/", include("portail.backoffice.urls")),
     path("admin/", admin.site.urls),

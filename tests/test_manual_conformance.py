@@ -36,7 +36,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from pypdf import PdfReader
 
 from portail.accounts.models import User
-from portail.backoffice.models import Region
+from portail.centres.models import Region
 from portail.demarches.catalogue import CERES, install_catalogue
 from portail.demarches.models import Demarche, Role
 from tests.accounts.helpers import registry_establishment, signup_data

@@ -12,6 +12,9 @@ from dsfr.forms import DsfrBaseForm
 
 from portail.accounts import altcha
 from portail.accounts.models import User
+from portail.companies import registry
+from portail.companies.lookup import lookup_url_template
+from portail.companies.siret import normalize_siret, siret_error
 
 ESTABLISHMENT_FIELDS = ("siret", "company_name", "address", "commune")
 PASSWORDS_DIFFER = "Les deux mots de passe ne sont pas identiques."
@@ -192,8 +195,6 @@ class SignupForm(PersonMixin, NewPasswordMixin, DsfrBaseForm):
     )
 
     def __init__(self, *args, lookup_only: bool = False, **kwargs):
-        from portail.companies.views import lookup_url_template
-
         super().__init__(*args, **kwargs)
         # The live lookup (companies/js/siret-lookup.js) asks this URL as 14 digits are typed.
         self.fields["siret"].widget.attrs["data-siret-lookup-url"] = lookup_url_template()
@@ -236,9 +237,6 @@ class SignupForm(PersonMixin, NewPasswordMixin, DsfrBaseForm):
     altcha_error = ""
 
     def _clean_establishment(self, cleaned: dict) -> None:
-        from portail.companies import registry
-        from portail.companies.siret import normalize_siret, siret_error
-
         siret = normalize_siret(cleaned.get("siret", ""))
         if not siret:
             self.add_error("siret", "Saisissez le SIRET de votre établissement.")
@@ -286,8 +284,6 @@ class SignupForm(PersonMixin, NewPasswordMixin, DsfrBaseForm):
 
     def establishment_for_signup(self):
         """The Establishment row the account points to (registry data, or as declared)."""
-        from portail.companies import registry
-
         cleaned = self.cleaned_data
         if cleaned.get("account_type") == User.AccountType.PARTICULIER:
             return None

@@ -10,10 +10,8 @@ from portail.audit.models import AuditEvent
 from portail.core.client_ip import client_ip
 from portail.core.logging import request_id_var
 
-if TYPE_CHECKING:  # the apps above audit: named in annotations only
+if TYPE_CHECKING:  # accounts sits above audit: named in annotations only
     from portail.accounts.models import User
-    from portail.companies.models import Establishment
-    from portail.demarches.models import Demarche
 
 # Keys whose values must never reach the journal, whatever a caller passes by mistake.
 _FORBIDDEN_KEYS = {"password", "password1", "password2", "token", "code", "secret", "otp", "key"}
@@ -28,12 +26,15 @@ def record(
     *,
     actor: "User | AnonymousUser | None" = None,
     target: Model | None = None,
-    demarche: "Demarche | None" = None,
-    establishment: "Establishment | None" = None,
+    demarche: Model | None = None,
+    establishment: Model | None = None,
     request: HttpRequest | None = None,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append an event. Call it inside the transaction of the change it describes."""
+    """Append an event. Call it inside the transaction of the change it describes.
+
+    `demarche` and `establishment` are the rows the event is about; the journal keeps their ids.
+    """
     data = data or {}
     leaked = {k for k in data if k.lower() in _FORBIDDEN_KEYS}
     if leaked:
@@ -46,8 +47,8 @@ def record(
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
         target_label=str(target)[:320] if target is not None else "",
-        demarche=demarche,
-        establishment=establishment,
+        demarche_id=demarche.pk if demarche is not None else None,
+        establishment_id=establishment.pk if establishment is not None else None,
         ip=(client_ip(request) or None) if request is not None else None,
         request_id=request_id_var.get() if request_id_var.get() != "-" else "",
         data=data,

@@ -6,6 +6,8 @@ from typing import Any, NoReturn
 from django.conf import settings
 from django.db import models
 
+from portail.audit.labels import action_label
+
 
 class AppendOnlyError(Exception):
     """Raised on any attempt to change or delete an audit event."""
@@ -18,9 +20,9 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def delete(self) -> NoReturn:
         raise AppendOnlyError("The audit journal is append-only.")
 
-    def for_establishments(self, establishments: Iterable[object]) -> "AuditEventQuerySet":
-        """The events about these establishments (instances or ids, or a query set of them)."""
-        return self.filter(establishment__in=establishments)
+    def for_establishments(self, establishment_ids: Iterable[int]) -> "AuditEventQuerySet":
+        """Events about these establishments (ids, or a query set of ids)."""
+        return self.filter(establishment_id__in=establishment_ids)
 
 
 class AuditEvent(models.Model):
@@ -34,16 +36,10 @@ class AuditEvent(models.Model):
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
     target_label = models.CharField(max_length=320, blank=True)
-    demarche = models.ForeignKey(
-        "demarches.Demarche", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    establishment = models.ForeignKey(
-        "companies.Establishment",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    # The démarche and the establishment by identifier, not by foreign key: the journal knows no
+    # domain app, and an event outlives what it describes (the id stays when the row is deleted).
+    demarche_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    establishment_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
     data = models.JSONField(default=dict, blank=True)
@@ -67,6 +63,4 @@ class AuditEvent(models.Model):
 
     @property
     def action_label(self) -> str:
-        from portail.audit.labels import action_label
-
         return action_label(self.action)

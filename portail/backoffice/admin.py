@@ -1,28 +1,14 @@
 """Django admin (technical administrators): agents' regions, and read-only views of the rest.
 
-Centres, letters and imports change only through the back-office flows (audited); agents are
-created with `manage.py create_agent`. Here an administrator may adjust an agent's regions.
+Letters change only through the back-office flows (audited); agents are created with
+`manage.py create_agent`. Here an administrator may adjust an agent's regions. Regions and
+centres have their admin in `portail.centres.admin`.
 """
 
 from django.contrib import admin
 
-from portail.backoffice.models import AgentProfile, Centre, LetterBatch, Region
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Region)
-class RegionAdmin(ReadOnlyAdmin):
-    list_display = ("code", "name")
+from portail.backoffice.models import AgentProfile, LetterBatch
+from portail.centres.admin import ReadOnlyAdmin
 
 
 @admin.register(AgentProfile)
@@ -35,13 +21,6 @@ class AgentProfileAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # manage.py create_agent (audited)
-
-
-@admin.register(Centre)
-class CentreAdmin(ReadOnlyAdmin):
-    list_display = ("letter_name", "establishment", "region", "closed_at")
-    list_filter = ("region",)
-    search_fields = ("letter_name", "establishment__siret")
 
 
 @admin.register(LetterBatch)

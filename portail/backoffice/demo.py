@@ -11,7 +11,8 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portail.accounts.models import User
-from portail.backoffice.models import AgentProfile, Centre, LinkedSite, Region
+from portail.backoffice.models import AgentProfile
+from portail.centres.models import Centre, LinkedSite, Region
 
 DEMO_AGENT_EMAIL = "agent.national@dreets.demo.gouv.fr"
 DEMO_AGENT_PASSWORD = "Agent national démo 2026"  # noqa: S105 (public demo account)

@@ -14,7 +14,8 @@ from django.utils import formats, timezone
 from portail.audit.journal import record
 from portail.audit.models import AuditEvent
 from portail.backoffice.letters import LetterContent, render_letters
-from portail.backoffice.models import Centre, Letter, LetterBatch, LinkedSite
+from portail.backoffice.models import Letter, LetterBatch
+from portail.centres.models import Centre, LinkedSite
 from portail.companies.models import Establishment
 from portail.core.client_ip import client_ip
 from portail.core.logging import request_id_var
@@ -265,8 +266,8 @@ def _issue_codes_in_bulk(
                 target_type=ActivationCode._meta.label_lower,
                 target_id=str(row.pk),
                 target_label=str(row)[:320],
-                demarche=demarche,
-                establishment=row.establishment,
+                demarche_id=demarche.pk,
+                establishment_id=row.establishment_id,
                 ip=ip,
                 request_id=request_id,
                 data={

@@ -5,21 +5,12 @@ import io
 from dataclasses import dataclass
 
 from django.db.models import Count, OuterRef, Q, Subquery
+from django.utils import timezone
 
-from portail.backoffice.models import ActivationStatus, Centre, Region
+from portail.backoffice.activation import ActivationStatus, status_of, with_activation
+from portail.centres.models import Centre, Region
 from portail.demarches.models import ActivationCode
 from portail.habilitations.models import Habilitation
-
-
-def status_of(centre) -> str:
-    """The activation status label of a centre annotated by `with_activation`."""
-    if centre.is_activated:
-        return ActivationStatus.ACTIVATED
-    if centre.has_pending_code:
-        return ActivationStatus.PENDING
-    if centre.has_expired_code:
-        return ActivationStatus.EXPIRED
-    return ActivationStatus.NO_CODE
 
 
 def with_current_code(queryset, demarche):
@@ -66,7 +57,7 @@ def centre_followup(centre: Centre, demarche) -> CentreFollowup:
 
 def region_counts(agent, demarche) -> list[dict]:
     """Per visible region: centres approved (open), activated, pending, expired codes."""
-    centres = Centre.objects.open().visible_to(agent).with_activation(demarche)
+    centres = with_activation(Centre.objects.open().visible_to(agent), demarche)
     rows = {
         row["region"]: row
         for row in centres.values("region").annotate(
@@ -103,13 +94,11 @@ def _csv_response_text(header: list[str], rows) -> str:
 
 
 def _dt(value) -> str:
-    from django.utils import timezone
-
     return timezone.localtime(value).strftime("%d/%m/%Y %H:%M") if value else ""
 
 
 def centres_csv(queryset, demarche) -> str:
-    queryset = with_current_code(queryset.with_activation(demarche), demarche).select_related(
+    queryset = with_current_code(with_activation(queryset, demarche), demarche).select_related(
         "establishment", "region"
     )
     header = [

@@ -8,8 +8,9 @@ from django.urls import reverse
 from dsfr.forms import DsfrBoundField
 from dsfr.utils import dsfr_input_class_attr
 
+from portail.backoffice.activation import ActivationStatus
 from portail.backoffice.flows import EDITABLE
-from portail.backoffice.models import ActivationStatus, Centre, Region
+from portail.centres.models import Centre, Region
 from portail.companies.siret import normalize_siret, siret_error
 
 

@@ -18,7 +18,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from portail.audit.journal import record
-from portail.backoffice.models import Centre, CentreImport, Region
+from portail.centres.models import Centre, CentreImport, Region
 from portail.companies.models import Establishment
 from portail.companies.siret import normalize_siret, siret_error
 

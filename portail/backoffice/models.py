@@ -1,29 +1,14 @@
-"""The agents' side: regions (DREETS), agents, centres agréés and their sites liés, letters."""
+"""The agents' side: agents (who look after regions), letters and their batches.
+
+Regions, centres agréés and their sites liés are the perimeter of habilitations: they live in
+`portail.centres`.
+"""
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-
-class RegionQuerySet(models.QuerySet):
-    def visible_to(self, agent_profile):
-        if agent_profile.is_national:
-            return self
-        return self.filter(agents=agent_profile)
-
-
-class Region(models.Model):
-    code = models.CharField(max_length=8, unique=True)  # INSEE region code, "11" for Île-de-France
-    name = models.CharField(max_length=128)  # "DRIEETS Île-de-France"
-
-    objects = RegionQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self):
-        return self.name
+from portail.centres.models import Centre, Region
 
 
 class AgentProfile(models.Model):
@@ -37,137 +22,6 @@ class AgentProfile(models.Model):
 
     def __str__(self):
         return str(self.user)
-
-
-class CentreQuerySet(models.QuerySet):
-    def visible_to(self, agent_profile):
-        if agent_profile.is_national:
-            return self
-        return self.filter(region__in=agent_profile.regions.all())
-
-    def open(self):
-        return self.filter(closed_at__isnull=True)
-
-    def with_activation(self, demarche, now=None):
-        """Annotate `is_activated` (a code was used), `has_pending_code` (a usable code waits),
-        `has_expired_code` (the last codes expired unused)."""
-        from portail.demarches.models import ActivationCode
-
-        now = now or timezone.now()
-        codes = ActivationCode.objects.filter(
-            demarche=demarche, siret=OuterRef("establishment__siret")
-        )
-        return self.annotate(
-            is_activated=Exists(codes.filter(used_at__isnull=False)),
-            has_pending_code=Exists(codes.usable(now)),
-            has_expired_code=Exists(codes.expired(now)),
-        )
-
-    def with_status(self, status: str, demarche, now=None):
-        """Filter on one of `ActivationStatus` (needs no prior annotation)."""
-        qs = self.with_activation(demarche, now)
-        if status == ActivationStatus.ACTIVATED:
-            return qs.filter(is_activated=True)
-        if status == ActivationStatus.PENDING:
-            return qs.filter(is_activated=False, has_pending_code=True)
-        if status == ActivationStatus.EXPIRED:
-            return qs.filter(is_activated=False, has_pending_code=False, has_expired_code=True)
-        if status == ActivationStatus.NO_CODE:
-            return qs.filter(is_activated=False, has_pending_code=False, has_expired_code=False)
-        return qs
-
-    def search(self, text: str):
-        text = (text or "").strip()
-        if not text:
-            return self
-        digits = text.replace(" ", "")
-        query = (
-            Q(letter_name__icontains=text)
-            | Q(establishment__name__icontains=text)
-            | Q(establishment__commune__icontains=text)
-        )
-        if digits.isdigit():
-            query |= Q(establishment__siret__startswith=digits)
-        return self.filter(query)
-
-
-class ActivationStatus(models.TextChoices):
-    ACTIVATED = "activated", "Activé"
-    PENDING = "pending", "Code en attente"
-    EXPIRED = "expired", "Code expiré"
-    NO_CODE = "no_code", "Aucun code valide"
-
-
-class Centre(models.Model):
-    """A centre agréé for CERES: an establishment, its agrément, its sites liés."""
-
-    establishment = models.OneToOneField(
-        "companies.Establishment", on_delete=models.PROTECT, related_name="centre"
-    )
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="centres")
-    agrement_reference = models.CharField("référence de l’agrément", max_length=64, blank=True)
-    agrement_date = models.DateField("date de l’agrément", null=True, blank=True)
-    contact_email = models.EmailField("adresse électronique de contact", blank=True)
-    letter_name = models.CharField("nom du destinataire", max_length=255)
-    letter_address = models.TextField("adresse postale")
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    closed_at = models.DateTimeField(null=True, blank=True)
-    closed_reason = models.CharField(max_length=255, blank=True)
-    imported_in = models.ForeignKey(
-        "CentreImport", null=True, blank=True, on_delete=models.SET_NULL, related_name="centres"
-    )
-
-    objects = CentreQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["letter_name"]
-
-    def __str__(self):
-        return f"{self.letter_name} ({self.establishment.siret})"
-
-
-class LinkedSite(models.Model):
-    """A site lié: another establishment (by SIRET) or a plain address covered by the centre."""
-
-    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="sites")
-    establishment = models.ForeignKey(
-        "companies.Establishment",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="linked_to",
-    )
-    label = models.CharField("nom", max_length=255, blank=True)
-    address = models.TextField("adresse", blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["centre", "establishment"], name="linked_site_unique")
-        ]
-
-    def __str__(self):
-        return self.label or (self.establishment.name if self.establishment else self.address)
-
-
-class CentreImport(models.Model):
-    """One CSV import of centres already approved: all its lines, or none, were imported."""
-
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    filename = models.CharField(max_length=255, blank=True)
-    encoding = models.CharField(max_length=16, blank=True)
-    line_count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self):
-        return f"Import {self.pk} ({self.line_count} centres)"
 
 
 class LetterBatch(models.Model):

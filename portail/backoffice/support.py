@@ -12,7 +12,7 @@ from portail.accounts.models import User
 from portail.audit.journal import record
 from portail.audit.models import AuditEvent
 from portail.backoffice.flows import BackofficeError
-from portail.backoffice.models import Centre, LinkedSite
+from portail.centres.models import Centre, LinkedSite
 from portail.core.ratelimit import Limiter
 from portail.habilitations.grants import revoke_habilitation
 from portail.habilitations.models import Habilitation

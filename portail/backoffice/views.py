@@ -16,8 +16,9 @@ from django.views.decorators.http import require_POST
 from portail.accounts.models import User
 from portail.audit.journal import record
 from portail.audit.models import AuditEvent
-from portail.backoffice import agent_auth, flows, followup, imports, support
+from portail.backoffice import activation, agent_auth, flows, followup, imports, support
 from portail.backoffice.access import agent_required, is_verified_agent
+from portail.backoffice.activation import ActivationStatus
 from portail.backoffice.forms import (
     AgentLoginForm,
     CentreCreateForm,
@@ -30,13 +31,8 @@ from portail.backoffice.forms import (
     RevokeHabilitationForm,
     SupportSearchForm,
 )
-from portail.backoffice.models import (
-    ActivationStatus,
-    Centre,
-    CentreImport,
-    LetterBatch,
-    LinkedSite,
-)
+from portail.backoffice.models import LetterBatch
+from portail.centres.models import Centre, CentreImport, LinkedSite
 from portail.companies import registry
 from portail.habilitations.models import Habilitation
 
@@ -159,7 +155,7 @@ def _filtered_centres(request, data):
         if data.get("region"):
             centres = centres.filter(region=data["region"])
         if data.get("status"):
-            centres = centres.with_status(data["status"], flows.ceres())
+            centres = activation.with_status(centres, data["status"], flows.ceres())
     else:
         centres = centres.open()
     return form, centres
@@ -170,13 +166,13 @@ def centres(request):
     form, queryset = _filtered_centres(request, request.GET)
     demarche = flows.ceres()
     queryset = followup.with_current_code(
-        queryset.with_activation(demarche), demarche
+        activation.with_activation(queryset, demarche), demarche
     ).select_related("establishment", "region")
     page = Paginator(queryset.order_by("letter_name", "pk"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     for centre in page:
-        centre.status = followup.status_of(centre)
+        centre.status = activation.status_of(centre)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -289,7 +285,7 @@ def _create_centre(request, form):
 def centre_detail(request, pk):
     centre = _visible_centre(request, pk)
     demarche = flows.ceres()
-    annotated = Centre.objects.with_activation(demarche).get(pk=centre.pk)
+    annotated = activation.with_activation(Centre.objects.all(), demarche).get(pk=centre.pk)
     establishments = [centre.establishment_id] + [
         s.establishment_id for s in centre.sites.all() if s.establishment_id
     ]
@@ -299,7 +295,7 @@ def centre_detail(request, pk):
         {
             "title": centre.letter_name,
             "centre": centre,
-            "status": followup.status_of(annotated),
+            "status": activation.status_of(annotated),
             "followup": followup.centre_followup(centre, demarche),
             "sites": centre.sites.select_related("establishment"),
             "site_form": LinkedSiteForm(),

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from portail.companies import conf
+from portail.companies import adapters, conf
 from portail.companies.models import Establishment, RegistryRecord
 from portail.companies.siret import normalize_siret, siret_error
 
@@ -112,9 +112,7 @@ def validated_siret(siret: object) -> str:
 
 
 def get_adapter(name: str | None = None) -> Adapter:
-    from portail.companies.adapters import get_adapter as _get_adapter
-
-    return _get_adapter(name or conf.registry())
+    return adapters.get_adapter(name or conf.registry())
 
 
 def lookup(siret: object) -> EstablishmentData:

@@ -2,7 +2,6 @@
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, JsonResponse
-from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -58,8 +57,3 @@ def siret_lookup(request: HttpRequest, siret: str) -> JsonResponse:
         },
         json_dumps_params={"ensure_ascii": False},
     )
-
-
-def lookup_url_template() -> str:
-    """'/entreprises/siret/{siret}/': the value of `data-siret-lookup-url` (see siret-lookup.js)."""
-    return reverse("companies:siret_lookup", args=["{siret}"]).replace("%7Bsiret%7D", "{siret}")

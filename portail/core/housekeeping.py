@@ -1,43 +1,39 @@
 """Periodic chores: run by `manage.py housekeeping` (cron) and every few minutes by the email worker.
 
-Each chore is idempotent and cheap when there is nothing to do.
+Each app registers its chores in its `AppConfig.ready()` with `register_chore(name, func)`:
+`func()` returns how many rows it handled (or None). Each chore is idempotent and cheap when there
+is nothing to do.
 """
 
 import logging
 from collections.abc import Callable
 
-from django.utils.module_loading import import_string
+from django.apps import apps
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
+Chore = Callable[[], int | None]
 
-def _clear_sessions() -> int:
-    from django.contrib.sessions.models import Session
-    from django.utils import timezone
-
-    deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
-    return deleted
+CHORES: dict[str, Chore] = {}
 
 
-def _clear_oauth_tokens() -> int:
-    from oauth2_provider.models import clear_expired
-
-    clear_expired()
-    return 0
+def register_chore(name: str, func: Chore) -> None:
+    """Run `func` with the other chores; `run()` reports its count under `name`."""
+    CHORES[name] = func
 
 
-CHORES: dict[str, Callable[[], int] | str] = {
-    "access_requests_expired": "portail.demarches.flows.expire_access_requests",
-    "sessions_cleared": _clear_sessions,
-    "oauth_tokens_cleared": _clear_oauth_tokens,
-}
+def clear_expired_sessions() -> int:
+    """The database session backend never deletes an expired session by itself."""
+    session_model = apps.get_model("sessions", "Session")
+    deleted, _ = session_model.objects.filter(expire_date__lt=timezone.now()).delete()
+    return int(deleted)
 
 
 def run() -> dict[str, int]:
-    """Run every chore; one failing chore is logged and does not stop the others."""
+    """Run every chore; one failing chore is logged, counts -1 and does not stop the others."""
     done = {}
-    for name, chore in CHORES.items():
-        func = import_string(chore) if isinstance(chore, str) else chore
+    for name, func in CHORES.items():
         try:
             done[name] = func() or 0
         except Exception:

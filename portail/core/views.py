@@ -9,6 +9,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from portail.core import health
+
 logger = logging.getLogger(__name__)
 
 
@@ -26,20 +28,16 @@ def accessibility(request: HttpRequest) -> HttpResponse:
 @require_GET
 @never_cache
 def healthz(request: HttpRequest) -> HttpResponse:
-    """For the load balancer: 200 when the database answers, with the outbox backlog."""
-    from portail.notifications.models import OutboxEmail
-
+    """For the load balancer: 200 when the database answers, with the figures the apps register
+    (`portail.core.health`)."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        backlog = OutboxEmail.objects.pending().count()
-        failed = OutboxEmail.objects.failed().count()
+        figures = health.report()
     except Exception:
         logger.exception("Health check: database unreachable")
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
-    return JsonResponse(
-        {"status": "ok", "database": "ok", "outbox_pending": backlog, "outbox_failed": failed}
-    )
+    return JsonResponse({"status": "ok", "database": "ok", **figures})
 
 
 def _error(

@@ -1,10 +1,9 @@
-"""The catalogue is edited here (démarches and roles). Codes and requests are read-only:
-codes are issued by `issue_activation_code` (back-office, command), requests decided by
-gestionnaires on the portal."""
+"""The catalogue is edited here (démarches and roles). Codes are read-only: they are issued by
+`issue_activation_code` (back-office, command)."""
 
 from django.contrib import admin
 
-from portail.demarches.models import AccessRequest, ActivationCode, Demarche, Role
+from portail.demarches.models import ActivationCode, Demarche, Role
 
 
 class RoleInline(admin.TabularInline):
@@ -48,11 +47,3 @@ class ActivationCodeAdmin(ReadOnlyAdmin):
     search_fields = ["siret"]
     exclude = ["code_hash"]
     list_select_related = ["demarche"]
-
-
-@admin.register(AccessRequest)
-class AccessRequestAdmin(ReadOnlyAdmin):
-    list_display = ["requester", "demarche", "establishment", "role", "status", "created_at"]
-    list_filter = ["demarche", "status"]
-    search_fields = ["requester__email", "establishment__siret"]
-    list_select_related = ["requester", "demarche", "establishment", "role"]

@@ -17,6 +17,7 @@ from django.utils import timezone
 from stdnum.fr import siret as siret_validator
 
 from portail.audit.journal import record
+from portail.companies.models import Establishment
 from portail.core.secrets import keyed_hash
 from portail.demarches.models import ActivationCode, Demarche
 
@@ -78,8 +79,6 @@ def issue_activation_code(
     if not demarche.accepts_activation_codes:
         raise ValueError(f"La démarche {demarche.code} n'accepte pas de code d'activation")
     if establishment is None:
-        from portail.companies.models import Establishment
-
         establishment = Establishment.objects.filter(siret=siret).first()
     elif establishment.siret != siret:
         raise ValueError("L'établissement ne correspond pas au SIRET")
@@ -119,27 +118,3 @@ def issue_activation_code(
             },
         )
     return row, code
-
-
-def is_gestionnaire(user, demarche) -> bool:
-    """Does `user` hold a live managing role (can_manage) of `demarche` on some establishment?"""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    from portail.habilitations.models import Habilitation
-
-    return Habilitation.objects.active().managing().filter(user=user, demarche=demarche).exists()
-
-
-def gestionnaire_demarche_ids(user) -> set[int]:
-    """Ids of the démarches `user` manages somewhere (one query): for the gear on the tiles."""
-    if not getattr(user, "is_authenticated", False):
-        return set()
-    from portail.habilitations.models import Habilitation
-
-    return set(
-        Habilitation.objects.active()
-        .managing()
-        .filter(user=user)
-        .values_list("demarche_id", flat=True)
-        .distinct()
-    )

@@ -1,8 +1,7 @@
-"""The démarches catalogue, their roles, activation codes and access requests."""
+"""The démarches catalogue, their roles and activation codes."""
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 
 
@@ -97,56 +96,3 @@ class ActivationCode(models.Model):
 
     def __str__(self):
         return f"{self.demarche} / {self.siret} ({self.issued_at:%Y-%m-%d})"
-
-
-class AccessRequestQuerySet(models.QuerySet):
-    def pending(self, now=None):
-        now = now or timezone.now()
-        return self.filter(status=AccessRequest.Status.PENDING, expires_at__gt=now)
-
-
-class AccessRequest(models.Model):
-    """ "DEMANDER L'ACCÈS À UN GESTIONNAIRE": a person asks the gestionnaires of an establishment."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "En attente"
-        ACCEPTED = "accepted", "Acceptée"
-        REFUSED = "refused", "Refusée"
-        CANCELLED = "cancelled", "Annulée"
-        EXPIRED = "expired", "Expirée"
-
-    requester = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_requests"
-    )
-    demarche = models.ForeignKey(Demarche, on_delete=models.PROTECT, related_name="+")
-    establishment = models.ForeignKey(
-        "companies.Establishment", on_delete=models.PROTECT, related_name="+"
-    )
-    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="+")
-    message = models.TextField(blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_reason = models.TextField(blank=True)
-    granted_role = models.ForeignKey(
-        Role, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-
-    objects = AccessRequestQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["requester", "demarche", "establishment"],
-                condition=Q(status="pending"),
-                name="one_pending_access_request",
-            )
-        ]
-
-    def __str__(self):
-        return f"{self.requester} → {self.demarche} / {self.establishment.siret}"

@@ -1,6 +1,15 @@
 from django.apps import AppConfig
 
+from portail.core import housekeeping
+
 
 class HabilitationsConfig(AppConfig):
     name = "portail.habilitations"
     label = "habilitations"
+
+    def ready(self):
+        # The flows import models, which Django loads after the app configs: importable here, once
+        # the registry is ready, and not at the top of this module.
+        from portail.habilitations.access_requests import expire_access_requests
+
+        housekeeping.register_chore("access_requests_expired", expire_access_requests)

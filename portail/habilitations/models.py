@@ -1,5 +1,5 @@
-"""Habilitations (who may act in which démarche, for which establishment, with which role)
-and invitations."""
+"""Habilitations (who may act in which démarche, for which establishment, with which role),
+invitations and access requests."""
 
 from django.conf import settings
 from django.db import models
@@ -191,3 +191,56 @@ class Invitation(models.Model):
 
     def is_expired(self, now=None) -> bool:
         return self.expires_at <= (now or timezone.now())
+
+
+class AccessRequestQuerySet(models.QuerySet):
+    def pending(self, now=None):
+        now = now or timezone.now()
+        return self.filter(status=AccessRequest.Status.PENDING, expires_at__gt=now)
+
+
+class AccessRequest(models.Model):
+    """ "DEMANDER L'ACCÈS À UN GESTIONNAIRE": a person asks the gestionnaires of an establishment."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "En attente"
+        ACCEPTED = "accepted", "Acceptée"
+        REFUSED = "refused", "Refusée"
+        CANCELLED = "cancelled", "Annulée"
+        EXPIRED = "expired", "Expirée"
+
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_requests"
+    )
+    demarche = models.ForeignKey("demarches.Demarche", on_delete=models.PROTECT, related_name="+")
+    establishment = models.ForeignKey(
+        "companies.Establishment", on_delete=models.PROTECT, related_name="+"
+    )
+    role = models.ForeignKey("demarches.Role", on_delete=models.PROTECT, related_name="+")
+    message = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    granted_role = models.ForeignKey(
+        "demarches.Role", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = AccessRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["requester", "demarche", "establishment"],
+                condition=Q(status="pending"),
+                name="one_pending_access_request",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.requester} → {self.demarche} / {self.establishment.siret}"

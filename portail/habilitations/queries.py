@@ -1,13 +1,77 @@
-"""Read-side helpers: what other apps show of habilitations, and the colleague search."""
+"""Read-side helpers: the catalogue as a person sees it ("Mes démarches"), who manages an
+establishment (access requests), the colleague search."""
+
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from portail.habilitations.models import Invitation
+from portail.centres.perimeter import sirens_covering
+from portail.demarches.models import Demarche
+from portail.habilitations.models import Habilitation, Invitation
 from portail.habilitations.scope import managed_siren_list, managed_sirens
 
 AUTOCOMPLETE_LIMIT = 10
 MIN_SEARCH_LENGTH = 2
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    held: list  # démarches the user holds a live habilitation of; `.manages` set on each
+    others: list  # the other active démarches
+
+
+def catalogue_for(user) -> Catalogue:
+    """The active démarches split into held / others, in one query whatever their number."""
+    live = Habilitation.objects.active().filter(user=user, demarche=OuterRef("pk"))
+    demarches = Demarche.objects.filter(is_active=True).annotate(
+        held=Exists(live), manages=Exists(live.filter(role__can_manage=True))
+    )
+    held: list[Demarche] = []
+    others: list[Demarche] = []
+    for demarche in demarches:
+        (held if demarche.held else others).append(demarche)
+    return Catalogue(held=held, others=others)
+
+
+def gestionnaire_demarche_ids(user) -> set[int]:
+    """Ids of the démarches `user` manages somewhere (one query)."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    return set(
+        Habilitation.objects.active()
+        .managing()
+        .filter(user=user)
+        .values_list("demarche_id", flat=True)
+        .distinct()
+    )
+
+
+def managing_habilitations(demarche) -> QuerySet[Habilitation]:
+    """Every live managing habilitation of `demarche` (whoever holds it; for one person's, see
+    `portail.habilitations.scope.managing_habilitations`)."""
+    return Habilitation.objects.active().filter(demarche=demarche, role__can_manage=True)
+
+
+def managing_habilitations_over(demarche, establishment) -> QuerySet[Habilitation]:
+    """Live managing habilitations of `demarche` whose holder may act on `establishment`.
+
+    The converse of the perimeter rule (`portail.centres.perimeter`), which
+    `portail.habilitations.scope` applies the other way: a gestionnaire manages the
+    establishments of the SIREN where they hold the role, and the sites liés of a centre agréé
+    of that SIREN.
+    """
+    return managing_habilitations(demarche).filter(
+        sirens_covering(establishment, "establishment__siren")
+    )
+
+
+def gestionnaires_of(demarche, establishment) -> QuerySet:
+    """The active accounts that manage `demarche` for `establishment` (for access requests)."""
+    users = get_user_model().objects.filter(is_active=True)
+    return users.filter(
+        pk__in=managing_habilitations_over(demarche, establishment).values("user_id")
+    ).order_by("pk")
 
 
 def pending_invitations_for(user):

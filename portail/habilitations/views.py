@@ -15,11 +15,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portail.companies.models import Establishment
 from portail.core.ratelimit import Limiter, format_wait
-from portail.demarches.models import AccessRequest, Demarche
+from portail.demarches.models import Demarche
 from portail.habilitations import flows
 from portail.habilitations.forms import DelegateForm, InviteForm, PeopleFilterForm, RoleChangeForm
 from portail.habilitations.grants import HabilitationError
-from portail.habilitations.models import Habilitation, Invitation
+from portail.habilitations.models import AccessRequest, Habilitation, Invitation
 from portail.habilitations.queries import PeopleByRole, name_filter, search_colleagues
 from portail.habilitations.scope import managed_establishment_ids, managed_siren_list
 from portail.notifications.models import OutboxEmail
@@ -226,7 +226,7 @@ def manage(request, code):
         )
     establishments = list(scope.order_by("siret").only("siret", "name")[: LIST_CAP * 2])
     emails_page = Paginator(
-        OutboxEmail.objects.about(demarche, scope_ids)
+        OutboxEmail.objects.about(demarche.pk, scope_ids)
         .only("created_at", "recipient", "subject", "status", "sent_at", "body_text")
         .order_by("-created_at", "-id"),
         PAGE_SIZE,

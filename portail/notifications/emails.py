@@ -5,16 +5,13 @@ A rolled-back change sends nothing; the worker (`manage.py run_email_worker`) de
 """
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
+from django.db.models import Model
 from django.template.loader import render_to_string
 
 from portail.notifications.models import OutboxEmail
-
-if TYPE_CHECKING:  # the apps above notifications: named in annotations only
-    from portail.companies.models import Establishment
-    from portail.demarches.models import Demarche
 
 
 def render_email(template: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
@@ -37,9 +34,11 @@ def send_email(
     context: Mapping[str, Any],
     *,
     category: str,
-    demarche: "Demarche | None" = None,
-    establishment: "Establishment | None" = None,
+    demarche: Model | None = None,
+    establishment: Model | None = None,
 ) -> OutboxEmail:
+    """Queue an email. `demarche` and `establishment` are the rows it is about (the "Historique
+    des messages" of the gestionnaire's page lists it under them); the outbox keeps their ids."""
     subject, text, html = render_email(template, context)
     return OutboxEmail.objects.create(
         recipient=to,
@@ -48,6 +47,6 @@ def send_email(
         body_html=html,
         category=category,
         template=template,
-        demarche=demarche,
-        establishment=establishment,
+        demarche_id=demarche.pk if demarche is not None else None,
+        establishment_id=establishment.pk if establishment is not None else None,
     )

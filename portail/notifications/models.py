@@ -3,14 +3,10 @@
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-
-if TYPE_CHECKING:  # the apps above notifications: named in annotations only
-    from portail.demarches.models import Demarche
 
 
 class OutboxEmailQuerySet(models.QuerySet["OutboxEmail"]):
@@ -27,11 +23,10 @@ class OutboxEmailQuerySet(models.QuerySet["OutboxEmail"]):
     def sent(self) -> "OutboxEmailQuerySet":
         return self.filter(status=OutboxEmail.Status.SENT)
 
-    def about(
-        self, demarche: "Demarche", establishments: Iterable[object]
-    ) -> "OutboxEmailQuerySet":
-        """The "Historique des messages" of a démarche for some establishments (or their ids)."""
-        return self.filter(demarche=demarche, establishment__in=establishments)
+    def about(self, demarche_id: int, establishment_ids: Iterable[int]) -> "OutboxEmailQuerySet":
+        """The "Historique des messages" of a démarche for some establishments (ids, or a query
+        set of ids)."""
+        return self.filter(demarche_id=demarche_id, establishment_id__in=establishment_ids)
 
 
 class OutboxEmail(models.Model):
@@ -51,16 +46,10 @@ class OutboxEmail(models.Model):
     body_html = models.TextField(blank=True)
     category = models.CharField(max_length=64, db_index=True)
     template = models.CharField(max_length=128, blank=True)
-    demarche = models.ForeignKey(
-        "demarches.Demarche", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    establishment = models.ForeignKey(
-        "companies.Establishment",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    # The démarche and the establishment by identifier, not by foreign key: the outbox knows no
+    # domain app, and a message outlives what it was about.
+    demarche_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    establishment_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -74,7 +63,12 @@ class OutboxEmail(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"]),
-            models.Index(fields=["demarche", "establishment", "-created_at"]),
+            # "Historique des messages" of the gestionnaire's page (`about`). Named: the index
+            # kept its name when its fields changed from foreign keys to ids.
+            models.Index(
+                fields=["demarche_id", "establishment_id", "-created_at"],
+                name="notificatio_demarch_22d0fd_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,11 +1,16 @@
 from django.apps import AppConfig
 
+from portail.core import housekeeping
+
 
 class OidcConfig(AppConfig):
     name = "portail.oidc"
     label = "oidc"
 
     def ready(self) -> None:
-        from portail.oidc import client_cache
+        # Both modules import DOT's models, which Django loads after the app configs: they can be
+        # imported here, once the registry is ready, and not at the top of this module.
+        from portail.oidc import chores, client_cache
 
         client_cache.connect_signals()
+        housekeeping.register_chore("oauth_tokens_cleared", chores.clear_expired_tokens)

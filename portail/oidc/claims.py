@@ -7,10 +7,7 @@ its OIDC client (`Demarche.oidc_client_id`): a client never learns about another
 
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Prefetch
-
-from portail.backoffice.models import LinkedSite
+from portail.centres.perimeter import linked_sites_of, prefetch_linked_sites
 from portail.companies.models import Establishment
 from portail.habilitations.models import Habilitation
 
@@ -19,14 +16,8 @@ if TYPE_CHECKING:
 
 
 def _sites_lies(establishment: Establishment) -> list[dict[str, Any]]:
-    try:
-        centre = establishment.centre
-    except ObjectDoesNotExist:
-        return []
-    if centre is None:
-        return []
     sites = []
-    for site in centre.sites.all():
+    for site in linked_sites_of(establishment):
         linked = site.establishment
         sites.append(
             {
@@ -48,12 +39,7 @@ def habilitations_claim(user: "User", client_id: str) -> list[dict[str, Any]]:
         Habilitation.objects.active()
         .filter(user=user, demarche__oidc_client_id=client_id)
         .select_related("establishment", "establishment__centre", "role")
-        .prefetch_related(
-            Prefetch(
-                "establishment__centre__sites",
-                queryset=LinkedSite.objects.select_related("establishment").order_by("pk"),
-            )
-        )
+        .prefetch_related(prefetch_linked_sites("establishment__centre"))
         .order_by("establishment__siret", "role__order", "role__code")
     )
     by_siret: dict[str, dict[str, Any]] = {}

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "portail.notifications",
     "portail.accounts",
     "portail.companies",
+    "portail.centres",
     "portail.demarches",
     "portail.habilitations",
     "portail.backoffice",
@@ -200,7 +201,8 @@ EMAIL_SUBJECT_PREFIX = ""  # set per environment: "[DEV] ", "[TEST] "
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30)
 
-# Démarches (portail.demarches): how long an activation code and an access request stay valid.
+# How long an activation code (portail.demarches.codes), an access request and an invitation
+# (portail.habilitations) stay valid.
 ACTIVATION_CODE_VALIDITY_DAYS = env_int("ACTIVATION_CODE_VALIDITY_DAYS", 183)
 ACCESS_REQUEST_VALIDITY_DAYS = env_int("ACCESS_REQUEST_VALIDITY_DAYS", 30)
 INVITATION_VALIDITY_DAYS = env_int("INVITATION_VALIDITY_DAYS", 14)

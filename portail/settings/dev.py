@@ -2,8 +2,10 @@
 
 from portail.oidc.keys import development_private_key
 from portail.settings.base import *  # noqa: F403
-from portail.settings.base import VAR_DIR, env
+from portail.settings.base import INSTALLED_APPS, VAR_DIR, env
 
+# The development tools (load_demo_data): never in production.
+INSTALLED_APPS = [*INSTALLED_APPS, "portail.devtools"]
 ENVIRONMENT = "dev"
 DEBUG = True
 SECRET_KEY = env("SECRET_KEY", "dev-only-insecure-key-change-me-0123456789abcdefghijklmnop")

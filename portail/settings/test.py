@@ -3,8 +3,10 @@
 from portail.core.template_guard import InvalidTemplateVariable
 from portail.oidc.keys import development_private_key
 from portail.settings.base import *  # noqa: F403
-from portail.settings.base import TEMPLATES, VAR_DIR
+from portail.settings.base import INSTALLED_APPS, TEMPLATES, VAR_DIR
 
+# The development tools (load_demo_data): never in production.
+INSTALLED_APPS = [*INSTALLED_APPS, "portail.devtools"]
 ENVIRONMENT = "test"
 DEBUG = False
 SECRET_KEY = "test-only-key-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105

@@ -3,7 +3,7 @@ from django.test import RequestFactory
 
 from portail.audit.journal import SensitiveDataError, record
 from portail.audit.models import AppendOnlyError, AuditEvent
-from tests.factories import EstablishmentFactory, UserFactory
+from tests.factories import DemarcheFactory, EstablishmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +27,19 @@ def test_record_keeps_actor_target_ip_and_data():
     assert event.target_id == str(establishment.pk)
     assert event.ip == "203.0.113.7"
     assert event.data == {"role": "centre-agree"}
+
+
+def test_the_event_keeps_the_ids_of_its_demarche_and_establishment_after_they_are_gone():
+    demarche, establishment = DemarcheFactory(), EstablishmentFactory()
+    ids = (demarche.pk, establishment.pk)
+    event = record("habilitation.granted", demarche=demarche, establishment=establishment)
+    other = record("habilitation.granted", establishment=EstablishmentFactory())
+    establishment.delete()
+    demarche.delete()
+    event.refresh_from_db()
+    assert (event.demarche_id, event.establishment_id) == ids
+    assert list(AuditEvent.objects.for_establishments([ids[1]])) == [event]
+    assert other.demarche_id is None
 
 
 def test_events_cannot_be_changed_or_deleted():

@@ -4,7 +4,7 @@ import pytest
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portail.backoffice.models import Region
+from portail.centres.models import Region
 from portail.demarches.catalogue import CERES, install_catalogue
 from portail.demarches.models import Demarche, Role
 from tests.backoffice.factories import AgentFactory

@@ -4,7 +4,8 @@ import factory
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portail.backoffice.models import AgentProfile, Centre, Region
+from portail.backoffice.models import AgentProfile
+from portail.centres.models import Centre, Region
 from tests.factories import EstablishmentFactory, UserFactory
 
 TOTP_KEY_HEX = "3132333435363738393031323334353637383930"

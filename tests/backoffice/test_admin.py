@@ -11,7 +11,12 @@ def test_admin_lists_and_no_agent_created_there(client, regions):
     CentreFactory()
     AgentFactory(regions=["52"])
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    for model in ("region", "agentprofile", "centre", "letterbatch"):
-        assert client.get(reverse(f"admin:backoffice_{model}_changelist")).status_code == 200
+    for model in (
+        "centres_region",
+        "backoffice_agentprofile",
+        "centres_centre",
+        "backoffice_letterbatch",
+    ):
+        assert client.get(reverse(f"admin:{model}_changelist")).status_code == 200
     assert client.get(reverse("admin:backoffice_agentprofile_add")).status_code == 403
-    assert client.get(reverse("admin:backoffice_centre_add")).status_code == 403
+    assert client.get(reverse("admin:centres_centre_add")).status_code == 403

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from portail.audit.models import AuditEvent
-from portail.backoffice.models import Centre, LinkedSite
+from portail.centres.models import Centre, LinkedSite
 from portail.companies.models import Establishment
 from tests.backoffice.factories import CentreFactory
 from tests.companies.factories import SireneEtablissementFactory, SireneUniteLegaleFactory
@@ -250,4 +250,4 @@ def test_closing_tells_the_centre_and_its_gestionnaires_by_email(agent_client, c
     assert f"Fin de l'agrément CERES de {centre.letter_name}" in email.subject
     assert "le code d'activation en cours ne fonctionne plus" in email.body_text
     assert "01 46 29 25 54" in email.body_text
-    assert email.establishment == centre.establishment
+    assert email.establishment_id == centre.establishment.pk

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from portail.audit.models import AuditEvent
 from portail.backoffice.imports import MAX_LINES
-from portail.backoffice.models import Centre, CentreImport
+from portail.centres.models import Centre, CentreImport
 from portail.companies.models import Establishment
 from tests.backoffice.factories import CentreFactory
 from tests.factories import EstablishmentFactory, make_siren, make_siret

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from portail.backoffice.models import Region
+from portail.centres.models import Region
 from tests.backoffice.factories import CentreFactory
 from tests.factories import HabilitationFactory
 

@@ -8,7 +8,7 @@ import pytest
 import requests
 from django.db import transaction
 
-from portail.backoffice.models import Centre, LinkedSite, Region
+from portail.centres.models import Centre, LinkedSite, Region
 from portail.demarches.models import Role
 from portail.habilitations.grants import revoke_habilitation
 from tests.ceres.fixtures import portal_session_cookie, register_ceres

@@ -7,7 +7,8 @@ from django.contrib.staticfiles import finders
 from django.urls import reverse
 
 from portail.companies import demo
-from portail.companies.views import LOOKUP_LIMITER, lookup_url_template
+from portail.companies.lookup import lookup_url_template
+from portail.companies.views import LOOKUP_LIMITER
 from tests.companies.fake_registry import Reply
 from tests.factories import UserFactory, make_siren, make_siret
 

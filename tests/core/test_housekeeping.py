@@ -1,3 +1,4 @@
+import logging
 from datetime import timedelta
 
 import pytest
@@ -8,7 +9,8 @@ from django.utils import timezone
 
 from portail.core import housekeeping
 from portail.demarches.catalogue import install_catalogue
-from portail.demarches.models import AccessRequest, Demarche, Role
+from portail.demarches.models import Demarche, Role
+from portail.habilitations.models import AccessRequest
 from tests.factories import EstablishmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +72,46 @@ def test_worker_runs_housekeeping(mailbox):
 def test_housekeeping_command(capsys):
     call_command("housekeeping")
     assert "access_requests_expired: 0" in capsys.readouterr().out
+
+
+@pytest.fixture
+def chores(monkeypatch):
+    """The chores as the apps registered them, restored after the test."""
+    monkeypatch.setattr(housekeeping, "CHORES", dict(housekeeping.CHORES))
+    return housekeeping.CHORES
+
+
+def test_each_app_registers_its_chores():
+    assert set(housekeeping.CHORES) == {
+        "access_requests_expired",
+        "sessions_cleared",
+        "oauth_tokens_cleared",
+    }
+
+
+def test_a_registered_chore_runs_with_the_others(chores):
+    housekeeping.register_chore("widgets_tidied", lambda: 7)
+    housekeeping.register_chore("nothing_said", lambda: None)
+    done = housekeeping.run()
+    assert done["widgets_tidied"] == 7
+    assert done["nothing_said"] == 0
+    assert set(done) == {
+        "access_requests_expired",
+        "sessions_cleared",
+        "oauth_tokens_cleared",
+        "widgets_tidied",
+        "nothing_said",
+    }
+
+
+def test_a_failing_registered_chore_is_logged_and_counts_minus_one(chores, caplog):
+    def broken():
+        raise RuntimeError("the widgets are stuck")
+
+    housekeeping.register_chore("widgets_tidied", broken)
+    with caplog.at_level(logging.ERROR, logger="portail.core.housekeeping"):
+        done = housekeeping.run()
+    assert done["widgets_tidied"] == -1
+    assert done["sessions_cleared"] >= 0
+    assert "Housekeeping chore widgets_tidied failed" in caplog.text
+    assert "the widgets are stuck" in caplog.text

@@ -15,8 +15,6 @@ from portail.demarches.models import ActivationCode
 from tests.factories import (
     DemarcheFactory,
     EstablishmentFactory,
-    HabilitationFactory,
-    RoleFactory,
     UserFactory,
 )
 
@@ -75,7 +73,7 @@ def test_issue_stores_only_a_keyed_hash(ceres):
     expected = timezone.now() + timedelta(days=183)
     assert abs(row.expires_at - expected) < timedelta(minutes=1)
     event = AuditEvent.objects.get(action="activation_code.issued")
-    assert event.establishment == establishment
+    assert event.establishment_id == establishment.pk
     assert normalized not in str(event.data)
     assert code not in str(event.data)
 
@@ -130,18 +128,3 @@ def test_command_refuses_unknown_demarche_and_bad_siret(ceres):
         call_command("issue_activation_code", "nope", EstablishmentFactory().siret)
     with pytest.raises(CommandError, match="SIRET"):
         call_command("issue_activation_code", "ceres", "123")
-
-
-def test_gestionnaire_helpers(ceres):
-    manager_role = ceres.roles.get(code="gestionnaire-centres")
-    plain_role = ceres.roles.get(code="centre-agree")
-    manager = HabilitationFactory(role=manager_role).user
-    plain = HabilitationFactory(role=plain_role).user
-    revoked = HabilitationFactory(role=manager_role, revoked_at=timezone.now()).user
-    other = RoleFactory(can_manage=True)
-    HabilitationFactory(user=plain, role=other)
-    assert codes.is_gestionnaire(manager, ceres)
-    assert not codes.is_gestionnaire(plain, ceres)
-    assert not codes.is_gestionnaire(revoked, ceres)
-    assert codes.gestionnaire_demarche_ids(manager) == {ceres.pk}
-    assert codes.gestionnaire_demarche_ids(plain) == {other.demarche_id}

@@ -12,7 +12,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from portail.backoffice.models import Centre
+from portail.centres.models import Centre, Region
+from portail.demarches.catalogue import CERES, install_catalogue
+from portail.demarches.models import Demarche, Role
 from portail.habilitations.models import Habilitation
 from tests.backoffice.conftest import REGIONS
 from tests.backoffice.factories import AgentFactory, current_code
@@ -24,10 +26,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def ceres():
-    from portail.backoffice.models import Region
-    from portail.demarches.catalogue import CERES, install_catalogue
-    from portail.demarches.models import Demarche, Role
-
     install_catalogue(Demarche, Role)  # transactional tests start from a flushed database
     for code, name in REGIONS:
         Region.objects.get_or_create(code=code, defaults={"name": name})

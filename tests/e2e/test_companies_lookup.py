@@ -8,7 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from portail.companies import demo
-from portail.companies.views import LOOKUP_LIMITER, lookup_url_template
+from portail.companies.lookup import lookup_url_template
+from portail.companies.views import LOOKUP_LIMITER
 from tests.companies.fake_registry import FakeRegistry, Reply
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

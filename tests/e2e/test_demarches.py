@@ -7,8 +7,9 @@ from playwright.sync_api import expect
 
 from portail.demarches.catalogue import CERES, install_catalogue
 from portail.demarches.models import Demarche, Role
-from tests.demarches.factories import gestionnaire_of, issued_code
+from tests.demarches.factories import issued_code
 from tests.factories import PASSWORD, EstablishmentFactory, UserFactory
+from tests.habilitations.factories import gestionnaire_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

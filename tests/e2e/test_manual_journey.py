@@ -19,7 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from portail.backoffice.models import Region
+from portail.centres.models import Region
 from tests.backoffice.conftest import REGIONS
 from tests.backoffice.factories import AgentFactory, current_code
 from tests.ceres.fixtures import ceres_fixture, ceres_server_fixture  # noqa: F401

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from portail.backoffice.models import Centre, Region
+from portail.centres.models import Centre, Region
 from portail.demarches.models import Role
 from tests.ceres.fixtures import ceres_fixture, ceres_server_fixture  # noqa: F401
 from tests.factories import PASSWORD, EstablishmentFactory, HabilitationFactory, UserFactory

@@ -140,3 +140,14 @@ def build_world() -> World:
         professional=professional,
         particulier=particulier,
     )
+
+
+def gestionnaire_of(demarche, establishment, user=None):
+    """A user holding the démarche's managing role on `establishment`."""
+    role = demarche.roles.filter(can_manage=True).first()
+    return HabilitationFactory(
+        user=user or UserFactory(with_establishment=False),
+        role=role,
+        establishment=establishment,
+        origin=Habilitation.Origin.ACTIVATION_CODE,
+    ).user

@@ -35,8 +35,8 @@ def test_invitation_email_is_the_manuals(world, settings):
     sent = invite_colleague(world)
     email = OutboxEmail.objects.get(recipient="dominique.demandeur@cfi.fr")
     assert email.subject == "[TEST] Invitation à rejoindre la démarche CERES"
-    assert email.demarche == world.demarche
-    assert email.establishment == world.head
+    assert email.demarche_id == world.demarche.pk
+    assert email.establishment_id == world.head.pk
     text = email.body_text
     assert text.startswith(
         "Bonjour,\n\nGuy Duponttest vous invite à accéder au service CERES avec le rôle Centre agréé "

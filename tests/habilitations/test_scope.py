@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from portail.backoffice.models import Centre, LinkedSite, Region
+from portail.centres.models import Centre, LinkedSite, Region
 from portail.habilitations.models import Habilitation
 from portail.habilitations.scope import (
     is_gestionnaire,

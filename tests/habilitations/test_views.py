@@ -1,14 +1,20 @@
 """The gestionnaire's pages: contents, bad input, autocomplete, query counts."""
 
 import uuid
+from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.template.loader import render_to_string
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from portail.habilitations import flows
-from portail.habilitations.models import Habilitation, Invitation
+from portail.habilitations.models import AccessRequest, Habilitation, Invitation
+from portail.habilitations.queries import PeopleByRole, pending_invitations_for
 from portail.notifications.models import OutboxEmail
-from tests.habilitations.factories import habilitate, person
+from tests.habilitations.factories import habilitate, other_demarche, person
 
 pytestmark = pytest.mark.django_db
 
@@ -90,8 +96,8 @@ def test_historique_des_messages_lists_the_emails_without_the_personal_link(worl
         subject="Étranger",
         body_text="autre",
         category="invitation",
-        demarche=world.demarche,
-        establishment=world.foreign_head,
+        demarche_id=world.demarche.pk,
+        establishment_id=world.foreign_head.pk,
     )
     html = gclient.get(url(world, "manage"), {"onglet": "messages"}).content.decode()
     assert "Invitation à rejoindre la démarche CERES" in html
@@ -168,8 +174,6 @@ def test_invite_bad_input_is_refused_on_the_field_and_kept(
 def test_forged_role_of_another_demarche_siret_of_another_company_or_foreign_account(
     world, gclient
 ):
-    from tests.habilitations.factories import other_demarche
-
     _other, other_role = other_demarche()
     for overrides in (
         {"email": "a@b.fr", "role": other_role.pk},
@@ -333,10 +337,6 @@ def test_unknown_tokens_are_rate_limited(world, client):
 
 
 def test_pending_invitations_on_mes_demarches_template(world, rf):
-    from django.template.loader import render_to_string
-
-    from portail.habilitations.queries import pending_invitations_for
-
     flows.invite(
         actor=world.gestionnaire,
         demarche=world.demarche,
@@ -357,19 +357,10 @@ def test_pending_invitations_on_mes_demarches_template(world, rf):
 def test_page_queries_do_not_grow_with_the_number_of_people(
     world, gclient, django_assert_max_num_queries
 ):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     def count():
         with CaptureQueriesContext(connection) as ctx:
             assert gclient.get(url(world, "manage")).status_code == 200
         return [q["sql"][:90] for q in ctx.captured_queries]
-
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from portail.demarches.models import AccessRequest
 
     def more(i):  # one more row in each list of the page
         colleague = person(f"Q{i}", f"Nombreux{i}", world.head, email=f"n{i}@cfi.fr")
@@ -414,12 +405,6 @@ def test_autocomplete_queries_are_constant(world, gclient, django_assert_max_num
 
 def test_people_are_paged_role_after_role_most_recent_first(world):
     """PeopleByRole slices exactly what one query ordered by role, then date, would."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from portail.habilitations.queries import PeopleByRole
-
     start = timezone.now() - timedelta(days=30)
     for i in range(7):
         colleague = person(f"M{i}", f"Gestion{i}", world.head, email=f"m{i}@cfi.fr")

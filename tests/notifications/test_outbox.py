@@ -9,6 +9,7 @@ from django.utils import timezone
 from portail.notifications.delivery import backoff_seconds, deliver_pending, scrub_links
 from portail.notifications.emails import send_email
 from portail.notifications.models import OutboxEmail
+from tests.factories import DemarcheFactory, EstablishmentFactory
 from tests.mailbox import TestMailbox, free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,6 +26,37 @@ def test_send_email_renders_three_templates_and_waits_in_the_outbox():
     assert "Les mentions légales : http://127.0.0.1:8000/mentions-legales/" in email.body_text
     assert "Ce message est envoyé par un automate" in email.body_text
     assert "<a href=" in email.body_html
+
+
+def test_the_email_keeps_the_ids_of_its_demarche_and_establishment_after_they_are_gone():
+    demarche, establishment, elsewhere = (
+        DemarcheFactory(),
+        EstablishmentFactory(),
+        EstablishmentFactory(),
+    )
+    ids = (demarche.pk, establishment.pk)
+    email = send_email(
+        "notifications/emails/smoke",
+        "alice@exemple.fr",
+        {},
+        category="test",
+        demarche=demarche,
+        establishment=establishment,
+    )
+    send_email(
+        "notifications/emails/smoke",
+        "bob@exemple.fr",
+        {},
+        category="test",
+        demarche=demarche,
+        establishment=elsewhere,
+    )
+    establishment.delete()
+    demarche.delete()
+    email.refresh_from_db()
+    assert (email.demarche_id, email.establishment_id) == ids
+    assert list(OutboxEmail.objects.about(ids[0], [ids[1]])) == [email]
+    assert _send().demarche_id is None
 
 
 def test_a_rolled_back_change_sends_nothing(mailbox):

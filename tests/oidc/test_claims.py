@@ -6,7 +6,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from portail.backoffice.models import Centre, LinkedSite, Region
+from portail.centres.models import Centre, LinkedSite, Region
 from portail.demarches.models import Demarche, Role
 from portail.habilitations.grants import revoke_habilitation
 from portail.oidc.claims import habilitations_claim

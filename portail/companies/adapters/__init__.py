@@ -9,11 +9,14 @@ from django.core.exceptions import ImproperlyConfigured
 
 from portail.companies.conf import REGISTRY_CHOICES
 
-if TYPE_CHECKING:  # the registry imports this package when asked for an adapter
+if TYPE_CHECKING:  # the registry imports this package (see get_adapter)
     from portail.companies.registry import Adapter
 
 
 def get_adapter(name: str) -> "Adapter":
+    # Each adapter is imported when chosen, not at the top: each one imports
+    # `portail.companies.registry`, which imports this package (a cycle at import time), and only
+    # the configured one is loaded (the HTTP ones bring `requests`).
     if name == "sirene_local":
         from portail.companies.adapters.sirene_local import SireneLocalAdapter
 

@@ -14,7 +14,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portail.accounts.models import User
 from portail.audit.journal import record
-from portail.backoffice.models import AgentProfile, Region
+from portail.backoffice.models import AgentProfile
+from portail.centres.models import Region
 
 
 class Command(BaseCommand):

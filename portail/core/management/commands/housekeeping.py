@@ -6,7 +6,7 @@ from portail.core import housekeeping
 
 
 class Command(BaseCommand):
-    help = "Expires old access requests, clears expired sessions and OAuth tokens."
+    help = "Runs the chores the apps register (expired access requests, sessions, OAuth tokens)."
 
     def handle(self, *args: Any, **options: Any) -> None:
         for name, count in housekeeping.run().items():

@@ -15,7 +15,7 @@
  *          data-siret-lookup-url="{% url 'companies:siret_lookup' '{siret}' %}"
  *                                                  URL template; "{siret}" (or its encoded form
  *                                                  "%7Bsiret%7D") is replaced by the 14 digits.
- *                                                  The view `portail.companies.views.lookup_url_template()`
+ *                                                  `portail.companies.lookup.lookup_url_template()`
  *                                                  gives "/entreprises/siret/{siret}/".
  *          data-siret-scope="#some-fieldset"       optional: CSS selector of the element holding
  *                                                  the fields to fill and the status element;

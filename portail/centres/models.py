@@ -1,0 +1,129 @@
+"""The perimeter of a habilitation: regions (DREETS), centres agréés, their sites liés, imports.
+
+The rule that reads these tables to say which establishments a habilitation covers is in
+`portail.centres.perimeter`. Who follows a centre's activation, and the agents who look after a
+region, belong to the back-office (`portail.backoffice`).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class RegionQuerySet(models.QuerySet):
+    def visible_to(self, agent_profile):
+        """The regions an agent of the back-office looks after (all of them for a national one)."""
+        if agent_profile.is_national:
+            return self
+        return self.filter(agents=agent_profile)
+
+
+class Region(models.Model):
+    code = models.CharField(max_length=8, unique=True)  # INSEE region code, "11" for Île-de-France
+    name = models.CharField(max_length=128)  # "DRIEETS Île-de-France"
+
+    objects = RegionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class CentreQuerySet(models.QuerySet):
+    def visible_to(self, agent_profile):
+        """The centres of the regions an agent of the back-office looks after."""
+        if agent_profile.is_national:
+            return self
+        return self.filter(region__in=agent_profile.regions.all())
+
+    def open(self):
+        return self.filter(closed_at__isnull=True)
+
+    def search(self, text: str):
+        text = (text or "").strip()
+        if not text:
+            return self
+        digits = text.replace(" ", "")
+        query = (
+            Q(letter_name__icontains=text)
+            | Q(establishment__name__icontains=text)
+            | Q(establishment__commune__icontains=text)
+        )
+        if digits.isdigit():
+            query |= Q(establishment__siret__startswith=digits)
+        return self.filter(query)
+
+
+class Centre(models.Model):
+    """A centre agréé for CERES: an establishment, its agrément, its sites liés."""
+
+    establishment = models.OneToOneField(
+        "companies.Establishment", on_delete=models.PROTECT, related_name="centre"
+    )
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="centres")
+    agrement_reference = models.CharField("référence de l’agrément", max_length=64, blank=True)
+    agrement_date = models.DateField("date de l’agrément", null=True, blank=True)
+    contact_email = models.EmailField("adresse électronique de contact", blank=True)
+    letter_name = models.CharField("nom du destinataire", max_length=255)
+    letter_address = models.TextField("adresse postale")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_reason = models.CharField(max_length=255, blank=True)
+    imported_in = models.ForeignKey(
+        "CentreImport", null=True, blank=True, on_delete=models.SET_NULL, related_name="centres"
+    )
+
+    objects = CentreQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["letter_name"]
+
+    def __str__(self):
+        return f"{self.letter_name} ({self.establishment.siret})"
+
+
+class LinkedSite(models.Model):
+    """A site lié: another establishment (by SIRET) or a plain address covered by the centre."""
+
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="sites")
+    establishment = models.ForeignKey(
+        "companies.Establishment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="linked_to",
+    )
+    label = models.CharField("nom", max_length=255, blank=True)
+    address = models.TextField("adresse", blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["centre", "establishment"], name="linked_site_unique")
+        ]
+
+    def __str__(self):
+        return self.label or (self.establishment.name if self.establishment else self.address)
+
+
+class CentreImport(models.Model):
+    """One CSV import of centres already approved: all its lines, or none, were imported."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    filename = models.CharField(max_length=255, blank=True)
+    encoding = models.CharField(max_length=16, blank=True)
+    line_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Import {self.pk} ({self.line_count} centres)"

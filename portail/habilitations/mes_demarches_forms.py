@@ -1,0 +1,94 @@
+"""Forms of the person's pages: activation code, access request, and a gestionnaire's answer to
+an access request."""
+
+from typing import cast
+
+from django import forms
+from dsfr.forms import DsfrBaseForm
+
+from portail.companies.siret import normalize_siret, validate_siret
+from portail.demarches.codes import CODE_LENGTH, is_well_formed, normalize_code
+from portail.demarches.models import Role
+
+CODE_FORMAT_MESSAGE = (
+    f"Le code d'activation comporte {CODE_LENGTH} lettres et chiffres, "
+    "par exemple K7QM-3XRT-W9PD (tirets et majuscules facultatifs)."
+)
+
+
+class SiretField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault(
+            "error_messages", {"required": "Saisissez le numéro SIRET (14 chiffres)."}
+        )
+        super().__init__(**kwargs)
+        self.widget.attrs.update(
+            {"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
+        )
+
+    def to_python(self, value):
+        return normalize_siret(super().to_python(value))
+
+    def validate(self, value):
+        super().validate(value)
+        if value:
+            validate_siret(value)
+
+
+class ActivationForm(DsfrBaseForm):
+    siret = SiretField(label="SIRET Enregistré")
+    code = forms.CharField(
+        label="Code d'activation",
+        max_length=40,
+        error_messages={"required": "Saisissez le code d'activation reçu par courrier."},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
+        ),
+    )
+
+    def clean_code(self):
+        code = self.cleaned_data["code"]
+        if not is_well_formed(normalize_code(code)):
+            raise forms.ValidationError(CODE_FORMAT_MESSAGE, code="format")
+        return code
+
+
+class AccessRequestForm(DsfrBaseForm):
+    siret = SiretField(
+        label="SIRET de l'établissement",
+        help_text="L'établissement pour lequel vous demandez l'accès (14 chiffres).",
+    )
+    role = forms.ModelChoiceField(
+        label="Rôle souhaité",
+        queryset=Role.objects.none(),  # the démarche's roles: set by __init__
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={
+            "required": "Choisissez le rôle que vous souhaitez.",
+            "invalid_choice": "Choisissez un rôle de la liste.",
+        },
+    )
+    message = forms.CharField(
+        label="Message au gestionnaire",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"max_length": "Le message ne peut dépasser 1000 caractères."},
+    )
+
+    def __init__(self, *args, demarche, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["role"]).queryset = demarche.roles.all()
+
+
+class AcceptForm(forms.Form):
+    role = forms.ModelChoiceField(queryset=Role.objects.none(), required=False)
+
+    def __init__(self, *args, demarche, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["role"]).queryset = demarche.roles.all()
+
+
+class RefuseForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=1000)

@@ -1,0 +1,224 @@
+"""The person's pages: "Mes démarches", "Ajouter une démarche" and its two ways in (activation
+code, access request), and a gestionnaire's answer to an access request. Thin: they read, call
+one flow (`redemption`, `access_requests`), show its refusal with `refusal_shown`, render."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from portail.core.refusals import refusal_shown
+from portail.demarches.models import Demarche
+from portail.habilitations import access_requests, admission, redemption
+from portail.habilitations.mes_demarches_forms import (
+    AcceptForm,
+    AccessRequestForm,
+    ActivationForm,
+    RefuseForm,
+)
+from portail.habilitations.models import AccessRequest
+from portail.habilitations.queries import catalogue_for, pending_invitations_for
+from portail.habilitations.scope import may_manage
+
+
+def mes_demarches(request):
+    catalogue = catalogue_for(request.user)
+    own_requests = (
+        AccessRequest.objects.pending()
+        .filter(requester=request.user)
+        .select_related("demarche", "establishment", "role")
+    )
+    return render(
+        request,
+        "habilitations/mes_demarches.html",
+        {
+            "title": "Mes démarches",
+            "held": catalogue.held,
+            "others": catalogue.others,
+            "pending_invitations": pending_invitations_for(request.user),
+            "own_requests": own_requests,
+            "is_particulier": not request.user.is_professional,
+        },
+    )
+
+
+def _demarche_or_404(code: str) -> Demarche:
+    return get_object_or_404(Demarche, code=code, is_active=True)
+
+
+def _professionals_only(request, demarche):
+    return render(
+        request,
+        "habilitations/professionals_only.html",
+        {
+            "title": "Démarche réservée aux professionnels",
+            "demarche": demarche,
+            "message": admission.PROFESSIONALS_ONLY.format(name=demarche.short_label),
+        },
+        status=403,
+    )
+
+
+def add_demarche(request, code):
+    """ "Ajouter une démarche": the two choices (the page behind the modal, without JavaScript)."""
+    demarche = _demarche_or_404(code)
+    if admission.refused_to(request.user, demarche):
+        return _professionals_only(request, demarche)
+    return render(
+        request,
+        "habilitations/add.html",
+        {"title": "Ajouter une démarche", "demarche": demarche, "current": ""},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def activate(request, code):
+    """ "SAISIR LE CODE D'ACTIVATION": SIRET enregistré + code → "VALIDER MON ACCÈS"."""
+    demarche = _demarche_or_404(code)
+    if admission.refused_to(request.user, demarche):
+        return _professionals_only(request, demarche)
+    if not demarche.accepts_activation_codes:
+        raise Http404
+    if request.method == "POST":
+        form = ActivationForm(request.POST)
+        if form.is_valid():
+            with refusal_shown(request, form) as attempt:
+                redemption.activate_with_code(
+                    user=request.user,
+                    demarche=demarche,
+                    siret=form.cleaned_data["siret"],
+                    code=form.cleaned_data["code"],
+                    request=request,
+                )
+            if attempt.succeeded:
+                messages.success(
+                    request,
+                    f"Vous disposez désormais de la démarche {demarche.short_label}.",
+                )
+                return redirect("demarches:mes_demarches")
+    else:
+        form = ActivationForm(initial={"siret": request.user.declared_siret})
+    return render(
+        request,
+        "habilitations/activate.html",
+        {
+            "title": f"Ajouter une démarche — {demarche.short_label}",
+            "demarche": demarche,
+            "form": form,
+            "current": "activate",
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def request_access(request, code):
+    """ "DEMANDER L'ACCÈS À UN GESTIONNAIRE": SIRET, wished role, optional message."""
+    demarche = _demarche_or_404(code)
+    if admission.refused_to(request.user, demarche):
+        return _professionals_only(request, demarche)
+    no_gestionnaire = False
+    if request.method == "POST":
+        form = AccessRequestForm(request.POST, demarche=demarche)
+        if form.is_valid():
+            with refusal_shown(request, form) as attempt:
+                access_requests.request_access(
+                    user=request.user,
+                    demarche=demarche,
+                    siret=form.cleaned_data["siret"],
+                    role=form.cleaned_data["role"],
+                    message=form.cleaned_data["message"],
+                    request=request,
+                )
+            if attempt.succeeded:
+                messages.success(
+                    request,
+                    "Votre demande d'accès a été transmise aux gestionnaires de l'établissement. "
+                    "Vous recevrez un courriel dès qu'ils y auront répondu.",
+                )
+                return redirect("demarches:mes_demarches")
+            # Nobody to ask: the page says so with the démarche's assistance (not as an error).
+            no_gestionnaire = isinstance(attempt.refusal, access_requests.NoGestionnaireError)
+    else:
+        form = AccessRequestForm(demarche=demarche, initial={"siret": request.user.declared_siret})
+    return render(
+        request,
+        "habilitations/request_access.html",
+        {
+            "title": f"Ajouter une démarche — {demarche.short_label}",
+            "demarche": demarche,
+            "form": form,
+            "current": "request",
+            "no_gestionnaire": no_gestionnaire,
+        },
+    )
+
+
+def _managed_request_or_404(request, pk) -> AccessRequest:
+    access_request = get_object_or_404(
+        AccessRequest.objects.select_related("demarche", "establishment"), pk=pk
+    )
+    if not may_manage(request.user, access_request.demarche, access_request.establishment):
+        raise Http404
+    return access_request
+
+
+def _back(request, access_request):
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(reverse("habilitations:manage", args=[access_request.demarche.code]))
+
+
+def _answer_access_request(request, access_request, answer, outcome: str, **answer_kwargs):
+    """Accept or refuse (`answer`) an access request, then back to where the gestionnaire was;
+    `outcome` ("acceptée" or "refusée") ends the success message."""
+    with refusal_shown(request) as attempt:
+        answer(
+            actor=request.user,
+            access_request=access_request,
+            request=request,
+            **answer_kwargs,
+        )
+    if attempt.succeeded:
+        requester = access_request.requester
+        messages.success(
+            request,
+            f"La demande d'accès de {requester.get_full_name() or requester.email} est {outcome}.",
+        )
+    return _back(request, access_request)
+
+
+@require_POST
+def access_request_accept(request, pk):
+    access_request = _managed_request_or_404(request, pk)
+    form = AcceptForm(request.POST, demarche=access_request.demarche)
+    if not form.is_valid():
+        messages.error(request, "Choisissez un rôle de la démarche.")
+        return _back(request, access_request)
+    return _answer_access_request(
+        request,
+        access_request,
+        access_requests.accept_access_request,
+        "acceptée",
+        role=form.cleaned_data["role"],
+    )
+
+
+@require_POST
+def access_request_refuse(request, pk):
+    access_request = _managed_request_or_404(request, pk)
+    form = RefuseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Le motif ne peut dépasser 1000 caractères.")
+        return _back(request, access_request)
+    return _answer_access_request(
+        request,
+        access_request,
+        access_requests.refuse_access_request,
+        "refusée",
+        reason=form.cleaned_data["reason"],
+    )
