@@ -6,12 +6,15 @@ Built with grimp, the graph library of import-linter, so it sees what `make impo
 every import statement, those inside functions included; imports under `if TYPE_CHECKING:` are
 left out, as in the contracts, unless `--with-type-checking` is given. The first section has one
 line per app with the apps it imports; the second lists the two-way dependencies (cycles of length
-two) with each import that makes them, marked "(in a function)" when it is not at the top level.
+two) with each import that makes them, marked "(in a function)" or "(under TYPE_CHECKING)" when
+it is not at the top level.
 The target layering is in docs/architecture.md.
 """
 
 import argparse
+import ast
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import grimp
@@ -54,15 +57,39 @@ def app_dependencies(graph: grimp.ImportGraph) -> dict[str, set[str]]:
     return deps
 
 
-def is_top_level(module: str, line_number: int) -> bool:
-    """True when the import statement on that line starts at column 0 of the module's file."""
+def _source_of(module: str) -> Path:
     package = SOURCE_ROOT.joinpath(*module.split("."))
-    path = package / "__init__.py" if package.is_dir() else package.with_suffix(".py")
+    return package / "__init__.py" if package.is_dir() else package.with_suffix(".py")
+
+
+@cache
+def _placements(module: str) -> dict[int, str]:
+    """Line number of each import statement not at the top level -> where it sits."""
     try:
-        line = path.read_text(encoding="utf-8").splitlines()[line_number - 1]
-    except (OSError, IndexError):
-        return True
-    return not line[:1].isspace()
+        tree = ast.parse(_source_of(module).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError):
+        return {}
+    found: dict[int, str] = {}
+
+    def visit(node: ast.AST, where: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            inner = where
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                inner = "in a function"
+            elif isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                inner = inner or "under TYPE_CHECKING"
+            if isinstance(child, ast.Import | ast.ImportFrom) and inner:
+                found[child.lineno] = inner
+            visit(child, inner)
+
+    visit(tree, "")
+    return found
+
+
+def placement(module: str, line_number: int) -> str:
+    """ " (in a function)", " (under TYPE_CHECKING)", or "" for an import at the top level."""
+    where = _placements(module).get(line_number)
+    return f" ({where})" if where else ""
 
 
 def imports_between(
@@ -74,7 +101,7 @@ def imports_between(
         for imported in sorted(m for m in imported_modules if app_of(m) == imported_app):
             details = graph.get_import_details(importer=importer, imported=imported)
             for line_number in sorted({detail["line_number"] for detail in details}):
-                where = "" if is_top_level(importer, line_number) else " (in a function)"
+                where = placement(importer, line_number)
                 yield f"    {short(importer)}:{line_number} -> {short(imported)}{where}"
 
 
