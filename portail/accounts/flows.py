@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -23,6 +22,7 @@ from django.utils import timezone
 from portail.accounts.models import AccountToken, User
 from portail.audit.journal import record
 from portail.companies.models import Establishment
+from portail.core.context import SYSTEM, Context
 from portail.core.secrets import keyed_hash, new_url_token
 from portail.notifications.emails import send_email
 
@@ -157,7 +157,7 @@ class SignupData:
     declared_commune: str = ""
 
 
-def sign_up(data: SignupData, *, request=None) -> User | None:
+def sign_up(data: SignupData, *, context: Context = SYSTEM) -> User | None:
     """Create the account and mail its activation link; None when the email already has one.
 
     The page shown is the same either way (no enumeration): the owner of an existing account
@@ -171,7 +171,7 @@ def sign_up(data: SignupData, *, request=None) -> User | None:
             if existing is not None:
                 # Same cost as a real sign-up: the response time tells nothing either.
                 make_password(data.password)
-                _signup_with_existing_email(existing, request)
+                _signup_with_existing_email(existing, context)
                 return None
             establishment = data.establishment
             user = User(
@@ -199,7 +199,7 @@ def sign_up(data: SignupData, *, request=None) -> User | None:
                 actor=None,
                 target=user,
                 establishment=establishment,
-                request=request,
+                context=context,
                 data={
                     "account_type": user.account_type,
                     "siret": user.declared_siret,
@@ -212,7 +212,7 @@ def sign_up(data: SignupData, *, request=None) -> User | None:
         return None
 
 
-def _signup_with_existing_email(existing: User, request) -> None:
+def _signup_with_existing_email(existing: User, context) -> None:
     if existing.is_email_verified or not existing.is_active:
         if existing.is_active:
             send_email(
@@ -224,13 +224,13 @@ def _signup_with_existing_email(existing: User, request) -> None:
                 },
                 category=EMAIL_CATEGORY,
             )
-        record("account.signup_existing_email", target=existing, request=request)
+        record("account.signup_existing_email", target=existing, context=context)
         return
     _send_activation_link(existing)
-    record("account.activation_resent", target=existing, request=request, data={"via": "signup"})
+    record("account.activation_resent", target=existing, context=context, data={"via": "signup"})
 
 
-def resend_activation(email: str, *, request=None) -> None:
+def resend_activation(email: str, *, context: Context = SYSTEM) -> None:
     """Mail a new activation link when `email` has an account not yet activated; else nothing."""
     email = User.objects.normalize_email(email)
     with transaction.atomic():
@@ -242,10 +242,10 @@ def resend_activation(email: str, *, request=None) -> None:
         if user is None:
             return
         _send_activation_link(user)
-        record("account.activation_resent", target=user, request=request)
+        record("account.activation_resent", target=user, context=context)
 
 
-def activate(token: str, *, request=None) -> User:
+def activate(token: str, *, context: Context = SYSTEM) -> User:
     """Use an activation link: the address is verified, every activation link of it is spent."""
     with transaction.atomic():
         found = find_token(token, AccountToken.Purpose.ACTIVATION, lock=True)
@@ -256,20 +256,20 @@ def activate(token: str, *, request=None) -> User:
             user.email_verified_at = now
             user.save(update_fields=["email_verified_at"])
         logger.info("Account %s activated", user.pk)
-        record("account.activated", actor=user, target=user, request=request)
+        record("account.activated", actor=user, target=user, context=context)
         return user
 
 
 # --- login events -------------------------------------------------------------------------------
 
 
-def record_login(user: User, *, request=None) -> None:
+def record_login(user: User, *, context: Context = SYSTEM) -> None:
     # last_login is written by Django's own user_logged_in receiver (update_last_login).
     logger.info("Account %s logged in", user.pk)
-    record("account.login", actor=user, target=user, request=request)
+    record("account.login", actor=user, target=user, context=context)
 
 
-def record_login_failure(email: str, reason: str, *, request=None) -> None:
+def record_login_failure(email: str, reason: str, *, context: Context = SYSTEM) -> None:
     """A refused login. `reason`: "credentials", "not_activated", "rate_limited"."""
     user = User.objects.filter(email__iexact=User.objects.normalize_email(email)).first()
     logger.warning(
@@ -278,19 +278,19 @@ def record_login_failure(email: str, reason: str, *, request=None) -> None:
     record(
         "account.login_failed",
         target=user,
-        request=request,
+        context=context,
         data={"email": User.objects.normalize_email(email)[:254], "reason": reason},
     )
 
 
-def record_logout(user: User, *, request=None) -> None:
-    record("account.logout", actor=user, target=user, request=request)
+def record_logout(user: User, *, context: Context = SYSTEM) -> None:
+    record("account.logout", actor=user, target=user, context=context)
 
 
 # --- password -----------------------------------------------------------------------------------
 
 
-def request_password_reset(email: str, *, request=None) -> None:
+def request_password_reset(email: str, *, context: Context = SYSTEM) -> None:
     """Mail a reset link (valid 1 hour) when `email` has an account; else nothing, silently."""
     email = User.objects.normalize_email(email)
     with transaction.atomic():
@@ -304,10 +304,10 @@ def request_password_reset(email: str, *, request=None) -> None:
             {"user": user, "link": _link(AccountToken.Purpose.PASSWORD_RESET, token)},
             category=EMAIL_CATEGORY,
         )
-        record("account.password_reset_requested", target=user, request=request)
+        record("account.password_reset_requested", target=user, context=context)
 
 
-def reset_password(token: str, new_password: str, *, request=None) -> User:
+def reset_password(token: str, new_password: str, *, context: Context = SYSTEM) -> User:
     """Set a new password from a reset link. Every session of the account ends (Django checks the
     password hash held in each session); the owner gets a notice."""
     with transaction.atomic():
@@ -323,20 +323,19 @@ def reset_password(token: str, new_password: str, *, request=None) -> User:
         user.save(update_fields=fields)
         _send_password_changed_notice(user)
         logger.info("Account %s reset its password", user.pk)
-        record("account.password_reset", actor=user, target=user, request=request)
+        record("account.password_reset", actor=user, target=user, context=context)
         return user
 
 
-def change_password(user: User, new_password: str, *, request=None) -> None:
-    """From "Mon compte": the current session stays, every other one ends."""
+def change_password(user: User, new_password: str, *, context: Context = SYSTEM) -> None:
+    """From "Mon compte". The view keeps the current session (`update_session_auth_hash`); every
+    other one ends, their hash no longer matching."""
     with transaction.atomic():
         locked = _lock_user(user)
         locked.set_password(new_password)
         locked.save(update_fields=["password"])
         _send_password_changed_notice(locked)
-        record("account.password_changed", actor=locked, target=locked, request=request)
-    if request is not None:
-        update_session_auth_hash(request, locked)
+        record("account.password_changed", actor=locked, target=locked, context=context)
     user.password = locked.password
 
 
@@ -345,7 +344,7 @@ def change_password(user: User, new_password: str, *, request=None) -> None:
 PROFILE_FIELDS = ("civilite", "last_name", "first_name", "phone")
 
 
-def update_profile(user: User, changes: dict, *, request=None) -> list[str]:
+def update_profile(user: User, changes: dict, *, context: Context = SYSTEM) -> list[str]:
     """Civilité, nom, prénom, téléphone. Returns the names of the fields that changed."""
     with transaction.atomic():
         locked = _lock_user(user)
@@ -359,13 +358,13 @@ def update_profile(user: User, changes: dict, *, request=None) -> list[str]:
                 "account.profile_updated",
                 actor=locked,
                 target=locked,
-                request=request,
+                context=context,
                 data={"fields": changed},
             )
         return changed
 
 
-def request_email_change(user: User, new_email: str, *, request=None) -> None:
+def request_email_change(user: User, new_email: str, *, context: Context = SYSTEM) -> None:
     """Mail a confirmation link to the new address and a notice to the current one.
 
     When the new address already has an account, its owner is told instead; the person asking
@@ -406,12 +405,12 @@ def request_email_change(user: User, new_email: str, *, request=None) -> None:
             "account.email_change_requested",
             actor=locked,
             target=locked,
-            request=request,
+            context=context,
             data={"new_email": new_email},
         )
 
 
-def confirm_email_change(token: str, *, request=None) -> User:
+def confirm_email_change(token: str, *, context: Context = SYSTEM) -> User:
     with transaction.atomic():
         found = find_token(token, AccountToken.Purpose.EMAIL_CHANGE, lock=True)
         user = _lock_user(found.user)
@@ -434,7 +433,7 @@ def confirm_email_change(token: str, *, request=None) -> User:
             "account.email_changed",
             actor=user,
             target=user,
-            request=request,
+            context=context,
             data={"old_email": old_email, "new_email": new_email},
         )
         return user
@@ -469,7 +468,7 @@ def sole_gestionnaire_of(user: User) -> list:
     return alone
 
 
-def delete_account(user: User, *, request=None) -> None:
+def delete_account(user: User, *, context: Context = SYSTEM) -> None:
     """Close the account: habilitations revoked, personal data wiped, the row kept anonymous so
     the journal and the démarches' history still hold together (decision 0004).
 
@@ -500,9 +499,9 @@ def delete_account(user: User, *, request=None) -> None:
             raise AccountDeletionRefusedError(blockers)
         for habilitation in Habilitation.objects.active().filter(user=locked):
             revoke_habilitation(
-                actor=locked, habilitation=habilitation, reason="Compte supprimé", request=request
+                actor=locked, habilitation=habilitation, reason="Compte supprimé", context=context
             )
-        record("account.deleted", actor=locked, target=locked, request=request)
+        record("account.deleted", actor=locked, target=locked, context=context)
         send_email(
             "accounts/emails/account_deleted",
             locked.email,

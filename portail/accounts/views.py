@@ -5,7 +5,7 @@ Views parse the request, apply the rate limits, call a flow (portail.accounts.fl
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
 from django.http import JsonResponse
@@ -30,6 +30,7 @@ from portail.accounts.forms import (
 )
 from portail.accounts.models import AccountToken, User
 from portail.core.client_ip import client_ip
+from portail.core.context import context_of
 from portail.core.ratelimit import Limiter, format_wait
 
 # Growing waits, never a permanent lock (portail.core.ratelimit): per account and per address.
@@ -81,7 +82,7 @@ def home(request):
         ip = client_ip(request)
         wait = max(LOGIN_PER_ACCOUNT.wait_seconds(email), LOGIN_PER_IP.wait_seconds(ip))
         if wait:
-            flows.record_login_failure(email, "rate_limited", request=request)
+            flows.record_login_failure(email, "rate_limited", context=context_of(request))
             form.add_error(None, _wait_message(wait))
             status = 429
         else:
@@ -89,17 +90,17 @@ def home(request):
             if user is None:
                 LOGIN_PER_ACCOUNT.fail(email)
                 LOGIN_PER_IP.fail(ip)
-                flows.record_login_failure(email, "credentials", request=request)
+                flows.record_login_failure(email, "credentials", context=context_of(request))
                 form.add_error(None, LOGIN_ERROR)
             elif not user.is_email_verified:
-                flows.record_login_failure(email, "not_activated", request=request)
+                flows.record_login_failure(email, "not_activated", context=context_of(request))
                 not_activated_email = user.email
             else:
                 # One transaction: the new session row (a new key: no fixation), last_login and
                 # the audit event are committed together.
                 with transaction.atomic():
                     login(request, user)
-                    flows.record_login(user, request=request)
+                    flows.record_login(user, context=context_of(request))
                 return redirect(next_url or settings.LOGIN_REDIRECT_URL)
     return render(
         request,
@@ -120,7 +121,7 @@ login_view = home
 
 @require_POST
 def logout_view(request):
-    flows.record_logout(request.user, request=request)
+    flows.record_logout(request.user, context=context_of(request))
     logout(request)
     messages.success(request, "Vous êtes déconnecté.")
     return redirect("home")
@@ -185,7 +186,7 @@ def signup(request):
                     declared_address=data.get("address", ""),
                     declared_commune=data.get("commune", ""),
                 ),
-                request=request,
+                context=context_of(request),
             )
             request.session["signup_email"] = User.objects.normalize_email(data["email"])
             return redirect("accounts:signup_done")
@@ -273,7 +274,7 @@ def activate(request, token):
         return blocked
     try:
         if request.method == "POST":
-            user = flows.activate(token, request=request)
+            user = flows.activate(token, context=context_of(request))
             return render(
                 request,
                 "accounts/activated.html",
@@ -303,7 +304,7 @@ def _mail_link_within_limits(request, form, send_link) -> bool:
     EMAIL_PER_IP.fail(ip)
     if not EMAIL_PER_ADDRESS.is_blocked(email):
         EMAIL_PER_ADDRESS.fail(email)
-        send_link(email, request=request)
+        send_link(email, context=context_of(request))
     return True
 
 
@@ -399,7 +400,7 @@ def password_reset_confirm(request, token):
     form = SetPasswordForm(found.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            flows.reset_password(token, form.cleaned_data["password1"], request=request)
+            flows.reset_password(token, form.cleaned_data["password1"], context=context_of(request))
         except flows.TokenError as error:  # used meanwhile, by another tab
             return _token_error(request, error, "password_reset")
         messages.success(request, "Votre mot de passe a été modifié. Vous pouvez vous connecter.")
@@ -439,7 +440,9 @@ def account(request):
     if request.method == "POST":
         form = ProfileForm(request.POST)
         if form.is_valid():
-            changed = flows.update_profile(request.user, form.cleaned_data, request=request)
+            changed = flows.update_profile(
+                request.user, form.cleaned_data, context=context_of(request)
+            )
             messages.success(
                 request,
                 "Vos coordonnées ont été enregistrées." if changed else "Aucune modification.",
@@ -456,7 +459,10 @@ def account(request):
 def password_change(request):
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        flows.change_password(request.user, form.cleaned_data["password1"], request=request)
+        flows.change_password(
+            request.user, form.cleaned_data["password1"], context=context_of(request)
+        )
+        update_session_auth_hash(request, request.user)
         messages.success(request, "Votre mot de passe a été modifié.")
         return redirect("accounts:account")
     return render(
@@ -477,7 +483,9 @@ def password_change(request):
 def email_change(request):
     form = EmailChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        flows.request_email_change(request.user, form.cleaned_data["new_email"], request=request)
+        flows.request_email_change(
+            request.user, form.cleaned_data["new_email"], context=context_of(request)
+        )
         messages.success(
             request,
             "Un lien de confirmation a été envoyé à votre nouvelle adresse : "
@@ -505,7 +513,7 @@ def email_change_confirm(request, token):
     try:
         if request.method == "POST":
             try:
-                user = flows.confirm_email_change(token, request=request)
+                user = flows.confirm_email_change(token, context=context_of(request))
             except flows.EmailAlreadyUsedError:
                 return render(
                     request,
@@ -538,7 +546,7 @@ def account_delete(request):
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            flows.delete_account(request.user, request=request)
+            flows.delete_account(request.user, context=context_of(request))
         except flows.AccountDeletionRefusedError as refused:
             blockers = refused.blockers
             status = 409

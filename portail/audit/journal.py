@@ -4,10 +4,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model
-from django.http import HttpRequest
 
 from portail.audit.models import AuditEvent
-from portail.core.client_ip import client_ip
+from portail.core.context import SYSTEM, Context
 from portail.core.logging import request_id_var
 
 if TYPE_CHECKING:  # accounts sits above audit: named in annotations only
@@ -28,12 +27,13 @@ def record(
     target: Model | None = None,
     demarche: Model | None = None,
     establishment: Model | None = None,
-    request: HttpRequest | None = None,
+    context: Context = SYSTEM,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append an event. Call it inside the transaction of the change it describes.
 
     `demarche` and `establishment` are the rows the event is about; the journal keeps their ids.
+    `context` says where the action came from (`SYSTEM` for commands and the worker).
     """
     data = data or {}
     leaked = {k for k in data if k.lower() in _FORBIDDEN_KEYS}
@@ -49,7 +49,13 @@ def record(
         target_label=str(target)[:320] if target is not None else "",
         demarche_id=demarche.pk if demarche is not None else None,
         establishment_id=establishment.pk if establishment is not None else None,
-        ip=(client_ip(request) or None) if request is not None else None,
-        request_id=request_id_var.get() if request_id_var.get() != "-" else "",
+        ip=context.ip,
+        request_id=context.request_id or _current_request_id(),
         data=data,
     )
+
+
+def _current_request_id() -> str:
+    """The id of the request being served, if any (the worker and commands have none)."""
+    request_id = request_id_var.get()
+    return "" if request_id == "-" else request_id

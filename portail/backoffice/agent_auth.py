@@ -22,6 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from portail.audit.journal import record
 from portail.backoffice.access import agent_profile_of
 from portail.core.client_ip import client_ip
+from portail.core.context import context_of
 from portail.core.ratelimit import Limiter, format_wait
 
 PENDING_KEY = "backoffice_pending_agent"
@@ -131,18 +132,23 @@ def verify_code(request, user, token: str, *, enrolling: bool) -> TOTPDevice:
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
                 TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-                record("backoffice.agent.otp_enrolled", actor=user, target=user, request=request)
+                record(
+                    "backoffice.agent.otp_enrolled",
+                    actor=user,
+                    target=user,
+                    context=context_of(request),
+                )
             request.session.pop(PENDING_KEY, None)
             auth_login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
             django_otp.login(request, device)
-            record("backoffice.agent.login", actor=user, target=user, request=request)
+            record("backoffice.agent.login", actor=user, target=user, context=context_of(request))
         else:
             # Committed, not rolled back with an exception: the failure must count.
             record(
                 "backoffice.agent.otp_failed",
                 actor=user,
                 target=user,
-                request=request,
+                context=context_of(request),
                 data={"enrolling": enrolling},
             )
     if device is None:

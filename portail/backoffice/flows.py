@@ -17,8 +17,7 @@ from portail.backoffice.letters import LetterContent, render_letters
 from portail.backoffice.models import Letter, LetterBatch
 from portail.centres.models import Centre, LinkedSite
 from portail.companies.models import Establishment
-from portail.core.client_ip import client_ip
-from portail.core.logging import request_id_var
+from portail.core.context import SYSTEM, Context
 from portail.demarches import codes
 from portail.demarches.models import ActivationCode, Demarche
 from portail.notifications.emails import send_email
@@ -47,7 +46,9 @@ def registry_address(establishment: Establishment) -> str:
 
 
 @transaction.atomic
-def create_centre(*, actor, establishment: Establishment, data: dict, request=None) -> Centre:
+def create_centre(
+    *, actor, establishment: Establishment, data: dict, context: Context = SYSTEM
+) -> Centre:
     """Register `establishment` as a centre agréé. Letter name/address default to the registry's."""
     establishment = Establishment.objects.select_for_update().get(pk=establishment.pk)
     if not establishment.is_active:
@@ -69,7 +70,7 @@ def create_centre(*, actor, establishment: Establishment, data: dict, request=No
         actor=actor,
         target=centre,
         establishment=establishment,
-        request=request,
+        context=context,
         data={"siret": establishment.siret, "region": centre.region.code},
     )
     return centre
@@ -88,7 +89,7 @@ EDITABLE = (
 
 
 @transaction.atomic
-def update_centre(*, actor, centre: Centre, data: dict, request=None) -> Centre:
+def update_centre(*, actor, centre: Centre, data: dict, context: Context = SYSTEM) -> Centre:
     centre = Centre.objects.select_for_update().get(pk=centre.pk)
     changed = [name for name in EDITABLE if getattr(centre, name) != data[name]]
     for name in changed:
@@ -100,14 +101,14 @@ def update_centre(*, actor, centre: Centre, data: dict, request=None) -> Centre:
             actor=actor,
             target=centre,
             establishment=centre.establishment,
-            request=request,
+            context=context,
             data={"fields": changed},
         )
     return centre
 
 
 @transaction.atomic
-def close_centre(*, actor, centre: Centre, reason: str, request=None) -> Centre:
+def close_centre(*, actor, centre: Centre, reason: str, context: Context = SYSTEM) -> Centre:
     """Close the centre: no new code, and its unused codes stop working now."""
     centre = Centre.objects.select_for_update().get(pk=centre.pk)
     if centre.closed_at is not None:
@@ -143,7 +144,7 @@ def close_centre(*, actor, centre: Centre, reason: str, request=None) -> Centre:
         actor=actor,
         target=centre,
         establishment=centre.establishment,
-        request=request,
+        context=context,
         data={"reason": reason, "codes_revoked": revoked, "notified": len(recipients)},
     )
     return centre
@@ -165,7 +166,7 @@ def _closure_recipients(centre: Centre) -> list[str]:
 
 @transaction.atomic
 def add_linked_site(
-    *, actor, centre: Centre, establishment=None, label="", address="", request=None
+    *, actor, centre: Centre, establishment=None, label="", address="", context: Context = SYSTEM
 ) -> LinkedSite:
     centre = Centre.objects.select_for_update().get(pk=centre.pk)
     if establishment is not None:
@@ -184,14 +185,14 @@ def add_linked_site(
         actor=actor,
         target=site,
         establishment=centre.establishment,
-        request=request,
+        context=context,
         data={"siret": establishment.siret if establishment else "", "label": site.label},
     )
     return site
 
 
 @transaction.atomic
-def remove_linked_site(*, actor, site: LinkedSite, request=None) -> None:
+def remove_linked_site(*, actor, site: LinkedSite, context: Context = SYSTEM) -> None:
     site = (
         LinkedSite.objects.select_for_update()
         .select_related("centre__establishment")
@@ -202,7 +203,7 @@ def remove_linked_site(*, actor, site: LinkedSite, request=None) -> None:
         actor=actor,
         target=site,
         establishment=site.centre.establishment,
-        request=request,
+        context=context,
         data={"label": str(site)},
     )
     site.delete()
@@ -222,7 +223,7 @@ CHUNK = 500
 
 
 def _issue_codes_in_bulk(
-    *, actor, demarche, centres, batch, request=None
+    *, actor, demarche, centres, batch, context: Context = SYSTEM
 ) -> tuple[list[str], list[ActivationCode]]:
     """The batch version of `portail.demarches.codes.issue_activation_code`, same rules and
     same rows: revoke the unused codes of these SIRETs, store a keyed hash per new code, journal
@@ -254,8 +255,6 @@ def _issue_codes_in_bulk(
         ],
         batch_size=CHUNK,
     )
-    ip = (client_ip(request) or None) if request is not None else None
-    request_id = request_id_var.get() if request_id_var.get() != "-" else ""
     # The journal's own row, written in bulk (`record` writes one at a time); no code in `data`.
     AuditEvent.objects.bulk_create(
         [
@@ -268,8 +267,8 @@ def _issue_codes_in_bulk(
                 target_label=str(row)[:320],
                 demarche_id=demarche.pk,
                 establishment_id=row.establishment_id,
-                ip=ip,
-                request_id=request_id,
+                ip=context.ip,
+                request_id=context.request_id,
                 data={
                     "siret": row.siret,
                     "expires_at": expires_at.isoformat(),
@@ -285,7 +284,7 @@ def _issue_codes_in_bulk(
 
 @transaction.atomic
 def generate_letters(
-    *, actor, centres, source: str, description: str = "", request=None
+    *, actor, centres, source: str, description: str = "", context: Context = SYSTEM
 ) -> GeneratedLetters:
     """Issue a new CERES code for each centre (revoking its previous unused one) and draw the
     letters, one page each, into one PDF. All or nothing: if the PDF fails, no code is issued.
@@ -329,12 +328,12 @@ def generate_letters(
             demarche=demarche,
             siret=sirets[0],
             establishment=centres[0].establishment,
-            request=request,
+            context=context,
         )
         clear, rows = [code], [row]
     else:
         clear, rows = _issue_codes_in_bulk(
-            actor=actor, demarche=demarche, centres=centres, batch=batch, request=request
+            actor=actor, demarche=demarche, centres=centres, batch=batch, context=context
         )
     letters = [
         Letter(
@@ -356,7 +355,7 @@ def generate_letters(
         target=batch,
         demarche=demarche,
         establishment=centres[0].establishment if len(centres) == 1 else None,
-        request=request,
+        context=context,
         data={
             "batch": batch.pk,
             "letters": len(letters),

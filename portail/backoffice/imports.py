@@ -21,6 +21,7 @@ from portail.audit.journal import record
 from portail.centres.models import Centre, CentreImport, Region
 from portail.companies.models import Establishment
 from portail.companies.siret import normalize_siret, siret_error
+from portail.core.context import SYSTEM, Context
 
 MAX_LINES = 20_000
 MAX_BYTES = 10 * 1024 * 1024
@@ -234,7 +235,7 @@ def _check_existing_centres(result: ImportResult) -> None:
 
 
 @transaction.atomic
-def import_centres(*, actor, raw: bytes, filename: str = "", request=None):
+def import_centres(*, actor, raw: bytes, filename: str = "", context: Context = SYSTEM):
     """Parse and, when every line is right, create every centre. Returns (import or None, result)."""
     result = parse(raw, agent=actor.agent_profile)
     if not result.ok:
@@ -297,7 +298,7 @@ def import_centres(*, actor, raw: bytes, filename: str = "", request=None):
         "backoffice.centres.imported",
         actor=actor,
         target=centre_import,
-        request=request,
+        context=context,
         data={
             "centres": len(result.lines),
             "filename": filename[:255],

@@ -13,6 +13,7 @@ from portail.audit.journal import record
 from portail.audit.models import AuditEvent
 from portail.backoffice.flows import BackofficeError
 from portail.centres.models import Centre, LinkedSite
+from portail.core.context import SYSTEM, Context
 from portail.core.ratelimit import Limiter
 from portail.habilitations.grants import revoke_habilitation
 from portail.habilitations.models import Habilitation
@@ -110,7 +111,7 @@ def waits_for(user) -> list[tuple[Limiter, str, int]]:
 
 
 @transaction.atomic
-def lift_waits(*, actor, user, request=None) -> list[str]:
+def lift_waits(*, actor, user, context: Context = SYSTEM) -> list[str]:
     lifted = []
     for limiter, subject, _ in waits_for(user):
         limiter.reset(subject)
@@ -119,14 +120,14 @@ def lift_waits(*, actor, user, request=None) -> list[str]:
         "backoffice.support.ratelimit_lifted",
         actor=actor,
         target=user,
-        request=request,
+        context=context,
         data={"limiters": lifted},
     )
     return lifted
 
 
 @transaction.atomic
-def resend_activation_email(*, actor, user, request=None) -> None:
+def resend_activation_email(*, actor, user, context: Context = SYSTEM) -> None:
     from portail.accounts import flows as account_flows
 
     user = User.objects.select_for_update().get(pk=user.pk)
@@ -134,12 +135,19 @@ def resend_activation_email(*, actor, user, request=None) -> None:
         raise BackofficeError("Ce compte est déjà activé.")
     if not user.is_active:
         raise BackofficeError("Ce compte est désactivé.")
-    account_flows.resend_activation(user.email, request=request)
-    record("backoffice.support.activation_resent", actor=actor, target=user, request=request)
+    account_flows.resend_activation(user.email, context=context)
+    record(
+        "backoffice.support.activation_resent",
+        actor=actor,
+        target=user,
+        context=context,
+    )
 
 
 @transaction.atomic
-def revoke_for_support(*, actor, habilitation, reason: str, request=None) -> Habilitation:
+def revoke_for_support(
+    *, actor, habilitation, reason: str, context: Context = SYSTEM
+) -> Habilitation:
     """Revoke a habilitation with a reason, as an agent. The last gestionnaire may be revoked
     by an agent (a centre that lost its manager gets a new code by letter)."""
     agent = actor.agent_profile
@@ -153,7 +161,10 @@ def revoke_for_support(*, actor, habilitation, reason: str, request=None) -> Hab
     if habilitation.revoked_at is not None:
         raise BackofficeError("Cette habilitation est déjà révoquée.")
     revoke_habilitation(
-        actor=actor, habilitation=habilitation, reason=f"Agent : {reason}", request=request
+        actor=actor,
+        habilitation=habilitation,
+        reason=f"Agent : {reason}",
+        context=context,
     )
     record(
         "backoffice.support.habilitation_revoked",
@@ -161,7 +172,7 @@ def revoke_for_support(*, actor, habilitation, reason: str, request=None) -> Hab
         target=habilitation.user,
         demarche=habilitation.demarche,
         establishment=habilitation.establishment,
-        request=request,
+        context=context,
         data={"habilitation": habilitation.pk, "reason": reason},
     )
     return habilitation

@@ -34,6 +34,7 @@ from portail.backoffice.forms import (
 from portail.backoffice.models import LetterBatch
 from portail.centres.models import Centre, CentreImport, LinkedSite
 from portail.companies import registry
+from portail.core.context import context_of
 from portail.habilitations.models import Habilitation
 
 PAGE_SIZE = 25
@@ -188,7 +189,12 @@ def centres(request):
 
 
 def _audit_export(request, kind: str, **data) -> None:
-    record("backoffice.export", actor=request.user, request=request, data={"kind": kind, **data})
+    record(
+        "backoffice.export",
+        actor=request.user,
+        context=context_of(request),
+        data={"kind": kind, **data},
+    )
 
 
 @agent_required
@@ -274,7 +280,10 @@ def _create_centre(request, form):
         return None
     try:
         return flows.create_centre(
-            actor=request.user, establishment=establishment, data=form.cleaned_data, request=request
+            actor=request.user,
+            establishment=establishment,
+            data=form.cleaned_data,
+            context=context_of(request),
         )
     except flows.BackofficeError as exc:
         form.add_error("siret", exc.message)
@@ -316,7 +325,7 @@ def centre_edit(request, pk):
             actor=request.user,
             centre=centre,
             data={name: form.cleaned_data[name] for name in flows.EDITABLE},
-            request=request,
+            context=context_of(request),
         )
         messages.success(request, "Les modifications sont enregistrées.")
         return redirect("backoffice:centre", pk=centre.pk)
@@ -333,7 +342,7 @@ def centre_close(request, pk):
                 actor=request.user,
                 centre=centre,
                 reason=form.cleaned_data["reason"],
-                request=request,
+                context=context_of(request),
             )
         except flows.BackofficeError as exc:
             messages.error(request, exc.message)
@@ -371,7 +380,7 @@ def site_add(request, pk):
                     establishment=establishment,
                     label=form.cleaned_data["label"],
                     address=form.cleaned_data["address"],
-                    request=request,
+                    context=context_of(request),
                 )
             except flows.BackofficeError as exc:
                 form.add_error("siret", exc.message)
@@ -390,7 +399,7 @@ def site_add(request, pk):
 def site_remove(request, pk, site_pk):
     centre = _visible_centre(request, pk)
     site = get_object_or_404(LinkedSite, pk=site_pk, centre=centre)
-    flows.remove_linked_site(actor=request.user, site=site, request=request)
+    flows.remove_linked_site(actor=request.user, site=site, context=context_of(request))
     messages.success(request, "Le site lié est retiré.")
     return redirect("backoffice:centre", pk=centre.pk)
 
@@ -409,7 +418,7 @@ def centre_letter(request, pk):
             centres=[centre],
             source=LetterBatch.Source.SINGLE,
             description=centre.establishment.siret,
-            request=request,
+            context=context_of(request),
         )
     except flows.BackofficeError as exc:
         messages.error(request, exc.message)
@@ -448,7 +457,7 @@ def letters(request):
                 description=(
                     f"Import {centre_import.pk}" if centre_import else _selection_label(form)
                 ),
-                request=request,
+                context=context_of(request),
             )
         except flows.BackofficeError as exc:
             messages.error(request, exc.message)
@@ -514,7 +523,10 @@ def centre_import(request):
             form.add_error("file", f"Le fichier dépasse {imports.MAX_BYTES // (1024 * 1024)} Mo.")
         else:
             created, result = imports.import_centres(
-                actor=request.user, raw=upload.read(), filename=upload.name, request=request
+                actor=request.user,
+                raw=upload.read(),
+                filename=upload.name,
+                context=context_of(request),
             )
             if created is not None:
                 messages.success(
@@ -623,7 +635,9 @@ def support_account(request, public_id):
 def support_resend_activation(request, public_id):
     account = _account(public_id)
     try:
-        support.resend_activation_email(actor=request.user, user=account, request=request)
+        support.resend_activation_email(
+            actor=request.user, user=account, context=context_of(request)
+        )
     except flows.BackofficeError as exc:
         messages.error(request, exc.message)
     else:
@@ -635,7 +649,7 @@ def support_resend_activation(request, public_id):
 @require_POST
 def support_lift_wait(request, public_id):
     account = _account(public_id)
-    lifted = support.lift_waits(actor=request.user, user=account, request=request)
+    lifted = support.lift_waits(actor=request.user, user=account, context=context_of(request))
     if lifted:
         messages.success(request, "L’attente est levée : la personne peut réessayer maintenant.")
     else:
@@ -660,7 +674,7 @@ def support_revoke(request, public_id, habilitation_pk):
                     actor=request.user,
                     habilitation=habilitation,
                     reason=form.cleaned_data["reason"],
-                    request=request,
+                    context=context_of(request),
                 )
         except flows.BackofficeError as exc:
             messages.error(request, exc.message)

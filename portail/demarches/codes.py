@@ -18,6 +18,7 @@ from stdnum.fr import siret as siret_validator
 
 from portail.audit.journal import record
 from portail.companies.models import Establishment
+from portail.core.context import SYSTEM, Context
 from portail.core.secrets import keyed_hash
 from portail.demarches.models import ActivationCode, Demarche
 
@@ -66,7 +67,7 @@ def validity() -> timedelta:
 
 
 def issue_activation_code(
-    *, actor, demarche: Demarche, siret: str, establishment=None, request=None
+    *, actor, demarche: Demarche, siret: str, establishment=None, context: Context = SYSTEM
 ) -> tuple[ActivationCode, str]:
     """Issue a code for (démarche, SIRET). Returns the stored row and the CLEAR code.
 
@@ -110,7 +111,7 @@ def issue_activation_code(
             target=row,
             demarche=demarche,
             establishment=establishment,
-            request=request,
+            context=context,
             data={
                 "siret": siret,
                 "expires_at": row.expires_at.isoformat(),

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portail.audit.journal import record
+from portail.core.context import SYSTEM, Context
 from portail.core.ratelimit import Limiter, format_wait
 from portail.core.refusals import Refusal
 from portail.demarches.models import Demarche, Role
@@ -58,7 +59,7 @@ def request_access(
     siret: str,
     role: Role,
     message: str = "",
-    request=None,
+    context: Context = SYSTEM,
 ) -> AccessRequest:
     """Ask the gestionnaires of `siret` for `role` of `demarche`; they get an email each."""
     ensure_professional(user, demarche)
@@ -107,7 +108,7 @@ def request_access(
                 target=access_request,
                 demarche=demarche,
                 establishment=establishment,
-                request=request,
+                context=context,
                 data={"siret": establishment.siret, "role": role.code},
             )
             manage_path = reverse("habilitations:manage", args=[demarche.code])
@@ -150,7 +151,7 @@ def _lock_pending_request(actor, access_request: AccessRequest) -> AccessRequest
     return locked
 
 
-def _decide(locked: AccessRequest, *, actor, status, action: str, data: dict, request, **decision):
+def _decide(locked: AccessRequest, *, actor, status, action: str, data: dict, context, **decision):
     """Close a locked pending request as `status`, with the decision's own fields (the role
     granted, the reason of a refusal), and journal it."""
     locked.status = status
@@ -165,7 +166,7 @@ def _decide(locked: AccessRequest, *, actor, status, action: str, data: dict, re
         target=locked,
         demarche=locked.demarche,
         establishment=locked.establishment,
-        request=request,
+        context=context,
         data={"requester": locked.requester.email, **data},
     )
 
@@ -189,7 +190,7 @@ def _tell_requester(locked: AccessRequest, template: str, **context) -> None:
 
 
 def accept_access_request(
-    *, actor, access_request: AccessRequest, role: Role | None = None, request=None
+    *, actor, access_request: AccessRequest, role: Role | None = None, context: Context = SYSTEM
 ) -> Habilitation:
     """A gestionnaire accepts: the requester gets `role` (by default the one asked for)."""
     with transaction.atomic():
@@ -203,7 +204,7 @@ def accept_access_request(
             role=role,
             establishment=locked.establishment,
             origin=Habilitation.Origin.ACCESS_REQUEST,
-            request=request,
+            context=context,
         )
         _decide(
             locked,
@@ -211,7 +212,7 @@ def accept_access_request(
             status=AccessRequest.Status.ACCEPTED,
             action="access_request.accepted",
             data={"role": role.code},
-            request=request,
+            context=context,
             granted_role=role,
         )
         _tell_requester(
@@ -224,7 +225,7 @@ def accept_access_request(
 
 
 def refuse_access_request(
-    *, actor, access_request: AccessRequest, reason: str = "", request=None
+    *, actor, access_request: AccessRequest, reason: str = "", context: Context = SYSTEM
 ) -> AccessRequest:
     """A gestionnaire refuses, optionally saying why; the requester is told."""
     reason = (reason or "").strip()
@@ -236,7 +237,7 @@ def refuse_access_request(
             status=AccessRequest.Status.REFUSED,
             action="access_request.refused",
             data={"reason": reason},
-            request=request,
+            context=context,
             decision_reason=reason,
         )
         _tell_requester(locked, "habilitations/emails/access_request_refused", reason=reason)

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portail.audit.journal import record
+from portail.core.context import SYSTEM, Context
 from portail.core.secrets import keyed_hash, new_url_token
 from portail.habilitations.grants import (
     HabilitationError,
@@ -68,14 +69,14 @@ def _check_manages(actor, demarche, establishment) -> None:
 # --- Invitations ---------------------------------------------------------------------------
 
 
-def _record_invitation_event(action: str, *, actor, invitation: Invitation, request, data) -> None:
+def _record_invitation_event(action: str, *, actor, invitation: Invitation, context, data) -> None:
     record(
         action,
         actor=actor,
         target=invitation,
         demarche=invitation.demarche,
         establishment=invitation.establishment,
-        request=request,
+        context=context,
         data=data,
     )
 
@@ -174,7 +175,7 @@ def invite(
     kind: str = Invitation.Kind.COLLEAGUE,
     delegation_ends_at: datetime | None = None,
     submission_key=None,
-    request=None,
+    context: Context = SYSTEM,
 ) -> Sent:
     """Invite a colleague (an account of the company, or an email address) or, with
     kind=THIRD_PARTY, delegate a role to a person outside the company by email."""
@@ -246,7 +247,7 @@ def invite(
             target=invitation,
             demarche=demarche,
             establishment=establishment,
-            request=request,
+            context=context,
             data={
                 "email": email,
                 "role": role.code,
@@ -267,7 +268,7 @@ def _lock_open_invitation(actor, invitation: Invitation) -> Invitation:
     return invitation
 
 
-def resend_invitation(*, actor, invitation: Invitation, request=None) -> str:
+def resend_invitation(*, actor, invitation: Invitation, context: Context = SYSTEM) -> str:
     """A new link (the previous one stops working) and a new validity period."""
     with transaction.atomic():
         invitation = _lock_open_invitation(actor, invitation)
@@ -281,14 +282,14 @@ def resend_invitation(*, actor, invitation: Invitation, request=None) -> str:
             "invitation.resent",
             actor=actor,
             invitation=invitation,
-            request=request,
+            context=context,
             data={"email": invitation.email, "role": invitation.role.code},
         )
         _send_invitation_email(invitation, token)
     return token
 
 
-def cancel_invitation(*, actor, invitation: Invitation, request=None) -> Invitation:
+def cancel_invitation(*, actor, invitation: Invitation, context: Context = SYSTEM) -> Invitation:
     with transaction.atomic():
         invitation = _lock_open_invitation(actor, invitation)
         invitation.cancelled_at = timezone.now()
@@ -298,7 +299,7 @@ def cancel_invitation(*, actor, invitation: Invitation, request=None) -> Invitat
             "invitation.cancelled",
             actor=actor,
             invitation=invitation,
-            request=request,
+            context=context,
             data={"email": invitation.email, "role": invitation.role.code},
         )
         send_email(
@@ -350,7 +351,9 @@ def find_invitation(
     return invitation
 
 
-def accept_invitation(*, user, token: str | None = None, pk=None, request=None) -> Habilitation:
+def accept_invitation(
+    *, user, token: str | None = None, pk=None, context: Context = SYSTEM
+) -> Habilitation:
     with transaction.atomic():
         invitation = find_invitation(user, token, pk=pk, lock=True)
         if not invitation.establishment.is_active:
@@ -366,7 +369,7 @@ def accept_invitation(*, user, token: str | None = None, pk=None, request=None) 
                 else Habilitation.Origin.INVITATION
             ),
             ends_at=invitation.delegation_ends_at,
-            request=request,
+            context=context,
             granted_by=invitation.sent_by,
         )
         invitation.accepted_at = timezone.now()
@@ -377,14 +380,16 @@ def accept_invitation(*, user, token: str | None = None, pk=None, request=None) 
             "invitation.accepted",
             actor=user,
             invitation=invitation,
-            request=request,
+            context=context,
             data={"role": invitation.role.code},
         )
         _tell_inviter_of_answer(invitation, user, accepted=True)
     return habilitation
 
 
-def refuse_invitation(*, user, token: str | None = None, pk=None, request=None) -> Invitation:
+def refuse_invitation(
+    *, user, token: str | None = None, pk=None, context: Context = SYSTEM
+) -> Invitation:
     with transaction.atomic():
         invitation = find_invitation(user, token, pk=pk, lock=True)
         invitation.refused_at = timezone.now()
@@ -393,7 +398,7 @@ def refuse_invitation(*, user, token: str | None = None, pk=None, request=None) 
             "invitation.refused",
             actor=user,
             invitation=invitation,
-            request=request,
+            context=context,
             data={"role": invitation.role.code},
         )
         _tell_inviter_of_answer(invitation, user, accepted=False)
@@ -469,7 +474,9 @@ def last_gestionnaire_reason(habilitation: Habilitation) -> str:
     return ""
 
 
-def revoke(*, actor, habilitation: Habilitation, reason: str = "", request=None) -> Habilitation:
+def revoke(
+    *, actor, habilitation: Habilitation, reason: str = "", context: Context = SYSTEM
+) -> Habilitation:
     with transaction.atomic():
         habilitation = _lock_live_habilitation(actor, habilitation)
         _ensure_not_last_gestionnaire(habilitation)
@@ -477,7 +484,7 @@ def revoke(*, actor, habilitation: Habilitation, reason: str = "", request=None)
             actor=actor,
             habilitation=habilitation,
             reason=reason or "Révoquée par un gestionnaire",
-            request=request,
+            context=context,
         )
         send_email(
             "habilitations/emails/habilitation_revoked",
@@ -490,7 +497,9 @@ def revoke(*, actor, habilitation: Habilitation, reason: str = "", request=None)
     return habilitation
 
 
-def change_role(*, actor, habilitation: Habilitation, role, request=None) -> Habilitation:
+def change_role(
+    *, actor, habilitation: Habilitation, role, context: Context = SYSTEM
+) -> Habilitation:
     """Replace the person's role on that establishment: the old habilitation ends, a new one
     starts (the history keeps both)."""
     with transaction.atomic():
@@ -514,7 +523,7 @@ def change_role(*, actor, habilitation: Habilitation, role, request=None) -> Hab
             actor=actor,
             habilitation=habilitation,
             reason=f"Changement de rôle : {role.label}",
-            request=request,
+            context=context,
         )
         new, _created = grant_habilitation(
             actor=actor,
@@ -523,7 +532,7 @@ def change_role(*, actor, habilitation: Habilitation, role, request=None) -> Hab
             establishment=habilitation.establishment,
             origin=habilitation.origin,
             ends_at=habilitation.ends_at,
-            request=request,
+            context=context,
         )
         record(
             "habilitation.role_changed",
@@ -531,7 +540,7 @@ def change_role(*, actor, habilitation: Habilitation, role, request=None) -> Hab
             target=new,
             demarche=new.demarche,
             establishment=new.establishment,
-            request=request,
+            context=context,
             data={"user": new.user.email, "from": previous_role.code, "to": role.code},
         )
         send_email(

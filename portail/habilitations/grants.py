@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portail.audit.journal import record
+from portail.core.context import SYSTEM, Context
 from portail.habilitations.models import Habilitation
 
 
@@ -17,7 +18,15 @@ class HabilitationError(Exception):
 
 
 def grant_habilitation(
-    *, actor, user, role, establishment, origin, ends_at=None, request=None, granted_by=None
+    *,
+    actor,
+    user,
+    role,
+    establishment,
+    origin,
+    ends_at=None,
+    context: Context = SYSTEM,
+    granted_by=None,
 ) -> tuple[Habilitation, bool]:
     """Give `user` the `role` on `establishment`. Returns (habilitation, created).
 
@@ -52,13 +61,15 @@ def grant_habilitation(
         target=habilitation,
         demarche=role.demarche,
         establishment=establishment,
-        request=request,
+        context=context,
         data={"user": user.email, "role": role.code, "origin": origin},
     )
     return habilitation, True
 
 
-def revoke_habilitation(*, actor, habilitation, reason: str = "", request=None) -> Habilitation:
+def revoke_habilitation(
+    *, actor, habilitation, reason: str = "", context: Context = SYSTEM
+) -> Habilitation:
     """End a habilitation now. The caller checks permissions and the last-gestionnaire rule."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("revoke_habilitation must run inside the caller's transaction")
@@ -75,7 +86,7 @@ def revoke_habilitation(*, actor, habilitation, reason: str = "", request=None) 
         target=habilitation,
         demarche=habilitation.demarche,
         establishment=habilitation.establishment,
-        request=request,
+        context=context,
         data={"user": habilitation.user.email, "role": habilitation.role.code, "reason": reason},
     )
     return habilitation

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from portail.core.context import context_of
 from portail.core.refusals import refusal_shown
 from portail.demarches.models import Demarche
 from portail.habilitations import access_requests, admission, redemption
@@ -90,7 +91,7 @@ def activate(request, code):
                     demarche=demarche,
                     siret=form.cleaned_data["siret"],
                     code=form.cleaned_data["code"],
-                    request=request,
+                    context=context_of(request),
                 )
             if attempt.succeeded:
                 messages.success(
@@ -129,7 +130,7 @@ def request_access(request, code):
                     siret=form.cleaned_data["siret"],
                     role=form.cleaned_data["role"],
                     message=form.cleaned_data["message"],
-                    request=request,
+                    context=context_of(request),
                 )
             if attempt.succeeded:
                 messages.success(
@@ -180,7 +181,7 @@ def _answer_access_request(request, access_request, answer, outcome: str, **answ
         answer(
             actor=request.user,
             access_request=access_request,
-            request=request,
+            context=context_of(request),
             **answer_kwargs,
         )
     if attempt.succeeded:

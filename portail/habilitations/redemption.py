@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from portail.audit.journal import record
 from portail.companies.models import Establishment
+from portail.core.context import SYSTEM, Context
 from portail.core.ratelimit import Limiter, format_wait
 from portail.core.refusals import Refusal
 from portail.demarches.codes import hash_code, is_well_formed, normalize_code
@@ -61,7 +62,7 @@ def _activation_wait(user, siret: str) -> int:
 
 
 def _failed_activation(
-    user, demarche, siret, reason, *, request, code_row=None
+    user, demarche, siret, reason, *, context: Context, code_row=None
 ) -> ActivationRefusedError:
     """Journal the failed attempt (its own transaction), count it, return the error to raise."""
     with transaction.atomic():
@@ -71,7 +72,7 @@ def _failed_activation(
             target=code_row,
             demarche=demarche,
             establishment=code_row.establishment if code_row is not None else None,
-            request=request,
+            context=context,
             data={"siret": siret, "reason": reason},
         )
     activation_user_limiter.fail(user_key(user))
@@ -80,7 +81,7 @@ def _failed_activation(
 
 
 def activate_with_code(
-    *, user, demarche: Demarche, siret: str, code: str, request=None
+    *, user, demarche: Demarche, siret: str, code: str, context: Context = SYSTEM
 ) -> Activation:
     """Give `user` the first-activator roles of `demarche` on `siret`, if `code` is right.
 
@@ -98,7 +99,7 @@ def activate_with_code(
                 "demarche.activation_blocked",
                 actor=user,
                 demarche=demarche,
-                request=request,
+                context=context,
                 data={"siret": siret, "wait_seconds": wait},
             )
         raise Refusal(BLOCKED.format(wait=format_wait(wait)))
@@ -112,14 +113,14 @@ def activate_with_code(
             .first()
         )
     if candidate is None:
-        raise _failed_activation(user, demarche, siret, "unknown", request=request)
+        raise _failed_activation(user, demarche, siret, "unknown", context=context)
     if candidate.siret != siret:
         raise _failed_activation(
-            user, demarche, siret, "siret_mismatch", request=request, code_row=candidate
+            user, demarche, siret, "siret_mismatch", context=context, code_row=candidate
         )
     reason = _unusable_reason(candidate)
     if reason:
-        raise _failed_activation(user, demarche, siret, reason, request=request, code_row=candidate)
+        raise _failed_activation(user, demarche, siret, reason, context=context, code_row=candidate)
 
     # Outside the transaction: the registry may be asked over the network.
     establishment = candidate.establishment or resolve_establishment(siret)
@@ -131,7 +132,7 @@ def activate_with_code(
                 target=candidate,
                 demarche=demarche,
                 establishment=establishment,
-                request=request,
+                context=context,
                 data={"siret": siret, "reason": "closed"},
             )
         raise Refusal(CLOSED, field="siret")
@@ -141,9 +142,9 @@ def activate_with_code(
         locked = ActivationCode.objects.select_for_update().get(pk=candidate.pk)
         reason = _unusable_reason(locked)
         if reason is None:
-            activation = _activate(user, demarche, establishment, locked, request)
+            activation = _activate(user, demarche, establishment, locked, context)
     if reason is not None:
-        raise _failed_activation(user, demarche, siret, reason, request=request, code_row=candidate)
+        raise _failed_activation(user, demarche, siret, reason, context=context, code_row=candidate)
     return activation
 
 
@@ -157,7 +158,7 @@ def _unusable_reason(code_row: ActivationCode) -> str | None:
     return None
 
 
-def _activate(user, demarche, establishment, code_row, request) -> Activation:
+def _activate(user, demarche, establishment, code_row, context) -> Activation:
     now = timezone.now()
     roles = list(demarche.roles.filter(granted_on_activation=True))
     activation = Activation(demarche=demarche, establishment=establishment)
@@ -168,7 +169,7 @@ def _activate(user, demarche, establishment, code_row, request) -> Activation:
             role=role,
             establishment=establishment,
             origin=Habilitation.Origin.ACTIVATION_CODE,
-            request=request,
+            context=context,
         )
         activation.habilitations.append(habilitation)
     code_row.used_at = now
@@ -181,7 +182,7 @@ def _activate(user, demarche, establishment, code_row, request) -> Activation:
         target=code_row,
         demarche=demarche,
         establishment=establishment,
-        request=request,
+        context=context,
         data={"siret": establishment.siret, "roles": [role.code for role in roles]},
     )
     send_email(

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portail.companies.models import Establishment
+from portail.core.context import context_of
 from portail.core.ratelimit import Limiter, format_wait
 from portail.demarches.models import Demarche
 from portail.habilitations import flows
@@ -337,7 +338,7 @@ def _send_invitation(request, demarche, form, **invite_kwargs):
             establishment=form.cleaned_data["establishment"],
             email=form.cleaned_data["email"],
             submission_key=form.cleaned_data["submission_key"],
-            request=request,
+            context=context_of(request),
             **invite_kwargs,
         )
     except HabilitationError as error:
@@ -423,7 +424,7 @@ def revoke(request, code, pk):
     habilitation = _managed_habilitation(scope, demarche, pk)
     if request.method == "POST":
         try:
-            flows.revoke(actor=request.user, habilitation=habilitation, request=request)
+            flows.revoke(actor=request.user, habilitation=habilitation, context=context_of(request))
         except HabilitationError as error:
             messages.error(request, str(error))
         else:
@@ -457,7 +458,7 @@ def change_role(request, code, pk):
                 actor=request.user,
                 habilitation=habilitation,
                 role=form.cleaned_data["role"],
-                request=request,
+                context=context_of(request),
             )
         except HabilitationError as error:
             form.add_error(None, str(error))
@@ -487,7 +488,7 @@ def _act_on_invitation(request, code, pk, action, success: str):
     demarche, scope = _gestionnaire_scope(request, code)
     invitation = _managed_invitation(scope, demarche, pk)
     try:
-        action(actor=request.user, invitation=invitation, request=request)
+        action(actor=request.user, invitation=invitation, context=context_of(request))
     except HabilitationError as error:
         messages.error(request, str(error))
     else:
@@ -551,7 +552,7 @@ def _answer_invitation(request, token=None, pk=None):
     try:
         if request.method == "POST" and request.POST.get("decision") == "accept":
             habilitation = flows.accept_invitation(
-                user=request.user, token=token, pk=pk, request=request
+                user=request.user, token=token, pk=pk, context=context_of(request)
             )
             messages.success(
                 request,
@@ -561,7 +562,7 @@ def _answer_invitation(request, token=None, pk=None):
             return redirect("demarches:mes_demarches")
         if request.method == "POST" and request.POST.get("decision") == "refuse":
             refused = flows.refuse_invitation(
-                user=request.user, token=token, pk=pk, request=request
+                user=request.user, token=token, pk=pk, context=context_of(request)
             )
             messages.info(
                 request,

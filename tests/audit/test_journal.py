@@ -3,6 +3,7 @@ from django.test import RequestFactory
 
 from portail.audit.journal import SensitiveDataError, record
 from portail.audit.models import AppendOnlyError, AuditEvent
+from portail.core.context import context_of
 from tests.factories import DemarcheFactory, EstablishmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +18,7 @@ def test_record_keeps_actor_target_ip_and_data():
         actor=actor,
         target=establishment,
         establishment=establishment,
-        request=request,
+        context=context_of(request),
         data={"role": "centre-agree"},
     )
     event.refresh_from_db()
