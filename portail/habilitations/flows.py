@@ -2,7 +2,8 @@
 
 Each takes the actor, runs in one transaction, locks the rows it changes, checks the rules again
 (the view's checks are not trusted), writes the audit event and queues the emails before it
-returns. Errors are `HabilitationError`s whose message is shown to the user, in French.
+returns. Refusals are `HabilitationError`s (a `portail.core.refusals.Refusal`) whose message is
+shown to the user, in French; views show them with `refusal_shown`.
 """
 
 from dataclasses import dataclass
@@ -32,13 +33,14 @@ TOKEN_PURPOSE = "invitation"  # noqa: S105 - the keyed hash's purpose, not a sec
 class InvitationError(HabilitationError):
     """The invitation cannot be used; `reason` names the case (one page per failure)."""
 
-    def __init__(self, message: str, reason: str):
+    def __init__(self, message: str, reason: str) -> None:
         super().__init__(message)
         self.reason = reason
 
 
 class LastGestionnaireError(HabilitationError):
-    pass
+    """Revoking or demoting this habilitation would leave the establishment without a
+    gestionnaire."""
 
 
 def invitation_validity() -> timedelta:
@@ -143,7 +145,9 @@ def _check_invitation_rules(
         raise HabilitationError("Cet établissement est fermé : il ne peut plus être habilité.")
     if kind == Invitation.Kind.THIRD_PARTY:
         if delegation_ends_at is not None and delegation_ends_at <= now:
-            raise HabilitationError("La date de fin doit être postérieure à aujourd’hui.")
+            raise HabilitationError(
+                "La date de fin doit être postérieure à aujourd’hui.", field="ends_on"
+            )
     else:
         delegation_ends_at = None
         if (
@@ -181,7 +185,9 @@ def invite(
     kind=THIRD_PARTY, delegate a role to a person outside the company by email."""
     email = (invited_user.email if invited_user is not None else email).strip().lower()
     if not email:
-        raise HabilitationError("Choisissez un utilisateur ou ajoutez son adresse électronique.")
+        raise HabilitationError(
+            "Choisissez un utilisateur ou ajoutez son adresse électronique.", field="user_query"
+        )
     now = timezone.now()
     with transaction.atomic():
         already = _already_sent(submission_key, actor)
@@ -505,9 +511,9 @@ def change_role(
     with transaction.atomic():
         habilitation = _lock_live_habilitation(actor, habilitation)
         if role.demarche_id != habilitation.demarche_id:
-            raise HabilitationError("Ce rôle n’appartient pas à cette démarche.")
+            raise HabilitationError("Ce rôle n’appartient pas à cette démarche.", field="role")
         if role.pk == habilitation.role_id:
-            raise HabilitationError(f"La personne a déjà le rôle « {role.label} ».")
+            raise HabilitationError(f"La personne a déjà le rôle « {role.label} ».", field="role")
         if not role.can_manage:
             _ensure_not_last_gestionnaire(habilitation)
         if (

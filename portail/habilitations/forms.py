@@ -3,7 +3,7 @@ role, SIRET or account is refused on the field like any other bad input."""
 
 import uuid
 from datetime import datetime, time
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -55,12 +55,36 @@ class _InvitationBase(forms.Form):
         super().__init__(*args, **kwargs)
         self.actor = actor
         self.demarche = demarche
-        cast(forms.ModelChoiceField, self.fields["role"]).queryset = demarche.roles.all()
-        cast(forms.ModelChoiceField, self.fields["establishment"]).queryset = establishments.filter(
-            is_active=True
-        ).order_by("siret")
+        self.roles = demarche.roles.all()
+        self.establishments = establishments.filter(is_active=True).order_by("siret")
+        cast(forms.ModelChoiceField, self.fields["role"]).queryset = self.roles
+        cast(forms.ModelChoiceField, self.fields["establishment"]).queryset = self.establishments
         if not self.is_bound:
             self.initial.setdefault("submission_key", uuid.uuid4())
+
+    def template_context(
+        self, *, inviter: str, kind: str, roles: list[Any] | None = None
+    ) -> dict[str, Any]:
+        """What the invitation form's template needs; `roles`: the démarche's, if already read."""
+        if roles is None:
+            roles = list(self.roles)
+        establishments = list(self.establishments.only("siret", "name"))
+        chosen_role = self["role"].value()
+        chosen_siret = self["establishment"].value()
+        role = next((r for r in roles if str(r.pk) == str(chosen_role)), None)
+        establishment = next((e for e in establishments if e.siret == chosen_siret), None)
+        return {
+            "demarche": self.demarche,
+            "form": self,
+            "roles": roles,
+            "establishments": establishments,
+            "chosen_role": str(chosen_role or ""),
+            "chosen_siret": chosen_siret or "",
+            "summary_role": role.label if role else "…",
+            "summary_company": establishment.name if establishment else "…",
+            "inviter": inviter,
+            "kind": kind,
+        }
 
 
 class InviteForm(_InvitationBase):

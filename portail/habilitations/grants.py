@@ -10,10 +10,11 @@ from django.utils import timezone
 
 from portail.audit.journal import record
 from portail.core.context import SYSTEM, Context
+from portail.core.refusals import Refusal
 from portail.habilitations.models import Habilitation
 
 
-class HabilitationError(Exception):
+class HabilitationError(Refusal):
     """A rule of habilitations refused the change; the message is for the user (French)."""
 
 

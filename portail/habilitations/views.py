@@ -1,85 +1,28 @@
-"""The gestionnaire's management page and the invitee's answer. Views stay thin: they find
-what the user may see (404 otherwise), call a flow, render."""
-
-import re
+"""The gestionnaire's management page and the invitee's answer. Thin: they find what the user
+may see (404 otherwise), read a query object or call one flow (showing its refusal with
+`refusal_shown`), render."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portail.companies.models import Establishment
 from portail.core.context import context_of
 from portail.core.ratelimit import Limiter, format_wait
+from portail.core.refusals import refusal_shown
 from portail.demarches.models import Demarche
 from portail.habilitations import flows
 from portail.habilitations.forms import DelegateForm, InviteForm, PeopleFilterForm, RoleChangeForm
-from portail.habilitations.grants import HabilitationError
-from portail.habilitations.models import AccessRequest, Habilitation, Invitation
-from portail.habilitations.queries import PeopleByRole, name_filter, search_colleagues
+from portail.habilitations.management_page import ManagementPage
+from portail.habilitations.models import Habilitation, Invitation
+from portail.habilitations.queries import search_colleagues
 from portail.habilitations.scope import managed_establishment_ids, managed_siren_list
-from portail.notifications.models import OutboxEmail
 
-PAGE_SIZE = 20
-# Invitation links are personal: the history shows the message without them.
-INVITATION_LINK = re.compile(r"https?://\S*/habilitations/invitations/[A-Za-z0-9_-]+/?")
-LIST_CAP = 100
-TABS = {
-    "personnes": "Personnes habilitées pour mon entreprise",
-    "caracteristiques": "Caractéristiques",
-    "messages": "Historique des messages",
-}
 # Invitation links carry 256 random bits: this limit only keeps a client from hammering.
 token_limiter = Limiter("invitation-token", limit=10, window=15 * 60, base_wait=60)
-
-
-# The columns the management page's lists show (templates/habilitations/manage.html).
-HABILITATION_FIELDS = (
-    "role_id",
-    "origin",
-    "granted_at",
-    "ends_at",
-    "user__first_name",
-    "user__last_name",
-    "user__email",
-    "establishment__siret",
-    "establishment__name",
-    "granted_by__first_name",
-    "granted_by__last_name",
-    "granted_by__email",
-)
-
-
-INVITATION_FIELDS = (
-    "role_id",
-    "kind",
-    "email",
-    "last_sent_at",
-    "expires_at",
-    "invited_user__first_name",
-    "invited_user__last_name",
-    "invited_user__email",
-    "establishment__siret",
-    "establishment__name",
-    "sent_by__first_name",
-    "sent_by__last_name",
-    "sent_by__email",
-)
-ACCESS_REQUEST_FIELDS = (
-    "role_id",
-    "message",
-    "created_at",
-    "requester__first_name",
-    "requester__last_name",
-    "requester__email",
-    "establishment__siret",
-    "establishment__name",
-)
 
 
 def _gestionnaire_scope_ids(request, code):
@@ -99,176 +42,30 @@ def _gestionnaire_scope(request, code):
     return demarche, Establishment.objects.filter(pk__in=ids)
 
 
-def _page_links(request, page_obj, param):
-    """Previous/next and numbered links of one paginated list, keeping the other parameters."""
-
-    def url(number):
-        query = request.GET.copy()
-        query[param] = number
-        return "?" + query.urlencode()
-
-    paginator = page_obj.paginator
-    numbers = [
-        n
-        for n in paginator.get_elided_page_range(page_obj.number, on_each_side=2, on_ends=1)
-        if n != paginator.ELLIPSIS
-    ]
-    return {
-        "page": page_obj,
-        "links": [(n, url(n), n == page_obj.number) for n in numbers],
-        "previous": url(page_obj.previous_page_number()) if page_obj.has_previous() else "",
-        "next": url(page_obj.next_page_number()) if page_obj.has_next() else "",
-        "label": param,
-    }
-
-
-def _optional_url(name, *args):
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
-
-
-def people_label(count: int) -> str:
-    return f"{count} Personne" if count <= 1 else f"{count} Personnes"
+def _inviter(request) -> str:
+    return request.user.get_full_name() or request.user.email
 
 
 @require_GET
 def manage(request, code):
     demarche, scope_ids = _gestionnaire_scope_ids(request, code)
-    scope = Establishment.objects.filter(pk__in=scope_ids)
-    tab = request.GET.get("onglet", "personnes")
-    if tab not in TABS:
-        tab = "personnes"
     filters = PeopleFilterForm(request.GET)
-    filters.is_valid()
-    text = filters.cleaned_data.get("q", "").strip() if filters.is_valid() else ""
-    siret = filters.cleaned_data.get("etablissement", "").strip() if filters.is_valid() else ""
-
-    live = Habilitation.objects.active().filter(demarche=demarche, establishment_id__in=scope_ids)
-    if siret:
-        live = live.filter(establishment__siret=siret)
-    if text:
-        live = live.filter(name_filter(text, "user__") | Q(user__email__istartswith=text))
-    people = live.exclude(origin=Habilitation.Origin.DELEGATION)
-    delegations = live.filter(origin=Habilitation.Origin.DELEGATION)
-    # Within a role, the most recent first: sorting a large company by name would join and
-    # sort every person for each page (the search by name narrows the list instead).
-    order = ("role__order", "role__label", "-granted_at", "-pk")
-
-    roles = list(demarche.roles.all())
-    stats = list(
-        people.order_by()
-        .values("role_id")
-        .annotate(persons=Count("user_id", distinct=True), rows=Count("id"))
-    )
-    counts = {row["role_id"]: row["persons"] for row in stats}
-    groups = [
-        {
-            "role": role,
-            "count": counts.get(role.pk, 0),
-            "label": people_label(counts.get(role.pk, 0)),
-        }
-        for role in roles
-    ]
-    # Two steps: the page's ids, role after role, then those rows with their relations (joining
-    # first would make PostgreSQL fetch every person of the company before the sort).
-    # Its total comes from the grouped counts: no COUNT query.
-    rows_per_role = {row["role_id"]: row["rows"] for row in stats}
-    # PeopleByRole slices like a list, which is all Paginator needs (not the stubs' protocol).
-    people_page = Paginator(PeopleByRole(people, roles, rows_per_role), PAGE_SIZE).get_page(  # type: ignore[arg-type,var-annotated]
-        request.GET.get("page")
-    )
-    page_ids = list(people_page.object_list)
-    page_rows = Habilitation.objects.filter(pk__in=page_ids)
-    rows = {row.pk: row for row in _shown(page_rows, roles, HABILITATION_FIELDS)}
-    people_page.object_list = [rows[pk] for pk in page_ids]
-    labels = {group["role"].pk: group["label"] for group in groups}
-    page_groups: list[dict] = []
-    for habilitation in people_page.object_list:
-        if not page_groups or page_groups[-1]["role"].pk != habilitation.role_id:
-            page_groups.append(
-                {
-                    "role": habilitation.role,
-                    "label": labels.get(habilitation.role_id, ""),
-                    "rows": [],
-                }
-            )
-        page_groups[-1]["rows"].append(habilitation)
-    delegations_page = Paginator(delegations.order_by("ends_at", *order), PAGE_SIZE).get_page(
-        request.GET.get("dpage")
-    )
-    # Evaluated here, and not at all when there is none (compiling it costs 4 ms).
-    delegations_page.object_list = (
-        _shown(delegations_page.object_list, roles, HABILITATION_FIELDS)  # type: ignore[arg-type]  # a page of a QuerySet is a QuerySet
-        if delegations_page.paginator.count
-        else []
-    )
-    invitations = _shown(
-        Invitation.objects.open()
-        .filter(demarche=demarche, establishment_id__in=scope_ids)
-        .order_by("-sent_at")[:LIST_CAP],
-        roles,
-        INVITATION_FIELDS,
-    )
-    access_requests = _shown(
-        AccessRequest.objects.pending()
-        .filter(demarche=demarche, establishment_id__in=scope_ids)
-        .order_by("created_at")[:LIST_CAP],
-        roles,
-        ACCESS_REQUEST_FIELDS,
-    )
-    for access_request in access_requests:
-        access_request.accept_url = _optional_url(
-            "demarches:access_request_accept", access_request.pk
-        )
-        access_request.refuse_url = _optional_url(
-            "demarches:access_request_refuse", access_request.pk
-        )
-    establishments = list(scope.order_by("siret").only("siret", "name")[: LIST_CAP * 2])
-    emails_page = Paginator(
-        OutboxEmail.objects.about(demarche.pk, scope_ids)
-        .only("created_at", "recipient", "subject", "status", "sent_at", "body_text")
-        .order_by("-created_at", "-id"),
-        PAGE_SIZE,
-    ).get_page(request.GET.get("mpage"))
-    for email in emails_page.object_list:
-        email.display_body = INVITATION_LINK.sub("[lien personnel masqué]", email.body_text)
-
-    # "Inviter un utilisateur" as a DSFR modal over the page (the plain page is the fallback).
-    invite_context = _invitation_form_context(
-        request,
+    found = filters.cleaned_data if filters.is_valid() else {}
+    page = ManagementPage.build(
         demarche,
-        InviteForm(actor=request.user, demarche=demarche, establishments=scope),
-        kind="colleague",
-        roles=roles,
+        scope_ids,
+        request.GET,
+        filter_text=found.get("q", "").strip(),
+        filter_siret=found.get("etablissement", "").strip(),
     )
-    invite_context["autocomplete_url"] = reverse("habilitations:autocomplete", args=[demarche.code])
-    invite_context["candidates"] = []
-    return render(
-        request,
-        "habilitations/manage.html",
-        {
-            "title": f"{demarche.short_label} — {demarche.service_type}",
-            "demarche": demarche,
-            "tab": tab,
-            "tabs": TABS,
-            "filters": filters,
-            "filter_text": text,
-            "filter_siret": siret,
-            "groups": groups,
-            "page_groups": page_groups,
-            "people": _page_links(request, people_page, "page"),
-            "delegations": _page_links(request, delegations_page, "dpage"),
-            "invitations": invitations,
-            "access_requests": access_requests,
-            "roles": roles,
-            "establishments": establishments,
-            "emails": _page_links(request, emails_page, "mpage"),
-            "now": timezone.now(),
-            "invite": invite_context,
-        },
-    )
+    # "Inviter un utilisateur" as a DSFR modal over the page (the plain page is the fallback).
+    establishments = Establishment.objects.filter(pk__in=scope_ids)
+    form = InviteForm(actor=request.user, demarche=demarche, establishments=establishments)
+    invite = form.template_context(inviter=_inviter(request), kind="colleague", roles=page.roles)
+    invite["autocomplete_url"] = reverse("habilitations:autocomplete", args=[demarche.code])
+    invite["candidates"] = []
+    context = page.context() | {"filters": filters, "invite": invite}
+    return render(request, "habilitations/manage.html", context)
 
 
 @require_GET
@@ -292,45 +89,10 @@ def autocomplete(request, code):
     return response
 
 
-def _shown(rows: QuerySet, roles, fields: tuple[str, ...]) -> list:
-    """`rows` with the columns `fields` that a list of the management page shows, and nothing
-    more (a fifth of the columns of a plain select_related); their roles from `roles`, the
-    démarche's, already read, rather than a join."""
-    by_id = {role.pk: role for role in roles}
-    related = sorted({field.split("__")[0] for field in fields if "__" in field})
-    shown = list(rows.select_related(*related).only(*fields))
-    for row in shown:
-        row.role = by_id[row.role_id]
-    return shown
-
-
-def _invitation_form_context(request, demarche, form, *, kind, roles=None):
-    """What the invitation form's template needs; `roles`: the démarche's, if already read."""
-    if roles is None:
-        roles = list(form.fields["role"].queryset)
-    establishments = list(form.fields["establishment"].queryset.only("siret", "name"))
-    chosen_role = form["role"].value()
-    chosen_siret = form["establishment"].value()
-    role = next((r for r in roles if str(r.pk) == str(chosen_role)), None)
-    establishment = next((e for e in establishments if e.siret == chosen_siret), None)
-    return {
-        "demarche": demarche,
-        "form": form,
-        "roles": roles,
-        "establishments": establishments,
-        "chosen_role": str(chosen_role or ""),
-        "chosen_siret": chosen_siret or "",
-        "summary_role": role.label if role else "…",
-        "summary_company": establishment.name if establishment else "…",
-        "inviter": request.user.get_full_name() or request.user.email,
-        "kind": kind,
-    }
-
-
-def _send_invitation(request, demarche, form, **invite_kwargs):
-    """Send the invitation a valid invite or delegate form describes: the redirect to the
-    management page, or None with the error added to the form."""
-    try:
+def _send_invitation(request, demarche, form, **invite_kwargs) -> bool:
+    """Send the invitation a valid invite or delegate form describes; False with the refusal on
+    the form."""
+    with refusal_shown(request, form) as attempt:
         flows.invite(
             actor=request.user,
             demarche=demarche,
@@ -341,39 +103,36 @@ def _send_invitation(request, demarche, form, **invite_kwargs):
             context=context_of(request),
             **invite_kwargs,
         )
-    except HabilitationError as error:
-        form.add_error(None, str(error))
-        return None
-    messages.success(request, "Email d'invitation transmis")
-    return redirect("habilitations:manage", code=demarche.code)
+    if attempt.succeeded:
+        messages.success(request, "Email d'invitation transmis")
+    return attempt.succeeded
 
 
 @require_http_methods(["GET", "POST"])
 def invite(request, code):
     demarche, scope = _gestionnaire_scope(request, code)
-    form_kwargs = {"actor": request.user, "demarche": demarche, "establishments": scope}
+    form = InviteForm(
+        request.POST if request.method == "POST" else None,
+        actor=request.user,
+        demarche=demarche,
+        establishments=scope,
+    )
+    searched = request.method == "POST" and request.POST.get("action") == "search"
     candidates = []
-    if request.method == "POST" and request.POST.get("action") == "search":
+    if searched:
         # Without JavaScript, "Rechercher" lists the matching accounts as choices.
-        form = InviteForm(request.POST, **form_kwargs)
         form.errors.clear()
         candidates = search_colleagues(request.user, demarche, request.POST.get("user_query", ""))
-    elif request.method == "POST":
-        form = InviteForm(request.POST, **form_kwargs)
-        if form.is_valid():
-            sent = _send_invitation(
-                request, demarche, form, invited_user=form.cleaned_data["invited_user"]
-            )
-            if sent is not None:
-                return sent
-    else:
-        form = InviteForm(**form_kwargs)
-    context = _invitation_form_context(request, demarche, form, kind="colleague")
+    elif form.is_bound and form.is_valid():
+        invited_user = form.cleaned_data["invited_user"]
+        if _send_invitation(request, demarche, form, invited_user=invited_user):
+            return redirect("habilitations:manage", code=demarche.code)
+    context = form.template_context(inviter=_inviter(request), kind="colleague")
     context.update(
         {
             "title": "Inviter un utilisateur",
             "candidates": candidates,
-            "searched": request.POST.get("action") == "search",
+            "searched": searched,
             "autocomplete_url": reverse("habilitations:autocomplete", args=[demarche.code]),
         }
     )
@@ -383,62 +142,61 @@ def invite(request, code):
 @require_http_methods(["GET", "POST"])
 def delegate(request, code):
     demarche, scope = _gestionnaire_scope(request, code)
-    form_kwargs = {"actor": request.user, "demarche": demarche, "establishments": scope}
-    if request.method == "POST":
-        form = DelegateForm(request.POST, **form_kwargs)
-        if form.is_valid():
-            sent = _send_invitation(
-                request,
-                demarche,
-                form,
-                kind=Invitation.Kind.THIRD_PARTY,
-                delegation_ends_at=form.ends_at,
-            )
-            if sent is not None:
-                return sent
-    else:
-        form = DelegateForm(**form_kwargs)
-    context = _invitation_form_context(request, demarche, form, kind="third_party")
+    form = DelegateForm(
+        request.POST if request.method == "POST" else None,
+        actor=request.user,
+        demarche=demarche,
+        establishments=scope,
+    )
+    if form.is_bound and form.is_valid():
+        kind = Invitation.Kind.THIRD_PARTY
+        if _send_invitation(request, demarche, form, kind=kind, delegation_ends_at=form.ends_at):
+            return redirect("habilitations:manage", code=demarche.code)
+    context = form.template_context(inviter=_inviter(request), kind="third_party")
     context["title"] = "Déléguer une habilitation à un tiers"
     return render(request, "habilitations/delegate.html", context)
 
 
-def _managed_habilitation(scope, demarche, pk):
+def _managed_habilitation(request, code, pk) -> Habilitation:
+    """A live habilitation of the établissements the user manages; 404 otherwise."""
+    demarche, scope = _gestionnaire_scope(request, code)
     return get_object_or_404(
         Habilitation.objects.active()
         .filter(demarche=demarche, establishment__in=scope)
-        .select_related("user", "role", "establishment"),
+        .select_related("demarche", "user", "role", "establishment"),
         pk=pk,
     )
 
 
-def _managed_invitation(scope, demarche, pk):
+def _managed_invitation(request, code, pk) -> Invitation:
+    """An open invitation of the établissements the user manages; 404 otherwise."""
+    demarche, scope = _gestionnaire_scope(request, code)
     return get_object_or_404(
-        Invitation.objects.open().filter(demarche=demarche, establishment__in=scope), pk=pk
+        Invitation.objects.open()
+        .filter(demarche=demarche, establishment__in=scope)
+        .select_related("demarche"),
+        pk=pk,
     )
 
 
 @require_http_methods(["GET", "POST"])
 def revoke(request, code, pk):
-    demarche, scope = _gestionnaire_scope(request, code)
-    habilitation = _managed_habilitation(scope, demarche, pk)
+    habilitation = _managed_habilitation(request, code, pk)
     if request.method == "POST":
-        try:
+        with refusal_shown(request) as attempt:
             flows.revoke(actor=request.user, habilitation=habilitation, context=context_of(request))
-        except HabilitationError as error:
-            messages.error(request, str(error))
-        else:
+        if attempt.succeeded:
             messages.success(
                 request,
                 f"L’habilitation de {habilitation.user} ({habilitation.role.label}) a été révoquée.",
             )
-        return redirect("habilitations:manage", code=demarche.code)
+        return redirect("habilitations:manage", code=code)
     return render(
         request,
         "habilitations/revoke.html",
         {
             "title": "Révoquer une habilitation",
-            "demarche": demarche,
+            "demarche": habilitation.demarche,
             "habilitation": habilitation,
             "blocked_reason": flows.last_gestionnaire_reason(habilitation),
         },
@@ -447,33 +205,28 @@ def revoke(request, code, pk):
 
 @require_http_methods(["GET", "POST"])
 def change_role(request, code, pk):
-    demarche, scope = _gestionnaire_scope(request, code)
-    habilitation = _managed_habilitation(scope, demarche, pk)
+    habilitation = _managed_habilitation(request, code, pk)
     form = RoleChangeForm(
-        request.POST or None, demarche=demarche, initial={"role": habilitation.role_id}
+        request.POST or None, demarche=habilitation.demarche, initial={"role": habilitation.role_id}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
+    if form.is_bound and form.is_valid():
+        role = form.cleaned_data["role"]
+        with refusal_shown(request, form) as attempt:
             flows.change_role(
                 actor=request.user,
                 habilitation=habilitation,
-                role=form.cleaned_data["role"],
+                role=role,
                 context=context_of(request),
             )
-        except HabilitationError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(
-                request,
-                f"{habilitation.user} a désormais le rôle {form.cleaned_data['role'].label}.",
-            )
-            return redirect("habilitations:manage", code=demarche.code)
+        if attempt.succeeded:
+            messages.success(request, f"{habilitation.user} a désormais le rôle {role.label}.")
+            return redirect("habilitations:manage", code=code)
     return render(
         request,
         "habilitations/change_role.html",
         {
             "title": "Changer le rôle",
-            "demarche": demarche,
+            "demarche": habilitation.demarche,
             "habilitation": habilitation,
             "form": form,
             "roles": list(form.fields["role"].queryset),  # type: ignore[attr-defined]  # a ModelChoiceField
@@ -485,15 +238,12 @@ def change_role(request, code, pk):
 def _act_on_invitation(request, code, pk, action, success: str):
     """Resend or cancel one of the gestionnaire's open invitations, then back to the list;
     `success` is the message, with {email} for the invitation's address."""
-    demarche, scope = _gestionnaire_scope(request, code)
-    invitation = _managed_invitation(scope, demarche, pk)
-    try:
+    invitation = _managed_invitation(request, code, pk)
+    with refusal_shown(request) as attempt:
         action(actor=request.user, invitation=invitation, context=context_of(request))
-    except HabilitationError as error:
-        messages.error(request, str(error))
-    else:
+    if attempt.succeeded:
         messages.success(request, success.format(email=invitation.email))
-    return redirect(reverse("habilitations:manage", args=[demarche.code]) + "#invitations")
+    return redirect(reverse("habilitations:manage", args=[code]) + "#invitations")
 
 
 @require_POST
@@ -536,49 +286,44 @@ def pending_invitation(request, pk):
 
 
 def _answer_invitation(request, token=None, pk=None):
+    """Show the invitation, or take the invitee's answer (accept or refuse); an unusable
+    invitation has its own page (`flows.InvitationError.reason`), with its status."""
     subject = f"user:{request.user.pk}"
     if token_limiter.is_blocked(subject):
-        return render(
-            request,
-            "habilitations/invitation_error.html",
-            {
-                "title": "Invitation",
-                "reason": "blocked",
-                "message": "Trop de liens d’invitation non valides ont été ouverts. Réessayez "
-                f"dans {format_wait(token_limiter.wait_seconds(subject))}.",
-            },
-            status=429,
-        )
+        wait = format_wait(token_limiter.wait_seconds(subject))
+        message = f"Trop de liens d’invitation non valides ont été ouverts. Réessayez dans {wait}."
+        return _invitation_error(request, "blocked", message, status=429)
     try:
-        if request.method == "POST" and request.POST.get("decision") == "accept":
-            habilitation = flows.accept_invitation(
-                user=request.user, token=token, pk=pk, context=context_of(request)
-            )
-            messages.success(
-                request,
-                f"Vous avez désormais accès à la démarche {habilitation.demarche.short_label} "
-                f"avec le rôle {habilitation.role.label}.",
-            )
-            return redirect("demarches:mes_demarches")
-        if request.method == "POST" and request.POST.get("decision") == "refuse":
-            refused = flows.refuse_invitation(
-                user=request.user, token=token, pk=pk, context=context_of(request)
-            )
-            messages.info(
-                request,
-                f"Vous avez refusé l’invitation à la démarche {refused.demarche.short_label}.",
-            )
-            return redirect("demarches:mes_demarches")
-        found = flows.find_invitation(request.user, token, pk=pk)
+        return _invitation_answered(request, token, pk)
     except flows.InvitationError as error:
         if error.reason == "unknown":
             token_limiter.fail(subject)
-        return render(
-            request,
-            "habilitations/invitation_error.html",
-            {"title": "Invitation", "reason": error.reason, "message": str(error)},
-            status=INVITATION_ERROR_STATUS.get(error.reason, 400),
+        status = INVITATION_ERROR_STATUS.get(error.reason, 400)
+        return _invitation_error(request, error.reason, error.message, status=status)
+
+
+def _invitation_answered(request, token, pk):
+    """The invitation's page, or the answer given on it and back to "Mes démarches"."""
+    decision = request.POST.get("decision") if request.method == "POST" else None
+    if decision == "accept":
+        habilitation = flows.accept_invitation(
+            user=request.user, token=token, pk=pk, context=context_of(request)
         )
+        messages.success(
+            request,
+            f"Vous avez désormais accès à la démarche {habilitation.demarche.short_label} "
+            f"avec le rôle {habilitation.role.label}.",
+        )
+        return redirect("demarches:mes_demarches")
+    if decision == "refuse":
+        refused = flows.refuse_invitation(
+            user=request.user, token=token, pk=pk, context=context_of(request)
+        )
+        messages.info(
+            request, f"Vous avez refusé l’invitation à la démarche {refused.demarche.short_label}."
+        )
+        return redirect("demarches:mes_demarches")
+    found = flows.find_invitation(request.user, token, pk=pk)
     return render(
         request,
         "habilitations/invitation.html",
@@ -587,4 +332,13 @@ def _answer_invitation(request, token=None, pk=None):
             "invitation": found,
             "inviter": found.sent_by.get_full_name() if found.sent_by else "Un gestionnaire",
         },
+    )
+
+
+def _invitation_error(request, reason: str, message: str, *, status: int):
+    return render(
+        request,
+        "habilitations/invitation_error.html",
+        {"title": "Invitation", "reason": reason, "message": message},
+        status=status,
     )
