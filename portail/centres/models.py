@@ -5,18 +5,28 @@ The rule that reads these tables to say which establishments a habilitation cove
 region, belong to the back-office (`portail.backoffice`).
 """
 
+from typing import Any, Protocol
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 
-class RegionQuerySet(models.QuerySet):
-    def visible_to(self, agent_profile):
+class AgentScope(Protocol):
+    """What the centres need of a back-office agent (`portail.backoffice.models.AgentProfile`)."""
+
+    pk: Any
+    is_national: bool
+    regions: Any  # the agent's regions (a many-to-many manager)
+
+
+class RegionQuerySet(models.QuerySet["Region"]):
+    def visible_to(self, agent_profile: AgentScope) -> "RegionQuerySet":
         """The regions an agent of the back-office looks after (all of them for a national one)."""
         if agent_profile.is_national:
             return self
-        return self.filter(agents=agent_profile)
+        return self.filter(agents__pk=agent_profile.pk)
 
 
 class Region(models.Model):
@@ -28,21 +38,23 @@ class Region(models.Model):
     class Meta:
         ordering = ["name"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
 
-class CentreQuerySet(models.QuerySet):
-    def visible_to(self, agent_profile):
+class CentreQuerySet(models.QuerySet["Centre"]):
+    # Any, not CentreQuerySet: the back-office's list narrows it further with filters of its own
+    # that return plain query sets, into the same variable (portail.backoffice.views).
+    def visible_to(self, agent_profile: AgentScope) -> Any:
         """The centres of the regions an agent of the back-office looks after."""
         if agent_profile.is_national:
             return self
         return self.filter(region__in=agent_profile.regions.all())
 
-    def open(self):
+    def open(self) -> "CentreQuerySet":
         return self.filter(closed_at__isnull=True)
 
-    def search(self, text: str):
+    def search(self, text: str) -> "CentreQuerySet":
         text = (text or "").strip()
         if not text:
             return self
@@ -84,7 +96,7 @@ class Centre(models.Model):
     class Meta:
         ordering = ["letter_name"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.letter_name} ({self.establishment.siret})"
 
 
@@ -107,7 +119,7 @@ class LinkedSite(models.Model):
             models.UniqueConstraint(fields=["centre", "establishment"], name="linked_site_unique")
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.label or (self.establishment.name if self.establishment else self.address)
 
 
@@ -125,5 +137,5 @@ class CentreImport(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Import {self.pk} ({self.line_count} centres)"

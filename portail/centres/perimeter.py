@@ -15,6 +15,7 @@ grow with the size of the company.
 """
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -22,7 +23,7 @@ from portail.centres.models import Centre, LinkedSite
 from portail.companies.models import Establishment
 
 # SIRENs: a list, or a values query set of SIRENs (then used as a subquery).
-SirenSet = QuerySet | Iterable[str]
+SirenSet = QuerySet[Any, Any] | Iterable[str]
 
 
 def _linked_sites_of_centres_of(sirens: SirenSet) -> QuerySet[LinkedSite]:
@@ -71,7 +72,7 @@ def sirens_covering(establishment: Establishment, siren_path: str = "siren") -> 
     return Q(**{siren_path: establishment.siren}) | Q(**{f"{siren_path}__in": centres_linking})
 
 
-def prefetch_linked_sites(centre_path: str) -> Prefetch:
+def prefetch_linked_sites(centre_path: str) -> "Prefetch[str]":
     """Prefetches, in one query, the sites liés (with their establishments, in the order they were
     added) of the centres at `centre_path` (for example "establishment__centre"); read them
     with `linked_sites_of`."""

@@ -6,7 +6,8 @@ audit events and queues its emails before it returns. Refusals are `Refusal`s wh
 for the person, in French.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -31,6 +32,9 @@ from portail.habilitations.queries import gestionnaires_of
 from portail.habilitations.scope import may_manage
 from portail.notifications.emails import send_email
 
+if TYPE_CHECKING:
+    from portail.accounts.models import User
+
 NO_GESTIONNAIRE = (
     "Aucun gestionnaire ne peut encore traiter de demande d'accès à cette démarche pour cet "
     "établissement. Contactez le service en charge de la démarche."
@@ -54,7 +58,7 @@ class NoGestionnaireError(Refusal):
 
 def request_access(
     *,
-    user,
+    user: "User",
     demarche: Demarche,
     siret: str,
     role: Role,
@@ -138,7 +142,7 @@ def _request_validity_days() -> int:
     return getattr(settings, "ACCESS_REQUEST_VALIDITY_DAYS", ACCESS_REQUEST_VALIDITY_DAYS)
 
 
-def _lock_pending_request(actor, access_request: AccessRequest) -> AccessRequest:
+def _lock_pending_request(actor: "User", access_request: AccessRequest) -> AccessRequest:
     locked = (
         AccessRequest.objects.select_for_update(of=("self",))
         .select_related("demarche", "establishment", "role", "requester")
@@ -151,7 +155,16 @@ def _lock_pending_request(actor, access_request: AccessRequest) -> AccessRequest
     return locked
 
 
-def _decide(locked: AccessRequest, *, actor, status, action: str, data: dict, context, **decision):
+def _decide(
+    locked: AccessRequest,
+    *,
+    actor: "User",
+    status: str,
+    action: str,
+    data: dict[str, Any],
+    context: Context,
+    **decision: Any,
+) -> None:
     """Close a locked pending request as `status`, with the decision's own fields (the role
     granted, the reason of a refusal), and journal it."""
     locked.status = status
@@ -171,7 +184,7 @@ def _decide(locked: AccessRequest, *, actor, status, action: str, data: dict, co
     )
 
 
-def _tell_requester(locked: AccessRequest, template: str, **context) -> None:
+def _tell_requester(locked: AccessRequest, template: str, **context: Any) -> None:
     """Email the requester the gestionnaire's answer."""
     send_email(
         template,
@@ -190,7 +203,11 @@ def _tell_requester(locked: AccessRequest, template: str, **context) -> None:
 
 
 def accept_access_request(
-    *, actor, access_request: AccessRequest, role: Role | None = None, context: Context = SYSTEM
+    *,
+    actor: "User",
+    access_request: AccessRequest,
+    role: Role | None = None,
+    context: Context = SYSTEM,
 ) -> Habilitation:
     """A gestionnaire accepts: the requester gets `role` (by default the one asked for)."""
     with transaction.atomic():
@@ -225,7 +242,7 @@ def accept_access_request(
 
 
 def refuse_access_request(
-    *, actor, access_request: AccessRequest, reason: str = "", context: Context = SYSTEM
+    *, actor: "User", access_request: AccessRequest, reason: str = "", context: Context = SYSTEM
 ) -> AccessRequest:
     """A gestionnaire refuses, optionally saying why; the requester is told."""
     reason = (reason or "").strip()
@@ -244,7 +261,7 @@ def refuse_access_request(
     return locked
 
 
-def expire_access_requests(now=None) -> int:
+def expire_access_requests(now: datetime | None = None) -> int:
     """Mark pending requests past their date as expired (pending() already hides them)."""
     now = now or timezone.now()
     return AccessRequest.objects.filter(

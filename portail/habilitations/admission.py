@@ -5,9 +5,15 @@ portal knows or the company registry finds, and an open one. Refusals are `Refus
 message is for the person, in French.
 """
 
+from typing import TYPE_CHECKING
+
 from portail.companies import registry
 from portail.companies.models import Establishment
 from portail.core.refusals import Refusal
+from portail.demarches.models import Demarche
+
+if TYPE_CHECKING:
+    from portail.accounts.models import User
 
 CLOSED = (
     "Cet établissement est fermé selon le répertoire des entreprises : la démarche ne peut "
@@ -24,12 +30,12 @@ PROFESSIONALS_ONLY = (
 )
 
 
-def refused_to(user, demarche) -> bool:
+def refused_to(user: "User", demarche: Demarche) -> bool:
     """A particulier account asking for a démarche reserved to professionals."""
     return demarche.professional_only and not user.is_professional
 
 
-def ensure_professional(user, demarche) -> None:
+def ensure_professional(user: "User", demarche: Demarche) -> None:
     if refused_to(user, demarche):
         raise Refusal(PROFESSIONALS_ONLY.format(name=demarche.short_label))
 
@@ -47,6 +53,6 @@ def resolve_establishment(siret: str) -> Establishment:
         raise Refusal(exc.message or UNKNOWN_ESTABLISHMENT, field="siret") from exc
 
 
-def user_key(user) -> str:
+def user_key(user: "User") -> str:
     """The person's key in the rate limits of these flows."""
     return f"user:{user.pk}"

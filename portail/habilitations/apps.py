@@ -7,7 +7,7 @@ class HabilitationsConfig(AppConfig):
     name = "portail.habilitations"
     label = "habilitations"
 
-    def ready(self):
+    def ready(self) -> None:
         # The flows import models, which Django loads after the app configs: importable here, once
         # the registry is ready, and not at the top of this module.
         from portail.habilitations.access_requests import expire_access_requests

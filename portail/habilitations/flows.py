@@ -8,6 +8,8 @@ shown to the user, in French; views show them with `refusal_shown`.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -15,8 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portail.audit.journal import record
+from portail.companies.models import Establishment
 from portail.core.context import SYSTEM, Context
 from portail.core.secrets import keyed_hash, new_url_token
+from portail.demarches.models import Demarche, Role
 from portail.habilitations.grants import (
     HabilitationError,
     grant_habilitation,
@@ -26,6 +30,9 @@ from portail.habilitations.models import Habilitation, Invitation
 from portail.habilitations.queries import colleague_accounts
 from portail.habilitations.scope import may_manage
 from portail.notifications.emails import send_email
+
+if TYPE_CHECKING:
+    from portail.accounts.models import User
 
 TOKEN_PURPOSE = "invitation"  # noqa: S105 - the keyed hash's purpose, not a secret
 
@@ -55,13 +62,13 @@ def invitation_url(token: str) -> str:
     return settings.PORTAL_BASE_URL + reverse("habilitations:invitation", args=[token])
 
 
-def _person_label(user) -> str:
+def _person_label(user: "User | None") -> str:
     if user is None:
         return "Un gestionnaire"
-    return user.get_full_name() or user.email
+    return str(user)  # the full name, else the email
 
 
-def _check_manages(actor, demarche, establishment) -> None:
+def _check_manages(actor: "User", demarche: Demarche, establishment: Establishment) -> None:
     if not may_manage(actor, demarche, establishment):
         raise HabilitationError(
             "Vous n’êtes pas gestionnaire de cette démarche pour cet établissement."
@@ -71,7 +78,9 @@ def _check_manages(actor, demarche, establishment) -> None:
 # --- Invitations ---------------------------------------------------------------------------
 
 
-def _record_invitation_event(action: str, *, actor, invitation: Invitation, context, data) -> None:
+def _record_invitation_event(
+    action: str, *, actor: "User", invitation: Invitation, context: Context, data: dict[str, Any]
+) -> None:
     record(
         action,
         actor=actor,
@@ -83,7 +92,7 @@ def _record_invitation_event(action: str, *, actor, invitation: Invitation, cont
     )
 
 
-def _tell_inviter_of_answer(invitation: Invitation, invitee, *, accepted: bool) -> None:
+def _tell_inviter_of_answer(invitation: Invitation, invitee: "User", *, accepted: bool) -> None:
     """Let whoever sent the invitation know it was accepted or refused."""
     if invitation.sent_by is None:
         return
@@ -97,7 +106,7 @@ def _tell_inviter_of_answer(invitation: Invitation, invitee, *, accepted: bool) 
     )
 
 
-def _already_sent(submission_key, actor) -> Invitation | None:
+def _already_sent(submission_key: UUID | None, actor: "User") -> Invitation | None:
     """The invitation this actor already sent with this form submission, if any."""
     if submission_key is None:
         return None
@@ -135,8 +144,17 @@ def _send_invitation_email(invitation: Invitation, token: str) -> None:
 
 
 def _check_invitation_rules(
-    *, actor, demarche, role, establishment, invited_user, email, kind, delegation_ends_at, now
-):
+    *,
+    actor: "User",
+    demarche: Demarche,
+    role: Role,
+    establishment: Establishment,
+    invited_user: "User | None",
+    email: str,
+    kind: str,
+    delegation_ends_at: datetime | None,
+    now: datetime,
+) -> datetime | None:
     """The rules of an invitation; returns the delegation's end (None for a colleague)."""
     _check_manages(actor, demarche, establishment)
     if role.demarche_id != demarche.pk:
@@ -170,15 +188,15 @@ def _check_invitation_rules(
 
 def invite(
     *,
-    actor,
-    demarche,
-    role,
-    establishment,
-    invited_user=None,
+    actor: "User",
+    demarche: Demarche,
+    role: Role,
+    establishment: Establishment,
+    invited_user: "User | None" = None,
     email: str = "",
     kind: str = Invitation.Kind.COLLEAGUE,
     delegation_ends_at: datetime | None = None,
-    submission_key=None,
+    submission_key: UUID | None = None,
     context: Context = SYSTEM,
 ) -> Sent:
     """Invite a colleague (an account of the company, or an email address) or, with
@@ -266,7 +284,7 @@ def invite(
     return Sent(invitation, token, True)
 
 
-def _lock_open_invitation(actor, invitation: Invitation) -> Invitation:
+def _lock_open_invitation(actor: "User", invitation: Invitation) -> Invitation:
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     _check_manages(actor, invitation.demarche, invitation.establishment)
     if invitation.accepted_at or invitation.refused_at or invitation.cancelled_at:
@@ -274,7 +292,7 @@ def _lock_open_invitation(actor, invitation: Invitation) -> Invitation:
     return invitation
 
 
-def resend_invitation(*, actor, invitation: Invitation, context: Context = SYSTEM) -> str:
+def resend_invitation(*, actor: "User", invitation: Invitation, context: Context = SYSTEM) -> str:
     """A new link (the previous one stops working) and a new validity period."""
     with transaction.atomic():
         invitation = _lock_open_invitation(actor, invitation)
@@ -295,7 +313,9 @@ def resend_invitation(*, actor, invitation: Invitation, context: Context = SYSTE
     return token
 
 
-def cancel_invitation(*, actor, invitation: Invitation, context: Context = SYSTEM) -> Invitation:
+def cancel_invitation(
+    *, actor: "User", invitation: Invitation, context: Context = SYSTEM
+) -> Invitation:
     with transaction.atomic():
         invitation = _lock_open_invitation(actor, invitation)
         invitation.cancelled_at = timezone.now()
@@ -320,7 +340,7 @@ def cancel_invitation(*, actor, invitation: Invitation, context: Context = SYSTE
 
 
 def find_invitation(
-    user, token: str | None = None, *, pk: int | None = None, lock: bool = False
+    user: "User", token: str | None = None, *, pk: int | None = None, lock: bool = False
 ) -> Invitation:
     """The invitation of `token` (the email's link) or of `pk` (from "Mes démarches") if `user`
     may answer it; else InvitationError with a reason: unknown, cancelled, used, expired,
@@ -333,7 +353,7 @@ def find_invitation(
     if token is not None:
         invitation = queryset.filter(token_hash=token_hash(token)).first()
     else:
-        invitation = queryset.filter(pk=pk).first()
+        invitation = queryset.filter(pk=pk).first() if pk is not None else None
     if invitation is None:
         raise InvitationError("Ce lien d’invitation n’est pas valide.", "unknown")
     if invitation.invited_user_id is not None:
@@ -358,7 +378,7 @@ def find_invitation(
 
 
 def accept_invitation(
-    *, user, token: str | None = None, pk=None, context: Context = SYSTEM
+    *, user: "User", token: str | None = None, pk: int | None = None, context: Context = SYSTEM
 ) -> Habilitation:
     with transaction.atomic():
         invitation = find_invitation(user, token, pk=pk, lock=True)
@@ -394,7 +414,7 @@ def accept_invitation(
 
 
 def refuse_invitation(
-    *, user, token: str | None = None, pk=None, context: Context = SYSTEM
+    *, user: "User", token: str | None = None, pk: int | None = None, context: Context = SYSTEM
 ) -> Invitation:
     with transaction.atomic():
         invitation = find_invitation(user, token, pk=pk, lock=True)
@@ -414,7 +434,7 @@ def refuse_invitation(
 # --- People --------------------------------------------------------------------------------
 
 
-def _lock_managers_of(demarche_id, establishment_id) -> None:
+def _lock_managers_of(demarche_id: int, establishment_id: int) -> None:
     """Lock the live managing habilitations of an establishment, in pk order. Every change that
     may remove a gestionnaire takes these locks first, so two of them queue up instead of
     deadlocking (each would otherwise hold its own target and wait for the other's)."""
@@ -427,7 +447,7 @@ def _lock_managers_of(demarche_id, establishment_id) -> None:
     )
 
 
-def _lock_live_habilitation(actor, habilitation: Habilitation) -> Habilitation:
+def _lock_live_habilitation(actor: "User", habilitation: Habilitation) -> Habilitation:
     _lock_managers_of(habilitation.demarche_id, habilitation.establishment_id)
     habilitation = (
         Habilitation.objects.select_for_update(of=("self",))
@@ -481,7 +501,7 @@ def last_gestionnaire_reason(habilitation: Habilitation) -> str:
 
 
 def revoke(
-    *, actor, habilitation: Habilitation, reason: str = "", context: Context = SYSTEM
+    *, actor: "User", habilitation: Habilitation, reason: str = "", context: Context = SYSTEM
 ) -> Habilitation:
     with transaction.atomic():
         habilitation = _lock_live_habilitation(actor, habilitation)
@@ -504,7 +524,7 @@ def revoke(
 
 
 def change_role(
-    *, actor, habilitation: Habilitation, role, context: Context = SYSTEM
+    *, actor: "User", habilitation: Habilitation, role: Role, context: Context = SYSTEM
 ) -> Habilitation:
     """Replace the person's role on that establishment: the old habilitation ends, a new one
     starts (the history keeps both)."""

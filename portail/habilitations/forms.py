@@ -2,23 +2,30 @@
 role, SIRET or account is refused on the field like any other bad input."""
 
 import uuid
-from datetime import datetime, time
-from typing import Any, cast
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from portail.companies.models import Establishment
+from portail.demarches.models import Demarche, Role
 from portail.habilitations.queries import colleague_accounts
 
+if TYPE_CHECKING:
+    from portail.accounts.models import User
 
-class RoleChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
+
+# ModelChoiceField[...] fails at run time (django-stubs-ext's monkeypatch is not a dependency).
+class RoleChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Role) -> str:
         return obj.label
 
 
-class EstablishmentChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
+class EstablishmentChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Establishment) -> str:
         return f"{obj.siret} — {obj.name}"
 
 
@@ -51,14 +58,21 @@ class _InvitationBase(forms.Form):
     )
     submission_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, actor, demarche, establishments, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        actor: "User",
+        demarche: Demarche,
+        establishments: QuerySet[Establishment],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.actor = actor
         self.demarche = demarche
         self.roles = demarche.roles.all()
         self.establishments = establishments.filter(is_active=True).order_by("siret")
-        cast(forms.ModelChoiceField, self.fields["role"]).queryset = self.roles
-        cast(forms.ModelChoiceField, self.fields["establishment"]).queryset = self.establishments
+        cast(RoleChoiceField, self.fields["role"]).queryset = self.roles
+        cast(EstablishmentChoiceField, self.fields["establishment"]).queryset = self.establishments
         if not self.is_bound:
             self.initial.setdefault("submission_key", uuid.uuid4())
 
@@ -106,7 +120,7 @@ class InviteForm(_InvitationBase):
 
     field_order = ["user_query", "user", "email", "role", "establishment", "submission_key"]
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
         public_id = (cleaned.get("user") or "").strip()
@@ -159,11 +173,12 @@ class DelegateForm(_InvitationBase):
 
     field_order = ["email", "role", "establishment", "ends_on", "submission_key"]
 
-    def clean_email(self):
-        return self.cleaned_data["email"].strip().lower()
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data["email"]
+        return email.strip().lower()
 
-    def clean_ends_on(self):
-        day = self.cleaned_data.get("ends_on")
+    def clean_ends_on(self) -> date | None:
+        day: date | None = self.cleaned_data.get("ends_on")
         if day is not None and day <= timezone.localdate():
             raise ValidationError("La date de fin doit être postérieure à aujourd’hui.")
         return day
@@ -180,9 +195,9 @@ class DelegateForm(_InvitationBase):
 class RoleChangeForm(forms.Form):
     role = _role_field("Nouveau rôle")
 
-    def __init__(self, *args, demarche, **kwargs):
+    def __init__(self, *args: Any, demarche: Demarche, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["role"]).queryset = demarche.roles.all()
+        cast(RoleChoiceField, self.fields["role"]).queryset = demarche.roles.all()
 
 
 class PeopleFilterForm(forms.Form):

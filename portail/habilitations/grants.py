@@ -5,13 +5,21 @@ own transaction; these functions write the audit event. They never send email: t
 knows which message fits.
 """
 
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils import timezone
 
 from portail.audit.journal import record
+from portail.companies.models import Establishment
 from portail.core.context import SYSTEM, Context
 from portail.core.refusals import Refusal
+from portail.demarches.models import Role
 from portail.habilitations.models import Habilitation
+
+if TYPE_CHECKING:
+    from portail.accounts.models import User
 
 
 class HabilitationError(Refusal):
@@ -20,14 +28,14 @@ class HabilitationError(Refusal):
 
 def grant_habilitation(
     *,
-    actor,
-    user,
-    role,
-    establishment,
-    origin,
-    ends_at=None,
+    actor: "User | None",
+    user: "User",
+    role: Role,
+    establishment: Establishment,
+    origin: str,
+    ends_at: datetime | None = None,
     context: Context = SYSTEM,
-    granted_by=None,
+    granted_by: "User | None" = None,
 ) -> tuple[Habilitation, bool]:
     """Give `user` the `role` on `establishment`. Returns (habilitation, created).
 
@@ -69,7 +77,7 @@ def grant_habilitation(
 
 
 def revoke_habilitation(
-    *, actor, habilitation, reason: str = "", context: Context = SYSTEM
+    *, actor: "User | None", habilitation: Habilitation, reason: str = "", context: Context = SYSTEM
 ) -> Habilitation:
     """End a habilitation now. The caller checks permissions and the last-gestionnaire rule."""
     if not transaction.get_connection().in_atomic_block:

@@ -1,14 +1,14 @@
 """Forms of the person's pages: activation code, access request, and a gestionnaire's answer to
 an access request."""
 
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from dsfr.forms import DsfrBaseForm
 
 from portail.companies.siret import normalize_siret, validate_siret
 from portail.demarches.codes import CODE_LENGTH, is_well_formed, normalize_code
-from portail.demarches.models import Role
+from portail.demarches.models import Demarche, Role
 
 CODE_FORMAT_MESSAGE = (
     f"Le code d'activation comporte {CODE_LENGTH} lettres et chiffres, "
@@ -17,7 +17,7 @@ CODE_FORMAT_MESSAGE = (
 
 
 class SiretField(forms.CharField):
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 32)
         kwargs.setdefault(
             "error_messages", {"required": "Saisissez le numéro SIRET (14 chiffres)."}
@@ -27,16 +27,16 @@ class SiretField(forms.CharField):
             {"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
         )
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> str:
         return normalize_siret(super().to_python(value))
 
-    def validate(self, value):
+    def validate(self, value: Any) -> None:
         super().validate(value)
         if value:
             validate_siret(value)
 
 
-class ActivationForm(DsfrBaseForm):
+class ActivationForm(DsfrBaseForm):  # type: ignore[misc]  # django-dsfr ships no types
     siret = SiretField(label="SIRET Enregistré")
     code = forms.CharField(
         label="Code d'activation",
@@ -47,19 +47,19 @@ class ActivationForm(DsfrBaseForm):
         ),
     )
 
-    def clean_code(self):
-        code = self.cleaned_data["code"]
+    def clean_code(self) -> str:
+        code: str = self.cleaned_data["code"]
         if not is_well_formed(normalize_code(code)):
             raise forms.ValidationError(CODE_FORMAT_MESSAGE, code="format")
         return code
 
 
-class AccessRequestForm(DsfrBaseForm):
+class AccessRequestForm(DsfrBaseForm):  # type: ignore[misc]  # django-dsfr ships no types
     siret = SiretField(
         label="SIRET de l'établissement",
         help_text="L'établissement pour lequel vous demandez l'accès (14 chiffres).",
     )
-    role = forms.ModelChoiceField(
+    role: "forms.ModelChoiceField[Role]" = forms.ModelChoiceField(
         label="Rôle souhaité",
         queryset=Role.objects.none(),  # the démarche's roles: set by __init__
         widget=forms.RadioSelect,
@@ -77,17 +77,19 @@ class AccessRequestForm(DsfrBaseForm):
         error_messages={"max_length": "Le message ne peut dépasser 1000 caractères."},
     )
 
-    def __init__(self, *args, demarche, **kwargs):
+    def __init__(self, *args: Any, demarche: Demarche, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["role"]).queryset = demarche.roles.all()
+        cast("forms.ModelChoiceField[Role]", self.fields["role"]).queryset = demarche.roles.all()
 
 
 class AcceptForm(forms.Form):
-    role = forms.ModelChoiceField(queryset=Role.objects.none(), required=False)
+    role: "forms.ModelChoiceField[Role]" = forms.ModelChoiceField(
+        queryset=Role.objects.none(), required=False
+    )
 
-    def __init__(self, *args, demarche, **kwargs):
+    def __init__(self, *args: Any, demarche: Demarche, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["role"]).queryset = demarche.roles.all()
+        cast("forms.ModelChoiceField[Role]", self.fields["role"]).queryset = demarche.roles.all()
 
 
 class RefuseForm(forms.Form):

@@ -2,8 +2,11 @@
 code, access request), and a gestionnaire's answer to an access request. Thin: they read, call
 one flow (`redemption`, `access_requests`), show its refusal with `refusal_shown`, render."""
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -23,8 +26,16 @@ from portail.habilitations.models import AccessRequest
 from portail.habilitations.queries import catalogue_for, pending_invitations_for
 from portail.habilitations.scope import may_manage
 
+if TYPE_CHECKING:
+    from portail.accounts.models import User
 
-def mes_demarches(request):
+    class UserRequest(HttpRequest):
+        """The pages of this module are for signed-in persons (LoginRequiredMiddleware)."""
+
+        user: User
+
+
+def mes_demarches(request: "UserRequest") -> HttpResponse:
     catalogue = catalogue_for(request.user)
     own_requests = (
         AccessRequest.objects.pending()
@@ -49,7 +60,7 @@ def _demarche_or_404(code: str) -> Demarche:
     return get_object_or_404(Demarche, code=code, is_active=True)
 
 
-def _professionals_only(request, demarche):
+def _professionals_only(request: "UserRequest", demarche: Demarche) -> HttpResponse:
     return render(
         request,
         "habilitations/professionals_only.html",
@@ -62,7 +73,7 @@ def _professionals_only(request, demarche):
     )
 
 
-def add_demarche(request, code):
+def add_demarche(request: "UserRequest", code: str) -> HttpResponse:
     """ "Ajouter une démarche": the two choices (the page behind the modal, without JavaScript)."""
     demarche = _demarche_or_404(code)
     if admission.refused_to(request.user, demarche):
@@ -75,7 +86,7 @@ def add_demarche(request, code):
 
 
 @require_http_methods(["GET", "POST"])
-def activate(request, code):
+def activate(request: "UserRequest", code: str) -> HttpResponse:
     """ "SAISIR LE CODE D'ACTIVATION": SIRET enregistré + code → "VALIDER MON ACCÈS"."""
     demarche = _demarche_or_404(code)
     if admission.refused_to(request.user, demarche):
@@ -114,7 +125,7 @@ def activate(request, code):
 
 
 @require_http_methods(["GET", "POST"])
-def request_access(request, code):
+def request_access(request: "UserRequest", code: str) -> HttpResponse:
     """ "DEMANDER L'ACCÈS À UN GESTIONNAIRE": SIRET, wished role, optional message."""
     demarche = _demarche_or_404(code)
     if admission.refused_to(request.user, demarche):
@@ -156,7 +167,7 @@ def request_access(request, code):
     )
 
 
-def _managed_request_or_404(request, pk) -> AccessRequest:
+def _managed_request_or_404(request: "UserRequest", pk: int) -> AccessRequest:
     access_request = get_object_or_404(
         AccessRequest.objects.select_related("demarche", "establishment"), pk=pk
     )
@@ -165,7 +176,7 @@ def _managed_request_or_404(request, pk) -> AccessRequest:
     return access_request
 
 
-def _back(request, access_request):
+def _back(request: "UserRequest", access_request: AccessRequest) -> HttpResponseRedirect:
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -174,7 +185,13 @@ def _back(request, access_request):
     return redirect(reverse("habilitations:manage", args=[access_request.demarche.code]))
 
 
-def _answer_access_request(request, access_request, answer, outcome: str, **answer_kwargs):
+def _answer_access_request(
+    request: "UserRequest",
+    access_request: AccessRequest,
+    answer: Callable[..., object],
+    outcome: str,
+    **answer_kwargs: Any,
+) -> HttpResponse:
     """Accept or refuse (`answer`) an access request, then back to where the gestionnaire was;
     `outcome` ("acceptée" or "refusée") ends the success message."""
     with refusal_shown(request) as attempt:
@@ -188,13 +205,13 @@ def _answer_access_request(request, access_request, answer, outcome: str, **answ
         requester = access_request.requester
         messages.success(
             request,
-            f"La demande d'accès de {requester.get_full_name() or requester.email} est {outcome}.",
+            f"La demande d'accès de {requester} est {outcome}.",
         )
     return _back(request, access_request)
 
 
 @require_POST
-def access_request_accept(request, pk):
+def access_request_accept(request: "UserRequest", pk: int) -> HttpResponse:
     access_request = _managed_request_or_404(request, pk)
     form = AcceptForm(request.POST, demarche=access_request.demarche)
     if not form.is_valid():
@@ -210,7 +227,7 @@ def access_request_accept(request, pk):
 
 
 @require_POST
-def access_request_refuse(request, pk):
+def access_request_refuse(request: "UserRequest", pk: int) -> HttpResponse:
     access_request = _managed_request_or_404(request, pk)
     form = RefuseForm(request.POST)
     if not form.is_valid():

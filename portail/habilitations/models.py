@@ -1,26 +1,31 @@
 """Habilitations (who may act in which démarche, for which establishment, with which role),
 invitations and access requests."""
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from portail.companies.models import Establishment
+from portail.demarches.models import Demarche
 
-class HabilitationQuerySet(models.QuerySet):
-    def active(self, now=None):
+
+class HabilitationQuerySet(models.QuerySet["Habilitation"]):
+    def active(self, now: datetime | None = None) -> "HabilitationQuerySet":
         now = now or timezone.now()
         return self.filter(revoked_at__isnull=True).filter(
             Q(ends_at__isnull=True) | Q(ends_at__gt=now)
         )
 
-    def for_demarche(self, demarche):
+    def for_demarche(self, demarche: Demarche) -> "HabilitationQuerySet":
         return self.filter(demarche=demarche)
 
-    def for_establishment(self, establishment):
+    def for_establishment(self, establishment: Establishment) -> "HabilitationQuerySet":
         return self.filter(establishment=establishment)
 
-    def managing(self):
+    def managing(self) -> "HabilitationQuerySet":
         return self.filter(role__can_manage=True)
 
 
@@ -58,6 +63,10 @@ class Habilitation(models.Model):
 
     objects = HabilitationQuerySet.as_manager()
 
+    # Set on the rows a page lists, never stored: the back-office's support page (is it in the
+    # agent's regions?).
+    in_scope: bool
+
     class Meta:
         ordering = ["-granted_at"]
         constraints = [
@@ -85,7 +94,7 @@ class Habilitation(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.user} — {self.role} — {self.establishment.siret}"
 
     @property
@@ -93,8 +102,8 @@ class Habilitation(models.Model):
         return self.origin == self.Origin.DELEGATION
 
 
-class InvitationQuerySet(models.QuerySet):
-    def pending(self, now=None):
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def pending(self, now: datetime | None = None) -> "InvitationQuerySet":
         now = now or timezone.now()
         return self.filter(
             accepted_at__isnull=True,
@@ -103,7 +112,7 @@ class InvitationQuerySet(models.QuerySet):
             expires_at__gt=now,
         )
 
-    def expired(self, now=None):
+    def expired(self, now: datetime | None = None) -> "InvitationQuerySet":
         now = now or timezone.now()
         return self.filter(
             accepted_at__isnull=True,
@@ -112,14 +121,14 @@ class InvitationQuerySet(models.QuerySet):
             expires_at__lte=now,
         )
 
-    def open(self):
+    def open(self) -> "InvitationQuerySet":
         """Neither accepted, refused nor cancelled (expired ones included): what the
         one-open-invitation constraint covers."""
         return self.filter(
             accepted_at__isnull=True, refused_at__isnull=True, cancelled_at__isnull=True
         )
 
-    def for_demarche(self, demarche):
+    def for_demarche(self, demarche: Demarche) -> "InvitationQuerySet":
         return self.filter(demarche=demarche)
 
 
@@ -182,19 +191,19 @@ class Invitation(models.Model):
         ]
         indexes = [models.Index(fields=["demarche", "establishment", "-sent_at"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.email} — {self.role} — {self.establishment.siret}"
 
     @property
     def is_delegation(self) -> bool:
         return self.kind == self.Kind.THIRD_PARTY
 
-    def is_expired(self, now=None) -> bool:
+    def is_expired(self, now: datetime | None = None) -> bool:
         return self.expires_at <= (now or timezone.now())
 
 
-class AccessRequestQuerySet(models.QuerySet):
-    def pending(self, now=None):
+class AccessRequestQuerySet(models.QuerySet["AccessRequest"]):
+    def pending(self, now: datetime | None = None) -> "AccessRequestQuerySet":
         now = now or timezone.now()
         return self.filter(status=AccessRequest.Status.PENDING, expires_at__gt=now)
 
@@ -232,6 +241,10 @@ class AccessRequest(models.Model):
 
     objects = AccessRequestQuerySet.as_manager()
 
+    # Set on the rows the management page lists, never stored: where its answers are posted.
+    accept_url: str
+    refuse_url: str
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [
@@ -242,5 +255,5 @@ class AccessRequest(models.Model):
             )
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.requester} → {self.demarche} / {self.establishment.siret}"

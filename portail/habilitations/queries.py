@@ -1,15 +1,26 @@
 """Read-side helpers: the catalogue as a person sees it ("Mes démarches"), who manages an
 establishment (access requests), the colleague search."""
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from portail.centres.perimeter import sirens_covering
-from portail.demarches.models import Demarche
-from portail.habilitations.models import Habilitation, Invitation
+from portail.companies.models import Establishment
+from portail.demarches.models import Demarche, Role
+from portail.habilitations.models import (
+    Habilitation,
+    HabilitationQuerySet,
+    Invitation,
+    InvitationQuerySet,
+)
 from portail.habilitations.scope import managed_siren_list, managed_sirens
+
+if TYPE_CHECKING:
+    from portail.accounts.models import User
 
 AUTOCOMPLETE_LIMIT = 10
 MIN_SEARCH_LENGTH = 2
@@ -17,11 +28,11 @@ MIN_SEARCH_LENGTH = 2
 
 @dataclass(frozen=True)
 class Catalogue:
-    held: list  # démarches the user holds a live habilitation of; `.manages` set on each
-    others: list  # the other active démarches
+    held: list[Demarche]  # démarches the user holds a live habilitation of; `.manages` set on each
+    others: list[Demarche]  # the other active démarches
 
 
-def catalogue_for(user) -> Catalogue:
+def catalogue_for(user: "User") -> Catalogue:
     """The active démarches split into held / others, in one query whatever their number."""
     live = Habilitation.objects.active().filter(user=user, demarche=OuterRef("pk"))
     demarches = Demarche.objects.filter(is_active=True).annotate(
@@ -34,7 +45,7 @@ def catalogue_for(user) -> Catalogue:
     return Catalogue(held=held, others=others)
 
 
-def gestionnaire_demarche_ids(user) -> set[int]:
+def gestionnaire_demarche_ids(user: "User") -> set[int]:
     """Ids of the démarches `user` manages somewhere (one query)."""
     if not getattr(user, "is_authenticated", False):
         return set()
@@ -47,13 +58,15 @@ def gestionnaire_demarche_ids(user) -> set[int]:
     )
 
 
-def managing_habilitations(demarche) -> QuerySet[Habilitation]:
+def managing_habilitations(demarche: Demarche) -> HabilitationQuerySet:
     """Every live managing habilitation of `demarche` (whoever holds it; for one person's, see
     `portail.habilitations.scope.managing_habilitations`)."""
     return Habilitation.objects.active().filter(demarche=demarche, role__can_manage=True)
 
 
-def managing_habilitations_over(demarche, establishment) -> QuerySet[Habilitation]:
+def managing_habilitations_over(
+    demarche: Demarche, establishment: Establishment
+) -> HabilitationQuerySet:
     """Live managing habilitations of `demarche` whose holder may act on `establishment`.
 
     The converse of the perimeter rule (`portail.centres.perimeter`), which
@@ -66,7 +79,7 @@ def managing_habilitations_over(demarche, establishment) -> QuerySet[Habilitatio
     )
 
 
-def gestionnaires_of(demarche, establishment) -> QuerySet:
+def gestionnaires_of(demarche: Demarche, establishment: Establishment) -> "QuerySet[User]":
     """The active accounts that manage `demarche` for `establishment` (for access requests)."""
     users = get_user_model().objects.filter(is_active=True)
     return users.filter(
@@ -74,7 +87,7 @@ def gestionnaires_of(demarche, establishment) -> QuerySet:
     ).order_by("pk")
 
 
-def pending_invitations_for(user):
+def pending_invitations_for(user: "User") -> InvitationQuerySet:
     """Invitations waiting for `user` (sent to the account or to its email address)."""
     return (
         Invitation.objects.pending()
@@ -83,7 +96,7 @@ def pending_invitations_for(user):
     )
 
 
-def colleague_accounts(actor, demarche) -> QuerySet:
+def colleague_accounts(actor: "User", demarche: Demarche | str) -> "QuerySet[User]":
     """The portal accounts a gestionnaire may invite as colleagues: those declared at sign-up
     with the SIREN of the company (a SIRET of one of its establishments).
 
@@ -93,7 +106,9 @@ def colleague_accounts(actor, demarche) -> QuerySet:
     return _accounts_declared_with(managed_sirens(actor, demarche))
 
 
-def _accounts_declared_with(sirens) -> QuerySet:
+def _accounts_declared_with(
+    sirens: Iterable[str] | QuerySet[Habilitation, str],
+) -> "QuerySet[User]":
     """Active professional accounts declared at sign-up with one of `sirens` (a list or a
     values query)."""
     return (
@@ -114,8 +129,13 @@ def name_filter(text: str, prefix: str = "") -> Q:
 
 
 def search_colleagues(
-    actor, demarche, text: str, limit: int = AUTOCOMPLETE_LIMIT, *, sirens=None
-) -> list:
+    actor: "User",
+    demarche: Demarche | str,
+    text: str,
+    limit: int = AUTOCOMPLETE_LIMIT,
+    *,
+    sirens: Sequence[str] | None = None,
+) -> "list[User]":
     """The autocomplete: `colleague_accounts` whose name starts with `text`, in one query on an
     index range whatever the size of the company (and accounts/migrations/0003 on PostgreSQL).
     """
@@ -144,7 +164,9 @@ class PeopleByRole:
     comes from the tab's counts; a Paginator given its total slices this like a list.
     """
 
-    def __init__(self, people: QuerySet, roles, rows_per_role: dict[int, int]):
+    def __init__(
+        self, people: QuerySet[Habilitation], roles: Sequence[Role], rows_per_role: dict[int, int]
+    ) -> None:
         self.people = people
         self.roles = roles
         self.rows_per_role = rows_per_role

@@ -7,6 +7,7 @@ French; every failed attempt is journaled (never with the code) and counted by t
 """
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.urls import reverse
@@ -28,6 +29,9 @@ from portail.habilitations.admission import (
 from portail.habilitations.grants import grant_habilitation
 from portail.habilitations.models import Habilitation
 from portail.notifications.emails import send_email
+
+if TYPE_CHECKING:
+    from portail.accounts.models import User
 
 # One message for every wrong code: unknown, used, expired, revoked, or bound to another SIRET.
 GENERIC_FAILURE = (
@@ -54,7 +58,7 @@ class Activation:
     habilitations: list[Habilitation] = field(default_factory=list)
 
 
-def _activation_wait(user, siret: str) -> int:
+def _activation_wait(user: "User", siret: str) -> int:
     return max(
         activation_user_limiter.wait_seconds(user_key(user)),
         activation_siret_limiter.wait_seconds(siret),
@@ -62,7 +66,13 @@ def _activation_wait(user, siret: str) -> int:
 
 
 def _failed_activation(
-    user, demarche, siret, reason, *, context: Context, code_row=None
+    user: "User",
+    demarche: Demarche,
+    siret: str,
+    reason: str,
+    *,
+    context: Context,
+    code_row: ActivationCode | None = None,
 ) -> ActivationRefusedError:
     """Journal the failed attempt (its own transaction), count it, return the error to raise."""
     with transaction.atomic():
@@ -81,7 +91,7 @@ def _failed_activation(
 
 
 def activate_with_code(
-    *, user, demarche: Demarche, siret: str, code: str, context: Context = SYSTEM
+    *, user: "User", demarche: Demarche, siret: str, code: str, context: Context = SYSTEM
 ) -> Activation:
     """Give `user` the first-activator roles of `demarche` on `siret`, if `code` is right.
 
@@ -158,7 +168,13 @@ def _unusable_reason(code_row: ActivationCode) -> str | None:
     return None
 
 
-def _activate(user, demarche, establishment, code_row, context) -> Activation:
+def _activate(
+    user: "User",
+    demarche: Demarche,
+    establishment: Establishment,
+    code_row: ActivationCode,
+    context: Context,
+) -> Activation:
     now = timezone.now()
     roles = list(demarche.roles.filter(granted_on_activation=True))
     activation = Activation(demarche=demarche, establishment=establishment)

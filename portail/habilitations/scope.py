@@ -13,17 +13,28 @@ built from subqueries: a view composes them into its own queries, so the number 
 not grow with the size of the company.
 """
 
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
 from portail.centres.perimeter import establishment_ids_covered_by, establishments_covered_by
 from portail.companies.models import Establishment
-from portail.habilitations.models import Habilitation
+from portail.demarches.models import Demarche
+from portail.habilitations.models import Habilitation, HabilitationQuerySet
+
+if TYPE_CHECKING:
+    from portail.accounts.models import User
+
+# Whoever asks: an anonymous visitor manages nothing.
 
 
-def managing_habilitations(user, demarche) -> QuerySet[Habilitation]:
+def managing_habilitations(
+    user: "User | AnonymousUser", demarche: Demarche | str
+) -> HabilitationQuerySet:
     """The user's live habilitations of `demarche` (a Demarche, or the code of an active one)
     that let them manage others."""
-    if not getattr(user, "is_authenticated", False):
+    if isinstance(user, AnonymousUser) or not getattr(user, "is_authenticated", False):
         return Habilitation.objects.none()
     if isinstance(demarche, str):
         of_demarche = Q(demarche__code=demarche, demarche__is_active=True)
@@ -32,7 +43,9 @@ def managing_habilitations(user, demarche) -> QuerySet[Habilitation]:
     return Habilitation.objects.active().filter(of_demarche, user=user, role__can_manage=True)
 
 
-def managed_sirens(user, demarche) -> QuerySet:
+def managed_sirens(
+    user: "User | AnonymousUser", demarche: Demarche | str
+) -> QuerySet[Habilitation, str]:
     """The SIRENs of the establishments where the user holds a managing role (a values query).
 
     One join rather than nested subqueries: on PostgreSQL half the cost to compile and to plan
@@ -45,27 +58,31 @@ def managed_sirens(user, demarche) -> QuerySet:
     )
 
 
-def managed_siren_list(user, demarche) -> list[str]:
+def managed_siren_list(user: "User | AnonymousUser", demarche: Demarche | str) -> list[str]:
     """`managed_sirens`, evaluated."""
     return list(managed_sirens(user, demarche))
 
 
-def managed_establishments(user, demarche) -> QuerySet[Establishment]:
+def managed_establishments(
+    user: "User | AnonymousUser", demarche: Demarche | str
+) -> QuerySet[Establishment]:
     """The establishments on which `user` may manage habilitations of `demarche`."""
     return establishments_covered_by(managed_sirens(user, demarche))
 
 
-def managed_establishment_ids(user, demarche) -> list[int]:
+def managed_establishment_ids(user: "User | AnonymousUser", demarche: Demarche | str) -> list[int]:
     """The ids of `managed_establishments`, in two indexed queries: the SIRENs, then a UNION of
     the establishments of those SIRENs and their sites liés (an OR of the two defeats the
     indexes on PostgreSQL: 40 ms on 100,000 establishments instead of 1)."""
     return establishment_ids_covered_by(managed_siren_list(user, demarche))
 
 
-def is_gestionnaire(user, demarche) -> bool:
+def is_gestionnaire(user: "User | AnonymousUser", demarche: Demarche | str) -> bool:
     return managing_habilitations(user, demarche).exists()
 
 
-def may_manage(user, demarche, establishment) -> bool:
+def may_manage(
+    user: "User | AnonymousUser", demarche: Demarche | str, establishment: Establishment
+) -> bool:
     """True when `user` may act on `establishment` for `demarche`."""
     return managed_establishments(user, demarche).filter(pk=establishment.pk).exists()

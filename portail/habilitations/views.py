@@ -2,8 +2,12 @@
 may see (404 otherwise), read a query object or call one flow (showing its refusal with
 `refusal_shown`), render."""
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import messages
-from django.http import Http404, JsonResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -21,11 +25,20 @@ from portail.habilitations.models import Habilitation, Invitation
 from portail.habilitations.queries import search_colleagues
 from portail.habilitations.scope import managed_establishment_ids, managed_siren_list
 
+if TYPE_CHECKING:
+    from portail.accounts.models import User
+
+    class UserRequest(HttpRequest):
+        """The pages of this module are for signed-in persons (LoginRequiredMiddleware)."""
+
+        user: User
+
+
 # Invitation links carry 256 random bits: this limit only keeps a client from hammering.
 token_limiter = Limiter("invitation-token", limit=10, window=15 * 60, base_wait=60)
 
 
-def _gestionnaire_scope_ids(request, code):
+def _gestionnaire_scope_ids(request: "UserRequest", code: str) -> tuple[Demarche, list[int]]:
     """The démarche and the ids of the establishments the user manages; 404 for anyone else."""
     demarche = get_object_or_404(Demarche, code=code, is_active=True)
     # One query for the scope, then a plain list of ids: composing the scope's nested
@@ -36,18 +49,24 @@ def _gestionnaire_scope_ids(request, code):
     return demarche, ids
 
 
-def _gestionnaire_scope(request, code):
+def _gestionnaire_scope(
+    request: "UserRequest", code: str
+) -> tuple[Demarche, QuerySet[Establishment]]:
     """The démarche and the establishments the user manages; 404 for anyone else."""
     demarche, ids = _gestionnaire_scope_ids(request, code)
     return demarche, Establishment.objects.filter(pk__in=ids)
 
 
-def _inviter(request) -> str:
-    return request.user.get_full_name() or request.user.email
+def _full_name(user: "User") -> str:
+    return f"{user.first_name} {user.last_name}".strip()
+
+
+def _inviter(request: "UserRequest") -> str:
+    return str(request.user)  # the full name, else the email
 
 
 @require_GET
-def manage(request, code):
+def manage(request: "UserRequest", code: str) -> HttpResponse:
     demarche, scope_ids = _gestionnaire_scope_ids(request, code)
     filters = PeopleFilterForm(request.GET)
     found = filters.cleaned_data if filters.is_valid() else {}
@@ -70,7 +89,7 @@ def manage(request, code):
 
 @require_GET
 @never_cache
-def autocomplete(request, code):
+def autocomplete(request: "UserRequest", code: str) -> JsonResponse:
     # The company's SIRENs answer "is this a gestionnaire of this active démarche?" and "which
     # company?" in one query.
     sirens = managed_siren_list(request.user, code)
@@ -80,7 +99,7 @@ def autocomplete(request, code):
     response = JsonResponse(
         {
             "results": [
-                {"id": str(user.public_id), "name": user.get_full_name(), "email": user.email}
+                {"id": str(user.public_id), "name": _full_name(user), "email": user.email}
                 for user in found
             ]
         }
@@ -89,7 +108,12 @@ def autocomplete(request, code):
     return response
 
 
-def _send_invitation(request, demarche, form, **invite_kwargs) -> bool:
+def _send_invitation(
+    request: "UserRequest",
+    demarche: Demarche,
+    form: InviteForm | DelegateForm,
+    **invite_kwargs: Any,
+) -> bool:
     """Send the invitation a valid invite or delegate form describes; False with the refusal on
     the form."""
     with refusal_shown(request, form) as attempt:
@@ -109,7 +133,7 @@ def _send_invitation(request, demarche, form, **invite_kwargs) -> bool:
 
 
 @require_http_methods(["GET", "POST"])
-def invite(request, code):
+def invite(request: "UserRequest", code: str) -> HttpResponse:
     demarche, scope = _gestionnaire_scope(request, code)
     form = InviteForm(
         request.POST if request.method == "POST" else None,
@@ -140,7 +164,7 @@ def invite(request, code):
 
 
 @require_http_methods(["GET", "POST"])
-def delegate(request, code):
+def delegate(request: "UserRequest", code: str) -> HttpResponse:
     demarche, scope = _gestionnaire_scope(request, code)
     form = DelegateForm(
         request.POST if request.method == "POST" else None,
@@ -157,7 +181,7 @@ def delegate(request, code):
     return render(request, "habilitations/delegate.html", context)
 
 
-def _managed_habilitation(request, code, pk) -> Habilitation:
+def _managed_habilitation(request: "UserRequest", code: str, pk: int) -> Habilitation:
     """A live habilitation of the établissements the user manages; 404 otherwise."""
     demarche, scope = _gestionnaire_scope(request, code)
     return get_object_or_404(
@@ -168,7 +192,7 @@ def _managed_habilitation(request, code, pk) -> Habilitation:
     )
 
 
-def _managed_invitation(request, code, pk) -> Invitation:
+def _managed_invitation(request: "UserRequest", code: str, pk: int) -> Invitation:
     """An open invitation of the établissements the user manages; 404 otherwise."""
     demarche, scope = _gestionnaire_scope(request, code)
     return get_object_or_404(
@@ -180,7 +204,7 @@ def _managed_invitation(request, code, pk) -> Invitation:
 
 
 @require_http_methods(["GET", "POST"])
-def revoke(request, code, pk):
+def revoke(request: "UserRequest", code: str, pk: int) -> HttpResponse:
     habilitation = _managed_habilitation(request, code, pk)
     if request.method == "POST":
         with refusal_shown(request) as attempt:
@@ -204,7 +228,7 @@ def revoke(request, code, pk):
 
 
 @require_http_methods(["GET", "POST"])
-def change_role(request, code, pk):
+def change_role(request: "UserRequest", code: str, pk: int) -> HttpResponse:
     habilitation = _managed_habilitation(request, code, pk)
     form = RoleChangeForm(
         request.POST or None, demarche=habilitation.demarche, initial={"role": habilitation.role_id}
@@ -235,7 +259,9 @@ def change_role(request, code, pk):
     )
 
 
-def _act_on_invitation(request, code, pk, action, success: str):
+def _act_on_invitation(
+    request: "UserRequest", code: str, pk: int, action: Callable[..., object], success: str
+) -> HttpResponse:
     """Resend or cancel one of the gestionnaire's open invitations, then back to the list;
     `success` is the message, with {email} for the invitation's address."""
     invitation = _managed_invitation(request, code, pk)
@@ -247,14 +273,14 @@ def _act_on_invitation(request, code, pk, action, success: str):
 
 
 @require_POST
-def resend(request, code, pk):
+def resend(request: "UserRequest", code: str, pk: int) -> HttpResponse:
     return _act_on_invitation(
         request, code, pk, flows.resend_invitation, "Invitation renvoyée à {email}."
     )
 
 
 @require_POST
-def cancel(request, code, pk):
+def cancel(request: "UserRequest", code: str, pk: int) -> HttpResponse:
     return _act_on_invitation(
         request, code, pk, flows.cancel_invitation, "L’invitation de {email} a été annulée."
     )
@@ -273,19 +299,21 @@ INVITATION_ERROR_STATUS = {
 
 @require_http_methods(["GET", "POST"])
 @never_cache
-def invitation(request, token):
+def invitation(request: "UserRequest", token: str) -> HttpResponse:
     """The link of the invitation email."""
     return _answer_invitation(request, token=token)
 
 
 @require_http_methods(["GET", "POST"])
 @never_cache
-def pending_invitation(request, pk):
+def pending_invitation(request: "UserRequest", pk: int) -> HttpResponse:
     """The same page reached from "Mes démarches" (a lost email is not a dead end)."""
     return _answer_invitation(request, pk=pk)
 
 
-def _answer_invitation(request, token=None, pk=None):
+def _answer_invitation(
+    request: "UserRequest", token: str | None = None, pk: int | None = None
+) -> HttpResponse:
     """Show the invitation, or take the invitee's answer (accept or refuse); an unusable
     invitation has its own page (`flows.InvitationError.reason`), with its status."""
     subject = f"user:{request.user.pk}"
@@ -302,7 +330,7 @@ def _answer_invitation(request, token=None, pk=None):
         return _invitation_error(request, error.reason, error.message, status=status)
 
 
-def _invitation_answered(request, token, pk):
+def _invitation_answered(request: "UserRequest", token: str | None, pk: int | None) -> HttpResponse:
     """The invitation's page, or the answer given on it and back to "Mes démarches"."""
     decision = request.POST.get("decision") if request.method == "POST" else None
     if decision == "accept":
@@ -330,12 +358,14 @@ def _invitation_answered(request, token, pk):
         {
             "title": f"Invitation à rejoindre la démarche {found.demarche.short_label}",
             "invitation": found,
-            "inviter": found.sent_by.get_full_name() if found.sent_by else "Un gestionnaire",
+            "inviter": _full_name(found.sent_by) if found.sent_by else "Un gestionnaire",
         },
     )
 
 
-def _invitation_error(request, reason: str, message: str, *, status: int):
+def _invitation_error(
+    request: "UserRequest", reason: str, message: str, *, status: int
+) -> HttpResponse:
     return render(
         request,
         "habilitations/invitation_error.html",
