@@ -15,11 +15,11 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from portail.audit.journal import record
 from portail.core.context import SYSTEM, Context
 from portail.core.ratelimit import Limiter, format_wait
 from portail.core.refusals import Refusal
 from portail.demarches.models import Demarche, Role
+from portail.habilitations import notices
 from portail.habilitations.admission import (
     CLOSED,
     ensure_professional,
@@ -30,7 +30,6 @@ from portail.habilitations.grants import grant_habilitation
 from portail.habilitations.models import AccessRequest, Habilitation
 from portail.habilitations.queries import gestionnaires_of
 from portail.habilitations.scope import may_manage
-from portail.notifications.emails import send_email
 
 if TYPE_CHECKING:
     from portail.accounts.models import User
@@ -106,19 +105,13 @@ def request_access(
                 created_at=now,
                 expires_at=now + timedelta(days=_request_validity_days()),
             )
-            record(
-                "access_request.created",
-                actor=user,
-                target=access_request,
-                demarche=demarche,
-                establishment=establishment,
-                context=context,
-                data={"siret": establishment.siret, "role": role.code},
-            )
+            data = {"siret": establishment.siret, "role": role.code}
+            notices.journal("access_request.created", access_request, user, context, data)
             manage_path = reverse("habilitations:manage", args=[demarche.code])
             for gestionnaire in gestionnaires:
-                send_email(
-                    "habilitations/emails/access_request_received",
+                notices.email(
+                    access_request,
+                    "access_request_received",
                     gestionnaire.email,
                     {
                         "gestionnaire": gestionnaire,
@@ -129,9 +122,6 @@ def request_access(
                         "role": role,
                         "manage_path": manage_path,
                     },
-                    category="access_request",
-                    demarche=demarche,
-                    establishment=establishment,
                 )
     except IntegrityError as exc:  # the unique "one pending request" constraint
         raise Refusal(DUPLICATE_REQUEST) from exc
@@ -173,20 +163,13 @@ def _decide(
     for name, value in decision.items():
         setattr(locked, name, value)
     locked.save(update_fields=["status", "decided_by", "decided_at", *decision])
-    record(
-        action,
-        actor=actor,
-        target=locked,
-        demarche=locked.demarche,
-        establishment=locked.establishment,
-        context=context,
-        data={"requester": locked.requester.email, **data},
-    )
+    notices.journal(action, locked, actor, context, {"requester": locked.requester.email, **data})
 
 
 def _tell_requester(locked: AccessRequest, template: str, **context: Any) -> None:
     """Email the requester the gestionnaire's answer."""
-    send_email(
+    notices.email(
+        locked,
         template,
         locked.requester.email,
         {
@@ -196,9 +179,6 @@ def _tell_requester(locked: AccessRequest, template: str, **context: Any) -> Non
             "establishment": locked.establishment,
             **context,
         },
-        category="access_request",
-        demarche=locked.demarche,
-        establishment=locked.establishment,
     )
 
 
@@ -234,7 +214,7 @@ def accept_access_request(
         )
         _tell_requester(
             locked,
-            "habilitations/emails/access_request_accepted",
+            "access_request_accepted",
             role=role,
             mes_demarches_path=reverse("demarches:mes_demarches"),
         )
@@ -257,7 +237,7 @@ def refuse_access_request(
             context=context,
             decision_reason=reason,
         )
-        _tell_requester(locked, "habilitations/emails/access_request_refused", reason=reason)
+        _tell_requester(locked, "access_request_refused", reason=reason)
     return locked
 
 

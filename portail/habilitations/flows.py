@@ -8,7 +8,7 @@ shown to the user, in French; views show them with `refusal_shown`.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.conf import settings
@@ -21,6 +21,7 @@ from portail.companies.models import Establishment
 from portail.core.context import SYSTEM, Context
 from portail.core.secrets import keyed_hash, new_url_token
 from portail.demarches.models import Demarche, Role
+from portail.habilitations import notices
 from portail.habilitations.grants import (
     HabilitationError,
     grant_habilitation,
@@ -29,7 +30,6 @@ from portail.habilitations.grants import (
 from portail.habilitations.models import Habilitation, Invitation
 from portail.habilitations.queries import colleague_accounts
 from portail.habilitations.scope import may_manage
-from portail.notifications.emails import send_email
 
 if TYPE_CHECKING:
     from portail.accounts.models import User
@@ -78,31 +78,15 @@ def _check_manages(actor: "User", demarche: Demarche, establishment: Establishme
 # --- Invitations ---------------------------------------------------------------------------
 
 
-def _record_invitation_event(
-    action: str, *, actor: "User", invitation: Invitation, context: Context, data: dict[str, Any]
-) -> None:
-    record(
-        action,
-        actor=actor,
-        target=invitation,
-        demarche=invitation.demarche,
-        establishment=invitation.establishment,
-        context=context,
-        data=data,
-    )
-
-
 def _tell_inviter_of_answer(invitation: Invitation, invitee: "User", *, accepted: bool) -> None:
     """Let whoever sent the invitation know it was accepted or refused."""
     if invitation.sent_by is None:
         return
-    send_email(
-        "habilitations/emails/invitation_answered",
+    notices.email(
+        invitation,
+        "invitation_answered",
         invitation.sent_by.email,
         {"invitation": invitation, "invitee": _person_label(invitee), "accepted": accepted},
-        category="invitation",
-        demarche=invitation.demarche,
-        establishment=invitation.establishment,
     )
 
 
@@ -124,8 +108,9 @@ class Sent:
 
 
 def _send_invitation_email(invitation: Invitation, token: str) -> None:
-    send_email(
-        "habilitations/emails/invitation",
+    notices.email(
+        invitation,
+        "invitation",
         invitation.email,
         {
             "inviter": _person_label(invitation.sent_by),
@@ -137,9 +122,6 @@ def _send_invitation_email(invitation: Invitation, token: str) -> None:
             "delegation_ends_at": invitation.delegation_ends_at,
             "is_delegation": invitation.is_delegation,
         },
-        category="invitation",
-        demarche=invitation.demarche,
-        establishment=invitation.establishment,
     )
 
 
@@ -302,12 +284,12 @@ def resend_invitation(*, actor: "User", invitation: Invitation, context: Context
         invitation.last_sent_at = now
         invitation.expires_at = now + invitation_validity()
         invitation.save(update_fields=["token_hash", "last_sent_at", "expires_at"])
-        _record_invitation_event(
+        notices.journal(
             "invitation.resent",
-            actor=actor,
-            invitation=invitation,
-            context=context,
-            data={"email": invitation.email, "role": invitation.role.code},
+            invitation,
+            actor,
+            context,
+            {"email": invitation.email, "role": invitation.role.code},
         )
         _send_invitation_email(invitation, token)
     return token
@@ -321,20 +303,18 @@ def cancel_invitation(
         invitation.cancelled_at = timezone.now()
         invitation.cancelled_by = actor
         invitation.save(update_fields=["cancelled_at", "cancelled_by"])
-        _record_invitation_event(
+        notices.journal(
             "invitation.cancelled",
-            actor=actor,
-            invitation=invitation,
-            context=context,
-            data={"email": invitation.email, "role": invitation.role.code},
+            invitation,
+            actor,
+            context,
+            {"email": invitation.email, "role": invitation.role.code},
         )
-        send_email(
-            "habilitations/emails/invitation_cancelled",
+        notices.email(
+            invitation,
+            "invitation_cancelled",
             invitation.email,
             {"invitation": invitation, "inviter": _person_label(actor)},
-            category="invitation",
-            demarche=invitation.demarche,
-            establishment=invitation.establishment,
         )
     return invitation
 
@@ -402,12 +382,8 @@ def accept_invitation(
         invitation.accepted_by = user
         invitation.habilitation = habilitation
         invitation.save(update_fields=["accepted_at", "accepted_by", "habilitation"])
-        _record_invitation_event(
-            "invitation.accepted",
-            actor=user,
-            invitation=invitation,
-            context=context,
-            data={"role": invitation.role.code},
+        notices.journal(
+            "invitation.accepted", invitation, user, context, {"role": invitation.role.code}
         )
         _tell_inviter_of_answer(invitation, user, accepted=True)
     return habilitation
@@ -420,12 +396,8 @@ def refuse_invitation(
         invitation = find_invitation(user, token, pk=pk, lock=True)
         invitation.refused_at = timezone.now()
         invitation.save(update_fields=["refused_at"])
-        _record_invitation_event(
-            "invitation.refused",
-            actor=user,
-            invitation=invitation,
-            context=context,
-            data={"role": invitation.role.code},
+        notices.journal(
+            "invitation.refused", invitation, user, context, {"role": invitation.role.code}
         )
         _tell_inviter_of_answer(invitation, user, accepted=False)
     return invitation
@@ -512,13 +484,11 @@ def revoke(
             reason=reason or "Révoquée par un gestionnaire",
             context=context,
         )
-        send_email(
-            "habilitations/emails/habilitation_revoked",
+        notices.email(
+            habilitation,
+            "habilitation_revoked",
             habilitation.user.email,
             {"habilitation": habilitation, "actor": _person_label(actor)},
-            category="habilitation",
-            demarche=habilitation.demarche,
-            establishment=habilitation.establishment,
         )
     return habilitation
 
@@ -560,21 +530,12 @@ def change_role(
             ends_at=habilitation.ends_at,
             context=context,
         )
-        record(
-            "habilitation.role_changed",
-            actor=actor,
-            target=new,
-            demarche=new.demarche,
-            establishment=new.establishment,
-            context=context,
-            data={"user": new.user.email, "from": previous_role.code, "to": role.code},
-        )
-        send_email(
-            "habilitations/emails/role_changed",
+        data = {"user": new.user.email, "from": previous_role.code, "to": role.code}
+        notices.journal("habilitation.role_changed", new, actor, context, data)
+        notices.email(
+            new,
+            "role_changed",
             new.user.email,
             {"habilitation": new, "previous_role": previous_role, "actor": _person_label(actor)},
-            category="habilitation",
-            demarche=new.demarche,
-            establishment=new.establishment,
         )
     return new
