@@ -5,6 +5,7 @@ one flow (`redemption`, `access_requests`), show its refusal with `refusal_shown
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -85,6 +86,38 @@ def add_demarche(request: "UserRequest", code: str) -> HttpResponse:
     )
 
 
+ADD_TEMPLATES = {
+    "activate": "habilitations/activate.html",
+    "request": "habilitations/request_access.html",
+}
+
+
+def _way_in(
+    request: "UserRequest", demarche: Demarche, form: forms.Form, flow: Callable[..., object]
+) -> refusal_shown:
+    """Run `flow` (a way into `demarche`) with the valid form's data; its refusal on the form."""
+    with refusal_shown(request, form) as attempt:
+        flow(user=request.user, demarche=demarche, context=context_of(request), **form.cleaned_data)
+    return attempt
+
+
+def _add_page(
+    request: "UserRequest", demarche: Demarche, form: forms.Form, current: str, **extra: object
+) -> HttpResponse:
+    """One of the two ways of "Ajouter une démarche" ("activate" or "request": `current`)."""
+    return render(
+        request,
+        ADD_TEMPLATES[current],
+        {
+            "title": f"Ajouter une démarche — {demarche.short_label}",
+            "demarche": demarche,
+            "form": form,
+            "current": current,
+            **extra,
+        },
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def activate(request: "UserRequest", code: str) -> HttpResponse:
     """ "SAISIR LE CODE D'ACTIVATION": SIRET enregistré + code → "VALIDER MON ACCÈS"."""
@@ -93,35 +126,17 @@ def activate(request: "UserRequest", code: str) -> HttpResponse:
         return _professionals_only(request, demarche)
     if not demarche.accepts_activation_codes:
         raise Http404
-    if request.method == "POST":
-        form = ActivationForm(request.POST)
-        if form.is_valid():
-            with refusal_shown(request, form) as attempt:
-                redemption.activate_with_code(
-                    user=request.user,
-                    demarche=demarche,
-                    siret=form.cleaned_data["siret"],
-                    code=form.cleaned_data["code"],
-                    context=context_of(request),
-                )
-            if attempt.succeeded:
-                messages.success(
-                    request,
-                    f"Vous disposez désormais de la démarche {demarche.short_label}.",
-                )
-                return redirect("demarches:mes_demarches")
-    else:
+    if request.method != "POST":
         form = ActivationForm(initial={"siret": request.user.declared_siret})
-    return render(
-        request,
-        "habilitations/activate.html",
-        {
-            "title": f"Ajouter une démarche — {demarche.short_label}",
-            "demarche": demarche,
-            "form": form,
-            "current": "activate",
-        },
-    )
+        return _add_page(request, demarche, form, "activate")
+    form = ActivationForm(request.POST)
+    if (
+        form.is_valid()
+        and _way_in(request, demarche, form, redemption.activate_with_code).succeeded
+    ):
+        messages.success(request, f"Vous disposez désormais de la démarche {demarche.short_label}.")
+        return redirect("demarches:mes_demarches")
+    return _add_page(request, demarche, form, "activate")
 
 
 @require_http_methods(["GET", "POST"])
@@ -130,41 +145,28 @@ def request_access(request: "UserRequest", code: str) -> HttpResponse:
     demarche = _demarche_or_404(code)
     if admission.refused_to(request.user, demarche):
         return _professionals_only(request, demarche)
-    no_gestionnaire = False
-    if request.method == "POST":
-        form = AccessRequestForm(request.POST, demarche=demarche)
-        if form.is_valid():
-            with refusal_shown(request, form) as attempt:
-                access_requests.request_access(
-                    user=request.user,
-                    demarche=demarche,
-                    siret=form.cleaned_data["siret"],
-                    role=form.cleaned_data["role"],
-                    message=form.cleaned_data["message"],
-                    context=context_of(request),
-                )
-            if attempt.succeeded:
-                messages.success(
-                    request,
-                    "Votre demande d'accès a été transmise aux gestionnaires de l'établissement. "
-                    "Vous recevrez un courriel dès qu'ils y auront répondu.",
-                )
-                return redirect("demarches:mes_demarches")
-            # Nobody to ask: the page says so with the démarche's assistance (not as an error).
-            no_gestionnaire = isinstance(attempt.refusal, access_requests.NoGestionnaireError)
-    else:
-        form = AccessRequestForm(demarche=demarche, initial={"siret": request.user.declared_siret})
-    return render(
-        request,
-        "habilitations/request_access.html",
-        {
-            "title": f"Ajouter une démarche — {demarche.short_label}",
-            "demarche": demarche,
-            "form": form,
-            "current": "request",
-            "no_gestionnaire": no_gestionnaire,
-        },
+    if request.method != "POST":
+        initial = {"siret": request.user.declared_siret}
+        form = AccessRequestForm(demarche=demarche, initial=initial)
+        return _add_page(request, demarche, form, "request", no_gestionnaire=False)
+    form = AccessRequestForm(request.POST, demarche=demarche)
+    attempt = (
+        _way_in(request, demarche, form, access_requests.request_access)
+        if form.is_valid()
+        else None
     )
+    if attempt is not None and attempt.succeeded:
+        messages.success(
+            request,
+            "Votre demande d'accès a été transmise aux gestionnaires de l'établissement. "
+            "Vous recevrez un courriel dès qu'ils y auront répondu.",
+        )
+        return redirect("demarches:mes_demarches")
+    # Nobody to ask: the page says so with the démarche's assistance (not as an error).
+    no_gestionnaire = attempt is not None and isinstance(
+        attempt.refusal, access_requests.NoGestionnaireError
+    )
+    return _add_page(request, demarche, form, "request", no_gestionnaire=no_gestionnaire)
 
 
 def _managed_request_or_404(request: "UserRequest", pk: int) -> AccessRequest:
