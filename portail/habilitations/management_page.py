@@ -126,6 +126,18 @@ def page_links(params: QueryDict, page_obj: Page[Any], param: str) -> dict[str, 
     }
 
 
+def _first_of(
+    rows: QuerySet[_Row], order: str, roles: list[Role], fields: tuple[str, ...]
+) -> list[_Row]:
+    """The first `LIST_CAP` of `rows` in `order`, `shown`."""
+    return shown(rows.order_by(order)[:LIST_CAP], roles, fields)
+
+
+def _of_scope(demarche: Demarche, scope_ids: list[int]) -> Q:
+    """The rows of `demarche` on the establishments `scope_ids`."""
+    return Q(demarche=demarche, establishment_id__in=scope_ids)
+
+
 def _optional_url(name: str, *args: object) -> str:
     try:
         return reverse(name, args=args)
@@ -195,10 +207,9 @@ class ManagementPage:
             page_groups=page_groups,
             people_page=people_page,
             delegations_page=_delegations_page(delegations, roles, params),
-            invitations=shown(
-                Invitation.objects.open()
-                .filter(demarche=demarche, establishment_id__in=scope_ids)
-                .order_by("-sent_at")[:LIST_CAP],
+            invitations=_first_of(
+                Invitation.objects.open().filter(_of_scope(demarche, scope_ids)),
+                "-sent_at",
                 roles,
                 INVITATION_FIELDS,
             ),
@@ -315,13 +326,8 @@ def _access_requests(
     demarche: Demarche, scope_ids: list[int], roles: list[Role]
 ) -> list[AccessRequest]:
     """The pending access requests, each with the URLs of its answers."""
-    access_requests = shown(
-        AccessRequest.objects.pending()
-        .filter(demarche=demarche, establishment_id__in=scope_ids)
-        .order_by("created_at")[:LIST_CAP],
-        roles,
-        ACCESS_REQUEST_FIELDS,
-    )
+    pending = AccessRequest.objects.pending().filter(_of_scope(demarche, scope_ids))
+    access_requests = _first_of(pending, "created_at", roles, ACCESS_REQUEST_FIELDS)
     for access_request in access_requests:
         access_request.accept_url = _optional_url(
             "demarches:access_request_accept", access_request.pk

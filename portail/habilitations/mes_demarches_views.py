@@ -3,7 +3,7 @@ code, access request), and a gestionnaire's answer to an access request. Thin: t
 one flow (`redemption`, `access_requests`), show its refusal with `refusal_shown`, render."""
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import messages
@@ -190,25 +190,28 @@ def _back(request: "UserRequest", access_request: AccessRequest) -> HttpResponse
 def _answer_access_request(
     request: "UserRequest",
     access_request: AccessRequest,
+    form: forms.Form,
     answer: Callable[..., object],
     outcome: str,
-    **answer_kwargs: Any,
+    *,
+    invalid: str,
 ) -> HttpResponse:
-    """Accept or refuse (`answer`) an access request, then back to where the gestionnaire was;
-    `outcome` ("acceptée" or "refusée") ends the success message."""
+    """Accept or refuse (`answer`, given the form's data) an access request, then back to where
+    the gestionnaire was; `outcome` ("acceptée" or "refusée") ends the success message, `invalid`
+    is the message of an invalid form."""
+    if not form.is_valid():
+        messages.error(request, invalid)
+        return _back(request, access_request)
     with refusal_shown(request) as attempt:
         answer(
             actor=request.user,
             access_request=access_request,
             context=context_of(request),
-            **answer_kwargs,
+            **form.cleaned_data,
         )
     if attempt.succeeded:
         requester = access_request.requester
-        messages.success(
-            request,
-            f"La demande d'accès de {requester} est {outcome}.",
-        )
+        messages.success(request, f"La demande d'accès de {requester} est {outcome}.")
     return _back(request, access_request)
 
 
@@ -216,15 +219,10 @@ def _answer_access_request(
 def access_request_accept(request: "UserRequest", pk: int) -> HttpResponse:
     access_request = _managed_request_or_404(request, pk)
     form = AcceptForm(request.POST, demarche=access_request.demarche)
-    if not form.is_valid():
-        messages.error(request, "Choisissez un rôle de la démarche.")
-        return _back(request, access_request)
+    answer = access_requests.accept_access_request
+    invalid = "Choisissez un rôle de la démarche."
     return _answer_access_request(
-        request,
-        access_request,
-        access_requests.accept_access_request,
-        "acceptée",
-        role=form.cleaned_data["role"],
+        request, access_request, form, answer, "acceptée", invalid=invalid
     )
 
 
@@ -232,13 +230,6 @@ def access_request_accept(request: "UserRequest", pk: int) -> HttpResponse:
 def access_request_refuse(request: "UserRequest", pk: int) -> HttpResponse:
     access_request = _managed_request_or_404(request, pk)
     form = RefuseForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Le motif ne peut dépasser 1000 caractères.")
-        return _back(request, access_request)
-    return _answer_access_request(
-        request,
-        access_request,
-        access_requests.refuse_access_request,
-        "refusée",
-        reason=form.cleaned_data["reason"],
-    )
+    answer = access_requests.refuse_access_request
+    invalid = "Le motif ne peut dépasser 1000 caractères."
+    return _answer_access_request(request, access_request, form, answer, "refusée", invalid=invalid)

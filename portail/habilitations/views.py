@@ -3,7 +3,7 @@ may see (404 otherwise), read a query object or call one flow (showing its refus
 `refusal_shown`), render."""
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib import messages
 from django.db.models import QuerySet
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
         user: User
 
+
+InvitationForm = TypeVar("InvitationForm", InviteForm, DelegateForm)
 
 # Invitation links carry 256 random bits: this limit only keeps a client from hammering.
 token_limiter = Limiter("invitation-token", limit=10, window=15 * 60, base_wait=60)
@@ -132,15 +134,19 @@ def _send_invitation(
     return attempt.succeeded
 
 
+def _invitation_form(
+    request: "UserRequest", code: str, form_class: type[InvitationForm]
+) -> tuple[Demarche, InvitationForm]:
+    """The démarche and the invite or delegate form on the establishments the user manages."""
+    demarche, scope = _gestionnaire_scope(request, code)
+    data = request.POST if request.method == "POST" else None
+    form = form_class(data, actor=request.user, demarche=demarche, establishments=scope)
+    return demarche, form
+
+
 @require_http_methods(["GET", "POST"])
 def invite(request: "UserRequest", code: str) -> HttpResponse:
-    demarche, scope = _gestionnaire_scope(request, code)
-    form = InviteForm(
-        request.POST if request.method == "POST" else None,
-        actor=request.user,
-        demarche=demarche,
-        establishments=scope,
-    )
+    demarche, form = _invitation_form(request, code, InviteForm)
     searched = request.method == "POST" and request.POST.get("action") == "search"
     candidates = []
     if searched:
@@ -165,13 +171,7 @@ def invite(request: "UserRequest", code: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def delegate(request: "UserRequest", code: str) -> HttpResponse:
-    demarche, scope = _gestionnaire_scope(request, code)
-    form = DelegateForm(
-        request.POST if request.method == "POST" else None,
-        actor=request.user,
-        demarche=demarche,
-        establishments=scope,
-    )
+    demarche, form = _invitation_form(request, code, DelegateForm)
     if form.is_bound and form.is_valid():
         kind = Invitation.Kind.THIRD_PARTY
         if _send_invitation(request, demarche, form, kind=kind, delegation_ends_at=form.ends_at):
