@@ -197,7 +197,8 @@ class RoleChangeForm(forms.Form):
 
     def __init__(self, *args: Any, demarche: Demarche, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(RoleChoiceField, self.fields["role"]).queryset = demarche.roles.all()
+        self.roles = demarche.roles.all()
+        cast(RoleChoiceField, self.fields["role"]).queryset = self.roles
 
 
 class PeopleFilterForm(forms.Form):

@@ -203,6 +203,25 @@ def _managed_invitation(request: "UserRequest", code: str, pk: int) -> Invitatio
     )
 
 
+HABILITATION_PAGES = {"revoke": "Révoquer une habilitation", "change_role": "Changer le rôle"}
+
+
+def _habilitation_page(
+    request: "UserRequest", habilitation: Habilitation, page: str, **extra: object
+) -> HttpResponse:
+    """The page `page` (revoke or change_role) about one habilitation."""
+    return render(
+        request,
+        f"habilitations/{page}.html",
+        {
+            "title": HABILITATION_PAGES[page],
+            "demarche": habilitation.demarche,
+            "habilitation": habilitation,
+            **extra,
+        },
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def revoke(request: "UserRequest", code: str, pk: int) -> HttpResponse:
     habilitation = _managed_habilitation(request, code, pk)
@@ -215,16 +234,8 @@ def revoke(request: "UserRequest", code: str, pk: int) -> HttpResponse:
                 f"L’habilitation de {habilitation.user} ({habilitation.role.label}) a été révoquée.",
             )
         return redirect("habilitations:manage", code=code)
-    return render(
-        request,
-        "habilitations/revoke.html",
-        {
-            "title": "Révoquer une habilitation",
-            "demarche": habilitation.demarche,
-            "habilitation": habilitation,
-            "blocked_reason": flows.last_gestionnaire_reason(habilitation),
-        },
-    )
+    blocked_reason = flows.last_gestionnaire_reason(habilitation)
+    return _habilitation_page(request, habilitation, "revoke", blocked_reason=blocked_reason)
 
 
 @require_http_methods(["GET", "POST"])
@@ -245,17 +256,10 @@ def change_role(request: "UserRequest", code: str, pk: int) -> HttpResponse:
         if attempt.succeeded:
             messages.success(request, f"{habilitation.user} a désormais le rôle {role.label}.")
             return redirect("habilitations:manage", code=code)
-    return render(
-        request,
-        "habilitations/change_role.html",
-        {
-            "title": "Changer le rôle",
-            "demarche": habilitation.demarche,
-            "habilitation": habilitation,
-            "form": form,
-            "roles": list(form.fields["role"].queryset),  # type: ignore[attr-defined]  # a ModelChoiceField
-            "chosen_role": str(form["role"].value() or ""),
-        },
+    roles = list(form.roles)
+    chosen_role = str(form["role"].value() or "")
+    return _habilitation_page(
+        request, habilitation, "change_role", form=form, roles=roles, chosen_role=chosen_role
     )
 
 
