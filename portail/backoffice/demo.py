@@ -11,8 +11,10 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portail.accounts.models import User
+from portail.backoffice.flows import create_centre
 from portail.backoffice.models import AgentProfile
 from portail.centres.models import Centre, LinkedSite, Region
+from portail.companies.registry import RegistryError, establishment_from_registry
 
 DEMO_AGENT_EMAIL = "agent.national@dreets.demo.gouv.fr"
 DEMO_AGENT_PASSWORD = "Agent national démo 2026"  # noqa: S105 (public demo account)
@@ -50,9 +52,6 @@ def _agent(stdout) -> User:
 
 
 def _centres(agent: User) -> int:
-    from portail.backoffice.flows import create_centre
-    from portail.companies.registry import RegistryError, establishment_from_registry
-
     created = 0
     for siret, region_code, reference in DEMO_CENTRES:
         if Centre.objects.filter(establishment__siret=siret).exists():

@@ -4,12 +4,14 @@ from collections.abc import Callable
 from typing import cast
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 from django.urls import reverse
 from dsfr.forms import DsfrBoundField
 from dsfr.utils import dsfr_input_class_attr
 
 from portail.backoffice.activation import ActivationStatus
 from portail.backoffice.flows import EDITABLE
+from portail.backoffice.imports import MAX_BYTES, too_big_message
 from portail.centres.models import Centre, Region
 from portail.companies.siret import normalize_siret, siret_error
 
@@ -199,6 +201,12 @@ class CsvImportForm(DsfrMixin, forms.Form):
             "Séparateur point-virgule ou virgule, encodage UTF-8 ou Windows-1252."
         ),
     )
+
+    def clean_file(self) -> UploadedFile:
+        upload: UploadedFile = self.cleaned_data["file"]
+        if upload.size is not None and upload.size > MAX_BYTES:
+            raise forms.ValidationError(too_big_message())
+        return upload
 
 
 class SupportSearchForm(DsfrMixin, forms.Form):

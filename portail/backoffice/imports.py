@@ -22,6 +22,7 @@ from portail.centres.models import Centre, CentreImport, Region
 from portail.companies.models import Establishment
 from portail.companies.siret import normalize_siret, siret_error
 from portail.core.context import SYSTEM, Context
+from portail.core.refusals import Refusal
 
 MAX_LINES = 20_000
 MAX_BYTES = 10 * 1024 * 1024
@@ -104,14 +105,21 @@ def _parse_date(value: str) -> date | None:
     raise ValueError
 
 
-class UnreadableFileError(Exception):
-    pass
+class UnreadableFileError(Refusal):
+    """The file cannot be read as the CSV expected; the message says why (on the "file" field)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="file")
+
+
+def too_big_message() -> str:
+    return f"Le fichier dépasse {MAX_BYTES // (1024 * 1024)} Mo."
 
 
 def _read(raw: bytes, result: ImportResult):
     """The header and the rows; raises UnreadableFileError with the reason."""
     if len(raw) > MAX_BYTES:
-        raise UnreadableFileError(f"Le fichier dépasse {MAX_BYTES // (1024 * 1024)} Mo.")
+        raise UnreadableFileError(too_big_message())
     try:
         text, result.encoding = decode(raw)
     except ValueError as exc:
@@ -177,7 +185,7 @@ def parse(raw: bytes, *, agent) -> ImportResult:
     try:
         header, rows = _read(raw, result)
     except UnreadableFileError as exc:
-        result.error(str(exc))
+        result.error(exc.message)
         return result
     regions, allowed = _region_lookup(agent)
     seen: dict[str, int] = {}

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 
+from portail.accounts import flows as account_flows
 from portail.accounts.models import User
 from portail.audit.journal import record
 from portail.audit.models import AuditEvent
@@ -127,9 +128,7 @@ def lift_waits(*, actor, user, context: Context = SYSTEM) -> list[str]:
 
 
 @transaction.atomic
-def resend_activation_email(*, actor, user, context: Context = SYSTEM) -> None:
-    from portail.accounts import flows as account_flows
-
+def resend_activation_email(*, actor: User | None, user: User, context: Context = SYSTEM) -> None:
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.email_verified_at is not None:
         raise BackofficeError("Ce compte est déjà activé.")

@@ -7,16 +7,24 @@ a verified TOTP session gets a 404. Objects outside the agent's regions are 404 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from portail.accounts.models import User
 from portail.audit.journal import record
 from portail.audit.models import AuditEvent
-from portail.backoffice import activation, agent_auth, flows, followup, imports, support
+from portail.backoffice import (
+    activation,
+    agent_auth,
+    flows,
+    followup,
+    imports,
+    queries,
+    support,
+)
 from portail.backoffice.access import agent_required, is_verified_agent
 from portail.backoffice.activation import ActivationStatus
 from portail.backoffice.forms import (
@@ -33,8 +41,8 @@ from portail.backoffice.forms import (
 )
 from portail.backoffice.models import LetterBatch
 from portail.centres.models import Centre, CentreImport, LinkedSite
-from portail.companies import registry
 from portail.core.context import context_of
+from portail.core.refusals import refusal_shown
 from portail.habilitations.models import Habilitation
 
 PAGE_SIZE = 25
@@ -60,13 +68,11 @@ def login(request):
         return redirect("backoffice:home")
     form = AgentLoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown(request, form) as attempt:
             agent_auth.check_password(
                 request, form.cleaned_data["email"], form.cleaned_data["password"]
             )
-        except agent_auth.AgentLoginError as exc:
-            form.add_error(None, exc.message)
-        else:
+        if attempt.succeeded:
             return redirect("backoffice:otp")
     return render(
         request,
@@ -81,15 +87,13 @@ def otp(request):
     if user is None:
         messages.error(request, agent_auth.EXPIRED_STEP)
         return redirect("backoffice:login")
-    if agent_auth.confirmed_device(user) is None:
+    if flows.confirmed_device(user) is None:
         return redirect("backoffice:enrol")
     form = OtpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown(request, form) as attempt:
             agent_auth.verify_code(request, user, form.cleaned_data["code"], enrolling=False)
-        except agent_auth.AgentLoginError as exc:
-            form.add_error("code", exc.message)
-        else:
+        if attempt.succeeded:
             return redirect("backoffice:home")
     return render(request, "backoffice/otp.html", {"title": "Code de vérification", "form": form})
 
@@ -100,16 +104,14 @@ def enrol(request):
     if user is None:
         messages.error(request, agent_auth.EXPIRED_STEP)
         return redirect("backoffice:login")
-    if agent_auth.confirmed_device(user) is not None:
+    if flows.confirmed_device(user) is not None:
         return redirect("backoffice:otp")
-    device = agent_auth.enrolment_device(user)
+    device = flows.enrolment_device(user)
     form = OtpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown(request, form) as attempt:
             agent_auth.verify_code(request, user, form.cleaned_data["code"], enrolling=True)
-        except agent_auth.AgentLoginError as exc:
-            form.add_error("code", exc.message)
-        else:
+        if attempt.succeeded:
             messages.success(request, "Votre application d’authentification est enregistrée.")
             return redirect("backoffice:home")
     return _no_store(
@@ -223,8 +225,14 @@ def centre_create(request):
         # "Rechercher" (without JavaScript): prefill from the registry, create nothing yet.
         form, registry_data = _prefilled_form(request)
     elif request.method == "POST" and form.is_valid():
-        centre = _create_centre(request, form)
-        if centre is not None:
+        with refusal_shown(request, form) as attempt:
+            centre = flows.register_centre(
+                actor=request.user,
+                siret=form.cleaned_data["siret"],
+                data=form.cleaned_data,
+                context=context_of(request),
+            )
+        if attempt.succeeded:
             messages.success(request, f"Le centre {centre.letter_name} est enregistré.")
             return redirect("backoffice:centre", pk=centre.pk)
     return _centre_form_page(
@@ -249,45 +257,11 @@ def _centre_form_page(request, form, *, title, centre, registry_data=None):
 
 def _prefilled_form(request):
     values = {name: request.POST.get(name, "") for name in CentreCreateForm.base_fields}
-    try:
-        data = registry.lookup(values["siret"])
-    except registry.RegistryError as exc:
-        form = CentreCreateForm(agent=request.agent, initial=values)
-        form.lookup_error = exc.message
-        return form, None
-    values["letter_name"] = values["letter_name"] or data.name
-    values["letter_address"] = values["letter_address"] or "\n".join(
-        x for x in (data.address, data.commune_line) if x
-    )
-    return CentreCreateForm(agent=request.agent, initial=values), data
-
-
-def _create_centre(request, form):
-    siret = form.cleaned_data["siret"]
-    existing = Centre.objects.filter(establishment__siret=siret).first()
-    if existing is not None:
-        form.add_error(
-            "siret", f"Ce SIRET est déjà celui d’un centre agréé ({existing.letter_name})."
-        )
-        return None
-    try:
-        establishment = registry.establishment_from_registry(siret)
-    except registry.RegistryError as exc:
-        form.add_error("siret", exc.message)
-        return None
-    if not establishment.is_active:
-        form.add_error("siret", registry.CLOSED_MESSAGE)
-        return None
-    try:
-        return flows.create_centre(
-            actor=request.user,
-            establishment=establishment,
-            data=form.cleaned_data,
-            context=context_of(request),
-        )
-    except flows.BackofficeError as exc:
-        form.add_error("siret", exc.message)
-        return None
+    prefill = queries.centre_prefill(values)
+    form = CentreCreateForm(agent=request.agent, initial=prefill.values)
+    if prefill.error:
+        form.lookup_error = prefill.error
+    return form, prefill.data
 
 
 @agent_required
@@ -337,16 +311,14 @@ def centre_close(request, pk):
     centre = _visible_centre(request, pk)
     form = CloseCentreForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown(request) as attempt:
             flows.close_centre(
                 actor=request.user,
                 centre=centre,
                 reason=form.cleaned_data["reason"],
                 context=context_of(request),
             )
-        except flows.BackofficeError as exc:
-            messages.error(request, exc.message)
-        else:
+        if attempt.succeeded:
             messages.success(
                 request,
                 "Le centre est fermé : aucun nouveau code ne sera émis et son code en cours "
@@ -366,27 +338,18 @@ def site_add(request, pk):
     centre = _visible_centre(request, pk)
     form = LinkedSiteForm(request.POST)
     if form.is_valid():
-        establishment = None
-        if form.cleaned_data["siret"]:
-            try:
-                establishment = registry.establishment_from_registry(form.cleaned_data["siret"])
-            except registry.RegistryError as exc:
-                form.add_error("siret", exc.message)
-        if not form.errors:
-            try:
-                flows.add_linked_site(
-                    actor=request.user,
-                    centre=centre,
-                    establishment=establishment,
-                    label=form.cleaned_data["label"],
-                    address=form.cleaned_data["address"],
-                    context=context_of(request),
-                )
-            except flows.BackofficeError as exc:
-                form.add_error("siret", exc.message)
-            else:
-                messages.success(request, "Le site lié est ajouté.")
-                return redirect("backoffice:centre", pk=centre.pk)
+        with refusal_shown(request, form) as attempt:
+            flows.link_site(
+                actor=request.user,
+                centre=centre,
+                siret=form.cleaned_data["siret"],
+                label=form.cleaned_data["label"],
+                address=form.cleaned_data["address"],
+                context=context_of(request),
+            )
+        if attempt.succeeded:
+            messages.success(request, "Le site lié est ajouté.")
+            return redirect("backoffice:centre", pk=centre.pk)
     return render(
         request,
         "backoffice/site_form.html",
@@ -412,7 +375,7 @@ def site_remove(request, pk, site_pk):
 def centre_letter(request, pk):
     """ "Générer le courrier": a new code, revoking the previous unused one, in a PDF."""
     centre = _visible_centre(request, pk)
-    try:
+    with refusal_shown(request) as attempt:
         generated = flows.generate_letters(
             actor=request.user,
             centres=[centre],
@@ -420,8 +383,7 @@ def centre_letter(request, pk):
             description=centre.establishment.siret,
             context=context_of(request),
         )
-    except flows.BackofficeError as exc:
-        messages.error(request, exc.message)
+    if not attempt.succeeded:
         return redirect("backoffice:centre", pk=centre.pk)
     return _file(
         generated.pdf,
@@ -430,56 +392,50 @@ def centre_letter(request, pk):
     )
 
 
+def _letters_selection(request):
+    """The open centres of the letters page: those imported together, or those of the filter."""
+    import_pk = request.POST.get("import") or request.GET.get("import")
+    if not import_pk:
+        form, queryset = _filtered_centres(request, request.POST or request.GET)
+        return form, queryset.open(), None
+    centre_import = get_object_or_404(CentreImport, pk=import_pk if str(import_pk).isdigit() else 0)
+    queryset = Centre.objects.visible_to(request.agent).open().filter(imported_in=centre_import)
+    return CentreFilterForm(agent=request.agent), queryset, centre_import
+
+
+def _recent_batches(request):
+    batches = LetterBatch.objects.exclude(source=LetterBatch.Source.SINGLE)
+    if not request.agent.is_national:
+        batches = batches.filter(created_by=request.user)
+    return batches.order_by("-created_at")[:20]
+
+
 @agent_required
 def letters(request):
     """Bulk letters for the centres matching a filter (or imported together)."""
-    import_pk = request.POST.get("import") or request.GET.get("import")
-    centre_import = None
-    if import_pk:
-        centre_import = get_object_or_404(
-            CentreImport, pk=import_pk if str(import_pk).isdigit() else 0
-        )
-        queryset = Centre.objects.visible_to(request.agent).open().filter(imported_in=centre_import)
-        form = CentreFilterForm(agent=request.agent)
-    else:
-        form, queryset = _filtered_centres(request, request.POST or request.GET)
-        queryset = queryset.open()
-    count = queryset.count()
+    form, queryset, centre_import = _letters_selection(request)
     if request.method == "POST":
-        if count == 0:
-            messages.error(request, "Aucun centre ouvert ne correspond à cette sélection.")
-            return redirect("backoffice:letters")
-        try:
-            generated = flows.generate_letters(
+        with refusal_shown(request) as attempt:
+            generated = flows.generate_selected_letters(
                 actor=request.user,
-                centres=list(queryset.only("pk")),
-                source=LetterBatch.Source.IMPORT if centre_import else LetterBatch.Source.SELECTION,
-                description=(
-                    f"Import {centre_import.pk}" if centre_import else _selection_label(form)
-                ),
+                centres=queryset,
+                centre_import=centre_import,
+                description=_selection_label(form),
                 context=context_of(request),
             )
-        except flows.BackofficeError as exc:
-            messages.error(request, exc.message)
+        if not attempt.succeeded:
             return redirect("backoffice:letters")
-        return _file(
-            generated.pdf, "application/pdf", f"courriers-ceres-lot-{generated.batch.pk}.pdf"
-        )
+        pdf_name = f"courriers-ceres-lot-{generated.batch.pk}.pdf"
+        return _file(generated.pdf, "application/pdf", pdf_name)
     return render(
         request,
         "backoffice/letters.html",
         {
             "title": "Courriers en nombre",
             "form": form,
-            "count": count,
+            "count": queryset.count(),
             "centre_import": centre_import,
-            "batches": LetterBatch.objects.filter(created_by=request.user)
-            .exclude(source=LetterBatch.Source.SINGLE)
-            .order_by("-created_at")[:20]
-            if not request.agent.is_national
-            else LetterBatch.objects.exclude(source=LetterBatch.Source.SINGLE).order_by(
-                "-created_at"
-            )[:20],
+            "batches": _recent_batches(request),
         },
     )
 
@@ -519,32 +475,20 @@ def centre_import(request):
     result = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        if upload.size > imports.MAX_BYTES:
-            form.add_error("file", f"Le fichier dépasse {imports.MAX_BYTES // (1024 * 1024)} Mo.")
-        else:
-            created, result = imports.import_centres(
-                actor=request.user,
-                raw=upload.read(),
-                filename=upload.name,
-                context=context_of(request),
+        created, result = imports.import_centres(
+            actor=request.user, raw=upload.read(), filename=upload.name, context=context_of(request)
+        )
+        if created is not None:
+            messages.success(
+                request,
+                f"{created.line_count} centres importés. Vous pouvez générer leurs courriers.",
             )
-            if created is not None:
-                messages.success(
-                    request,
-                    f"{created.line_count} centres importés. Vous pouvez générer leurs courriers.",
-                )
-                return redirect(f"{_url('backoffice:letters')}?import={created.pk}")
+            return redirect(f"{reverse('backoffice:letters')}?import={created.pk}")
     return render(
         request,
         "backoffice/import.html",
         {"title": "Importer des centres agréés", "form": form, "result": result},
     )
-
-
-def _url(name, **kwargs):
-    from django.urls import reverse
-
-    return reverse(name, kwargs=kwargs or None)
 
 
 # --- Follow-up, journal ---------------------------------------------------------------------
@@ -634,13 +578,11 @@ def support_account(request, public_id):
 @require_POST
 def support_resend_activation(request, public_id):
     account = _account(public_id)
-    try:
+    with refusal_shown(request) as attempt:
         support.resend_activation_email(
             actor=request.user, user=account, context=context_of(request)
         )
-    except flows.BackofficeError as exc:
-        messages.error(request, exc.message)
-    else:
+    if attempt.succeeded:
         messages.success(request, f"Un nouveau lien d’activation est envoyé à {account.email}.")
     return redirect("backoffice:support_account", public_id=account.public_id)
 
@@ -668,16 +610,13 @@ def support_revoke(request, public_id, habilitation_pk):
     if not form.is_valid():
         messages.error(request, "Indiquez le motif de la révocation.")
     else:
-        try:
-            with transaction.atomic():
-                support.revoke_for_support(
-                    actor=request.user,
-                    habilitation=habilitation,
-                    reason=form.cleaned_data["reason"],
-                    context=context_of(request),
-                )
-        except flows.BackofficeError as exc:
-            messages.error(request, exc.message)
-        else:
+        with refusal_shown(request) as attempt:
+            support.revoke_for_support(
+                actor=request.user,
+                habilitation=habilitation,
+                reason=form.cleaned_data["reason"],
+                context=context_of(request),
+            )
+        if attempt.succeeded:
             messages.success(request, "L’habilitation est révoquée.")
     return redirect("backoffice:support_account", public_id=account.public_id)

@@ -7,7 +7,7 @@ only; the database keeps its keyed hash. A previous unused code for the same pai
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from portail.demarches.codes import issue_activation_code
+from portail.demarches.codes import CodeRefused, issue_activation_code
 from portail.demarches.models import Demarche
 
 
@@ -25,8 +25,8 @@ class Command(BaseCommand):
             raise CommandError(f"Démarche inconnue : {demarche_code}") from exc
         try:
             row, code = issue_activation_code(actor=None, demarche=demarche, siret=siret)
-        except ValueError as exc:
-            raise CommandError(str(exc)) from exc
+        except CodeRefused as exc:
+            raise CommandError(exc.message) from exc
         self.stdout.write(
             f"Code d'activation {demarche.short_label} pour le SIRET {row.siret} "
             f"(valable jusqu'au {timezone.localtime(row.expires_at):%d/%m/%Y}) :"
