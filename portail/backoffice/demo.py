@@ -6,6 +6,7 @@ current code of this agent (it refuses any other account and any production envi
 
 import base64
 from binascii import unhexlify
+from typing import Any
 
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -28,7 +29,7 @@ DEMO_CENTRES = [
 CFI_ATLANTIQUE_SITES = ["90310000600027", "90310000600035", "90310000600043"]
 
 
-def _agent(stdout) -> User:
+def _agent(stdout: Any) -> User:
     user = User.objects.filter(email=DEMO_AGENT_EMAIL).first()
     if user is None:
         user = User.objects.create_user(
@@ -86,7 +87,7 @@ def _centres(agent: User) -> int:
     return created
 
 
-def load(stdout=None) -> list[str]:
+def load(stdout: Any = None) -> list[str]:
     agent = _agent(stdout)
     _centres(agent)
     secret = base64.b32encode(unhexlify(DEMO_TOTP_KEY_HEX)).decode()

@@ -4,10 +4,14 @@ Every view but the sign-in steps is wrapped by `agent_required`: anyone who is n
 a verified TOTP session gets a 404. Objects outside the agent's regions are 404 too.
 """
 
+from typing import Any
+from uuid import UUID
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +29,7 @@ from portail.backoffice import (
     queries,
     support,
 )
-from portail.backoffice.access import agent_required, is_verified_agent
+from portail.backoffice.access import AgentRequest, agent_required, is_verified_agent
 from portail.backoffice.activation import ActivationStatus
 from portail.backoffice.forms import (
     AgentLoginForm,
@@ -41,19 +45,24 @@ from portail.backoffice.forms import (
 )
 from portail.backoffice.models import LetterBatch
 from portail.centres.models import Centre, CentreImport, LinkedSite
+from portail.companies.registry import EstablishmentData
 from portail.core.context import context_of
 from portail.core.refusals import refusal_shown
 from portail.habilitations.models import Habilitation
 
 PAGE_SIZE = 25
 
+# Centres of `Centre.objects` (a CentreQuerySet): Any while portail.centres is not annotated
+# (its visible_to, open and search are untyped).
+Centres = Any
 
-def _no_store(response):
+
+def _no_store(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
     return response
 
 
-def _file(content, content_type: str, filename: str) -> HttpResponse:
+def _file(content: bytes | str, content_type: str, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return _no_store(response)
@@ -63,7 +72,7 @@ def _file(content, content_type: str, filename: str) -> HttpResponse:
 
 
 @login_not_required
-def login(request):
+def login(request: HttpRequest) -> HttpResponse:
     if is_verified_agent(request):
         return redirect("backoffice:home")
     form = AgentLoginForm(request.POST or None)
@@ -82,7 +91,7 @@ def login(request):
 
 
 @login_not_required
-def otp(request):
+def otp(request: HttpRequest) -> HttpResponse:
     user = agent_auth.pending_agent(request)
     if user is None:
         messages.error(request, agent_auth.EXPIRED_STEP)
@@ -99,7 +108,7 @@ def otp(request):
 
 
 @login_not_required
-def enrol(request):
+def enrol(request: HttpRequest) -> HttpResponse:
     user = agent_auth.pending_agent(request)
     if user is None:
         messages.error(request, agent_auth.EXPIRED_STEP)
@@ -132,7 +141,7 @@ def enrol(request):
 
 
 @agent_required
-def home(request):
+def home(request: AgentRequest) -> HttpResponse:
     return render(
         request,
         "backoffice/home.html",
@@ -147,29 +156,32 @@ def home(request):
     )
 
 
-def _filtered_centres(request, data):
+def _filtered_centres(
+    request: AgentRequest, data: QueryDict | None
+) -> tuple[CentreFilterForm, Centres]:
     form = CentreFilterForm(data, agent=request.agent)
     centres = Centre.objects.visible_to(request.agent)
     if form.is_valid():
-        data = form.cleaned_data
-        if not data.get("include_closed"):
+        cleaned = form.cleaned_data
+        if not cleaned.get("include_closed"):
             centres = centres.open()
-        centres = centres.search(data.get("q"))
-        if data.get("region"):
-            centres = centres.filter(region=data["region"])
-        if data.get("status"):
-            centres = activation.with_status(centres, data["status"], flows.ceres())
+        centres = centres.search(cleaned.get("q"))
+        if cleaned.get("region"):
+            centres = centres.filter(region=cleaned["region"])
+        if cleaned.get("status"):
+            centres = activation.with_status(centres, cleaned["status"], flows.ceres())
     else:
         centres = centres.open()
     return form, centres
 
 
 @agent_required
-def centres(request):
-    form, queryset = _filtered_centres(request, request.GET)
+def centres(request: AgentRequest) -> HttpResponse:
+    form, centres = _filtered_centres(request, request.GET)
     demarche = flows.ceres()
-    queryset = followup.with_current_code(
-        activation.with_activation(queryset, demarche), demarche
+    # Any: each row gets its activation `status` for the template.
+    queryset: QuerySet[Any] = followup.with_current_code(
+        activation.with_activation(centres, demarche), demarche
     ).select_related("establishment", "region")
     page = Paginator(queryset.order_by("letter_name", "pk"), PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -190,7 +202,7 @@ def centres(request):
     )
 
 
-def _audit_export(request, kind: str, **data) -> None:
+def _audit_export(request: AgentRequest, kind: str, **data: Any) -> None:
     record(
         "backoffice.export",
         actor=request.user,
@@ -200,7 +212,7 @@ def _audit_export(request, kind: str, **data) -> None:
 
 
 @agent_required
-def centres_csv(request):
+def centres_csv(request: AgentRequest) -> HttpResponse:
     _, queryset = _filtered_centres(request, request.GET)
     flows_ceres = flows.ceres()
     _audit_export(request, "centres")
@@ -211,14 +223,15 @@ def centres_csv(request):
     )
 
 
-def _visible_centre(request, pk) -> Centre:
-    return get_object_or_404(
+def _visible_centre(request: AgentRequest, pk: int) -> Centre:
+    centre: Centre = get_object_or_404(
         Centre.objects.visible_to(request.agent).select_related("establishment", "region"), pk=pk
     )
+    return centre
 
 
 @agent_required
-def centre_create(request):
+def centre_create(request: AgentRequest) -> HttpResponse:
     form = CentreCreateForm(request.POST or None, agent=request.agent)
     registry_data = None
     if request.method == "POST" and "lookup" in request.POST:
@@ -240,7 +253,14 @@ def centre_create(request):
     )
 
 
-def _centre_form_page(request, form, *, title, centre, registry_data=None):
+def _centre_form_page(
+    request: AgentRequest,
+    form: CentreCreateForm | CentreEditForm,
+    *,
+    title: str,
+    centre: Centre | None,
+    registry_data: EstablishmentData | None = None,
+) -> HttpResponse:
     """The form of a new centre (`centre` None) or of an existing one."""
     return render(
         request,
@@ -255,7 +275,7 @@ def _centre_form_page(request, form, *, title, centre, registry_data=None):
     )
 
 
-def _prefilled_form(request):
+def _prefilled_form(request: AgentRequest) -> tuple[CentreCreateForm, EstablishmentData | None]:
     values = {name: request.POST.get(name, "") for name in CentreCreateForm.base_fields}
     prefill = queries.centre_prefill(values)
     form = CentreCreateForm(agent=request.agent, initial=prefill.values)
@@ -265,7 +285,7 @@ def _prefilled_form(request):
 
 
 @agent_required
-def centre_detail(request, pk):
+def centre_detail(request: AgentRequest, pk: int) -> HttpResponse:
     centre = _visible_centre(request, pk)
     demarche = flows.ceres()
     annotated = activation.with_activation(Centre.objects.all(), demarche).get(pk=centre.pk)
@@ -291,7 +311,7 @@ def centre_detail(request, pk):
 
 
 @agent_required
-def centre_edit(request, pk):
+def centre_edit(request: AgentRequest, pk: int) -> HttpResponse:
     centre = _visible_centre(request, pk)
     form = CentreEditForm(request.POST or None, instance=centre, agent=request.agent)
     if request.method == "POST" and form.is_valid():
@@ -307,7 +327,7 @@ def centre_edit(request, pk):
 
 
 @agent_required
-def centre_close(request, pk):
+def centre_close(request: AgentRequest, pk: int) -> HttpResponse:
     centre = _visible_centre(request, pk)
     form = CloseCentreForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -334,7 +354,7 @@ def centre_close(request, pk):
 
 @agent_required
 @require_POST
-def site_add(request, pk):
+def site_add(request: AgentRequest, pk: int) -> HttpResponse:
     centre = _visible_centre(request, pk)
     form = LinkedSiteForm(request.POST)
     if form.is_valid():
@@ -359,7 +379,7 @@ def site_add(request, pk):
 
 @agent_required
 @require_POST
-def site_remove(request, pk, site_pk):
+def site_remove(request: AgentRequest, pk: int, site_pk: int) -> HttpResponse:
     centre = _visible_centre(request, pk)
     site = get_object_or_404(LinkedSite, pk=site_pk, centre=centre)
     flows.remove_linked_site(actor=request.user, site=site, context=context_of(request))
@@ -372,7 +392,7 @@ def site_remove(request, pk, site_pk):
 
 @agent_required
 @require_POST
-def centre_letter(request, pk):
+def centre_letter(request: AgentRequest, pk: int) -> HttpResponse:
     """ "Générer le courrier": a new code, revoking the previous unused one, in a PDF."""
     centre = _visible_centre(request, pk)
     with refusal_shown(request) as attempt:
@@ -392,7 +412,9 @@ def centre_letter(request, pk):
     )
 
 
-def _letters_selection(request):
+def _letters_selection(
+    request: AgentRequest,
+) -> tuple[CentreFilterForm, Centres, CentreImport | None]:
     """The open centres of the letters page: those imported together, or those of the filter."""
     import_pk = request.POST.get("import") or request.GET.get("import")
     if not import_pk:
@@ -403,7 +425,7 @@ def _letters_selection(request):
     return CentreFilterForm(agent=request.agent), queryset, centre_import
 
 
-def _recent_batches(request):
+def _recent_batches(request: AgentRequest) -> QuerySet[LetterBatch]:
     batches = LetterBatch.objects.exclude(source=LetterBatch.Source.SINGLE)
     if not request.agent.is_national:
         batches = batches.filter(created_by=request.user)
@@ -411,7 +433,7 @@ def _recent_batches(request):
 
 
 @agent_required
-def letters(request):
+def letters(request: AgentRequest) -> HttpResponse:
     """Bulk letters for the centres matching a filter (or imported together)."""
     form, queryset, centre_import = _letters_selection(request)
     if request.method == "POST":
@@ -440,7 +462,7 @@ def letters(request):
     )
 
 
-def _selection_label(form) -> str:
+def _selection_label(form: CentreFilterForm) -> str:
     """What the agent selected, in words (never the raw POST: it holds the CSRF token)."""
     data = form.cleaned_data if form.is_valid() else {}
     parts = [
@@ -451,7 +473,7 @@ def _selection_label(form) -> str:
     return ", ".join(p for p in parts if p) or "tous les centres ouverts"
 
 
-def _visible_batch(request, pk) -> LetterBatch:
+def _visible_batch(request: AgentRequest, pk: int) -> LetterBatch:
     batches = LetterBatch.objects.all()
     if not request.agent.is_national:
         batches = batches.filter(created_by=request.user)
@@ -459,7 +481,7 @@ def _visible_batch(request, pk) -> LetterBatch:
 
 
 @agent_required
-def batch_csv(request, pk):
+def batch_csv(request: AgentRequest, pk: int) -> HttpResponse:
     batch = _visible_batch(request, pk)
     _audit_export(request, "letter_batch", batch=batch.pk)
     return _file(
@@ -470,7 +492,7 @@ def batch_csv(request, pk):
 
 
 @agent_required
-def centre_import(request):
+def centre_import(request: AgentRequest) -> HttpResponse:
     form = CsvImportForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():
@@ -495,7 +517,7 @@ def centre_import(request):
 
 
 @agent_required
-def region_followup(request):
+def region_followup(request: AgentRequest) -> HttpResponse:
     return render(
         request,
         "backoffice/followup.html",
@@ -507,7 +529,7 @@ def region_followup(request):
 
 
 @agent_required
-def regions_csv(request):
+def regions_csv(request: AgentRequest) -> HttpResponse:
     _audit_export(request, "regions")
     return _file(
         followup.regions_csv(request.agent, flows.ceres()),
@@ -517,7 +539,7 @@ def regions_csv(request):
 
 
 @agent_required
-def journal(request):
+def journal(request: AgentRequest) -> HttpResponse:
     events = AuditEvent.objects.order_by("-at", "-id")
     if not request.agent.is_national:
         events = events.filter(establishment_id__in=support.establishments_in_scope(request.agent))
@@ -529,7 +551,7 @@ def journal(request):
 
 
 @agent_required
-def support_search(request):
+def support_search(request: AgentRequest) -> HttpResponse:
     form = SupportSearchForm(request.GET or None)
     results = None
     if form.is_valid():
@@ -541,12 +563,12 @@ def support_search(request):
     )
 
 
-def _account(public_id) -> User:
+def _account(public_id: UUID) -> User:
     return get_object_or_404(User, public_id=public_id)
 
 
 @agent_required
-def support_account(request, public_id):
+def support_account(request: AgentRequest, public_id: UUID) -> HttpResponse:
     account = _account(public_id)
     habilitations = list(
         Habilitation.objects.filter(user=account)
@@ -576,7 +598,7 @@ def support_account(request, public_id):
 
 @agent_required
 @require_POST
-def support_resend_activation(request, public_id):
+def support_resend_activation(request: AgentRequest, public_id: UUID) -> HttpResponse:
     account = _account(public_id)
     with refusal_shown(request) as attempt:
         support.resend_activation_email(
@@ -589,7 +611,7 @@ def support_resend_activation(request, public_id):
 
 @agent_required
 @require_POST
-def support_lift_wait(request, public_id):
+def support_lift_wait(request: AgentRequest, public_id: UUID) -> HttpResponse:
     account = _account(public_id)
     lifted = support.lift_waits(actor=request.user, user=account, context=context_of(request))
     if lifted:
@@ -601,7 +623,7 @@ def support_lift_wait(request, public_id):
 
 @agent_required
 @require_POST
-def support_revoke(request, public_id, habilitation_pk):
+def support_revoke(request: AgentRequest, public_id: UUID, habilitation_pk: int) -> HttpResponse:
     account = _account(public_id)
     habilitation = get_object_or_404(Habilitation, pk=habilitation_pk, user=account)
     if not support.can_act_on(request.agent, habilitation):

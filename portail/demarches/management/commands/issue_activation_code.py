@@ -4,6 +4,9 @@ For operators until (and besides) the agents' back-office. The clear code goes t
 only; the database keeps its keyed hash. A previous unused code for the same pair is revoked.
 """
 
+from argparse import ArgumentParser
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -14,11 +17,11 @@ from portail.demarches.models import Demarche
 class Command(BaseCommand):
     help = "Émet un code d'activation pour (démarche, SIRET) et l'affiche une seule fois."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("demarche_code", help="code de la démarche, par exemple « ceres »")
         parser.add_argument("siret", help="SIRET de l'établissement (14 chiffres)")
 
-    def handle(self, *args, demarche_code, siret, **options):
+    def handle(self, *args: Any, demarche_code: str, siret: str, **options: Any) -> None:
         try:
             demarche = Demarche.objects.get(code=demarche_code)
         except Demarche.DoesNotExist as exc:
