@@ -3,6 +3,10 @@ view or a form)."""
 
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+
+from portail.audit.models import AuditEvent
+from portail.centres.models import Centre
 from portail.companies import registry
 
 
@@ -29,3 +33,13 @@ def centre_prefill(values: dict[str, str]) -> CentrePrefill:
         "letter_address": values.get("letter_address") or address,
     }
     return CentrePrefill(values=filled, data=data)
+
+
+def centre_events(centre: Centre, limit: int = 20) -> QuerySet[AuditEvent]:
+    """The latest journal events of the centre's establishment and of its sites liés."""
+    establishments = [centre.establishment_id] + [
+        s.establishment_id for s in centre.sites.all() if s.establishment_id
+    ]
+    return AuditEvent.objects.filter(establishment_id__in=establishments).order_by("-at", "-id")[
+        :limit
+    ]

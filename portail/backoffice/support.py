@@ -17,6 +17,7 @@ from portail.backoffice.models import AgentProfile
 from portail.centres.models import Centre, LinkedSite
 from portail.core.context import SYSTEM, Context
 from portail.core.ratelimit import Limiter
+from portail.demarches.models import Demarche
 from portail.habilitations.grants import revoke_habilitation
 from portail.habilitations.models import Habilitation
 
@@ -63,6 +64,26 @@ def can_act_on(agent: AgentProfile, habilitation: Habilitation) -> bool:
     if agent.is_national:
         return True
     return habilitation.establishment_id in establishments_in_scope(agent)
+
+
+def habilitations_of(user: User, agent: AgentProfile) -> list[Habilitation]:
+    """The person's habilitations, live first, each marked `in_scope` (the agent may act on it)."""
+    habilitations = list(
+        Habilitation.objects.filter(user=user)
+        .select_related("demarche", "role", "establishment", "revoked_by")
+        .order_by("revoked_at", "-granted_at")
+    )
+    scope = None if agent.is_national else establishments_in_scope(agent)
+    for habilitation in habilitations:
+        habilitation.in_scope = scope is None or habilitation.establishment_id in scope
+    return habilitations
+
+
+def live_demarches(habilitations: list[Habilitation]) -> list[Demarche]:
+    """The démarches of the live habilitations among `habilitations`, in the catalogue's order."""
+    return sorted(
+        {h.demarche for h in habilitations if h.revoked_at is None}, key=lambda d: d.order
+    )
 
 
 def recent_events(user: User, limit: int = 30) -> QuerySet[AuditEvent]:

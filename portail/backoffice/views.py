@@ -289,9 +289,6 @@ def centre_detail(request: AgentRequest, pk: int) -> HttpResponse:
     centre = _visible_centre(request, pk)
     demarche = flows.ceres()
     annotated = activation.with_activation(Centre.objects.all(), demarche).get(pk=centre.pk)
-    establishments = [centre.establishment_id] + [
-        s.establishment_id for s in centre.sites.all() if s.establishment_id
-    ]
     return render(
         request,
         "backoffice/centre.html",
@@ -302,9 +299,7 @@ def centre_detail(request: AgentRequest, pk: int) -> HttpResponse:
             "followup": followup.centre_followup(centre, demarche),
             "sites": centre.sites.select_related("establishment"),
             "site_form": LinkedSiteForm(),
-            "events": AuditEvent.objects.filter(establishment_id__in=establishments).order_by(
-                "-at", "-id"
-            )[:20],
+            "events": queries.centre_events(centre),
             "now": timezone.now(),
         },
     )
@@ -570,24 +565,14 @@ def _account(public_id: UUID) -> User:
 @agent_required
 def support_account(request: AgentRequest, public_id: UUID) -> HttpResponse:
     account = _account(public_id)
-    habilitations = list(
-        Habilitation.objects.filter(user=account)
-        .select_related("demarche", "role", "establishment", "revoked_by")
-        .order_by("revoked_at", "-granted_at")
-    )
-    scope = None if request.agent.is_national else support.establishments_in_scope(request.agent)
-    for habilitation in habilitations:
-        habilitation.in_scope = scope is None or habilitation.establishment_id in scope
-    demarches = sorted(
-        {h.demarche for h in habilitations if h.revoked_at is None}, key=lambda d: d.order
-    )
+    habilitations = support.habilitations_of(account, request.agent)
     return render(
         request,
         "backoffice/support_account.html",
         {
             "title": f"Compte {account.email}",
             "account": account,
-            "demarches": demarches,
+            "demarches": support.live_demarches(habilitations),
             "habilitations": habilitations,
             "events": support.recent_events(account),
             "waits": support.waits_for(account),
