@@ -53,7 +53,7 @@ def with_status(
     return qs
 
 
-def status_of(centre) -> str:
+def status_of(centre: Any) -> str:
     """The activation status of a centre annotated by `with_activation`."""
     if centre.is_activated:
         return ActivationStatus.ACTIVATED

@@ -6,6 +6,7 @@ centres have their admin in `portail.centres.admin`.
 """
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from portail.backoffice.models import AgentProfile, LetterBatch
 from portail.centres.admin import ReadOnlyAdmin
@@ -19,7 +20,7 @@ class AgentProfileAdmin(admin.ModelAdmin):
     filter_horizontal = ("regions",)
     raw_id_fields = ("user",)
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # manage.py create_agent (audited)
 
 

@@ -1,9 +1,12 @@
-"""Agents' sign-in: email + password, then a TOTP code (django-otp), enrolled at first login.
+"""Agents' sign-in, the session side: email + password, then a TOTP code (django-otp).
 
 The password step does not log the person in: it leaves a short-lived "pending agent" mark in
 the session. Only a valid TOTP code logs them in (`django.contrib.auth.login` then
 `django_otp.login`), so an agent's session is always OTP-verified. A code already accepted is
 refused (django-otp keeps the last accepted time step, `last_t`). Both steps are rate-limited.
+
+The database and the journal (devices, enrolment, the login and failure events) are the flow
+`portail.backoffice.flows.check_agent_code`; this module holds what belongs to the web session.
 """
 
 import base64
@@ -16,39 +19,36 @@ import qrcode.image.svg
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth import login as auth_login
-from django.db import transaction
+from django.http import HttpRequest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portail.audit.journal import record
+from portail.accounts.models import User
+from portail.backoffice import flows
 from portail.backoffice.access import agent_profile_of
+from portail.backoffice.flows import AgentLoginError
 from portail.core.client_ip import client_ip
 from portail.core.context import context_of
 from portail.core.ratelimit import Limiter, format_wait
 
+__all__ = ["EXPIRED_STEP", "AgentLoginError", "check_password", "pending_agent", "verify_code"]
+
 PENDING_KEY = "backoffice_pending_agent"
 PENDING_SECONDS = 5 * 60
-DEVICE_NAME = "Application d’authentification"
 
 PASSWORD_LIMITER = Limiter("agent-login", limit=5, window=15 * 60, base_wait=60)
 PASSWORD_IP_LIMITER = Limiter("agent-login-ip", limit=30, window=15 * 60, base_wait=60)
 OTP_LIMITER = Limiter("agent-otp", limit=5, window=15 * 60, base_wait=60)
 
 BAD_CREDENTIALS = "Adresse électronique ou mot de passe incorrect."
-BAD_CODE = "Ce code n’est pas valide ou a déjà été utilisé. Saisissez le code affiché maintenant par votre application."
-EXPIRED_STEP = "Votre saisie a expiré : recommencez la connexion."
+BAD_CODE = flows.BAD_CODE
+EXPIRED_STEP = flows.EXPIRED_STEP
 
 
-class AgentLoginError(Exception):
-    def __init__(self, message: str):
-        self.message = message
-        super().__init__(message)
+def too_many(wait: int, *, field: str | None = None) -> AgentLoginError:
+    return AgentLoginError(f"Trop de tentatives. Réessayez dans {format_wait(wait)}.", field=field)
 
 
-def too_many(wait: int) -> AgentLoginError:
-    return AgentLoginError(f"Trop de tentatives. Réessayez dans {format_wait(wait)}.")
-
-
-def check_password(request, email: str, password: str):
+def check_password(request: HttpRequest, email: str, password: str) -> User:
     """First step. Returns the agent user, or raises AgentLoginError (one message for all)."""
     email = (email or "").strip().lower()
     ip = client_ip(request) or "-"
@@ -56,7 +56,7 @@ def check_password(request, email: str, password: str):
         if limiter.is_blocked(subject):
             raise too_many(limiter.wait_seconds(subject))
     user = authenticate(request, username=email, password=password)
-    if user is None or agent_profile_of(user) is None:
+    if not isinstance(user, User) or agent_profile_of(user) is None:
         # A portal user who is no agent gets the very same answer as a wrong password.
         waits = [PASSWORD_LIMITER.fail(email), PASSWORD_IP_LIMITER.fail(ip)]
         if max(waits):
@@ -67,10 +67,8 @@ def check_password(request, email: str, password: str):
     return user
 
 
-def pending_agent(request):
+def pending_agent(request: HttpRequest) -> User | None:
     """The agent who passed the password step in this session, still within its delay."""
-    from portail.accounts.models import User
-
     pending = request.session.get(PENDING_KEY)
     if not pending or time.time() - pending.get("at", 0) > PENDING_SECONDS:
         request.session.pop(PENDING_KEY, None)
@@ -81,18 +79,6 @@ def pending_agent(request):
     return user
 
 
-def confirmed_device(user) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
-
-
-def enrolment_device(user) -> TOTPDevice:
-    """The unconfirmed device shown at first login (the same one on every reload)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
-    return device
-
-
 def secret_text(device: TOTPDevice) -> str:
     """The secret in base32 as authenticator apps ask for it, by groups of four."""
     b32 = base64.b32encode(device.bin_key).decode().rstrip("=")
@@ -100,7 +86,8 @@ def secret_text(device: TOTPDevice) -> str:
 
 
 def otpauth_uri(device: TOTPDevice) -> str:
-    return device.config_url
+    uri: str = device.config_url
+    return uri
 
 
 def qr_code_data_uri(device: TOTPDevice) -> str:
@@ -111,52 +98,22 @@ def qr_code_data_uri(device: TOTPDevice) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def verify_code(request, user, token: str, *, enrolling: bool) -> TOTPDevice:
-    """Second step: check the code and log the agent in. Raises AgentLoginError."""
+def verify_code(request: HttpRequest, user: User, token: str, *, enrolling: bool) -> TOTPDevice:
+    """Second step: check the code (the flow) and log the agent in. Raises AgentLoginError."""
     subject = str(user.pk)
     if OTP_LIMITER.is_blocked(subject):
-        raise too_many(OTP_LIMITER.wait_seconds(subject))
-    token = "".join((token or "").split())
-    with transaction.atomic():
-        devices = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=not enrolling)
-        device = devices.order_by("pk").first()
-        # verify_token refuses a time step at or before `last_t`: a replayed code fails here.
-        verified = (
-            device is not None
-            and token.isdigit()
-            and len(token) == device.digits
-            and device.verify_token(token)
+        raise too_many(OTP_LIMITER.wait_seconds(subject), field="code")
+    try:
+        device = flows.check_agent_code(
+            agent=user, token=token, enrolling=enrolling, context=context_of(request)
         )
-        if verified:
-            if enrolling:
-                device.confirmed = True
-                device.save(update_fields=["confirmed"])
-                TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-                record(
-                    "backoffice.agent.otp_enrolled",
-                    actor=user,
-                    target=user,
-                    context=context_of(request),
-                )
-            request.session.pop(PENDING_KEY, None)
-            auth_login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
-            django_otp.login(request, device)
-            record("backoffice.agent.login", actor=user, target=user, context=context_of(request))
-        else:
-            # Committed, not rolled back with an exception: the failure must count.
-            record(
-                "backoffice.agent.otp_failed",
-                actor=user,
-                target=user,
-                context=context_of(request),
-                data={"enrolling": enrolling},
-            )
-    if device is None:
-        raise AgentLoginError(EXPIRED_STEP)
-    if not verified:
+    except flows.WrongCode:
         wait = OTP_LIMITER.fail(subject)
         if wait:
-            raise too_many(wait)
-        raise AgentLoginError(BAD_CODE)
+            raise too_many(wait, field="code") from None
+        raise
+    request.session.pop(PENDING_KEY, None)
+    auth_login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    django_otp.login(request, device)
     OTP_LIMITER.reset(subject)
     return device

@@ -6,13 +6,16 @@ current code of this agent (it refuses any other account and any production envi
 
 import base64
 from binascii import unhexlify
+from typing import Any
 
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portail.accounts.models import User
+from portail.backoffice.flows import create_centre
 from portail.backoffice.models import AgentProfile
 from portail.centres.models import Centre, LinkedSite, Region
+from portail.companies.registry import RegistryError, establishment_from_registry
 
 DEMO_AGENT_EMAIL = "agent.national@dreets.demo.gouv.fr"
 DEMO_AGENT_PASSWORD = "Agent national démo 2026"  # noqa: S105 (public demo account)
@@ -26,7 +29,7 @@ DEMO_CENTRES = [
 CFI_ATLANTIQUE_SITES = ["90310000600027", "90310000600035", "90310000600043"]
 
 
-def _agent(stdout) -> User:
+def _agent(stdout: Any) -> User:
     user = User.objects.filter(email=DEMO_AGENT_EMAIL).first()
     if user is None:
         user = User.objects.create_user(
@@ -50,9 +53,6 @@ def _agent(stdout) -> User:
 
 
 def _centres(agent: User) -> int:
-    from portail.backoffice.flows import create_centre
-    from portail.companies.registry import RegistryError, establishment_from_registry
-
     created = 0
     for siret, region_code, reference in DEMO_CENTRES:
         if Centre.objects.filter(establishment__siret=siret).exists():
@@ -87,7 +87,7 @@ def _centres(agent: User) -> int:
     return created
 
 
-def load(stdout=None) -> list[str]:
+def load(stdout: Any = None) -> list[str]:
     agent = _agent(stdout)
     _centres(agent)
     secret = base64.b32encode(unhexlify(DEMO_TOTP_KEY_HEX)).decode()

@@ -2,18 +2,22 @@
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from portail.backoffice.activation import ActivationStatus, status_of, with_activation
+from portail.backoffice.models import AgentProfile, LetterBatch
 from portail.centres.models import Centre, Region
-from portail.demarches.models import ActivationCode
+from portail.demarches.models import ActivationCode, Demarche
 from portail.habilitations.models import Habilitation
 
 
-def with_current_code(queryset, demarche):
+def with_current_code(queryset: QuerySet[Centre], demarche: Demarche) -> QuerySet[Centre]:
     """Annotate the latest code's dates (issued, expires, used, revoked) and its user's email."""
     latest = ActivationCode.objects.filter(
         demarche=demarche, siret=OuterRef("establishment__siret")
@@ -29,12 +33,12 @@ def with_current_code(queryset, demarche):
 
 @dataclass
 class CentreFollowup:
-    codes: list
-    people_per_role: list
-    letters: list
+    codes: list[ActivationCode]
+    people_per_role: list[dict[str, Any]]
+    letters: list[Any]  # Letter rows
 
 
-def centre_followup(centre: Centre, demarche) -> CentreFollowup:
+def centre_followup(centre: Centre, demarche: Demarche) -> CentreFollowup:
     codes = list(
         ActivationCode.objects.filter(demarche=demarche, siret=centre.establishment.siret)
         .select_related("used_by", "issued_by")
@@ -55,7 +59,7 @@ def centre_followup(centre: Centre, demarche) -> CentreFollowup:
     return CentreFollowup(codes=codes, people_per_role=people, letters=letters)
 
 
-def region_counts(agent, demarche) -> list[dict]:
+def region_counts(agent: AgentProfile, demarche: Demarche) -> list[dict[str, Any]]:
     """Per visible region: centres approved (open), activated, pending, expired codes."""
     centres = with_activation(Centre.objects.open().visible_to(agent), demarche)
     rows = {
@@ -70,7 +74,7 @@ def region_counts(agent, demarche) -> list[dict]:
             ),
         )
     }
-    result = []
+    result: list[dict[str, Any]] = []
     for region in Region.objects.visible_to(agent).order_by("code"):
         row = rows.get(region.pk, {})
         result.append(
@@ -85,7 +89,7 @@ def region_counts(agent, demarche) -> list[dict]:
     return result
 
 
-def _csv_response_text(header: list[str], rows) -> str:
+def _csv_response_text(header: list[str], rows: Iterable[list[Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
     writer.writerow(header)
@@ -93,14 +97,15 @@ def _csv_response_text(header: list[str], rows) -> str:
     return out.getvalue()
 
 
-def _dt(value) -> str:
+def _dt(value: datetime | None) -> str:
     return timezone.localtime(value).strftime("%d/%m/%Y %H:%M") if value else ""
 
 
-def centres_csv(queryset, demarche) -> str:
-    queryset = with_current_code(with_activation(queryset, demarche), demarche).select_related(
-        "establishment", "region"
-    )
+def centres_csv(queryset: QuerySet[Centre], demarche: Demarche) -> str:
+    # Any: the rows carry the annotations of with_activation and with_current_code.
+    annotated: QuerySet[Any] = with_current_code(
+        with_activation(queryset, demarche), demarche
+    ).select_related("establishment", "region")
     header = [
         "SIRET",
         "Nom",
@@ -130,12 +135,12 @@ def centres_csv(queryset, demarche) -> str:
             c.code_used_by or "",
             _dt(c.closed_at),
         ]
-        for c in queryset.iterator(chunk_size=2000)
+        for c in annotated.iterator(chunk_size=2000)
     )
     return _csv_response_text(header, rows)
 
 
-def regions_csv(agent, demarche) -> str:
+def regions_csv(agent: AgentProfile, demarche: Demarche) -> str:
     header = ["Code région", "Région", "Centres agréés", "Activés", "En attente", "Codes expirés"]
     rows = (
         [
@@ -151,7 +156,7 @@ def regions_csv(agent, demarche) -> str:
     return _csv_response_text(header, rows)
 
 
-def batch_summary_csv(batch) -> str:
+def batch_summary_csv(batch: LetterBatch) -> str:
     """The summary of a batch of letters: SIRET, name, code issued/expires — never the code."""
     header = [
         "SIRET",

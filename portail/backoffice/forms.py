@@ -1,15 +1,18 @@
 """Forms of the agents' back-office. Labels in French; errors land on the field they concern."""
 
 from collections.abc import Callable
-from typing import cast
+from typing import Any, cast
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 from django.urls import reverse
 from dsfr.forms import DsfrBoundField
 from dsfr.utils import dsfr_input_class_attr
 
 from portail.backoffice.activation import ActivationStatus
 from portail.backoffice.flows import EDITABLE
+from portail.backoffice.imports import MAX_BYTES, too_big_message
+from portail.backoffice.models import AgentProfile
 from portail.centres.models import Centre, Region
 from portail.companies.siret import normalize_siret, siret_error
 
@@ -20,7 +23,7 @@ class DsfrMixin:
     bound_field_class = DsfrBoundField
     visible_fields: Callable[[], list[forms.BoundField]]  # the form's
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for visible in self.visible_fields():
             dsfr_input_class_attr(visible)
@@ -50,12 +53,12 @@ class OtpForm(DsfrMixin, forms.Form):
 
 
 class SiretField(forms.CharField):
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("label", "SIRET")
         kwargs.setdefault("max_length", 20)
         super().__init__(**kwargs)
 
-    def clean(self, value):
+    def clean(self, value: Any) -> Any:
         value = super().clean(value)
         if not value:
             return value
@@ -66,8 +69,8 @@ class SiretField(forms.CharField):
 
 
 class RegionChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return obj.name
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
 
 
 class CentreFieldsMixin:
@@ -75,7 +78,7 @@ class CentreFieldsMixin:
 
     fields: dict[str, forms.Field]  # the form's
 
-    def limit_regions(self, agent):
+    def limit_regions(self, agent: AgentProfile) -> None:
         cast(forms.ModelChoiceField, self.fields["region"]).queryset = Region.objects.visible_to(
             agent
         ).order_by("name")
@@ -110,7 +113,7 @@ class CentreCreateForm(DsfrMixin, CentreFieldsMixin, forms.ModelForm):
     field_order = ["siret", "region"]
     lookup_error = ""
 
-    def __init__(self, *args, agent, **kwargs):
+    def __init__(self, *args: Any, agent: AgentProfile, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.limit_regions(agent)
         self.fields["letter_name"].required = False
@@ -134,7 +137,7 @@ class CentreEditForm(DsfrMixin, CentreFieldsMixin, forms.ModelForm):
     class Meta(CentreCreateForm.Meta):
         help_texts = {}
 
-    def __init__(self, *args, agent, **kwargs):
+    def __init__(self, *args: Any, agent: AgentProfile, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.limit_regions(agent)
 
@@ -161,7 +164,7 @@ class LinkedSiteForm(DsfrMixin, forms.Form):
         help_text="… ou, sans SIRET, un nom et une adresse.",
     )
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         if not data.get("siret") and not self.has_error("siret"):
@@ -184,7 +187,7 @@ class CentreFilterForm(DsfrMixin, forms.Form):
     )
     include_closed = forms.BooleanField(label="Inclure les centres fermés", required=False)
 
-    def __init__(self, *args, agent, **kwargs):
+    def __init__(self, *args: Any, agent: AgentProfile, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["region"]).queryset = Region.objects.visible_to(
             agent
@@ -199,6 +202,12 @@ class CsvImportForm(DsfrMixin, forms.Form):
             "Séparateur point-virgule ou virgule, encodage UTF-8 ou Windows-1252."
         ),
     )
+
+    def clean_file(self) -> UploadedFile:
+        upload: UploadedFile = self.cleaned_data["file"]
+        if upload.size is not None and upload.size > MAX_BYTES:
+            raise forms.ValidationError(too_big_message())
+        return upload
 
 
 class SupportSearchForm(DsfrMixin, forms.Form):

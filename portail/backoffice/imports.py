@@ -17,11 +17,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from portail.accounts.models import User
 from portail.audit.journal import record
+from portail.backoffice.models import AgentProfile
 from portail.centres.models import Centre, CentreImport, Region
 from portail.companies.models import Establishment
 from portail.companies.siret import normalize_siret, siret_error
 from portail.core.context import SYSTEM, Context
+from portail.core.refusals import Refusal
 
 MAX_LINES = 20_000
 MAX_BYTES = 10 * 1024 * 1024
@@ -84,7 +87,7 @@ def decode(raw: bytes) -> tuple[str, str]:
         ) from exc
 
 
-def _region_lookup(agent) -> tuple[dict[str, Region], set[int]]:
+def _region_lookup(agent: AgentProfile) -> tuple[dict[str, Region], set[int]]:
     regions = {}
     for region in Region.objects.all():
         regions[region.code] = region
@@ -104,14 +107,21 @@ def _parse_date(value: str) -> date | None:
     raise ValueError
 
 
-class UnreadableFileError(Exception):
-    pass
+class UnreadableFileError(Refusal):
+    """The file cannot be read as the CSV expected; the message says why (on the "file" field)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="file")
 
 
-def _read(raw: bytes, result: ImportResult):
+def too_big_message() -> str:
+    return f"Le fichier dépasse {MAX_BYTES // (1024 * 1024)} Mo."
+
+
+def _read(raw: bytes, result: ImportResult) -> tuple[list[str], list[list[str]]]:
     """The header and the rows; raises UnreadableFileError with the reason."""
     if len(raw) > MAX_BYTES:
-        raise UnreadableFileError(f"Le fichier dépasse {MAX_BYTES // (1024 * 1024)} Mo.")
+        raise UnreadableFileError(too_big_message())
     try:
         text, result.encoding = decode(raw)
     except ValueError as exc:
@@ -139,7 +149,9 @@ def _read(raw: bytes, result: ImportResult):
     return header, rows[1:]
 
 
-def _check_values(values: dict, regions: dict, allowed: set) -> tuple[list[str], dict]:
+def _check_values(
+    values: dict[str, str], regions: dict[str, Region], allowed: set[int]
+) -> tuple[list[str], dict[str, Any]]:
     """Errors of one line, and its cleaned values."""
     errors = []
     clean: dict[str, Any] = {"siret": normalize_siret(values["siret"])}
@@ -171,13 +183,13 @@ def _check_values(values: dict, regions: dict, allowed: set) -> tuple[list[str],
     return errors, clean
 
 
-def parse(raw: bytes, *, agent) -> ImportResult:
+def parse(raw: bytes, *, agent: AgentProfile) -> ImportResult:
     """Check every line; nothing is written."""
     result = ImportResult()
     try:
         header, rows = _read(raw, result)
     except UnreadableFileError as exc:
-        result.error(str(exc))
+        result.error(exc.message)
         return result
     regions, allowed = _region_lookup(agent)
     seen: dict[str, int] = {}
@@ -235,7 +247,9 @@ def _check_existing_centres(result: ImportResult) -> None:
 
 
 @transaction.atomic
-def import_centres(*, actor, raw: bytes, filename: str = "", context: Context = SYSTEM):
+def import_centres(
+    *, actor: User, raw: bytes, filename: str = "", context: Context = SYSTEM
+) -> tuple[CentreImport | None, ImportResult]:
     """Parse and, when every line is right, create every centre. Returns (import or None, result)."""
     result = parse(raw, agent=actor.agent_profile)
     if not result.ok:

@@ -95,7 +95,7 @@ class _Layout:
         self.intro = "Pour ce faire, vous devez vous munir des éléments suivants de votre dossier :"
 
 
-def _draw_lines(canvas: Canvas, lines: list[str], x: float, y: float, font=FONT) -> float:
+def _draw_lines(canvas: Canvas, lines: list[str], x: float, y: float, font: str = FONT) -> float:
     text = canvas.beginText(x, y)
     text.setFont(font, SIZE, LEADING)
     for line in lines:

@@ -20,7 +20,7 @@ class AgentProfile(models.Model):
     regions = models.ManyToManyField(Region, blank=True, related_name="agents")
     is_national = models.BooleanField(default=False, help_text="Voit toutes les régions.")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return str(self.user)
 
 
@@ -46,7 +46,7 @@ class LetterBatch(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Lot {self.pk} — {self.letter_count} courriers"
 
 
@@ -69,5 +69,5 @@ class Letter(models.Model):
     class Meta:
         ordering = ["-issued_at", "-id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Courrier {self.centre} ({self.issued_at:%Y-%m-%d})"

@@ -6,22 +6,25 @@ import sys
 from django.apps import apps
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
+from portail.accounts import flows as account_flows
 from portail.accounts.models import User
 from portail.audit.journal import record
 from portail.audit.models import AuditEvent
 from portail.backoffice.flows import BackofficeError
+from portail.backoffice.models import AgentProfile
 from portail.centres.models import Centre, LinkedSite
 from portail.core.context import SYSTEM, Context
 from portail.core.ratelimit import Limiter
+from portail.demarches.models import Demarche
 from portail.habilitations.grants import revoke_habilitation
 from portail.habilitations.models import Habilitation
 
 MAX_RESULTS = 50
 
 
-def search_accounts(text: str):
+def search_accounts(text: str) -> QuerySet[User]:
     text = (text or "").strip()
     digits = "".join(text.split())
     query = (
@@ -47,7 +50,7 @@ def search_accounts(text: str):
     )
 
 
-def establishments_in_scope(agent):
+def establishments_in_scope(agent: AgentProfile) -> set[int]:
     """Establishment ids of the centres (and their sites liés) of the agent's regions."""
     centres = Centre.objects.visible_to(agent)
     return set(centres.values_list("establishment_id", flat=True)) | set(
@@ -57,13 +60,33 @@ def establishments_in_scope(agent):
     )
 
 
-def can_act_on(agent, habilitation) -> bool:
+def can_act_on(agent: AgentProfile, habilitation: Habilitation) -> bool:
     if agent.is_national:
         return True
     return habilitation.establishment_id in establishments_in_scope(agent)
 
 
-def recent_events(user, limit=30):
+def habilitations_of(user: User, agent: AgentProfile) -> list[Habilitation]:
+    """The person's habilitations, live first, each marked `in_scope` (the agent may act on it)."""
+    habilitations = list(
+        Habilitation.objects.filter(user=user)
+        .select_related("demarche", "role", "establishment", "revoked_by")
+        .order_by("revoked_at", "-granted_at")
+    )
+    scope = None if agent.is_national else establishments_in_scope(agent)
+    for habilitation in habilitations:
+        habilitation.in_scope = scope is None or habilitation.establishment_id in scope
+    return habilitations
+
+
+def live_demarches(habilitations: list[Habilitation]) -> list[Demarche]:
+    """The démarches of the live habilitations among `habilitations`, in the catalogue's order."""
+    return sorted(
+        {h.demarche for h in habilitations if h.revoked_at is None}, key=lambda d: d.order
+    )
+
+
+def recent_events(user: User, limit: int = 30) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(
         Q(actor=user) | Q(target_type="accounts.user", target_id=str(user.pk))
     ).order_by("-at", "-id")[:limit]
@@ -89,7 +112,7 @@ def known_limiters() -> dict[str, Limiter]:
     return found
 
 
-def waits_for(user) -> list[tuple[Limiter, str, int]]:
+def waits_for(user: User) -> list[tuple[Limiter, str, int]]:
     """(limiter, subject, seconds) for each limiter currently blocking this account."""
     # The keys the portal's limiters use for a person: email, id, and their SIRETs.
     subjects = {user.email, str(user.pk), f"user:{user.pk}"}
@@ -111,7 +134,7 @@ def waits_for(user) -> list[tuple[Limiter, str, int]]:
 
 
 @transaction.atomic
-def lift_waits(*, actor, user, context: Context = SYSTEM) -> list[str]:
+def lift_waits(*, actor: User | None, user: User, context: Context = SYSTEM) -> list[str]:
     lifted = []
     for limiter, subject, _ in waits_for(user):
         limiter.reset(subject)
@@ -127,9 +150,7 @@ def lift_waits(*, actor, user, context: Context = SYSTEM) -> list[str]:
 
 
 @transaction.atomic
-def resend_activation_email(*, actor, user, context: Context = SYSTEM) -> None:
-    from portail.accounts import flows as account_flows
-
+def resend_activation_email(*, actor: User | None, user: User, context: Context = SYSTEM) -> None:
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.email_verified_at is not None:
         raise BackofficeError("Ce compte est déjà activé.")
@@ -146,7 +167,7 @@ def resend_activation_email(*, actor, user, context: Context = SYSTEM) -> None:
 
 @transaction.atomic
 def revoke_for_support(
-    *, actor, habilitation, reason: str, context: Context = SYSTEM
+    *, actor: User, habilitation: Habilitation, reason: str, context: Context = SYSTEM
 ) -> Habilitation:
     """Revoke a habilitation with a reason, as an agent. The last gestionnaire may be revoked
     by an agent (a centre that lost its manager gets a new code by letter)."""

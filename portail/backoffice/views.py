@@ -4,20 +4,32 @@ Every view but the sign-in steps is wrapped by `agent_required`: anyone who is n
 a verified TOTP session gets a 404. Objects outside the agent's regions are 404 too.
 """
 
+from typing import Any
+from uuid import UUID
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from portail.accounts.models import User
 from portail.audit.journal import record
 from portail.audit.models import AuditEvent
-from portail.backoffice import activation, agent_auth, flows, followup, imports, support
-from portail.backoffice.access import agent_required, is_verified_agent
+from portail.backoffice import (
+    activation,
+    agent_auth,
+    flows,
+    followup,
+    imports,
+    queries,
+    support,
+)
+from portail.backoffice.access import AgentRequest, agent_required, is_verified_agent
 from portail.backoffice.activation import ActivationStatus
 from portail.backoffice.forms import (
     AgentLoginForm,
@@ -33,19 +45,24 @@ from portail.backoffice.forms import (
 )
 from portail.backoffice.models import LetterBatch
 from portail.centres.models import Centre, CentreImport, LinkedSite
-from portail.companies import registry
+from portail.companies.registry import EstablishmentData
 from portail.core.context import context_of
+from portail.core.refusals import refusal_shown
 from portail.habilitations.models import Habilitation
 
 PAGE_SIZE = 25
 
+# Centres of `Centre.objects` (a CentreQuerySet): Any while portail.centres is not annotated
+# (its visible_to, open and search are untyped).
+Centres = Any
 
-def _no_store(response):
+
+def _no_store(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
     return response
 
 
-def _file(content, content_type: str, filename: str) -> HttpResponse:
+def _file(content: bytes | str, content_type: str, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return _no_store(response)
@@ -55,18 +72,16 @@ def _file(content, content_type: str, filename: str) -> HttpResponse:
 
 
 @login_not_required
-def login(request):
+def login(request: HttpRequest) -> HttpResponse:
     if is_verified_agent(request):
         return redirect("backoffice:home")
     form = AgentLoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown(request, form) as attempt:
             agent_auth.check_password(
                 request, form.cleaned_data["email"], form.cleaned_data["password"]
             )
-        except agent_auth.AgentLoginError as exc:
-            form.add_error(None, exc.message)
-        else:
+        if attempt.succeeded:
             return redirect("backoffice:otp")
     return render(
         request,
@@ -76,40 +91,36 @@ def login(request):
 
 
 @login_not_required
-def otp(request):
+def otp(request: HttpRequest) -> HttpResponse:
     user = agent_auth.pending_agent(request)
     if user is None:
         messages.error(request, agent_auth.EXPIRED_STEP)
         return redirect("backoffice:login")
-    if agent_auth.confirmed_device(user) is None:
+    if flows.confirmed_device(user) is None:
         return redirect("backoffice:enrol")
     form = OtpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown(request, form) as attempt:
             agent_auth.verify_code(request, user, form.cleaned_data["code"], enrolling=False)
-        except agent_auth.AgentLoginError as exc:
-            form.add_error("code", exc.message)
-        else:
+        if attempt.succeeded:
             return redirect("backoffice:home")
     return render(request, "backoffice/otp.html", {"title": "Code de vérification", "form": form})
 
 
 @login_not_required
-def enrol(request):
+def enrol(request: HttpRequest) -> HttpResponse:
     user = agent_auth.pending_agent(request)
     if user is None:
         messages.error(request, agent_auth.EXPIRED_STEP)
         return redirect("backoffice:login")
-    if agent_auth.confirmed_device(user) is not None:
+    if flows.confirmed_device(user) is not None:
         return redirect("backoffice:otp")
-    device = agent_auth.enrolment_device(user)
+    device = flows.enrolment_device(user)
     form = OtpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown(request, form) as attempt:
             agent_auth.verify_code(request, user, form.cleaned_data["code"], enrolling=True)
-        except agent_auth.AgentLoginError as exc:
-            form.add_error("code", exc.message)
-        else:
+        if attempt.succeeded:
             messages.success(request, "Votre application d’authentification est enregistrée.")
             return redirect("backoffice:home")
     return _no_store(
@@ -130,7 +141,7 @@ def enrol(request):
 
 
 @agent_required
-def home(request):
+def home(request: AgentRequest) -> HttpResponse:
     return render(
         request,
         "backoffice/home.html",
@@ -145,29 +156,32 @@ def home(request):
     )
 
 
-def _filtered_centres(request, data):
+def _filtered_centres(
+    request: AgentRequest, data: QueryDict | None
+) -> tuple[CentreFilterForm, Centres]:
     form = CentreFilterForm(data, agent=request.agent)
     centres = Centre.objects.visible_to(request.agent)
     if form.is_valid():
-        data = form.cleaned_data
-        if not data.get("include_closed"):
+        cleaned = form.cleaned_data
+        if not cleaned.get("include_closed"):
             centres = centres.open()
-        centres = centres.search(data.get("q"))
-        if data.get("region"):
-            centres = centres.filter(region=data["region"])
-        if data.get("status"):
-            centres = activation.with_status(centres, data["status"], flows.ceres())
+        centres = centres.search(cleaned.get("q"))
+        if cleaned.get("region"):
+            centres = centres.filter(region=cleaned["region"])
+        if cleaned.get("status"):
+            centres = activation.with_status(centres, cleaned["status"], flows.ceres())
     else:
         centres = centres.open()
     return form, centres
 
 
 @agent_required
-def centres(request):
-    form, queryset = _filtered_centres(request, request.GET)
+def centres(request: AgentRequest) -> HttpResponse:
+    form, centres = _filtered_centres(request, request.GET)
     demarche = flows.ceres()
-    queryset = followup.with_current_code(
-        activation.with_activation(queryset, demarche), demarche
+    # Any: each row gets its activation `status` for the template.
+    queryset: QuerySet[Any] = followup.with_current_code(
+        activation.with_activation(centres, demarche), demarche
     ).select_related("establishment", "region")
     page = Paginator(queryset.order_by("letter_name", "pk"), PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -188,7 +202,7 @@ def centres(request):
     )
 
 
-def _audit_export(request, kind: str, **data) -> None:
+def _audit_export(request: AgentRequest, kind: str, **data: Any) -> None:
     record(
         "backoffice.export",
         actor=request.user,
@@ -198,7 +212,7 @@ def _audit_export(request, kind: str, **data) -> None:
 
 
 @agent_required
-def centres_csv(request):
+def centres_csv(request: AgentRequest) -> HttpResponse:
     _, queryset = _filtered_centres(request, request.GET)
     flows_ceres = flows.ceres()
     _audit_export(request, "centres")
@@ -209,22 +223,29 @@ def centres_csv(request):
     )
 
 
-def _visible_centre(request, pk) -> Centre:
-    return get_object_or_404(
+def _visible_centre(request: AgentRequest, pk: int) -> Centre:
+    centre: Centre = get_object_or_404(
         Centre.objects.visible_to(request.agent).select_related("establishment", "region"), pk=pk
     )
+    return centre
 
 
 @agent_required
-def centre_create(request):
+def centre_create(request: AgentRequest) -> HttpResponse:
     form = CentreCreateForm(request.POST or None, agent=request.agent)
     registry_data = None
     if request.method == "POST" and "lookup" in request.POST:
         # "Rechercher" (without JavaScript): prefill from the registry, create nothing yet.
         form, registry_data = _prefilled_form(request)
     elif request.method == "POST" and form.is_valid():
-        centre = _create_centre(request, form)
-        if centre is not None:
+        with refusal_shown(request, form) as attempt:
+            centre = flows.register_centre(
+                actor=request.user,
+                siret=form.cleaned_data["siret"],
+                data=form.cleaned_data,
+                context=context_of(request),
+            )
+        if attempt.succeeded:
             messages.success(request, f"Le centre {centre.letter_name} est enregistré.")
             return redirect("backoffice:centre", pk=centre.pk)
     return _centre_form_page(
@@ -232,7 +253,14 @@ def centre_create(request):
     )
 
 
-def _centre_form_page(request, form, *, title, centre, registry_data=None):
+def _centre_form_page(
+    request: AgentRequest,
+    form: CentreCreateForm | CentreEditForm,
+    *,
+    title: str,
+    centre: Centre | None,
+    registry_data: EstablishmentData | None = None,
+) -> HttpResponse:
     """The form of a new centre (`centre` None) or of an existing one."""
     return render(
         request,
@@ -247,57 +275,20 @@ def _centre_form_page(request, form, *, title, centre, registry_data=None):
     )
 
 
-def _prefilled_form(request):
+def _prefilled_form(request: AgentRequest) -> tuple[CentreCreateForm, EstablishmentData | None]:
     values = {name: request.POST.get(name, "") for name in CentreCreateForm.base_fields}
-    try:
-        data = registry.lookup(values["siret"])
-    except registry.RegistryError as exc:
-        form = CentreCreateForm(agent=request.agent, initial=values)
-        form.lookup_error = exc.message
-        return form, None
-    values["letter_name"] = values["letter_name"] or data.name
-    values["letter_address"] = values["letter_address"] or "\n".join(
-        x for x in (data.address, data.commune_line) if x
-    )
-    return CentreCreateForm(agent=request.agent, initial=values), data
-
-
-def _create_centre(request, form):
-    siret = form.cleaned_data["siret"]
-    existing = Centre.objects.filter(establishment__siret=siret).first()
-    if existing is not None:
-        form.add_error(
-            "siret", f"Ce SIRET est déjà celui d’un centre agréé ({existing.letter_name})."
-        )
-        return None
-    try:
-        establishment = registry.establishment_from_registry(siret)
-    except registry.RegistryError as exc:
-        form.add_error("siret", exc.message)
-        return None
-    if not establishment.is_active:
-        form.add_error("siret", registry.CLOSED_MESSAGE)
-        return None
-    try:
-        return flows.create_centre(
-            actor=request.user,
-            establishment=establishment,
-            data=form.cleaned_data,
-            context=context_of(request),
-        )
-    except flows.BackofficeError as exc:
-        form.add_error("siret", exc.message)
-        return None
+    prefill = queries.centre_prefill(values)
+    form = CentreCreateForm(agent=request.agent, initial=prefill.values)
+    if prefill.error:
+        form.lookup_error = prefill.error
+    return form, prefill.data
 
 
 @agent_required
-def centre_detail(request, pk):
+def centre_detail(request: AgentRequest, pk: int) -> HttpResponse:
     centre = _visible_centre(request, pk)
     demarche = flows.ceres()
     annotated = activation.with_activation(Centre.objects.all(), demarche).get(pk=centre.pk)
-    establishments = [centre.establishment_id] + [
-        s.establishment_id for s in centre.sites.all() if s.establishment_id
-    ]
     return render(
         request,
         "backoffice/centre.html",
@@ -308,16 +299,14 @@ def centre_detail(request, pk):
             "followup": followup.centre_followup(centre, demarche),
             "sites": centre.sites.select_related("establishment"),
             "site_form": LinkedSiteForm(),
-            "events": AuditEvent.objects.filter(establishment_id__in=establishments).order_by(
-                "-at", "-id"
-            )[:20],
+            "events": queries.centre_events(centre),
             "now": timezone.now(),
         },
     )
 
 
 @agent_required
-def centre_edit(request, pk):
+def centre_edit(request: AgentRequest, pk: int) -> HttpResponse:
     centre = _visible_centre(request, pk)
     form = CentreEditForm(request.POST or None, instance=centre, agent=request.agent)
     if request.method == "POST" and form.is_valid():
@@ -333,20 +322,18 @@ def centre_edit(request, pk):
 
 
 @agent_required
-def centre_close(request, pk):
+def centre_close(request: AgentRequest, pk: int) -> HttpResponse:
     centre = _visible_centre(request, pk)
     form = CloseCentreForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown(request) as attempt:
             flows.close_centre(
                 actor=request.user,
                 centre=centre,
                 reason=form.cleaned_data["reason"],
                 context=context_of(request),
             )
-        except flows.BackofficeError as exc:
-            messages.error(request, exc.message)
-        else:
+        if attempt.succeeded:
             messages.success(
                 request,
                 "Le centre est fermé : aucun nouveau code ne sera émis et son code en cours "
@@ -362,31 +349,22 @@ def centre_close(request, pk):
 
 @agent_required
 @require_POST
-def site_add(request, pk):
+def site_add(request: AgentRequest, pk: int) -> HttpResponse:
     centre = _visible_centre(request, pk)
     form = LinkedSiteForm(request.POST)
     if form.is_valid():
-        establishment = None
-        if form.cleaned_data["siret"]:
-            try:
-                establishment = registry.establishment_from_registry(form.cleaned_data["siret"])
-            except registry.RegistryError as exc:
-                form.add_error("siret", exc.message)
-        if not form.errors:
-            try:
-                flows.add_linked_site(
-                    actor=request.user,
-                    centre=centre,
-                    establishment=establishment,
-                    label=form.cleaned_data["label"],
-                    address=form.cleaned_data["address"],
-                    context=context_of(request),
-                )
-            except flows.BackofficeError as exc:
-                form.add_error("siret", exc.message)
-            else:
-                messages.success(request, "Le site lié est ajouté.")
-                return redirect("backoffice:centre", pk=centre.pk)
+        with refusal_shown(request, form) as attempt:
+            flows.link_site(
+                actor=request.user,
+                centre=centre,
+                siret=form.cleaned_data["siret"],
+                label=form.cleaned_data["label"],
+                address=form.cleaned_data["address"],
+                context=context_of(request),
+            )
+        if attempt.succeeded:
+            messages.success(request, "Le site lié est ajouté.")
+            return redirect("backoffice:centre", pk=centre.pk)
     return render(
         request,
         "backoffice/site_form.html",
@@ -396,7 +374,7 @@ def site_add(request, pk):
 
 @agent_required
 @require_POST
-def site_remove(request, pk, site_pk):
+def site_remove(request: AgentRequest, pk: int, site_pk: int) -> HttpResponse:
     centre = _visible_centre(request, pk)
     site = get_object_or_404(LinkedSite, pk=site_pk, centre=centre)
     flows.remove_linked_site(actor=request.user, site=site, context=context_of(request))
@@ -409,10 +387,10 @@ def site_remove(request, pk, site_pk):
 
 @agent_required
 @require_POST
-def centre_letter(request, pk):
+def centre_letter(request: AgentRequest, pk: int) -> HttpResponse:
     """ "Générer le courrier": a new code, revoking the previous unused one, in a PDF."""
     centre = _visible_centre(request, pk)
-    try:
+    with refusal_shown(request) as attempt:
         generated = flows.generate_letters(
             actor=request.user,
             centres=[centre],
@@ -420,8 +398,7 @@ def centre_letter(request, pk):
             description=centre.establishment.siret,
             context=context_of(request),
         )
-    except flows.BackofficeError as exc:
-        messages.error(request, exc.message)
+    if not attempt.succeeded:
         return redirect("backoffice:centre", pk=centre.pk)
     return _file(
         generated.pdf,
@@ -430,61 +407,57 @@ def centre_letter(request, pk):
     )
 
 
-@agent_required
-def letters(request):
-    """Bulk letters for the centres matching a filter (or imported together)."""
+def _letters_selection(
+    request: AgentRequest,
+) -> tuple[CentreFilterForm, Centres, CentreImport | None]:
+    """The open centres of the letters page: those imported together, or those of the filter."""
     import_pk = request.POST.get("import") or request.GET.get("import")
-    centre_import = None
-    if import_pk:
-        centre_import = get_object_or_404(
-            CentreImport, pk=import_pk if str(import_pk).isdigit() else 0
-        )
-        queryset = Centre.objects.visible_to(request.agent).open().filter(imported_in=centre_import)
-        form = CentreFilterForm(agent=request.agent)
-    else:
+    if not import_pk:
         form, queryset = _filtered_centres(request, request.POST or request.GET)
-        queryset = queryset.open()
-    count = queryset.count()
+        return form, queryset.open(), None
+    centre_import = get_object_or_404(CentreImport, pk=import_pk if str(import_pk).isdigit() else 0)
+    queryset = Centre.objects.visible_to(request.agent).open().filter(imported_in=centre_import)
+    return CentreFilterForm(agent=request.agent), queryset, centre_import
+
+
+def _recent_batches(request: AgentRequest) -> QuerySet[LetterBatch]:
+    batches = LetterBatch.objects.exclude(source=LetterBatch.Source.SINGLE)
+    if not request.agent.is_national:
+        batches = batches.filter(created_by=request.user)
+    return batches.order_by("-created_at")[:20]
+
+
+@agent_required
+def letters(request: AgentRequest) -> HttpResponse:
+    """Bulk letters for the centres matching a filter (or imported together)."""
+    form, queryset, centre_import = _letters_selection(request)
     if request.method == "POST":
-        if count == 0:
-            messages.error(request, "Aucun centre ouvert ne correspond à cette sélection.")
-            return redirect("backoffice:letters")
-        try:
-            generated = flows.generate_letters(
+        with refusal_shown(request) as attempt:
+            generated = flows.generate_selected_letters(
                 actor=request.user,
-                centres=list(queryset.only("pk")),
-                source=LetterBatch.Source.IMPORT if centre_import else LetterBatch.Source.SELECTION,
-                description=(
-                    f"Import {centre_import.pk}" if centre_import else _selection_label(form)
-                ),
+                centres=queryset,
+                centre_import=centre_import,
+                description=_selection_label(form),
                 context=context_of(request),
             )
-        except flows.BackofficeError as exc:
-            messages.error(request, exc.message)
+        if not attempt.succeeded:
             return redirect("backoffice:letters")
-        return _file(
-            generated.pdf, "application/pdf", f"courriers-ceres-lot-{generated.batch.pk}.pdf"
-        )
+        pdf_name = f"courriers-ceres-lot-{generated.batch.pk}.pdf"
+        return _file(generated.pdf, "application/pdf", pdf_name)
     return render(
         request,
         "backoffice/letters.html",
         {
             "title": "Courriers en nombre",
             "form": form,
-            "count": count,
+            "count": queryset.count(),
             "centre_import": centre_import,
-            "batches": LetterBatch.objects.filter(created_by=request.user)
-            .exclude(source=LetterBatch.Source.SINGLE)
-            .order_by("-created_at")[:20]
-            if not request.agent.is_national
-            else LetterBatch.objects.exclude(source=LetterBatch.Source.SINGLE).order_by(
-                "-created_at"
-            )[:20],
+            "batches": _recent_batches(request),
         },
     )
 
 
-def _selection_label(form) -> str:
+def _selection_label(form: CentreFilterForm) -> str:
     """What the agent selected, in words (never the raw POST: it holds the CSRF token)."""
     data = form.cleaned_data if form.is_valid() else {}
     parts = [
@@ -495,7 +468,7 @@ def _selection_label(form) -> str:
     return ", ".join(p for p in parts if p) or "tous les centres ouverts"
 
 
-def _visible_batch(request, pk) -> LetterBatch:
+def _visible_batch(request: AgentRequest, pk: int) -> LetterBatch:
     batches = LetterBatch.objects.all()
     if not request.agent.is_national:
         batches = batches.filter(created_by=request.user)
@@ -503,7 +476,7 @@ def _visible_batch(request, pk) -> LetterBatch:
 
 
 @agent_required
-def batch_csv(request, pk):
+def batch_csv(request: AgentRequest, pk: int) -> HttpResponse:
     batch = _visible_batch(request, pk)
     _audit_export(request, "letter_batch", batch=batch.pk)
     return _file(
@@ -514,26 +487,20 @@ def batch_csv(request, pk):
 
 
 @agent_required
-def centre_import(request):
+def centre_import(request: AgentRequest) -> HttpResponse:
     form = CsvImportForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        if upload.size > imports.MAX_BYTES:
-            form.add_error("file", f"Le fichier dépasse {imports.MAX_BYTES // (1024 * 1024)} Mo.")
-        else:
-            created, result = imports.import_centres(
-                actor=request.user,
-                raw=upload.read(),
-                filename=upload.name,
-                context=context_of(request),
+        created, result = imports.import_centres(
+            actor=request.user, raw=upload.read(), filename=upload.name, context=context_of(request)
+        )
+        if created is not None:
+            messages.success(
+                request,
+                f"{created.line_count} centres importés. Vous pouvez générer leurs courriers.",
             )
-            if created is not None:
-                messages.success(
-                    request,
-                    f"{created.line_count} centres importés. Vous pouvez générer leurs courriers.",
-                )
-                return redirect(f"{_url('backoffice:letters')}?import={created.pk}")
+            return redirect(f"{reverse('backoffice:letters')}?import={created.pk}")
     return render(
         request,
         "backoffice/import.html",
@@ -541,17 +508,11 @@ def centre_import(request):
     )
 
 
-def _url(name, **kwargs):
-    from django.urls import reverse
-
-    return reverse(name, kwargs=kwargs or None)
-
-
 # --- Follow-up, journal ---------------------------------------------------------------------
 
 
 @agent_required
-def region_followup(request):
+def region_followup(request: AgentRequest) -> HttpResponse:
     return render(
         request,
         "backoffice/followup.html",
@@ -563,7 +524,7 @@ def region_followup(request):
 
 
 @agent_required
-def regions_csv(request):
+def regions_csv(request: AgentRequest) -> HttpResponse:
     _audit_export(request, "regions")
     return _file(
         followup.regions_csv(request.agent, flows.ceres()),
@@ -573,7 +534,7 @@ def regions_csv(request):
 
 
 @agent_required
-def journal(request):
+def journal(request: AgentRequest) -> HttpResponse:
     events = AuditEvent.objects.order_by("-at", "-id")
     if not request.agent.is_national:
         events = events.filter(establishment_id__in=support.establishments_in_scope(request.agent))
@@ -585,7 +546,7 @@ def journal(request):
 
 
 @agent_required
-def support_search(request):
+def support_search(request: AgentRequest) -> HttpResponse:
     form = SupportSearchForm(request.GET or None)
     results = None
     if form.is_valid():
@@ -597,31 +558,21 @@ def support_search(request):
     )
 
 
-def _account(public_id) -> User:
+def _account(public_id: UUID) -> User:
     return get_object_or_404(User, public_id=public_id)
 
 
 @agent_required
-def support_account(request, public_id):
+def support_account(request: AgentRequest, public_id: UUID) -> HttpResponse:
     account = _account(public_id)
-    habilitations = list(
-        Habilitation.objects.filter(user=account)
-        .select_related("demarche", "role", "establishment", "revoked_by")
-        .order_by("revoked_at", "-granted_at")
-    )
-    scope = None if request.agent.is_national else support.establishments_in_scope(request.agent)
-    for habilitation in habilitations:
-        habilitation.in_scope = scope is None or habilitation.establishment_id in scope
-    demarches = sorted(
-        {h.demarche for h in habilitations if h.revoked_at is None}, key=lambda d: d.order
-    )
+    habilitations = support.habilitations_of(account, request.agent)
     return render(
         request,
         "backoffice/support_account.html",
         {
             "title": f"Compte {account.email}",
             "account": account,
-            "demarches": demarches,
+            "demarches": support.live_demarches(habilitations),
             "habilitations": habilitations,
             "events": support.recent_events(account),
             "waits": support.waits_for(account),
@@ -632,22 +583,20 @@ def support_account(request, public_id):
 
 @agent_required
 @require_POST
-def support_resend_activation(request, public_id):
+def support_resend_activation(request: AgentRequest, public_id: UUID) -> HttpResponse:
     account = _account(public_id)
-    try:
+    with refusal_shown(request) as attempt:
         support.resend_activation_email(
             actor=request.user, user=account, context=context_of(request)
         )
-    except flows.BackofficeError as exc:
-        messages.error(request, exc.message)
-    else:
+    if attempt.succeeded:
         messages.success(request, f"Un nouveau lien d’activation est envoyé à {account.email}.")
     return redirect("backoffice:support_account", public_id=account.public_id)
 
 
 @agent_required
 @require_POST
-def support_lift_wait(request, public_id):
+def support_lift_wait(request: AgentRequest, public_id: UUID) -> HttpResponse:
     account = _account(public_id)
     lifted = support.lift_waits(actor=request.user, user=account, context=context_of(request))
     if lifted:
@@ -659,7 +608,7 @@ def support_lift_wait(request, public_id):
 
 @agent_required
 @require_POST
-def support_revoke(request, public_id, habilitation_pk):
+def support_revoke(request: AgentRequest, public_id: UUID, habilitation_pk: int) -> HttpResponse:
     account = _account(public_id)
     habilitation = get_object_or_404(Habilitation, pk=habilitation_pk, user=account)
     if not support.can_act_on(request.agent, habilitation):
@@ -668,16 +617,13 @@ def support_revoke(request, public_id, habilitation_pk):
     if not form.is_valid():
         messages.error(request, "Indiquez le motif de la révocation.")
     else:
-        try:
-            with transaction.atomic():
-                support.revoke_for_support(
-                    actor=request.user,
-                    habilitation=habilitation,
-                    reason=form.cleaned_data["reason"],
-                    context=context_of(request),
-                )
-        except flows.BackofficeError as exc:
-            messages.error(request, exc.message)
-        else:
+        with refusal_shown(request) as attempt:
+            support.revoke_for_support(
+                actor=request.user,
+                habilitation=habilitation,
+                reason=form.cleaned_data["reason"],
+                context=context_of(request),
+            )
+        if attempt.succeeded:
             messages.success(request, "L’habilitation est révoquée.")
     return redirect("backoffice:support_account", public_id=account.public_id)

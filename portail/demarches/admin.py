@@ -3,7 +3,10 @@
 
 from django.contrib import admin
 
+from portail.centres.admin import ReadOnlyAdmin
 from portail.demarches.models import ActivationCode, Demarche, Role
+
+__all__ = ["ActivationCodeAdmin", "DemarcheAdmin", "ReadOnlyAdmin", "RoleInline"]
 
 
 class RoleInline(admin.TabularInline):
@@ -27,17 +30,6 @@ class DemarcheAdmin(admin.ModelAdmin):
     list_editable = ["order"]
     search_fields = ["code", "short_label", "long_name"]
     inlines = [RoleInline]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ActivationCode)

@@ -145,7 +145,7 @@ CATALOGUE: list[dict[str, Any]] = [
 ]
 
 
-def install_catalogue(demarche_model, role_model) -> list:
+def install_catalogue(demarche_model: Any, role_model: Any) -> list[Any]:
     """Create the démarches and roles that are missing; return the démarches, in order."""
     demarches = []
     for entry in CATALOGUE:

@@ -10,6 +10,7 @@ in the letter and in the return value of `issue_activation_code`, nowhere else.
 import math
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -19,8 +20,12 @@ from stdnum.fr import siret as siret_validator
 from portail.audit.journal import record
 from portail.companies.models import Establishment
 from portail.core.context import SYSTEM, Context
+from portail.core.refusals import Refusal
 from portail.core.secrets import keyed_hash
 from portail.demarches.models import ActivationCode, Demarche
+
+if TYPE_CHECKING:
+    from portail.accounts.models import User
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: no 0, O, 1, I
 CODE_LENGTH = 12
@@ -66,8 +71,17 @@ def validity() -> timedelta:
     return timedelta(days=getattr(settings, "ACTIVATION_CODE_VALIDITY_DAYS", DEFAULT_VALIDITY_DAYS))
 
 
+class CodeRefused(Refusal, ValueError):  # noqa: N818 -- a refusal, not an error of the program
+    """No code may be issued for this SIRET or this démarche (also a `ValueError`, as before)."""
+
+
 def issue_activation_code(
-    *, actor, demarche: Demarche, siret: str, establishment=None, context: Context = SYSTEM
+    *,
+    actor: "User | None",
+    demarche: Demarche,
+    siret: str,
+    establishment: Establishment | None = None,
+    context: Context = SYSTEM,
 ) -> tuple[ActivationCode, str]:
     """Issue a code for (démarche, SIRET). Returns the stored row and the CLEAR code.
 
@@ -76,12 +90,12 @@ def issue_activation_code(
     """
     siret = "".join((siret or "").split())
     if not siret_validator.is_valid(siret):
-        raise ValueError("SIRET invalide")
+        raise CodeRefused("SIRET invalide", field="siret")
     if not demarche.accepts_activation_codes:
-        raise ValueError(f"La démarche {demarche.code} n'accepte pas de code d'activation")
+        raise CodeRefused(f"La démarche {demarche.code} n'accepte pas de code d'activation")
     if establishment is None:
         establishment = Establishment.objects.filter(siret=siret).first()
-    elif establishment.siret != siret:
+    elif establishment.siret != siret:  # the caller's mistake, not a person's: a bug
         raise ValueError("L'établissement ne correspond pas au SIRET")
 
     now = timezone.now()

@@ -1,5 +1,7 @@
 """The démarches catalogue, their roles and activation codes."""
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -28,7 +30,7 @@ class Demarche(models.Model):
     class Meta:
         ordering = ["order", "long_name"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.short_label
 
 
@@ -51,16 +53,16 @@ class Role(models.Model):
             models.UniqueConstraint(fields=["demarche", "code"], name="role_code_unique")
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.label
 
 
-class ActivationCodeQuerySet(models.QuerySet):
-    def usable(self, now=None):
+class ActivationCodeQuerySet(models.QuerySet["ActivationCode"]):
+    def usable(self, now: datetime | None = None) -> "ActivationCodeQuerySet":
         now = now or timezone.now()
         return self.filter(used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
 
-    def expired(self, now=None):
+    def expired(self, now: datetime | None = None) -> "ActivationCodeQuerySet":
         now = now or timezone.now()
         return self.filter(used_at__isnull=True, revoked_at__isnull=True, expires_at__lte=now)
 
@@ -94,5 +96,5 @@ class ActivationCode(models.Model):
         ordering = ["-issued_at"]
         indexes = [models.Index(fields=["demarche", "siret", "-issued_at"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.demarche} / {self.siret} ({self.issued_at:%Y-%m-%d})"

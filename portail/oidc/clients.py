@@ -12,6 +12,8 @@ from oauth2_provider.models import get_application_model
 from oauth2_provider.settings import oauth2_settings
 
 from portail.audit.journal import record
+from portail.core.context import SYSTEM, Context
+from portail.core.refusals import Refusal
 from portail.demarches.models import Demarche
 
 if TYPE_CHECKING:
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
 Application = get_application_model()
 
 
-class ClientRegistrationError(Exception):
+class ClientRegistrationError(Refusal):
     """The registration was refused; the message says why (for the operator)."""
 
 
@@ -58,6 +60,7 @@ def register_demarche_client(
     client_id: str | None = None,
     client_secret: str | None = None,
     replace: bool = False,
+    context: Context = SYSTEM,
 ) -> RegisteredClient:
     """Create the confidential RS256 client of `demarche` (no consent screen: a ministry démarche).
 
@@ -107,6 +110,7 @@ def register_demarche_client(
             actor=actor,
             target=demarche,
             demarche=demarche,
+            context=context,
             data={
                 "client_id": client_id,
                 "redirect_uris": redirect_uris,

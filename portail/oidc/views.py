@@ -47,16 +47,22 @@ def _error_context(context: dict[str, Any]) -> dict[str, Any]:
     return context
 
 
+def _page_context(context: dict[str, Any], title: str) -> dict[str, Any]:
+    """DOT's context as the portal's page needs it: the error in French, a title, the form."""
+    page = _error_context(dict(context))
+    page.setdefault("title", title)
+    page.setdefault("form", None)
+    return page
+
+
 class AuthorizationView(oauth2_views.AuthorizationView):
     template_name = "oidc/authorize.html"
 
     def render_to_response(
         self, context: dict[str, Any], **response_kwargs: Any
     ) -> HttpResponseBase:
-        context = _error_context(dict(context))
-        context.setdefault("title", "Connexion à une démarche")
+        context = _page_context(context, "Connexion à une démarche")
         context.setdefault("scopes_descriptions", [])
-        context.setdefault("form", None)
         response: HttpResponseBase = super().render_to_response(context, **response_kwargs)
         return response
 
@@ -67,9 +73,7 @@ class RPInitiatedLogoutView(oauth2_views.RPInitiatedLogoutView):
     def render_to_response(
         self, context: dict[str, Any], **response_kwargs: Any
     ) -> HttpResponseBase:
-        context = _error_context(dict(context))
-        context.setdefault("title", "Déconnexion")
-        context.setdefault("form", None)
+        context = _page_context(context, "Déconnexion")
         response: HttpResponseBase = super().render_to_response(context, **response_kwargs)
         # The confirmation form leads back to the démarche (its URI was validated before the
         # form was shown): the page's form-action must allow that origin.

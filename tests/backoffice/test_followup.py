@@ -130,3 +130,17 @@ def test_the_centre_page_shows_code_dates_use_and_people_per_role(agent_client, 
     assert "<td>Gestionnaire CENTRES</td><td>1</td>" in html
     assert "<td>Centre agréé</td><td>2</td>" in html
     assert "Activé" in html
+
+
+def test_the_journal_pages_keep_no_filter_in_their_links(agent_client, national_agent):
+    centre = CentreFactory()
+    for number in range(51):
+        flows.update_centre(
+            actor=national_agent.user,
+            centre=centre,
+            data={name: getattr(centre, name) for name in flows.EDITABLE}
+            | {"agrement_reference": f"AGR-{number}"},
+        )
+    html = agent_client.get(reverse("backoffice:journal")).content.decode()
+    assert 'href="?page=2"' in html
+    assert "Page 1 sur 2" in html

@@ -9,6 +9,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from portail.audit.models import AuditEvent
+from portail.core.refusals import Refusal
 from portail.core.secrets import keyed_hash
 from portail.demarches import codes
 from portail.demarches.models import ActivationCode
@@ -128,3 +129,11 @@ def test_command_refuses_unknown_demarche_and_bad_siret(ceres):
         call_command("issue_activation_code", "nope", EstablishmentFactory().siret)
     with pytest.raises(CommandError, match="SIRET"):
         call_command("issue_activation_code", "ceres", "123")
+
+
+def test_an_invalid_siret_is_a_refusal_on_the_siret_field(ceres):
+    with pytest.raises(codes.CodeRefused) as refused:
+        codes.issue_activation_code(actor=None, demarche=ceres, siret="12345678901234")
+    assert isinstance(refused.value, Refusal)
+    assert (refused.value.message, refused.value.field) == ("SIRET invalide", "siret")
+    assert not ActivationCode.objects.exists()

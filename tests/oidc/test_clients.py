@@ -10,8 +10,11 @@ from django.core.management import CommandError, call_command
 from oauth2_provider.models import Application
 
 from portail.audit.models import AuditEvent
+from portail.core.context import Context
+from portail.core.refusals import Refusal
 from portail.demarches.models import Demarche
 from portail.oidc import demo
+from portail.oidc.clients import ClientRegistrationError, register_demarche_client
 
 pytestmark = pytest.mark.django_db
 
@@ -119,3 +122,19 @@ def test_a_replaced_client_stops_working_at_once_in_this_process(client, catalog
     )
     assert old.refresh(client, tokens["refresh_token"]).status_code == 401
     assert Flow(second_id, second_secret).tokens(client)["access_token"]
+
+
+def test_the_flow_refuses_with_a_refusal_and_journals_its_context(catalogue):
+    ceres = Demarche.objects.get(code="ceres")
+    with pytest.raises(ClientRegistrationError) as refused:
+        register_demarche_client(actor=None, demarche=ceres, redirect_uris=[])
+    assert isinstance(refused.value, Refusal)
+    assert refused.value.message == "At least one redirect URI is required."
+    register_demarche_client(
+        actor=None,
+        demarche=ceres,
+        redirect_uris=["https://ceres.example/cb/"],
+        context=Context(ip="192.0.2.9", request_id="req-oidc-1"),
+    )
+    event = AuditEvent.objects.get(action="oidc.client_registered")
+    assert (event.ip, event.request_id) == ("192.0.2.9", "req-oidc-1")

@@ -1,5 +1,8 @@
 """Print the current TOTP code of an agent — for the DEMO agent only, never in production."""
 
+from argparse import ArgumentParser
+from typing import Any
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django_otp.oath import TOTP
@@ -11,10 +14,10 @@ from portail.backoffice.demo import DEMO_AGENT_EMAIL
 class Command(BaseCommand):
     help = "Affiche le code TOTP courant de l’agent de démonstration (démo uniquement)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("email", nargs="?", default=DEMO_AGENT_EMAIL)
 
-    def handle(self, *args, email, **options):
+    def handle(self, *args: Any, email: str, **options: Any) -> None:
         if settings.ENVIRONMENT not in ("dev", "test"):
             raise CommandError("Réservé à la démonstration (environnement dev).")
         if email.strip().lower() != DEMO_AGENT_EMAIL:

@@ -6,6 +6,8 @@ application at first login. `--reset-totp` removes the agent's TOTP devices (los
 """
 
 import secrets
+from argparse import ArgumentParser
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -21,7 +23,7 @@ from portail.centres.models import Region
 class Command(BaseCommand):
     help = "Crée ou met à jour un agent du ministère (régions DREETS, agent national)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("email")
         parser.add_argument(
             "--region", action="append", default=[], help="Code INSEE de région (répétable)."
@@ -35,8 +37,17 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, email, region, national, password, first_name, last_name, reset_totp, **options
-    ):
+        self,
+        *args: Any,
+        email: str,
+        region: list[str],
+        national: bool,
+        password: str | None,
+        first_name: str,
+        last_name: str,
+        reset_totp: bool,
+        **options: Any,
+    ) -> None:
         regions = list(Region.objects.filter(code__in=[code.zfill(2) for code in region]))
         unknown = sorted({code.zfill(2) for code in region} - {r.code for r in regions})
         if unknown:

@@ -1,0 +1,45 @@
+"""Reads the back-office's views share with its flows (the registry is asked here, never in a
+view or a form)."""
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from portail.audit.models import AuditEvent
+from portail.centres.models import Centre
+from portail.companies import registry
+
+
+@dataclass(frozen=True)
+class CentrePrefill:
+    """What the registry says of a SIRET typed in the new-centre form, merged into its values."""
+
+    values: dict[str, str]
+    data: registry.EstablishmentData | None = None
+    error: str = ""
+
+
+def centre_prefill(values: dict[str, str]) -> CentrePrefill:
+    """The new-centre form's `values`, with the letter's name and address taken from the
+    registry where the agent left them empty; or the registry's refusal."""
+    try:
+        data = registry.lookup(values.get("siret", ""))
+    except registry.RegistryError as exc:
+        return CentrePrefill(values=values, error=exc.message)
+    address = "\n".join(x for x in (data.address, data.commune_line) if x)
+    filled = {
+        **values,
+        "letter_name": values.get("letter_name") or data.name,
+        "letter_address": values.get("letter_address") or address,
+    }
+    return CentrePrefill(values=filled, data=data)
+
+
+def centre_events(centre: Centre, limit: int = 20) -> QuerySet[AuditEvent]:
+    """The latest journal events of the centre's establishment and of its sites liés."""
+    establishments = [centre.establishment_id] + [
+        s.establishment_id for s in centre.sites.all() if s.establishment_id
+    ]
+    return AuditEvent.objects.filter(establishment_id__in=establishments).order_by("-at", "-id")[
+        :limit
+    ]
