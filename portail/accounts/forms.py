@@ -12,11 +12,12 @@ from dsfr.forms import DsfrBaseForm
 
 from portail.accounts import altcha
 from portail.accounts.models import User
-from portail.companies import registry
 from portail.companies.lookup import lookup_url_template
+from portail.companies.registry import EstablishmentData
 from portail.companies.siret import normalize_siret, siret_error
 
 ESTABLISHMENT_FIELDS = ("siret", "company_name", "address", "commune")
+COMPANY_NAME_NEEDED = "Saisissez la raison sociale de votre établissement."
 PASSWORDS_DIFFER = "Les deux mots de passe ne sont pas identiques."
 ALTCHA_MESSAGES = {
     "missing": "Confirmez que vous n'êtes pas un robot : cochez la case « Je ne suis pas un robot ».",
@@ -127,6 +128,7 @@ class SignupForm(PersonMixin, NewPasswordMixin, DsfrBaseForm):
     """ "Créer votre compte". The establishment block is for PROFESSIONNEL and PARTENAIRE."""
 
     data: Any  # the bound data, copied to prefill the establishment (see clean)
+    altcha_error = ""  # the anti-robot check's message, shown by its own block
 
     account_type = forms.ChoiceField(
         choices=User.AccountType.choices,
@@ -199,22 +201,20 @@ class SignupForm(PersonMixin, NewPasswordMixin, DsfrBaseForm):
         # The live lookup (companies/js/siret-lookup.js) asks this URL as 14 digits are typed.
         self.fields["siret"].widget.attrs["data-siret-lookup-url"] = lookup_url_template()
         self.lookup_only = lookup_only
-        self.establishment = None
         self.registry_unavailable = False
-        self.needs_confirmation = False
 
     @property
     def is_professional(self) -> bool:
         value = self.data.get("account_type") if self.is_bound else self.initial.get("account_type")
         return (value or self.fields["account_type"].initial) != User.AccountType.PARTICULIER
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         if (
             cleaned.get("account_type", User.AccountType.PROFESSIONNEL)
             != User.AccountType.PARTICULIER
         ):
-            self._clean_establishment(cleaned)
+            self._clean_siret(cleaned)
         if self.lookup_only:
             # Only the establishment is looked at: the rest is kept as typed, without errors yet.
             for name in list(self._errors):
@@ -227,16 +227,15 @@ class SignupForm(PersonMixin, NewPasswordMixin, DsfrBaseForm):
             last_name=cleaned.get("last_name", ""),
         )
         self._check_new_password(cleaned, candidate)
-        if not self.errors and not self.needs_confirmation:
+        if not self.errors:
             verdict = altcha.verify(self.data.get(altcha.FIELD_NAME))
             if not verdict.ok:
                 self.add_error(None, ALTCHA_MESSAGES[verdict.reason])
                 self.altcha_error = ALTCHA_MESSAGES[verdict.reason]
         return cleaned
 
-    altcha_error = ""
-
-    def _clean_establishment(self, cleaned: dict) -> None:
+    def _clean_siret(self, cleaned: dict[str, Any]) -> None:
+        """The SIRET's format only: the registry is asked by the sign-up flow, not here."""
         siret = normalize_siret(cleaned.get("siret", ""))
         if not siret:
             self.add_error("siret", "Saisissez le SIRET de votre établissement.")
@@ -246,56 +245,22 @@ class SignupForm(PersonMixin, NewPasswordMixin, DsfrBaseForm):
             self.add_error("siret", error)
             return
         cleaned["siret"] = siret
-        try:
-            data = registry.lookup(siret)
-        except registry.RegistryUnavailable as exc:
-            self.registry_unavailable = True
-            if not self.lookup_only and not cleaned.get("company_name", "").strip():
-                self.add_error(
-                    "company_name", "Saisissez la raison sociale de votre établissement."
-                )
-                self.add_error("siret", exc.message)
-            return
-        except registry.RegistryError as exc:  # InvalidSiret, UnknownSiret
-            self.add_error("siret", exc.message)
-            return
-        if not data.is_active:
-            self.add_error("siret", registry.CLOSED_MESSAGE)
-            return
-        self.registry_data = data
-        typed = [cleaned.get(f, "").strip() for f in ("company_name", "address", "commune")]
-        if self.lookup_only or not any(typed):
-            # Without JavaScript the lookup happens here: the form comes back prefilled, for the
-            # person to check (and adjust) before creating the account.
-            self.needs_confirmation = not self.lookup_only
-            self.data = self.data.copy()
-            self.data["siret"] = siret
-            self.data["company_name"] = data.name
-            self.data["address"] = data.address
-            self.data["commune"] = data.commune_line
-            cleaned.update(company_name=data.name, address=data.address, commune=data.commune_line)
-            if self.needs_confirmation:
-                self.add_error(
-                    None,
-                    "Nous avons trouvé votre établissement dans le répertoire des entreprises : "
-                    "vérifiez sa raison sociale, son adresse et sa commune, puis cliquez de nouveau "
-                    "sur « Créer mon compte ».",
-                )
 
-    def establishment_for_signup(self):
-        """The Establishment row the account points to (registry data, or as declared)."""
-        cleaned = self.cleaned_data
-        if cleaned.get("account_type") == User.AccountType.PARTICULIER:
-            return None
-        if self.registry_unavailable:
-            return registry.declared_establishment(
-                cleaned["siret"],
-                cleaned.get("company_name", ""),
-                cleaned.get("address", ""),
-                "",
-                cleaned.get("commune", ""),
-            )
-        return registry.establishment_from_registry(cleaned["siret"])
+    def show_establishment(
+        self, found: EstablishmentData | None, *, registry_down: bool = False
+    ) -> None:
+        """Prefill the establishment with what the registry knows (`found`), for the person to
+        check; or, the registry not answering, ask them to type it."""
+        if registry_down:
+            self.registry_unavailable = True
+            if not self.lookup_only and not self.cleaned_data.get("company_name", "").strip():
+                self.add_error("company_name", COMPANY_NAME_NEEDED)
+        if found is not None:
+            self.data = self.data.copy()
+            self.data["siret"] = found.siret
+            self.data["company_name"] = found.name
+            self.data["address"] = found.address
+            self.data["commune"] = found.commune_line
 
 
 class SetPasswordForm(NewPasswordMixin, DsfrBaseForm):
