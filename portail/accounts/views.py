@@ -460,7 +460,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         password = form.cleaned_data["password1"]
         flows.change_password(_user(request), password, context=context_of(request))
-        update_session_auth_hash(request, request.user)
+        update_session_auth_hash(request, _user(request))
         messages.success(request, "Votre mot de passe a été modifié.")
         return redirect("accounts:account")
     return _password_form(
