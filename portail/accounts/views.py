@@ -5,6 +5,7 @@ Views parse the request, apply the rate limits, call a flow (portail.accounts.fl
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
@@ -324,35 +325,54 @@ def _mail_link_within_limits(
     return True
 
 
-def _email_form(
-    request: HttpRequest, form: Form, title: str, intro: str, submit: str
-) -> HttpResponse:
-    context = {"title": title, "form": form, "intro": intro, "submit_label": submit}
-    return render(request, "accounts/email_form.html", context)
+@dataclass(frozen=True)
+class LinkPage:
+    """The words of a page that asks for an address to mail a link to."""
+
+    title: str
+    intro: str
+    submit: str
+
+
+RESEND_ACTIVATION_PAGE = LinkPage(
+    "Recevoir un nouveau lien d'activation",
+    "Indiquez l'adresse électronique de votre compte : nous vous enverrons un nouveau lien "
+    "d'activation.",
+    "Recevoir un nouveau lien",
+)
+PASSWORD_RESET_PAGE = LinkPage(
+    "Mot de passe oublié ?",
+    "Indiquez l'adresse électronique de votre compte : nous vous enverrons un lien pour choisir "
+    "un nouveau mot de passe.",
+    "Recevoir le lien",
+)
+
+
+def _ask_for_link(
+    request: HttpRequest, page: LinkPage, send_link: Callable[..., None]
+) -> HttpResponse | None:
+    """The page asking for the address; None once `send_link` was called (or silently not)."""
+    form = EmailOnlyForm(request.POST or None)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _mail_link_within_limits(request, form, send_link)
+    ):
+        return None
+    return _form_page(request, form, page.title, page.submit, "home", intro=page.intro)
 
 
 @login_not_required
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def resend_activation(request: HttpRequest) -> HttpResponse:
-    form = EmailOnlyForm(request.POST or None)
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and _mail_link_within_limits(request, form, flows.resend_activation)
-    ):
-        return _message(
-            request,
-            "Lien d'activation envoyé",
-            "Si un compte non activé existe pour cette adresse, un nouveau lien "
-            "d'activation vient de lui être envoyé. Il est valable 48 heures.",
-        )
-    return _email_form(
+    if asked := _ask_for_link(request, RESEND_ACTIVATION_PAGE, flows.resend_activation):
+        return asked
+    return _message(
         request,
-        form,
-        "Recevoir un nouveau lien d'activation",
-        "Indiquez l'adresse électronique de votre compte : nous vous enverrons un nouveau lien d'activation.",
-        "Recevoir un nouveau lien",
+        "Lien d'activation envoyé",
+        "Si un compte non activé existe pour cette adresse, un nouveau lien "
+        "d'activation vient de lui être envoyé. Il est valable 48 heures.",
     )
 
 
@@ -363,20 +383,9 @@ def resend_activation(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def password_reset(request: HttpRequest) -> HttpResponse:
-    form = EmailOnlyForm(request.POST or None)
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and _mail_link_within_limits(request, form, flows.request_password_reset)
-    ):
-        return redirect("accounts:password_reset_done")
-    return _email_form(
-        request,
-        form,
-        "Mot de passe oublié ?",
-        "Indiquez l'adresse électronique de votre compte : nous vous enverrons un lien pour choisir un nouveau mot de passe.",
-        "Recevoir le lien",
-    )
+    if asked := _ask_for_link(request, PASSWORD_RESET_PAGE, flows.request_password_reset):
+        return asked
+    return redirect("accounts:password_reset_done")
 
 
 @login_not_required
@@ -402,17 +411,23 @@ def password_reset_confirm(request: HttpRequest, token: str) -> HttpResponse:
         flows.reset_password(token, form.cleaned_data["password1"], context=context_of(request))
         messages.success(request, "Votre mot de passe a été modifié. Vous pouvez vous connecter.")
         return redirect("home")
-    return _password_form(
+    return _form_page(
         request, form, "Choisissez un nouveau mot de passe", "Enregistrer le mot de passe", "home"
     )
 
 
-def _password_form(
-    request: HttpRequest, form: Form, title: str, submit: str, cancel: str
+def _form_page(
+    request: HttpRequest, form: Form, title: str, submit: str, cancel: str, *, intro: str = ""
 ) -> HttpResponse:
-    """The page of one form with a password (accounts/password_form.html)."""
-    context = {"title": title, "form": form, "submit_label": submit, "cancel_url": reverse(cancel)}
-    return render(request, "accounts/password_form.html", context)
+    """The page of one form (accounts/form_page.html); `cancel` names the "Retour" page."""
+    context = {
+        "title": title,
+        "intro": intro,
+        "form": form,
+        "submit_label": submit,
+        "cancel_url": reverse(cancel),
+    }
+    return render(request, "accounts/form_page.html", context)
 
 
 def _user(request: HttpRequest) -> User:
@@ -463,7 +478,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
         update_session_auth_hash(request, _user(request))
         messages.success(request, "Votre mot de passe a été modifié.")
         return redirect("accounts:account")
-    return _password_form(
+    return _form_page(
         request, form, "Changer mon mot de passe", "Changer mon mot de passe", "accounts:account"
     )
 
@@ -482,7 +497,7 @@ def email_change(request: HttpRequest) -> HttpResponse:
             "elle remplacera l'actuelle quand vous l'aurez ouvert (valable 48 heures).",
         )
         return redirect("accounts:account")
-    return _password_form(
+    return _form_page(
         request,
         form,
         "Changer mon adresse électronique",
