@@ -86,12 +86,12 @@ def test_sign_up_asks_the_registry_before_its_transaction(monkeypatch):
     real = registry.lookup
 
     def lookup(number):
-        depths.append(transaction.get_connection().in_atomic_block)
+        depths.append(len(transaction.get_connection().savepoint_ids))
         return real(number)
 
     monkeypatch.setattr(registry, "lookup", lookup)
     # pytest-django wraps the test in a transaction: the flow must not add one around the lookup.
-    outer = transaction.get_connection().in_atomic_block
+    outer = len(transaction.get_connection().savepoint_ids)
     user = flows.sign_up(_data(declared_siret=siret), context=CONTEXT)
     assert user is not None
     assert depths
