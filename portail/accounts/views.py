@@ -105,7 +105,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/home.html", context, status=status)
 
 
-@sensitive_variables("password")
+@sensitive_variables("form")
 def _attempt_login(request: HttpRequest, form: LoginForm) -> User | tuple[int, str]:
     """The account to log in, or (status, not activated address) with the refusal on the form.
 
