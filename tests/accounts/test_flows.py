@@ -12,7 +12,7 @@ from portail.companies import registry
 from portail.core.context import Context
 from portail.core.refusals import Refusal
 from portail.notifications.models import OutboxEmail
-from tests.accounts.helpers import PASSWORD, registry_establishment
+from tests.accounts.helpers import PASSWORD, registry_establishment, signup_data
 from tests.factories import UserFactory, make_siren, make_siret
 
 pytestmark = pytest.mark.django_db
@@ -42,23 +42,11 @@ def _no_network(*args, **kwargs):
     raise AssertionError("the registry was asked")
 
 
-def test_the_signup_form_checks_the_siret_format_without_asking_the_registry(monkeypatch):
+def test_the_signup_form_checks_the_siret_format_without_asking_the_registry(client, monkeypatch):
     monkeypatch.setattr(registry, "lookup", _no_network)
     unknown = make_siret(make_siren(4242), 1)
-    form = SignupForm(
-        {
-            "account_type": "professionnel",
-            "siret": unknown[:3] + " " + unknown[3:],
-            "email": "nouvelle@exemple.fr",
-            "password1": PASSWORD,
-            "password2": PASSWORD,
-            "civilite": "MME",
-            "last_name": "Durand",
-            "first_name": "Alice",
-            "phone": "06 12 34 56 78",
-        },
-        lookup_only=True,
-    )
+    data = signup_data(client, siret=unknown[:3] + " " + unknown[3:], altcha="")
+    form = SignupForm(data, lookup_only=True)
     assert form.is_valid(), form.errors
     assert form.cleaned_data["siret"] == unknown
 
