@@ -2,12 +2,13 @@
 .flows): the admin shows accounts and one-use links, it edits nothing that needs an audit event."""
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from portail.accounts.models import AccountToken, User
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # no django-stubs-ext at run time
     list_display = (
         "email",
         "last_name",
@@ -25,7 +26,7 @@ class UserAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccountToken)
-class AccountTokenAdmin(admin.ModelAdmin):
+class AccountTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("user", "purpose", "created_at", "expires_at", "used_at")
     list_filter = ("purpose",)
     readonly_fields = (
@@ -38,5 +39,5 @@ class AccountTokenAdmin(admin.ModelAdmin):
         "used_at",
     )
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -9,6 +9,7 @@ solved challenge works once: its signature is remembered in the cache until it e
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import altcha
 from django.conf import settings
@@ -32,7 +33,7 @@ def _key_secret() -> str:
     return f"{settings.ALTCHA_HMAC_KEY}:derived-key"
 
 
-def new_challenge() -> dict:
+def new_challenge() -> dict[str, Any]:
     """A signed challenge for the widget (JSON-serialisable)."""
     challenge = altcha.create_challenge(
         ALGORITHM,
@@ -73,7 +74,7 @@ def verify(payload: str | None) -> Verdict:
     return Verdict(True)
 
 
-def solve(challenge: dict) -> str:
+def solve(challenge: dict[str, Any]) -> str:
     """Solve a challenge as the widget would (tests and benchmarks): the posted payload."""
     parsed = altcha.Challenge.from_dict(challenge)
     solution = altcha.solve_challenge(parsed, timeout=30)

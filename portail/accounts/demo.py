@@ -5,6 +5,8 @@ his colleagues, and a particulier, all activated. Idempotent. Their emails are i
 from django.utils import timezone
 
 from portail.accounts.models import User
+from portail.companies import registry
+from portail.companies.models import Establishment
 
 DEMO_PASSWORD = "Demo mot de passe 2026"  # noqa: S105 - printed at demo start, demo only
 
@@ -39,18 +41,16 @@ DEMO_ACCOUNTS = [
 ]
 
 
-def _establishment(siret: str):
+def _establishment(siret: str) -> Establishment | None:
     if not siret:
         return None
-    from portail.companies import registry
-
     try:
         return registry.establishment_from_registry(siret)
     except registry.RegistryError:
         return None
 
 
-def load(stdout=None) -> list[str]:
+def load(stdout: object = None) -> list[str]:
     lines = ["Comptes du portail (mot de passe « " + DEMO_PASSWORD + " ») :"]
     for account in DEMO_ACCOUNTS:
         spec = dict(account)

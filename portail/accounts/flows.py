@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -21,9 +23,14 @@ from django.utils import timezone
 
 from portail.accounts.models import AccountToken, User
 from portail.audit.journal import record
+from portail.companies import registry
 from portail.companies.models import Establishment
+from portail.companies.registry import EstablishmentData
 from portail.core.context import SYSTEM, Context
+from portail.core.refusals import Refusal
 from portail.core.secrets import keyed_hash, new_url_token
+from portail.habilitations.grants import revoke_habilitation
+from portail.habilitations.models import Habilitation
 from portail.notifications.emails import send_email
 
 logger = logging.getLogger(__name__)
@@ -40,25 +47,75 @@ _LINK_VIEWS = {
 }
 
 
-class TokenError(Exception):
+TOKEN_TITLES = {
+    "unknown": "Lien non valide",
+    "expired": "Lien expiré",
+    "used": "Lien déjà utilisé",
+}
+SOLE_GESTIONNAIRE = (
+    "Vous êtes le seul gestionnaire d'une démarche pour un établissement : donnez d'abord ce rôle "
+    "à un collaborateur, puis revenez supprimer votre compte."
+)
+EMAIL_ALREADY_USED = (
+    "Cette adresse électronique est déjà celle d'un autre compte : "
+    "elle ne peut pas remplacer la vôtre."
+)
+CONFIRM_ESTABLISHMENT = (
+    "Nous avons trouvé votre établissement dans le répertoire des entreprises : "
+    "vérifiez sa raison sociale, son adresse et sa commune, puis cliquez de nouveau "
+    "sur « Créer mon compte »."
+)
+ALREADY_ACTIVATED = "Ce compte est déjà activé."
+DEACTIVATED = "Ce compte est désactivé."
+
+
+class TokenError(Refusal):
     """A link that cannot be used. `reason` is "unknown", "expired" or "used"."""
 
-    def __init__(self, reason: str, token: AccountToken | None = None):
-        super().__init__(reason)
+    def __init__(self, reason: str, token: AccountToken | None = None) -> None:
+        super().__init__(TOKEN_TITLES[reason])
         self.reason = reason
         self.token = token
 
 
-class AccountDeletionRefusedError(Exception):
-    """The account is the only gestionnaire somewhere; `blockers` lists (démarche, establishment)."""
+class AccountDeletionRefusedError(Refusal):
+    """The account is the only gestionnaire somewhere; `blockers` lists their habilitations."""
 
-    def __init__(self, blockers: list):
-        super().__init__("sole gestionnaire")
+    def __init__(self, blockers: list[Habilitation]) -> None:
+        super().__init__(SOLE_GESTIONNAIRE)
         self.blockers = blockers
 
 
-class EmailAlreadyUsedError(Exception):
+class EmailAlreadyUsedError(Refusal):
     """The new address of an email change belongs to another account by now."""
+
+    title = "Adresse déjà utilisée"
+
+    def __init__(self) -> None:
+        super().__init__(EMAIL_ALREADY_USED)
+
+
+class EstablishmentRefusal(Refusal):
+    """A sign-up stopped for its establishment. `found` is what the registry knows of it (the form
+    comes back prefilled, to be checked); `registry_down`: the registry did not answer and the
+    person must type the establishment."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        found: EstablishmentData | None = None,
+        registry_down: bool = False,
+    ) -> None:
+        super().__init__(message, field=field)
+        self.found = found
+        self.registry_down = registry_down
+
+
+def _journal(action: str, user: User, context: Context, data: dict[str, Any] | None = None) -> None:
+    """An event the person causes on their own account (actor and target are the account)."""
+    record(action, actor=user, target=user, context=context, data=data or {})
 
 
 # --- tokens -------------------------------------------------------------------------------------
@@ -90,7 +147,7 @@ def _password_reset_page_url() -> str:
     return settings.PORTAL_BASE_URL + reverse("accounts:password_reset")
 
 
-def _send_activation_link(user: User, *, establishment=None) -> None:
+def _send_activation_link(user: User, *, establishment: Establishment | None = None) -> None:
     """A new activation link (valid 48 hours), mailed to the account's address."""
     token = _issue_token(user, AccountToken.Purpose.ACTIVATION, ACTIVATION_VALIDITY)
     send_email(
@@ -118,7 +175,7 @@ def find_token(token: str, purpose: str, *, lock: bool = False) -> AccountToken:
     queryset = AccountToken.objects.of_purpose(purpose).select_related("user")
     if lock:
         queryset = queryset.select_for_update(of=("self",))
-    found = queryset.filter(token_hash=_token_hash(token, purpose)).first()
+    found: AccountToken | None = queryset.filter(token_hash=_token_hash(token, purpose)).first()
     if found is None or not found.user.is_active:
         raise TokenError("unknown")
     if found.is_used:
@@ -128,7 +185,7 @@ def find_token(token: str, purpose: str, *, lock: bool = False) -> AccountToken:
     return found
 
 
-def _burn_tokens(user: User, purpose: str, now) -> None:
+def _burn_tokens(user: User, purpose: str, now: datetime) -> None:
     AccountToken.objects.of_purpose(purpose).filter(user=user, used_at__isnull=True).update(
         used_at=now
     )
@@ -150,21 +207,86 @@ class SignupData:
     last_name: str
     first_name: str
     phone: str
-    establishment: Establishment | None = None
     declared_siret: str = ""
     declared_company_name: str = ""
     declared_address: str = ""
     declared_commune: str = ""
 
+    @classmethod
+    def from_form(cls, cleaned: Mapping[str, Any]) -> SignupData:
+        """From the sign-up form's cleaned data."""
+        return cls(
+            email=cleaned["email"],
+            password=cleaned["password1"],
+            account_type=cleaned["account_type"],
+            civilite=cleaned["civilite"],
+            last_name=cleaned["last_name"],
+            first_name=cleaned["first_name"],
+            phone=cleaned["phone"],
+            declared_siret=cleaned.get("siret", ""),
+            declared_company_name=cleaned.get("company_name", ""),
+            declared_address=cleaned.get("address", ""),
+            declared_commune=cleaned.get("commune", ""),
+        )
+
+    @property
+    def is_professional(self) -> bool:
+        return self.account_type != User.AccountType.PARTICULIER
+
+
+def look_up_establishment(siret: str) -> EstablishmentData | None:
+    """What the registry says of the SIRET typed at sign-up; None when it does not answer.
+
+    A network call: never inside a transaction. Refuses (on the SIRET field) an establishment the
+    registry does not know, or knows closed.
+    """
+    try:
+        found = registry.lookup(siret)
+    except registry.RegistryUnavailable:
+        return None
+    except registry.RegistryError as exc:  # InvalidSiret, UnknownSiret
+        raise Refusal(exc.message, field="siret") from exc
+    if not found.is_active:
+        raise Refusal(registry.CLOSED_MESSAGE, field="siret")
+    return found
+
+
+def _establishment_for_signup(data: SignupData) -> Establishment:
+    """The Establishment row the account points to: from the registry, or as declared when the
+    registry does not answer. Asks the registry: called before the sign-up's transaction."""
+    found = look_up_establishment(data.declared_siret)
+    if found is None:
+        if not data.declared_company_name.strip():
+            raise EstablishmentRefusal(
+                registry.UNAVAILABLE_MESSAGE, field="siret", registry_down=True
+            )
+        return registry.declared_establishment(
+            data.declared_siret,
+            data.declared_company_name,
+            data.declared_address,
+            "",
+            data.declared_commune,
+        )
+    typed = (data.declared_company_name, data.declared_address, data.declared_commune)
+    if not any(value.strip() for value in typed):
+        # Nothing of the establishment typed (no JavaScript): the form comes back prefilled, for
+        # the person to check (and adjust) before creating the account.
+        raise EstablishmentRefusal(CONFIRM_ESTABLISHMENT, found=found)
+    return registry.establishment_from_registry(data.declared_siret)
+
 
 def sign_up(data: SignupData, *, context: Context = SYSTEM) -> User | None:
     """Create the account and mail its activation link; None when the email already has one.
+
+    A professional's establishment is asked of the registry first (network, before the
+    transaction): an unknown or closed SIRET is refused on its field.
 
     The page shown is the same either way (no enumeration): the owner of an existing account
     gets an email saying someone tried to sign up with their address, or, when that account was
     never activated, a fresh activation link.
     """
     email = User.objects.normalize_email(data.email)
+    establishment = _establishment_for_signup(data) if data.is_professional else None
     try:
         with transaction.atomic():
             existing = User.objects.select_for_update().filter(email__iexact=email).first()
@@ -173,7 +295,6 @@ def sign_up(data: SignupData, *, context: Context = SYSTEM) -> User | None:
                 make_password(data.password)
                 _signup_with_existing_email(existing, context)
                 return None
-            establishment = data.establishment
             user = User(
                 email=email,
                 account_type=data.account_type,
@@ -182,14 +303,14 @@ def sign_up(data: SignupData, *, context: Context = SYSTEM) -> User | None:
                 first_name=data.first_name,
                 phone=data.phone,
             )
-            if data.account_type != User.AccountType.PARTICULIER:
+            if establishment is not None:
                 user.establishment = establishment
                 user.declared_siret = data.declared_siret
                 user.declared_siren = data.declared_siret[:9]
                 user.declared_company_name = data.declared_company_name
                 user.declared_address = data.declared_address
                 user.declared_commune = data.declared_commune
-                user.establishment_verified = bool(getattr(establishment, "verified", False))
+                user.establishment_verified = establishment.verified
             user.set_password(data.password)
             user.save()
             _send_activation_link(user, establishment=establishment)
@@ -212,7 +333,7 @@ def sign_up(data: SignupData, *, context: Context = SYSTEM) -> User | None:
         return None
 
 
-def _signup_with_existing_email(existing: User, context) -> None:
+def _signup_with_existing_email(existing: User, context: Context) -> None:
     if existing.is_email_verified or not existing.is_active:
         if existing.is_active:
             send_email(
@@ -245,6 +366,22 @@ def resend_activation(email: str, *, context: Context = SYSTEM) -> None:
         record("account.activation_resent", target=user, context=context)
 
 
+def resend_activation_to(
+    user: User, *, actor: User | None = None, context: Context = SYSTEM
+) -> None:
+    """Mail a new activation link to this account (the support's button): refused when the
+    account is activated already, or closed. `actor` is who asks (an agent), None for the system.
+    """
+    with transaction.atomic():
+        locked = _lock_user(user)
+        if locked.email_verified_at is not None:
+            raise Refusal(ALREADY_ACTIVATED)
+        if not locked.is_active:
+            raise Refusal(DEACTIVATED)
+        _send_activation_link(locked)
+        record("account.activation_resent", actor=actor, target=locked, context=context)
+
+
 def activate(token: str, *, context: Context = SYSTEM) -> User:
     """Use an activation link: the address is verified, every activation link of it is spent."""
     with transaction.atomic():
@@ -256,17 +393,30 @@ def activate(token: str, *, context: Context = SYSTEM) -> User:
             user.email_verified_at = now
             user.save(update_fields=["email_verified_at"])
         logger.info("Account %s activated", user.pk)
-        record("account.activated", actor=user, target=user, context=context)
+        _journal("account.activated", user, context)
         return user
 
 
 # --- login events -------------------------------------------------------------------------------
 
 
+def log_in(user: User, open_session: Callable[[], None], *, context: Context = SYSTEM) -> None:
+    """Open the session of an account whose password was checked, and journal the login.
+
+    `open_session` is the view's call to Django's `login(request, user)`: it needs the request
+    (a new session key, no fixation; `last_login` written by Django's `update_last_login`
+    receiver). It runs here, inside this transaction, so that the session row, `last_login` and
+    the audit event commit together or not at all; the flow never sees the request itself.
+    """
+    with transaction.atomic():
+        open_session()
+        record_login(user, context=context)
+
+
 def record_login(user: User, *, context: Context = SYSTEM) -> None:
-    # last_login is written by Django's own user_logged_in receiver (update_last_login).
+    """The journal line of a login; `log_in` writes it."""
     logger.info("Account %s logged in", user.pk)
-    record("account.login", actor=user, target=user, context=context)
+    _journal("account.login", user, context)
 
 
 def record_login_failure(email: str, reason: str, *, context: Context = SYSTEM) -> None:
@@ -284,7 +434,7 @@ def record_login_failure(email: str, reason: str, *, context: Context = SYSTEM) 
 
 
 def record_logout(user: User, *, context: Context = SYSTEM) -> None:
-    record("account.logout", actor=user, target=user, context=context)
+    _journal("account.logout", user, context)
 
 
 # --- password -----------------------------------------------------------------------------------
@@ -323,7 +473,7 @@ def reset_password(token: str, new_password: str, *, context: Context = SYSTEM) 
         user.save(update_fields=fields)
         _send_password_changed_notice(user)
         logger.info("Account %s reset its password", user.pk)
-        record("account.password_reset", actor=user, target=user, context=context)
+        _journal("account.password_reset", user, context)
         return user
 
 
@@ -335,7 +485,7 @@ def change_password(user: User, new_password: str, *, context: Context = SYSTEM)
         locked.set_password(new_password)
         locked.save(update_fields=["password"])
         _send_password_changed_notice(locked)
-        record("account.password_changed", actor=locked, target=locked, context=context)
+        _journal("account.password_changed", locked, context)
     user.password = locked.password
 
 
@@ -344,7 +494,9 @@ def change_password(user: User, new_password: str, *, context: Context = SYSTEM)
 PROFILE_FIELDS = ("civilite", "last_name", "first_name", "phone")
 
 
-def update_profile(user: User, changes: dict, *, context: Context = SYSTEM) -> list[str]:
+def update_profile(
+    user: User, changes: Mapping[str, Any], *, context: Context = SYSTEM
+) -> list[str]:
     """Civilité, nom, prénom, téléphone. Returns the names of the fields that changed."""
     with transaction.atomic():
         locked = _lock_user(user)
@@ -354,13 +506,7 @@ def update_profile(user: User, changes: dict, *, context: Context = SYSTEM) -> l
             setattr(user, field, changes[field])
         if changed:
             locked.save(update_fields=changed)
-            record(
-                "account.profile_updated",
-                actor=locked,
-                target=locked,
-                context=context,
-                data={"fields": changed},
-            )
+            _journal("account.profile_updated", locked, context, {"fields": changed})
         return changed
 
 
@@ -401,13 +547,7 @@ def request_email_change(user: User, new_email: str, *, context: Context = SYSTE
             {"user": locked, "new_email": new_email},
             category=EMAIL_CATEGORY,
         )
-        record(
-            "account.email_change_requested",
-            actor=locked,
-            target=locked,
-            context=context,
-            data={"new_email": new_email},
-        )
+        _journal("account.email_change_requested", locked, context, {"new_email": new_email})
 
 
 def confirm_email_change(token: str, *, context: Context = SYSTEM) -> User:
@@ -416,7 +556,7 @@ def confirm_email_change(token: str, *, context: Context = SYSTEM) -> User:
         user = _lock_user(found.user)
         new_email = found.new_email
         if User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
-            raise EmailAlreadyUsedError(new_email)
+            raise EmailAlreadyUsedError()
         now = timezone.now()
         _burn_tokens(user, AccountToken.Purpose.EMAIL_CHANGE, now)
         old_email = user.email
@@ -429,12 +569,8 @@ def confirm_email_change(token: str, *, context: Context = SYSTEM) -> User:
             {"user": user, "new_email": new_email},
             category=EMAIL_CATEGORY,
         )
-        record(
-            "account.email_changed",
-            actor=user,
-            target=user,
-            context=context,
-            data={"old_email": old_email, "new_email": new_email},
+        _journal(
+            "account.email_changed", user, context, {"old_email": old_email, "new_email": new_email}
         )
         return user
 
@@ -442,10 +578,8 @@ def confirm_email_change(token: str, *, context: Context = SYSTEM) -> User:
 # --- deletion -----------------------------------------------------------------------------------
 
 
-def sole_gestionnaire_of(user: User) -> list:
+def sole_gestionnaire_of(user: User) -> list[Habilitation]:
     """The live gestionnaire habilitations of `user` that nobody else shares (démarche × site)."""
-    from portail.habilitations.models import Habilitation
-
     managing = (
         Habilitation.objects.active()
         .managing()
@@ -474,9 +608,6 @@ def delete_account(user: User, *, context: Context = SYSTEM) -> None:
 
     Refused while the person is the only gestionnaire of a démarche for an establishment.
     """
-    from portail.habilitations.grants import revoke_habilitation
-    from portail.habilitations.models import Habilitation
-
     with transaction.atomic():
         locked = _lock_user(user)
         # Lock the gestionnaire habilitations the rule reads, so that two gestionnaires of the
@@ -489,7 +620,7 @@ def delete_account(user: User, *, context: Context = SYSTEM) -> None:
         )
         list(
             Habilitation.objects.select_for_update(of=("self",))
-            .active()
+            .active()  # type: ignore[no-untyped-call]  # habilitations: not annotated yet
             .managing()
             .filter(establishment_id__in=sites)
             .values_list("pk", flat=True)
@@ -501,7 +632,7 @@ def delete_account(user: User, *, context: Context = SYSTEM) -> None:
             revoke_habilitation(
                 actor=locked, habilitation=habilitation, reason="Compte supprimé", context=context
             )
-        record("account.deleted", actor=locked, target=locked, context=context)
+        _journal("account.deleted", locked, context)
         send_email(
             "accounts/emails/account_deleted",
             locked.email,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 from django import forms
@@ -12,11 +12,18 @@ from dsfr.forms import DsfrBaseForm
 
 from portail.accounts import altcha
 from portail.accounts.models import User
-from portail.companies import registry
 from portail.companies.lookup import lookup_url_template
+from portail.companies.registry import EstablishmentData
 from portail.companies.siret import normalize_siret, siret_error
 
+if TYPE_CHECKING:
+    # django-dsfr ships no types: its form is checked as the Django `Form` it extends.
+    Form = forms.Form
+else:
+    Form = DsfrBaseForm
+
 ESTABLISHMENT_FIELDS = ("siret", "company_name", "address", "commune")
+COMPANY_NAME_NEEDED = "Saisissez la raison sociale de votre établissement."
 PASSWORDS_DIFFER = "Les deux mots de passe ne sont pas identiques."
 ALTCHA_MESSAGES = {
     "missing": "Confirmez que vous n'êtes pas un robot : cochez la case « Je ne suis pas un robot ».",
@@ -27,7 +34,7 @@ ALTCHA_MESSAGES = {
 }
 
 
-def _email_field(label: str, **attrs) -> forms.EmailField:
+def _email_field(label: str, **attrs: str) -> forms.EmailField:
     return forms.EmailField(
         label=label,
         max_length=254,
@@ -39,7 +46,7 @@ def _email_field(label: str, **attrs) -> forms.EmailField:
     )
 
 
-def _password_field(label: str, autocomplete: str, **kwargs) -> forms.CharField:
+def _password_field(label: str, autocomplete: str, **kwargs: Any) -> forms.CharField:
     return forms.CharField(
         label=label,
         strip=False,
@@ -50,17 +57,17 @@ def _password_field(label: str, autocomplete: str, **kwargs) -> forms.CharField:
     )
 
 
-class LoginForm(DsfrBaseForm):
+class LoginForm(Form):
     email = _email_field("Adresse électronique", placeholder="Entrez votre adresse électronique")
     password = _password_field("Mot de passe", "current-password")
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["password"].widget.attrs["placeholder"] = "Entrez votre mot de passe"
 
 
-class EmailOnlyForm(DsfrBaseForm):
+class EmailOnlyForm(Form):
     email = _email_field("Adresse électronique")
 
 
@@ -95,7 +102,7 @@ class NewPasswordMixin:
     password_user: User | None = None
     add_error: Callable[..., None]  # the form's
 
-    def _check_new_password(self, cleaned: dict, user: User | None) -> None:
+    def _check_new_password(self, cleaned: dict[str, Any], user: User | None) -> None:
         password1 = cleaned.get("password1")
         password2 = cleaned.get("password2")
         if password1 and password2 and password1 != password2:
@@ -113,20 +120,21 @@ class PersonMixin:
 
     cleaned_data: dict[str, Any]  # the form's
 
-    def clean_phone(self):
+    def clean_phone(self) -> str:
         return clean_phone(self.cleaned_data["phone"])
 
-    def clean_last_name(self):
-        return self.cleaned_data["last_name"].strip()
+    def clean_last_name(self) -> str:
+        return str(self.cleaned_data["last_name"]).strip()
 
-    def clean_first_name(self):
-        return self.cleaned_data["first_name"].strip()
+    def clean_first_name(self) -> str:
+        return str(self.cleaned_data["first_name"]).strip()
 
 
-class SignupForm(PersonMixin, NewPasswordMixin, DsfrBaseForm):
+class SignupForm(PersonMixin, NewPasswordMixin, Form):
     """ "Créer votre compte". The establishment block is for PROFESSIONNEL and PARTENAIRE."""
 
     data: Any  # the bound data, copied to prefill the establishment (see clean)
+    altcha_error = ""  # the anti-robot check's message, shown by its own block
 
     account_type = forms.ChoiceField(
         choices=User.AccountType.choices,
@@ -194,32 +202,30 @@ class SignupForm(PersonMixin, NewPasswordMixin, DsfrBaseForm):
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
 
-    def __init__(self, *args, lookup_only: bool = False, **kwargs):
+    def __init__(self, *args: Any, lookup_only: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The live lookup (companies/js/siret-lookup.js) asks this URL as 14 digits are typed.
         self.fields["siret"].widget.attrs["data-siret-lookup-url"] = lookup_url_template()
         self.lookup_only = lookup_only
-        self.establishment = None
         self.registry_unavailable = False
-        self.needs_confirmation = False
 
     @property
     def is_professional(self) -> bool:
         value = self.data.get("account_type") if self.is_bound else self.initial.get("account_type")
-        return (value or self.fields["account_type"].initial) != User.AccountType.PARTICULIER
+        return bool((value or self.fields["account_type"].initial) != User.AccountType.PARTICULIER)
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
         if (
             cleaned.get("account_type", User.AccountType.PROFESSIONNEL)
             != User.AccountType.PARTICULIER
         ):
-            self._clean_establishment(cleaned)
+            self._clean_siret(cleaned)
         if self.lookup_only:
             # Only the establishment is looked at: the rest is kept as typed, without errors yet.
-            for name in list(self._errors):
+            for name in list(self.errors):
                 if name not in ESTABLISHMENT_FIELDS:
-                    del self._errors[name]
+                    del self.errors[name]
             return cleaned
         candidate = User(
             email=cleaned.get("email", ""),
@@ -227,16 +233,15 @@ class SignupForm(PersonMixin, NewPasswordMixin, DsfrBaseForm):
             last_name=cleaned.get("last_name", ""),
         )
         self._check_new_password(cleaned, candidate)
-        if not self.errors and not self.needs_confirmation:
+        if not self.errors:
             verdict = altcha.verify(self.data.get(altcha.FIELD_NAME))
             if not verdict.ok:
                 self.add_error(None, ALTCHA_MESSAGES[verdict.reason])
                 self.altcha_error = ALTCHA_MESSAGES[verdict.reason]
         return cleaned
 
-    altcha_error = ""
-
-    def _clean_establishment(self, cleaned: dict) -> None:
+    def _clean_siret(self, cleaned: dict[str, Any]) -> None:
+        """The SIRET's format only: the registry is asked by the sign-up flow, not here."""
         siret = normalize_siret(cleaned.get("siret", ""))
         if not siret:
             self.add_error("siret", "Saisissez le SIRET de votre établissement.")
@@ -246,59 +251,46 @@ class SignupForm(PersonMixin, NewPasswordMixin, DsfrBaseForm):
             self.add_error("siret", error)
             return
         cleaned["siret"] = siret
-        try:
-            data = registry.lookup(siret)
-        except registry.RegistryUnavailable as exc:
+
+    def show_establishment(
+        self, found: EstablishmentData | None, *, registry_down: bool = False
+    ) -> None:
+        """Prefill the establishment with what the registry knows (`found`), for the person to
+        check; or, the registry not answering, ask them to type it."""
+        if registry_down:
             self.registry_unavailable = True
-            if not self.lookup_only and not cleaned.get("company_name", "").strip():
-                self.add_error(
-                    "company_name", "Saisissez la raison sociale de votre établissement."
-                )
-                self.add_error("siret", exc.message)
-            return
-        except registry.RegistryError as exc:  # InvalidSiret, UnknownSiret
-            self.add_error("siret", exc.message)
-            return
-        if not data.is_active:
-            self.add_error("siret", registry.CLOSED_MESSAGE)
-            return
-        self.registry_data = data
-        typed = [cleaned.get(f, "").strip() for f in ("company_name", "address", "commune")]
-        if self.lookup_only or not any(typed):
-            # Without JavaScript the lookup happens here: the form comes back prefilled, for the
-            # person to check (and adjust) before creating the account.
-            self.needs_confirmation = not self.lookup_only
+            if not self.lookup_only and not self.cleaned_data.get("company_name", "").strip():
+                self.add_error("company_name", COMPANY_NAME_NEEDED)
+        if found is not None:
             self.data = self.data.copy()
-            self.data["siret"] = siret
-            self.data["company_name"] = data.name
-            self.data["address"] = data.address
-            self.data["commune"] = data.commune_line
-            cleaned.update(company_name=data.name, address=data.address, commune=data.commune_line)
-            if self.needs_confirmation:
-                self.add_error(
-                    None,
-                    "Nous avons trouvé votre établissement dans le répertoire des entreprises : "
-                    "vérifiez sa raison sociale, son adresse et sa commune, puis cliquez de nouveau "
-                    "sur « Créer mon compte ».",
-                )
-
-    def establishment_for_signup(self):
-        """The Establishment row the account points to (registry data, or as declared)."""
-        cleaned = self.cleaned_data
-        if cleaned.get("account_type") == User.AccountType.PARTICULIER:
-            return None
-        if self.registry_unavailable:
-            return registry.declared_establishment(
-                cleaned["siret"],
-                cleaned.get("company_name", ""),
-                cleaned.get("address", ""),
-                "",
-                cleaned.get("commune", ""),
-            )
-        return registry.establishment_from_registry(cleaned["siret"])
+            self.data["siret"] = found.siret
+            self.data["company_name"] = found.name
+            self.data["address"] = found.address
+            self.data["commune"] = found.commune_line
 
 
-class SetPasswordForm(NewPasswordMixin, DsfrBaseForm):
+class CurrentPasswordMixin:
+    """`current_password`, checked against the account's (`self.user`)."""
+
+    user: User
+    cleaned_data: dict[str, Any]  # the form's
+
+    def clean_current_password(self) -> str:
+        value = str(self.cleaned_data["current_password"])
+        if not self.user.check_password(value):
+            raise forms.ValidationError("Le mot de passe actuel est incorrect.")
+        return value
+
+
+class UserForm(Form):
+    """A form about one account (`user`), passed first."""
+
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+
+class SetPasswordForm(NewPasswordMixin, UserForm):
     password1 = _password_field(
         "Nouveau mot de passe",
         "new-password",
@@ -306,65 +298,35 @@ class SetPasswordForm(NewPasswordMixin, DsfrBaseForm):
     )
     password2 = _password_field("Confirmez votre mot de passe", "new-password")
 
-    def __init__(self, user: User, *args, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
-
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
         self._check_new_password(cleaned, self.user)
         return cleaned
 
 
-class PasswordChangeForm(SetPasswordForm):
+class PasswordChangeForm(CurrentPasswordMixin, SetPasswordForm):
     current_password = _password_field("Mot de passe actuel", "current-password")
 
     field_order = ["current_password", "password1", "password2"]
 
-    def clean_current_password(self):
-        value = self.cleaned_data["current_password"]
-        if not self.user.check_password(value):
-            raise forms.ValidationError("Le mot de passe actuel est incorrect.")
-        return value
 
-
-class ProfileForm(PersonMixin, DsfrBaseForm):
+class ProfileForm(PersonMixin, Form):
     civilite = SignupForm.base_fields["civilite"]
     last_name = SignupForm.base_fields["last_name"]
     first_name = SignupForm.base_fields["first_name"]
     phone = SignupForm.base_fields["phone"]
 
 
-class EmailChangeForm(DsfrBaseForm):
+class EmailChangeForm(CurrentPasswordMixin, UserForm):
     new_email = _email_field("Nouvelle adresse électronique")
     current_password = _password_field("Mot de passe actuel", "current-password")
 
-    def __init__(self, user: User, *args, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
-
-    def clean_new_email(self):
+    def clean_new_email(self) -> str:
         value = User.objects.normalize_email(self.cleaned_data["new_email"])
         if value == self.user.email:
             raise forms.ValidationError("C'est déjà l'adresse de votre compte.")
         return value
 
-    def clean_current_password(self):
-        value = self.cleaned_data["current_password"]
-        if not self.user.check_password(value):
-            raise forms.ValidationError("Le mot de passe actuel est incorrect.")
-        return value
 
-
-class DeleteAccountForm(DsfrBaseForm):
+class DeleteAccountForm(CurrentPasswordMixin, UserForm):
     current_password = _password_field("Mot de passe actuel", "current-password")
-
-    def __init__(self, user: User, *args, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
-
-    def clean_current_password(self):
-        value = self.cleaned_data["current_password"]
-        if not self.user.check_password(value):
-            raise forms.ValidationError("Le mot de passe actuel est incorrect.")
-        return value

@@ -13,13 +13,13 @@ class Argon2idHasher(Argon2PasswordHasher):
     algorithm = "argon2"  # same prefix as Django's: existing argon2 hashes stay readable
 
     @property
-    def time_cost(self):  # type: ignore[override]  # a property over Django's attribute: read at each use
+    def time_cost(self) -> int:  # type: ignore[override]  # a property over Django's attribute: read at each use
         return settings.ARGON2_TIME_COST
 
     @property
-    def memory_cost(self):  # type: ignore[override]  # a property over Django's attribute: read at each use
+    def memory_cost(self) -> int:  # type: ignore[override]  # a property over Django's attribute: read at each use
         return settings.ARGON2_MEMORY_COST_KIB
 
     @property
-    def parallelism(self):  # type: ignore[override]  # a property over Django's attribute: read at each use
+    def parallelism(self) -> int:  # type: ignore[override]  # a property over Django's attribute: read at each use
         return settings.ARGON2_PARALLELISM

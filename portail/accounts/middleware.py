@@ -9,17 +9,22 @@
 """
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
+from django.http import HttpRequest, HttpResponse
 
 SESSION_STARTED_KEY = "portail_auth_started_at"
 SESSION_SAVED_KEY = "portail_saved_at"
 
 
-def mark_session_start(sender, request, user, **kwargs):
+def mark_session_start(
+    sender: type[Any], request: HttpRequest | None, user: Any, **kwargs: Any
+) -> None:
     if request is not None and hasattr(request, "session"):
         now = int(time.time())
         request.session[SESSION_STARTED_KEY] = now
@@ -30,10 +35,10 @@ user_logged_in.connect(mark_session_start, dispatch_uid="portail.accounts.sessio
 
 
 class SessionTimeoutMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         session = request.session
         now = int(time.time())
         user = getattr(request, "user", None)

@@ -1,6 +1,8 @@
 """Portal accounts: one per person, the email is the login."""
 
 import uuid
+from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -12,20 +14,20 @@ class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     @classmethod
-    def normalize_email(cls, email):
+    def normalize_email(cls, email: str | None) -> str:
         # The whole address is lower-cased: one account per mailbox, whatever the case typed.
         return (email or "").strip().lower()
 
-    def get_by_natural_key(self, username):
+    def get_by_natural_key(self, username: str | None) -> "User":
         return self.get(email=self.normalize_email(username))
 
-    def create_user(self, email, password=None, **fields):
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> "User":
         user = self.model(email=self.normalize_email(email), **fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
 
-    def create_superuser(self, email, password=None, **fields):
+    def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> "User":
         fields.setdefault("is_staff", True)
         fields.setdefault("is_superuser", True)
         fields.setdefault("email_verified_at", timezone.now())
@@ -92,13 +94,13 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.Index(fields=["declared_siren", "last_name", "first_name"]),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.get_full_name() or self.email
 
-    def get_full_name(self):
+    def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
 
-    def get_short_name(self):
+    def get_short_name(self) -> str:
         return self.first_name
 
     @property
@@ -110,12 +112,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.account_type != self.AccountType.PARTICULIER
 
 
-class AccountTokenQuerySet(models.QuerySet):
-    def usable(self, now=None):
+class AccountTokenQuerySet(models.QuerySet["AccountToken"]):
+    def usable(self, now: datetime | None = None) -> "AccountTokenQuerySet":
         now = now or timezone.now()
         return self.filter(used_at__isnull=True, expires_at__gt=now)
 
-    def of_purpose(self, purpose: str):
+    def of_purpose(self, purpose: str) -> "AccountTokenQuerySet":
         return self.filter(purpose=purpose)
 
 
@@ -147,12 +149,12 @@ class AccountToken(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["user", "purpose", "used_at"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_purpose_display()} — {self.user}"
 
     @property
     def is_used(self) -> bool:
         return self.used_at is not None
 
-    def is_expired(self, now=None) -> bool:
+    def is_expired(self, now: datetime | None = None) -> bool:
         return self.expires_at <= (now or timezone.now())

@@ -3,12 +3,16 @@
 Views parse the request, apply the rate limits, call a flow (portail.accounts.flows) and render.
 """
 
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
-from django.db import transaction
-from django.http import JsonResponse
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -29,9 +33,9 @@ from portail.accounts.forms import (
     display_phone,
 )
 from portail.accounts.models import AccountToken, User
-from portail.core.client_ip import client_ip
 from portail.core.context import context_of
 from portail.core.ratelimit import Limiter, format_wait
+from portail.core.refusals import Refusal, refusal_shown
 
 # Growing waits, never a permanent lock (portail.core.ratelimit): per account and per address.
 LOGIN_PER_ACCOUNT = Limiter("login-account", limit=5, window=15 * 60, base_wait=60)
@@ -48,7 +52,7 @@ AFTER_ACTIVATION_NEXT = "accounts_after_activation_next"
 TOKEN_STATUS = {"unknown": 404, "expired": 410, "used": 410}
 
 
-def _safe_next(request, value: str) -> str:
+def _safe_next(request: HttpRequest, value: str) -> str:
     if value and url_has_allowed_host_and_scheme(
         value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
@@ -60,6 +64,15 @@ def _wait_message(seconds: int) -> str:
     return f"Trop de tentatives. Réessayez dans {format_wait(seconds)}."
 
 
+def _ip(request: HttpRequest) -> str:
+    """The address the rate limits count (the trusted proxy rule: `context_of`)."""
+    return context_of(request).ip or ""
+
+
+def _next_of(request: HttpRequest) -> str:
+    return _safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
+
+
 # --- home / login / logout ----------------------------------------------------------------------
 
 
@@ -68,59 +81,61 @@ def _wait_message(seconds: int) -> str:
 @sensitive_post_parameters("password")
 @sensitive_variables("password")
 @require_http_methods(["GET", "HEAD", "POST"])
-def home(request):
+def home(request: HttpRequest) -> HttpResponse:
     """The portal's home page is its login page ("Connectez-vous")."""
-    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
+    next_url = _next_of(request)
     if request.user.is_authenticated:
         return redirect(next_url or settings.LOGIN_REDIRECT_URL)
     form = LoginForm(request.POST or None, initial={"next": next_url})
     not_activated_email = ""
     status = 200
     if request.method == "POST" and form.is_valid():
-        email = User.objects.normalize_email(form.cleaned_data["email"])
-        password = form.cleaned_data["password"]
-        ip = client_ip(request)
-        wait = max(LOGIN_PER_ACCOUNT.wait_seconds(email), LOGIN_PER_IP.wait_seconds(ip))
-        if wait:
-            flows.record_login_failure(email, "rate_limited", context=context_of(request))
-            form.add_error(None, _wait_message(wait))
-            status = 429
-        else:
-            user = authenticate(request, username=email, password=password)
-            if user is None:
-                LOGIN_PER_ACCOUNT.fail(email)
-                LOGIN_PER_IP.fail(ip)
-                flows.record_login_failure(email, "credentials", context=context_of(request))
-                form.add_error(None, LOGIN_ERROR)
-            elif not user.is_email_verified:
-                flows.record_login_failure(email, "not_activated", context=context_of(request))
-                not_activated_email = user.email
-            else:
-                # One transaction: the new session row (a new key: no fixation), last_login and
-                # the audit event are committed together.
-                with transaction.atomic():
-                    login(request, user)
-                    flows.record_login(user, context=context_of(request))
-                return redirect(next_url or settings.LOGIN_REDIRECT_URL)
-    return render(
-        request,
-        "accounts/home.html",
-        {
-            "title": "Connectez-vous",
-            "form": form,
-            "next_url": next_url,
-            "not_activated_email": not_activated_email,
-            "resend_form": EmailOnlyForm(initial={"email": not_activated_email}),
-        },
-        status=status,
-    )
+        outcome = _attempt_login(request, form)
+        if isinstance(outcome, User):
+            flows.log_in(outcome, lambda: login(request, outcome), context=context_of(request))
+            return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+        status, not_activated_email = outcome
+    context = {
+        "title": "Connectez-vous",
+        "form": form,
+        "next_url": next_url,
+        "not_activated_email": not_activated_email,
+        "resend_form": EmailOnlyForm(initial={"email": not_activated_email}),
+    }
+    return render(request, "accounts/home.html", context, status=status)
+
+
+@sensitive_variables("form")
+def _attempt_login(request: HttpRequest, form: LoginForm) -> User | tuple[int, str]:
+    """The account to log in, or (status, not activated address) with the refusal on the form.
+
+    The limits per account and per address are the web's business: they stay in the view."""
+    email = User.objects.normalize_email(form.cleaned_data["email"])
+    ip = _ip(request)
+    wait = max(LOGIN_PER_ACCOUNT.wait_seconds(email), LOGIN_PER_IP.wait_seconds(ip))
+    if wait:
+        flows.record_login_failure(email, "rate_limited", context=context_of(request))
+        form.add_error(None, _wait_message(wait))
+        return 429, ""
+    user = authenticate(request, username=email, password=form.cleaned_data["password"])
+    if not isinstance(user, User):
+        LOGIN_PER_ACCOUNT.fail(email)
+        LOGIN_PER_IP.fail(ip)
+        flows.record_login_failure(email, "credentials", context=context_of(request))
+        form.add_error(None, LOGIN_ERROR)
+        return 200, ""
+    if not user.is_email_verified:
+        flows.record_login_failure(email, "not_activated", context=context_of(request))
+        return 200, user.email
+    return user
 
 
 login_view = home
 
 
 @require_POST
-def logout_view(request):
+def logout_view(request: HttpRequest) -> HttpResponse:
+    assert isinstance(request.user, User)  # login required (LoginRequiredMiddleware)
     flows.record_logout(request.user, context=context_of(request))
     logout(request)
     messages.success(request, "Vous êtes déconnecté.")
@@ -128,7 +143,7 @@ def logout_view(request):
 
 
 @login_not_required
-def agent_entry(request):
+def agent_entry(request: HttpRequest) -> HttpResponse:
     return redirect("backoffice:login")
 
 
@@ -146,74 +161,74 @@ ACCOUNT_TABS = [
 @sensitive_post_parameters("password1", "password2")
 @sensitive_variables("form")
 @require_http_methods(["GET", "HEAD", "POST"])
-def signup(request):
+def signup(request: HttpRequest) -> HttpResponse:
     # An invitation link sends people without an account here with `next`: it is kept for the
     # "Accéder au portail" button after activation (in this browser).
-    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
+    next_url = _next_of(request)
     if next_url:
         request.session[AFTER_ACTIVATION_NEXT] = next_url
     account_type = request.POST.get("account_type") or request.GET.get("type", "")
     if account_type not in User.AccountType.values:
         account_type = User.AccountType.PROFESSIONNEL
-    ip = client_ip(request)
+    form = SignupForm(initial={"account_type": account_type})
     status = 200
     if request.method == "POST":
-        lookup_only = request.POST.get("action") == "lookup"
-        data = request.POST.copy()
-        data["account_type"] = account_type  # a forged value falls back to PROFESSIONNEL
-        form = SignupForm(data, lookup_only=lookup_only)
-        limiter = LOOKUP_PER_IP if lookup_only else SIGNUP_PER_IP
-        wait = limiter.wait_seconds(ip)
-        if wait:
-            form.is_valid()
-            form.add_error(None, _wait_message(wait))
-            status = 429
-        elif form.is_valid() and not lookup_only:
-            SIGNUP_PER_IP.fail(ip)  # counts every sign-up from the address
-            data = form.cleaned_data
-            flows.sign_up(
-                flows.SignupData(
-                    email=data["email"],
-                    password=data["password1"],
-                    account_type=data["account_type"],
-                    civilite=data["civilite"],
-                    last_name=data["last_name"],
-                    first_name=data["first_name"],
-                    phone=data["phone"],
-                    establishment=form.establishment_for_signup(),
-                    declared_siret=data.get("siret", ""),
-                    declared_company_name=data.get("company_name", ""),
-                    declared_address=data.get("address", ""),
-                    declared_commune=data.get("commune", ""),
-                ),
-                context=context_of(request),
-            )
-            request.session["signup_email"] = User.objects.normalize_email(data["email"])
+        form, status = _signup_posted(request, account_type)
+        if status == 302:
             return redirect("accounts:signup_done")
-        elif lookup_only:
-            LOOKUP_PER_IP.fail(ip)
-    else:
-        form = SignupForm(initial={"account_type": account_type})
-    return render(
-        request,
-        "accounts/signup.html",
-        {
-            "title": "Créer votre compte",
-            "form": form,
-            "account_type": account_type,
-            "tabs": ACCOUNT_TABS,
-            "is_professional": account_type != User.AccountType.PARTICULIER,
-            "altcha_error": getattr(form, "altcha_error", ""),
-            "registry_unavailable": getattr(form, "registry_unavailable", False),
-            "next_url": next_url,
-        },
-        status=status,
-    )
+    context = {
+        "title": "Créer votre compte",
+        "form": form,
+        "account_type": account_type,
+        "tabs": ACCOUNT_TABS,
+        "is_professional": account_type != User.AccountType.PARTICULIER,
+        "altcha_error": form.altcha_error,
+        "registry_unavailable": form.registry_unavailable,
+        "next_url": next_url,
+    }
+    return render(request, "accounts/signup.html", context, status=status)
+
+
+@sensitive_variables("data", "form")
+def _signup_posted(request: HttpRequest, account_type: str) -> tuple[SignupForm, int]:
+    """The form as posted, and the status: 302 signed up, 429 too many, 200 shown again.
+
+    "lookup" (the button of the page without JavaScript) only prefills the establishment."""
+    lookup_only = request.POST.get("action") == "lookup"
+    data = request.POST.copy()
+    data["account_type"] = account_type  # a forged value falls back to PROFESSIONNEL
+    form = SignupForm(data, lookup_only=lookup_only)
+    limiter = LOOKUP_PER_IP if lookup_only else SIGNUP_PER_IP
+    wait = limiter.wait_seconds(_ip(request))
+    if wait:
+        form.is_valid()
+        form.add_error(None, _wait_message(wait))
+        return form, 429
+    valid = form.is_valid()
+    if lookup_only or valid:
+        limiter.fail(_ip(request))  # counts every lookup, every valid sign-up from the address
+    if not valid:
+        return form, 200
+    with refusal_shown(request, form) as attempt:
+        if lookup_only:
+            found = flows.look_up_establishment(form.cleaned_data["siret"])
+            form.show_establishment(found, registry_down=found is None)
+        else:
+            flows.sign_up(
+                flows.SignupData.from_form(form.cleaned_data), context=context_of(request)
+            )
+            request.session["signup_email"] = User.objects.normalize_email(
+                form.cleaned_data["email"]
+            )
+            return form, 302
+    if isinstance(attempt.refusal, flows.EstablishmentRefusal):
+        form.show_establishment(attempt.refusal.found, registry_down=attempt.refusal.registry_down)
+    return form, 200
 
 
 @login_not_required
 @never_cache
-def signup_done(request):
+def signup_done(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/signup_done.html",
@@ -224,79 +239,81 @@ def signup_done(request):
 @login_not_required
 @never_cache
 @require_GET
-def altcha_challenge(request):
+def altcha_challenge(request: HttpRequest) -> HttpResponse:
     return JsonResponse(altcha.new_challenge())
 
 
-def _token_error(request, error: flows.TokenError, kind: str):
-    return render(
-        request,
-        "accounts/token_error.html",
-        {
-            "title": {
-                "unknown": "Lien non valide",
-                "expired": "Lien expiré",
-                "used": "Lien déjà utilisé",
-            }[error.reason],
-            "reason": error.reason,
-            "kind": kind,
-            "resend_form": EmailOnlyForm(),
-        },
-        status=TOKEN_STATUS[error.reason],
-    )
+TokenView = Callable[[HttpRequest, str], HttpResponse]
 
 
-def _token_guard(request):
-    """Refuse a client that guesses tokens (they have 256 bits: this only stops hammering)."""
-    ip = client_ip(request)
-    wait = TOKEN_PER_IP.wait_seconds(ip)
-    if wait:
-        return render(
-            request,
-            "accounts/message.html",
-            {"title": "Trop de tentatives", "text": _wait_message(wait)},
-            status=429,
-        )
-    return None
+def token_page(kind: str) -> Callable[[TokenView], TokenView]:
+    """Decorate the view of an emailed link: the rate limit per address first, then the view;
+    a link that cannot be used (`flows.TokenError`, a refusal with its own page and status:
+    404 or 410) shows "Lien non valide / expiré / déjà utilisé" with a form to ask a new one; any
+    other refusal of the link's change has a page of its own (409), not a message on a form.
+
+    Anyone may open such a link (`login_not_required`), never cached."""
+
+    def decorator(view: TokenView) -> TokenView:
+        @login_not_required
+        @never_cache
+        @require_http_methods(["GET", "HEAD", "POST"])
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, token: str) -> HttpResponse:
+            ip = _ip(request)
+            wait = TOKEN_PER_IP.wait_seconds(ip)
+            if wait:
+                return _message(request, "Trop de tentatives", _wait_message(wait), status=429)
+            try:
+                return view(request, token)
+            except flows.TokenError as error:
+                if error.reason == "unknown":  # guessing (tokens have 256 bits): counted
+                    TOKEN_PER_IP.fail(ip)
+                context = {
+                    "title": error.message,
+                    "reason": error.reason,
+                    "kind": kind,
+                    "resend_form": EmailOnlyForm(),
+                }
+                status = TOKEN_STATUS[error.reason]
+                return render(request, "accounts/token_error.html", context, status=status)
+            except Refusal as refusal:  # the link is good, the change is refused: its own page
+                title = getattr(refusal, "title", "Action impossible")
+                return _message(request, title, refusal.message, status=409)
+
+        return wrapped
+
+    return decorator
 
 
-def _token_failed(request, error: flows.TokenError):
-    if error.reason == "unknown":
-        TOKEN_PER_IP.fail(client_ip(request))
+def _message(request: HttpRequest, title: str, text: str = "", status: int = 200) -> HttpResponse:
+    context = {"title": title, "text": text}
+    return render(request, "accounts/message.html", context, status=status)
 
 
-@login_not_required
-@never_cache
-@require_http_methods(["GET", "HEAD", "POST"])
-def activate(request, token):
+@token_page("activation")
+def activate(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows the button "Activer mon compte"; only the POST activates (mail scanners GET)."""
-    if blocked := _token_guard(request):
-        return blocked
-    try:
-        if request.method == "POST":
-            user = flows.activate(token, context=context_of(request))
-            return render(
-                request,
-                "accounts/activated.html",
-                {
-                    "title": "Votre compte est activé",
-                    "activated_user": user,
-                    "next_url": _safe_next(request, request.session.get(AFTER_ACTIVATION_NEXT, "")),
-                },
-            )
+    if request.method != "POST":
         flows.find_token(token, AccountToken.Purpose.ACTIVATION)
-    except flows.TokenError as error:
-        _token_failed(request, error)
-        return _token_error(request, error, "activation")
-    return render(request, "accounts/activate.html", {"title": "Activer mon compte"})
+        return render(request, "accounts/activate.html", {"title": "Activer mon compte"})
+    user = flows.activate(token, context=context_of(request))
+    context = {
+        "title": "Votre compte est activé",
+        "activated_user": user,
+        "next_url": _safe_next(request, request.session.get(AFTER_ACTIVATION_NEXT, "")),
+    }
+    return render(request, "accounts/activated.html", context)
 
 
-def _mail_link_within_limits(request, form, send_link) -> bool:
+def _mail_link_within_limits(
+    request: HttpRequest, form: EmailOnlyForm, send_link: Callable[..., None]
+) -> bool:
     """Have `send_link` mail a link to the valid form's address, within the rate limits: False,
     with the wait shown on the form, when this IP asked too often. Per address the limit is
     silent: the answer must not depend on the account."""
     email = User.objects.normalize_email(form.cleaned_data["email"])
-    ip = client_ip(request)
+    ip = _ip(request)
     wait = EMAIL_PER_IP.wait_seconds(ip)
     if wait:
         form.add_error(None, _wait_message(wait))
@@ -308,36 +325,54 @@ def _mail_link_within_limits(request, form, send_link) -> bool:
     return True
 
 
-@login_not_required
-@never_cache
-@require_http_methods(["GET", "HEAD", "POST"])
-def resend_activation(request):
+@dataclass(frozen=True)
+class LinkPage:
+    """The words of a page that asks for an address to mail a link to."""
+
+    title: str
+    intro: str
+    submit: str
+
+
+RESEND_ACTIVATION_PAGE = LinkPage(
+    "Recevoir un nouveau lien d'activation",
+    "Indiquez l'adresse électronique de votre compte : nous vous enverrons un nouveau lien "
+    "d'activation.",
+    "Recevoir un nouveau lien",
+)
+PASSWORD_RESET_PAGE = LinkPage(
+    "Mot de passe oublié ?",
+    "Indiquez l'adresse électronique de votre compte : nous vous enverrons un lien pour choisir "
+    "un nouveau mot de passe.",
+    "Recevoir le lien",
+)
+
+
+def _ask_for_link(
+    request: HttpRequest, page: LinkPage, send_link: Callable[..., None]
+) -> HttpResponse | None:
+    """The page asking for the address; None once `send_link` was called (or silently not)."""
     form = EmailOnlyForm(request.POST or None)
     if (
         request.method == "POST"
         and form.is_valid()
-        and _mail_link_within_limits(request, form, flows.resend_activation)
+        and _mail_link_within_limits(request, form, send_link)
     ):
-        return render(
-            request,
-            "accounts/message.html",
-            {
-                "title": "Lien d'activation envoyé",
-                "text": (
-                    "Si un compte non activé existe pour cette adresse, un nouveau lien "
-                    "d'activation vient de lui être envoyé. Il est valable 48 heures."
-                ),
-            },
-        )
-    return render(
+        return None
+    return _form_page(request, form, page.title, page.submit, "home", intro=page.intro)
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def resend_activation(request: HttpRequest) -> HttpResponse:
+    if asked := _ask_for_link(request, RESEND_ACTIVATION_PAGE, flows.resend_activation):
+        return asked
+    return _message(
         request,
-        "accounts/email_form.html",
-        {
-            "title": "Recevoir un nouveau lien d'activation",
-            "form": form,
-            "intro": "Indiquez l'adresse électronique de votre compte : nous vous enverrons un nouveau lien d'activation.",
-            "submit_label": "Recevoir un nouveau lien",
-        },
+        "Lien d'activation envoyé",
+        "Si un compte non activé existe pour cette adresse, un nouveau lien "
+        "d'activation vient de lui être envoyé. Il est valable 48 heures.",
     )
 
 
@@ -347,221 +382,162 @@ def resend_activation(request):
 @login_not_required
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
-def password_reset(request):
-    form = EmailOnlyForm(request.POST or None)
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and _mail_link_within_limits(request, form, flows.request_password_reset)
-    ):
-        return redirect("accounts:password_reset_done")
-    return render(
-        request,
-        "accounts/email_form.html",
-        {
-            "title": "Mot de passe oublié ?",
-            "form": form,
-            "intro": "Indiquez l'adresse électronique de votre compte : nous vous enverrons un lien pour choisir un nouveau mot de passe.",
-            "submit_label": "Recevoir le lien",
-        },
-    )
+def password_reset(request: HttpRequest) -> HttpResponse:
+    if asked := _ask_for_link(request, PASSWORD_RESET_PAGE, flows.request_password_reset):
+        return asked
+    return redirect("accounts:password_reset_done")
 
 
 @login_not_required
 @never_cache
-def password_reset_done(request):
-    return render(
+def password_reset_done(request: HttpRequest) -> HttpResponse:
+    return _message(
         request,
-        "accounts/message.html",
-        {
-            "title": "Vérifiez votre messagerie",
-            "text": (
-                "Si un compte existe pour cette adresse, un courriel vient de lui être envoyé avec "
-                "un lien pour choisir un nouveau mot de passe. Ce lien est valable 1 heure et ne "
-                "sert qu'une fois."
-            ),
-        },
+        "Vérifiez votre messagerie",
+        "Si un compte existe pour cette adresse, un courriel vient de lui être envoyé avec "
+        "un lien pour choisir un nouveau mot de passe. Ce lien est valable 1 heure et ne "
+        "sert qu'une fois.",
     )
 
 
-@login_not_required
-@never_cache
+@token_page("password_reset")
 @sensitive_post_parameters("password1", "password2")
 @sensitive_variables("form")
-@require_http_methods(["GET", "HEAD", "POST"])
-def password_reset_confirm(request, token):
-    if blocked := _token_guard(request):
-        return blocked
-    try:
-        found = flows.find_token(token, AccountToken.Purpose.PASSWORD_RESET)
-    except flows.TokenError as error:
-        _token_failed(request, error)
-        return _token_error(request, error, "password_reset")
+def password_reset_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    found = flows.find_token(token, AccountToken.Purpose.PASSWORD_RESET)
     form = SetPasswordForm(found.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            flows.reset_password(token, form.cleaned_data["password1"], context=context_of(request))
-        except flows.TokenError as error:  # used meanwhile, by another tab
-            return _token_error(request, error, "password_reset")
+        # A TokenError here (used meanwhile, by another tab) shows the link's page too.
+        flows.reset_password(token, form.cleaned_data["password1"], context=context_of(request))
         messages.success(request, "Votre mot de passe a été modifié. Vous pouvez vous connecter.")
         return redirect("home")
-    return render(
-        request,
-        "accounts/password_form.html",
-        {
-            "title": "Choisissez un nouveau mot de passe",
-            "form": form,
-            "submit_label": "Enregistrer le mot de passe",
-            "cancel_url": reverse("home"),
-        },
+    return _form_page(
+        request, form, "Choisissez un nouveau mot de passe", "Enregistrer le mot de passe", "home"
     )
+
+
+def _form_page(
+    request: HttpRequest, form: Form, title: str, submit: str, cancel: str, *, intro: str = ""
+) -> HttpResponse:
+    """The page of one form (accounts/form_page.html); `cancel` names the "Retour" page."""
+    context = {
+        "title": title,
+        "intro": intro,
+        "form": form,
+        "submit_label": submit,
+        "cancel_url": reverse(cancel),
+    }
+    return render(request, "accounts/form_page.html", context)
+
+
+def _user(request: HttpRequest) -> User:
+    """The signed-in account (these pages require a login: LoginRequiredMiddleware)."""
+    assert isinstance(request.user, User)
+    return request.user
 
 
 # --- Mon compte ---------------------------------------------------------------------------------
 
 
-def _account_page(request, profile_form=None, status=200):
-    user = request.user
+def _account_page(
+    request: HttpRequest, profile_form: ProfileForm | None = None, status: int = 200
+) -> HttpResponse:
+    user = _user(request)
     initial = {f: getattr(user, f) for f in flows.PROFILE_FIELDS}
     if initial.get("phone"):
         initial["phone"] = display_phone(initial["phone"])
     profile_form = profile_form or ProfileForm(initial=initial)
-    return render(
-        request,
-        "accounts/account.html",
-        {"title": "Mon compte", "profile_form": profile_form, "account": user},
-        status=status,
-    )
+    context = {"title": "Mon compte", "profile_form": profile_form, "account": user}
+    return render(request, "accounts/account.html", context, status=status)
 
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
-def account(request):
-    if request.method == "POST":
-        form = ProfileForm(request.POST)
-        if form.is_valid():
-            changed = flows.update_profile(
-                request.user, form.cleaned_data, context=context_of(request)
-            )
-            messages.success(
-                request,
-                "Vos coordonnées ont été enregistrées." if changed else "Aucune modification.",
-            )
-            return redirect("accounts:account")
+def account(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return _account_page(request)
+    form = ProfileForm(request.POST)
+    if not form.is_valid():
         return _account_page(request, form)
-    return _account_page(request)
+    changed = flows.update_profile(_user(request), form.cleaned_data, context=context_of(request))
+    messages.success(
+        request, "Vos coordonnées ont été enregistrées." if changed else "Aucune modification."
+    )
+    return redirect("accounts:account")
 
 
 @never_cache
 @sensitive_post_parameters("current_password", "password1", "password2")
 @sensitive_variables("form")
 @require_http_methods(["GET", "HEAD", "POST"])
-def password_change(request):
-    form = PasswordChangeForm(request.user, request.POST or None)
+def password_change(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(_user(request), request.POST or None)
     if request.method == "POST" and form.is_valid():
-        flows.change_password(
-            request.user, form.cleaned_data["password1"], context=context_of(request)
-        )
-        update_session_auth_hash(request, request.user)
+        password = form.cleaned_data["password1"]
+        flows.change_password(_user(request), password, context=context_of(request))
+        update_session_auth_hash(request, _user(request))
         messages.success(request, "Votre mot de passe a été modifié.")
         return redirect("accounts:account")
-    return render(
-        request,
-        "accounts/password_form.html",
-        {
-            "title": "Changer mon mot de passe",
-            "form": form,
-            "submit_label": "Changer mon mot de passe",
-            "cancel_url": reverse("accounts:account"),
-        },
+    return _form_page(
+        request, form, "Changer mon mot de passe", "Changer mon mot de passe", "accounts:account"
     )
 
 
 @never_cache
 @sensitive_post_parameters("current_password")
 @require_http_methods(["GET", "HEAD", "POST"])
-def email_change(request):
-    form = EmailChangeForm(request.user, request.POST or None)
+def email_change(request: HttpRequest) -> HttpResponse:
+    form = EmailChangeForm(_user(request), request.POST or None)
     if request.method == "POST" and form.is_valid():
-        flows.request_email_change(
-            request.user, form.cleaned_data["new_email"], context=context_of(request)
-        )
+        new_email = form.cleaned_data["new_email"]
+        flows.request_email_change(_user(request), new_email, context=context_of(request))
         messages.success(
             request,
             "Un lien de confirmation a été envoyé à votre nouvelle adresse : "
             "elle remplacera l'actuelle quand vous l'aurez ouvert (valable 48 heures).",
         )
         return redirect("accounts:account")
-    return render(
+    return _form_page(
         request,
-        "accounts/password_form.html",
-        {
-            "title": "Changer mon adresse électronique",
-            "form": form,
-            "submit_label": "Recevoir le lien de confirmation",
-            "cancel_url": reverse("accounts:account"),
-        },
+        form,
+        "Changer mon adresse électronique",
+        "Recevoir le lien de confirmation",
+        "accounts:account",
     )
 
 
-@login_not_required
-@never_cache
-@require_http_methods(["GET", "HEAD", "POST"])
-def email_change_confirm(request, token):
-    if blocked := _token_guard(request):
-        return blocked
-    try:
-        if request.method == "POST":
-            try:
-                user = flows.confirm_email_change(token, context=context_of(request))
-            except flows.EmailAlreadyUsedError:
-                return render(
-                    request,
-                    "accounts/message.html",
-                    {
-                        "title": "Adresse déjà utilisée",
-                        "text": "Cette adresse électronique est déjà celle d'un autre compte : elle ne peut pas remplacer la vôtre.",
-                    },
-                    status=409,
-                )
-            messages.success(request, f"Votre adresse électronique est désormais {user.email}.")
-            return redirect("accounts:account" if request.user.is_authenticated else "home")
+@token_page("email_change")
+def email_change_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method != "POST":
         found = flows.find_token(token, AccountToken.Purpose.EMAIL_CHANGE)
-    except flows.TokenError as error:
-        _token_failed(request, error)
-        return _token_error(request, error, "email_change")
-    return render(
-        request,
-        "accounts/email_change_confirm.html",
-        {"title": "Confirmer ma nouvelle adresse", "new_email": found.new_email},
-    )
+        context = {"title": "Confirmer ma nouvelle adresse", "new_email": found.new_email}
+        return render(request, "accounts/email_change_confirm.html", context)
+    # The address taken meanwhile by another account: a refusal, shown by `token_page`.
+    user = flows.confirm_email_change(token, context=context_of(request))
+    messages.success(request, f"Votre adresse électronique est désormais {user.email}.")
+    return redirect("accounts:account" if request.user.is_authenticated else "home")
 
 
 @never_cache
 @sensitive_post_parameters("current_password")
 @require_http_methods(["GET", "HEAD", "POST"])
-def account_delete(request):
-    blockers = flows.sole_gestionnaire_of(request.user)
-    form = DeleteAccountForm(request.user, request.POST or None)
+def account_delete(request: HttpRequest) -> HttpResponse:
+    blockers = flows.sole_gestionnaire_of(_user(request))
+    form = DeleteAccountForm(_user(request), request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        try:
-            flows.delete_account(request.user, context=context_of(request))
-        except flows.AccountDeletionRefusedError as refused:
-            blockers = refused.blockers
-            status = 409
-        else:
+        with refusal_shown(request, form) as attempt:
+            flows.delete_account(_user(request), context=context_of(request))
             logout(request)
             messages.success(request, "Votre compte a été supprimé.")
             return redirect("home")
-    return render(
-        request,
-        "accounts/account_delete.html",
-        {"title": "Supprimer mon compte", "form": form, "blockers": blockers},
-        status=status,
-    )
+        # Refused: the only gestionnaire somewhere (the refusal names where).
+        blockers = getattr(attempt.refusal, "blockers", blockers)
+        status = 409
+    context = {"title": "Supprimer mon compte", "form": form, "blockers": blockers}
+    return render(request, "accounts/account_delete.html", context, status=status)
 
 
 @login_not_required
-def about(request):
+def about(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/about.html", {"title": "En savoir plus"})

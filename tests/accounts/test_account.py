@@ -2,6 +2,7 @@
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from portail.accounts.models import User
 from portail.audit.models import AuditEvent
@@ -182,8 +183,6 @@ def test_delete_refused_while_sole_gestionnaire(client, user):
 
 
 def test_revoked_gestionnaire_does_not_count(client, user):
-    from django.utils import timezone
-
     role = RoleFactory(can_manage=True)
     establishment = EstablishmentFactory()
     HabilitationFactory(user=user, role=role, establishment=establishment)

@@ -1,15 +1,19 @@
 """Home / login page, logout, rate limits, session rotation and timeouts, hash upgrade."""
 
 import time
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.hashers import identify_hasher, make_password
 from django.contrib.sessions.models import Session
+from django.test import Client
 from django.utils import timezone
 
+import portail.settings
 from portail.accounts.middleware import SESSION_STARTED_KEY
 from portail.accounts.models import User
 from portail.audit.models import AuditEvent
+from portail.settings import base
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -241,10 +245,6 @@ def test_a_session_expires_after_the_idle_timeout(client, settings):
 
 
 def test_production_cookies_are_secure():
-    from pathlib import Path
-
-    import portail.settings
-
     # prod.py refuses to import without its secrets: read what it sets.
     source = (Path(portail.settings.__file__).parent / "prod.py").read_text()
     assert "SESSION_COOKIE_SECURE = True" in source
@@ -272,8 +272,6 @@ def test_pbkdf2_hash_is_upgraded_to_argon2id_at_login(client):
 
 
 def test_login_post_needs_the_csrf_token():
-    from django.test import Client
-
     UserFactory(email="csrf@exemple.fr")
     strict = Client(enforce_csrf_checks=True)
     response = strict.post("/", {"email": "csrf@exemple.fr", "password": PASSWORD})
@@ -307,8 +305,6 @@ def test_a_login_costs_few_queries(client, django_assert_max_num_queries):
 
 
 def test_argon2id_parameters_stated_in_settings_are_owasps():
-    from portail.settings import base
-
     assert (base.ARGON2_TIME_COST, base.ARGON2_MEMORY_COST_KIB, base.ARGON2_PARALLELISM) == (
         2,
         19 * 1024,

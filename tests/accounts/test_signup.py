@@ -1,9 +1,13 @@
 """Sign-up "Créer votre compte": tabs, establishment from the registry, bad input, no enumeration."""
 
+import base64
+import json
 import re
 
 import pytest
+from django.test import Client
 
+from portail.accounts import altcha
 from portail.accounts.models import AccountToken, User
 from portail.audit.models import AuditEvent
 from portail.companies.models import Establishment
@@ -243,11 +247,6 @@ def test_bad_input_is_refused_in_french_and_the_form_kept_filled(client, overrid
 
 
 def test_a_forged_altcha_solution_is_refused(client):
-    import base64
-    import json
-
-    from portail.accounts import altcha
-
     challenge = client.get("/inscription/anti-robot/").json()
     challenge["parameters"]["keyPrefix"] = "00"  # easier puzzle, signature no longer matches
     payload = altcha.solve(challenge)
@@ -318,8 +317,6 @@ def test_sign_ups_are_rate_limited_per_ip(client):
 
 
 def test_signup_post_needs_the_csrf_token():
-    from django.test import Client
-
     strict = Client(enforce_csrf_checks=True)
     response = strict.post("/inscription/", signup_data(strict, account_type="particulier"))
     assert response.status_code == 403
