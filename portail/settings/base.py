@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "dsfr",
+    "dsfr_layout",
     "widget_tweaks",
     "django_otp",
     "django_otp.plugins.otp_totp",
