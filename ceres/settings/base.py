@@ -75,6 +75,7 @@ TEMPLATES: list[dict[str, Any]] = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dsfr_layout.context_processors.page",
                 "ceres.web.context_processors.ceres",
             ],
         },
