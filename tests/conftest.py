@@ -1,4 +1,4 @@
-"""Guard rails and fixtures shared by every test (see STYLE.md, "Tests")."""
+"""Guard rails and fixtures shared by every test (the rules are in docs/architecture.md, "Tests")."""
 
 import os
 

@@ -313,7 +313,7 @@ MANUAL: dict[str, list[Expect]] = {
     "Créer votre compte — PROFESSIONNEL": [*SIGNUP_COMMON, *ESTABLISHMENT_BLOCK],
     "Créer votre compte — PARTENAIRE": [*SIGNUP_COMMON, *ESTABLISHMENT_BLOCK],
     "Créer votre compte — PARTICULIER": SIGNUP_COMMON,
-    # The ALTCHA widget (no reCAPTCHA: DESIGN.md) labels its box with the manual's words.
+    # The ALTCHA widget (no reCAPTCHA: decision 0004) labels its box with the manual's words.
     "Créer votre compte — case anti-robot": text('label: "Je ne suis pas un robot"'),
     "message d'activation de compte": text("message d'activation de compte"),
     "courriel de création du compte": [*text("/activation/"), *EMAIL_FOOTER],

@@ -29,6 +29,8 @@ def env_int(name: str, default: int) -> int:
 
 APP_VERSION = __version__
 ENVIRONMENT = "base"
+SERVICE_NAME = "CERES"
+SERVICE_TAGLINE = "Certifications Emplois"
 SECRET_KEY = env("CERES_SECRET_KEY")
 DEBUG = False
 ALLOWED_HOSTS = [h.strip() for h in env("CERES_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")]
@@ -40,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "dsfr",
+    "dsfr_layout",
     "mozilla_django_oidc",
     "ceres.web",
 ]
@@ -72,6 +75,7 @@ TEMPLATES: list[dict[str, Any]] = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dsfr_layout.context_processors.page",
                 "ceres.web.context_processors.ceres",
             ],
         },

@@ -3,9 +3,9 @@ from django.http import HttpRequest
 
 
 def ceres(request: HttpRequest) -> dict[str, str]:
+    """Where CERES' pages lead back to the portal (the page frame's own values come from
+    dsfr_layout.context_processors.page)."""
     return {
-        "APP_VERSION": settings.APP_VERSION,
-        "ENVIRONMENT": settings.ENVIRONMENT,
         "PORTAL_URL": settings.PORTAL_URL,
         "PORTAL_MES_DEMARCHES_URL": settings.PORTAL_MES_DEMARCHES_URL,
     }

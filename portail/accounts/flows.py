@@ -620,7 +620,7 @@ def delete_account(user: User, *, context: Context = SYSTEM) -> None:
         )
         list(
             Habilitation.objects.select_for_update(of=("self",))
-            .active()  # type: ignore[no-untyped-call]  # habilitations: not annotated yet
+            .active()
             .managing()
             .filter(establishment_id__in=sites)
             .values_list("pk", flat=True)

@@ -6,6 +6,24 @@ from django.db import models
 from django.utils import timezone
 
 
+class Place(models.Model):
+    """Where an establishment is and whether it is open: the same columns in every table that
+    describes one (ours, the registry's cached answers, the Sirene stock)."""
+
+    address = models.CharField("adresse", max_length=255, blank=True)
+    postcode = models.CharField("code postal", max_length=10, blank=True)
+    commune = models.CharField("commune", max_length=255, blank=True)
+    is_head_office = models.BooleanField("siège", default=False)
+    is_active = models.BooleanField("en activité", default=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def commune_line(self) -> str:
+        return f"{self.postcode} {self.commune}".strip()
+
+
 class EstablishmentQuerySet(models.QuerySet["Establishment"]):
     def of_siren(self, siren: str) -> "EstablishmentQuerySet":
         return self.filter(siren=siren)
@@ -14,7 +32,7 @@ class EstablishmentQuerySet(models.QuerySet["Establishment"]):
         return self.filter(is_active=True)
 
 
-class Establishment(models.Model):
+class Establishment(Place):
     class Source(models.TextChoices):
         RECHERCHE_ENTREPRISES = "recherche_entreprises", "API Recherche d’entreprises"
         API_ENTREPRISE = "api_entreprise", "API Entreprise"
@@ -24,11 +42,6 @@ class Establishment(models.Model):
     siret = models.CharField("SIRET", max_length=14, unique=True)
     siren = models.CharField("SIREN", max_length=9, db_index=True)
     name = models.CharField("raison sociale", max_length=255)
-    address = models.CharField("adresse", max_length=255, blank=True)
-    postcode = models.CharField("code postal", max_length=10, blank=True)
-    commune = models.CharField("commune", max_length=255, blank=True)
-    is_head_office = models.BooleanField("siège", default=False)
-    is_active = models.BooleanField("en activité", default=True)
     source = models.CharField(max_length=32, choices=Source.choices, default=Source.DECLARED)
     verified = models.BooleanField(
         default=False, help_text="Vrai quand les données viennent du répertoire des entreprises."
@@ -44,17 +57,13 @@ class Establishment(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.siret})"
 
-    @property
-    def commune_line(self) -> str:
-        return f"{self.postcode} {self.commune}".strip()
-
 
 class RegistryRecordQuerySet(models.QuerySet["RegistryRecord"]):
     def fresh(self, max_age_seconds: int) -> "RegistryRecordQuerySet":
         return self.filter(fetched_at__gte=timezone.now() - timedelta(seconds=max_age_seconds))
 
 
-class RegistryRecord(models.Model):
+class RegistryRecord(Place):
     """The last answer of an HTTP registry for one SIRET, with its source and date (the cache).
 
     Kept apart from Establishment: anyone may look a SIRET up (the sign-up form does), while an
@@ -64,11 +73,6 @@ class RegistryRecord(models.Model):
     siret = models.CharField("SIRET", max_length=14, unique=True)
     siren = models.CharField("SIREN", max_length=9)
     name = models.CharField("raison sociale", max_length=255)
-    address = models.CharField("adresse", max_length=255, blank=True)
-    postcode = models.CharField("code postal", max_length=10, blank=True)
-    commune = models.CharField("commune", max_length=255, blank=True)
-    is_head_office = models.BooleanField("siège", default=False)
-    is_active = models.BooleanField("en activité", default=True)
     source = models.CharField(max_length=32, choices=Establishment.Source.choices)
     fetched_at = models.DateTimeField("interrogé le")
 
@@ -98,17 +102,12 @@ class SireneUniteLegale(models.Model):
         return f"{self.name} ({self.siren})"
 
 
-class SireneEtablissement(models.Model):
+class SireneEtablissement(Place):
     """An establishment of INSEE's Sirene stock file (StockEtablissement)."""
 
     siret = models.CharField("SIRET", max_length=14, primary_key=True)
     siren = models.CharField("SIREN", max_length=9, db_index=True)
     enseigne = models.CharField("enseigne", max_length=255, blank=True)
-    address = models.CharField("adresse", max_length=255, blank=True)
-    postcode = models.CharField("code postal", max_length=10, blank=True)
-    commune = models.CharField("commune", max_length=255, blank=True)
-    is_head_office = models.BooleanField("siège", default=False)
-    is_active = models.BooleanField("en activité", default=True)
     updated_at = models.DateTimeField("importé le", auto_now=True)
 
     class Meta:

@@ -25,7 +25,7 @@ Callers:
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -140,26 +140,16 @@ def lookup(siret: object) -> EstablishmentData:
 
 
 def _data_from_record(record: RegistryRecord) -> EstablishmentData:
-    return EstablishmentData(
-        siret=record.siret,
-        siren=record.siren,
-        name=record.name,
-        address=record.address,
-        postcode=record.postcode,
-        commune=record.commune,
-        is_head_office=record.is_head_office,
-        is_active=record.is_active,
-        source=record.source,
-    )
+    return EstablishmentData(**{f.name: getattr(record, f.name) for f in fields(EstablishmentData)})
 
 
 def _store_record(data: EstablishmentData) -> None:
-    fields = data.as_dict()
-    siret = fields.pop("siret")
-    fields["fetched_at"] = timezone.now()
+    values = data.as_dict()
+    siret = values.pop("siret")
+    values["fetched_at"] = timezone.now()
     try:
         with transaction.atomic():
-            RegistryRecord.objects.update_or_create(siret=siret, defaults=fields)
+            RegistryRecord.objects.update_or_create(siret=siret, defaults=values)
     except IntegrityError:  # two requests stored the same SIRET at once: either answer will do
         pass
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "dsfr",
+    "dsfr_layout",
     "widget_tweaks",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -90,7 +91,7 @@ TEMPLATES: list[dict[str, Any]] = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "portail.core.context_processors.portal",
+                "dsfr_layout.context_processors.page",
             ],
         },
     },
@@ -259,7 +260,7 @@ LOGGING: dict[str, Any] = {
 # OpenID Connect provider (django-oauth-toolkit): the portal is the identity provider of every
 # démarche. Details and key rotation: docs/oidc.md. RFC 9700 (OAuth 2.0 Security BCP) compliant.
 # The signing key comes from OIDC_RSA_PRIVATE_KEY (PEM) or OIDC_RSA_PRIVATE_KEY_FILE; production
-# requires one, development and tests generate one under var/ (see dev.py, test.py, prod.py).
+# requires one, development and tests generate one under var/ (see local.py, prod.py).
 OAUTH2_PROVIDER = {
     "PKCE_REQUIRED": True,
     "OIDC_ENABLED": True,

@@ -1,12 +1,9 @@
 """Tests: fast hashing where the hash is not under test, a fixed key, SQLite or DATABASE_URL."""
 
 from portail.core.template_guard import InvalidTemplateVariable
-from portail.oidc.keys import development_private_key
-from portail.settings.base import *  # noqa: F403
-from portail.settings.base import INSTALLED_APPS, TEMPLATES, VAR_DIR
+from portail.settings.base import TEMPLATES
+from portail.settings.local import *  # noqa: F403
 
-# The development tools (load_demo_data): never in production.
-INSTALLED_APPS = [*INSTALLED_APPS, "portail.devtools"]
 ENVIRONMENT = "test"
 DEBUG = False
 SECRET_KEY = "test-only-key-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105
@@ -21,12 +18,3 @@ ARGON2_TIME_COST = 1
 ARGON2_MEMORY_COST_KIB = 1024
 # An unknown template variable fails the test instead of rendering as "".
 TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = InvalidTemplateVariable("%s")
-VAR_DIR.mkdir(parents=True, exist_ok=True)
-# Static files straight from the apps, no collectstatic needed.
-WHITENOISE_USE_FINDERS = True
-WHITENOISE_AUTOREFRESH = True
-# OpenID Connect: CERES runs on http in tests; a signing key generated once under var/.
-OAUTH2_PROVIDER["ALLOWED_REDIRECT_URI_SCHEMES"] = ["http", "https"]  # noqa: F405
-OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"] = OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"] or (  # noqa: F405
-    development_private_key(VAR_DIR)
-)
