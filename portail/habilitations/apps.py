@@ -10,6 +10,6 @@ class HabilitationsConfig(AppConfig):
     def ready(self) -> None:
         # The flows import models, which Django loads after the app configs: importable here, once
         # the registry is ready, and not at the top of this module.
-        from portail.habilitations.access_requests import expire_access_requests
+        from portail.habilitations.access_requests import expire_access_requests  # noqa: PLC0415
 
         housekeeping.register_chore("access_requests_expired", expire_access_requests)

@@ -18,15 +18,15 @@ def get_adapter(name: str) -> "Adapter":
     # `portail.companies.registry`, which imports this package (a cycle at import time), and only
     # the configured one is loaded (the HTTP ones bring `requests`).
     if name == "sirene_local":
-        from portail.companies.adapters.sirene_local import SireneLocalAdapter
+        from portail.companies.adapters.sirene_local import SireneLocalAdapter  # noqa: PLC0415 (see above)
 
         return SireneLocalAdapter()
     if name == "recherche_entreprises":
-        from portail.companies.adapters.recherche_entreprises import RechercheEntreprisesAdapter
+        from portail.companies.adapters.recherche_entreprises import RechercheEntreprisesAdapter  # noqa: PLC0415 (see above)
 
         return RechercheEntreprisesAdapter()
     if name == "api_entreprise":
-        from portail.companies.adapters.api_entreprise import ApiEntrepriseAdapter
+        from portail.companies.adapters.api_entreprise import ApiEntrepriseAdapter  # noqa: PLC0415 (see above)
 
         return ApiEntrepriseAdapter()
     raise ImproperlyConfigured(
