@@ -118,10 +118,11 @@ def enrol(request: HttpRequest) -> HttpResponse:
     device = flows.enrolment_device(user)
     form = OtpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with refusal_shown(request, form) as attempt:
+        with refusal_shown(
+            request, form, success="Votre application d’authentification est enregistrée."
+        ) as attempt:
             agent_auth.verify_code(request, user, form.cleaned_data["code"], enrolling=True)
         if attempt.succeeded:
-            messages.success(request, "Votre application d’authentification est enregistrée.")
             return redirect("backoffice:home")
     return _no_store(
         render(
@@ -326,18 +327,16 @@ def centre_close(request: AgentRequest, pk: int) -> HttpResponse:
     centre = _visible_centre(request, pk)
     form = CloseCentreForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with refusal_shown(request) as attempt:
+        with refusal_shown(
+            request,
+            success="Le centre est fermé : aucun nouveau code ne sera émis et son code en cours "
+            "ne fonctionne plus.",
+        ):
             flows.close_centre(
                 actor=request.user,
                 centre=centre,
                 reason=form.cleaned_data["reason"],
                 context=context_of(request),
-            )
-        if attempt.succeeded:
-            messages.success(
-                request,
-                "Le centre est fermé : aucun nouveau code ne sera émis et son code en cours "
-                "ne fonctionne plus.",
             )
         return redirect("backoffice:centre", pk=centre.pk)
     return render(
@@ -353,7 +352,7 @@ def site_add(request: AgentRequest, pk: int) -> HttpResponse:
     centre = _visible_centre(request, pk)
     form = LinkedSiteForm(request.POST)
     if form.is_valid():
-        with refusal_shown(request, form) as attempt:
+        with refusal_shown(request, form, success="Le site lié est ajouté.") as attempt:
             flows.link_site(
                 actor=request.user,
                 centre=centre,
@@ -363,7 +362,6 @@ def site_add(request: AgentRequest, pk: int) -> HttpResponse:
                 context=context_of(request),
             )
         if attempt.succeeded:
-            messages.success(request, "Le site lié est ajouté.")
             return redirect("backoffice:centre", pk=centre.pk)
     return render(
         request,
@@ -585,12 +583,12 @@ def support_account(request: AgentRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 def support_resend_activation(request: AgentRequest, public_id: UUID) -> HttpResponse:
     account = _account(public_id)
-    with refusal_shown(request) as attempt:
+    with refusal_shown(
+        request, success=f"Un nouveau lien d’activation est envoyé à {account.email}."
+    ):
         support.resend_activation_email(
             actor=request.user, user=account, context=context_of(request)
         )
-    if attempt.succeeded:
-        messages.success(request, f"Un nouveau lien d’activation est envoyé à {account.email}.")
     return redirect("backoffice:support_account", public_id=account.public_id)
 
 
@@ -617,13 +615,11 @@ def support_revoke(request: AgentRequest, public_id: UUID, habilitation_pk: int)
     if not form.is_valid():
         messages.error(request, "Indiquez le motif de la révocation.")
     else:
-        with refusal_shown(request) as attempt:
+        with refusal_shown(request, success="L’habilitation est révoquée."):
             support.revoke_for_support(
                 actor=request.user,
                 habilitation=habilitation,
                 reason=form.cleaned_data["reason"],
                 context=context_of(request),
             )
-        if attempt.succeeded:
-            messages.success(request, "L’habilitation est révoquée.")
     return redirect("backoffice:support_account", public_id=account.public_id)

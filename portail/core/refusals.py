@@ -4,13 +4,13 @@ A flow that refuses a change (a rule, a limit, a wrong code) raises `Refusal` or
 `message` is the French sentence the person reads, `field` the form field it belongs to (if any).
 Views never repeat try/except blocks per error class:
 
-    with refusal_shown(request, form) as attempt:
+    with refusal_shown(request, form, success="Email d'invitation transmis") as attempt:
         flows.invite(...)
     if attempt.succeeded:
         return redirect(...)
 
 A refusal is then on the form (its field, or the form as a whole), or, without a form, in the
-page's messages. Anything else than a `Refusal` propagates (a bug is a 500, not a message).
+page's messages; without one, the `success` message (if given) is. Anything else than a `Refusal` propagates (a bug is a 500, not a message).
 """
 
 from types import TracebackType
@@ -32,9 +32,12 @@ class Refusal(Exception):  # noqa: N818 -- a refusal is not an error of the prog
 class refusal_shown:  # noqa: N801 -- used as a `with` statement, like contextlib's helpers
     """Context manager: swallow a `Refusal`, show it on `form` or in the messages."""
 
-    def __init__(self, request: HttpRequest, form: forms.BaseForm | None = None) -> None:
+    def __init__(
+        self, request: HttpRequest, form: forms.BaseForm | None = None, *, success: str = ""
+    ) -> None:
         self.request = request
         self.form = form
+        self.success = success
         self.refusal: Refusal | None = None
 
     @property
@@ -50,6 +53,8 @@ class refusal_shown:  # noqa: N801 -- used as a `with` statement, like contextli
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> bool:
+        if exc is None and self.success:
+            messages.success(self.request, self.success)
         if not isinstance(exc, Refusal):
             return False
         self.refusal = exc

@@ -118,7 +118,7 @@ def _send_invitation(
 ) -> bool:
     """Send the invitation a valid invite or delegate form describes; False with the refusal on
     the form."""
-    with refusal_shown(request, form) as attempt:
+    with refusal_shown(request, form, success="Email d'invitation transmis") as attempt:
         flows.invite(
             actor=request.user,
             demarche=demarche,
@@ -129,8 +129,6 @@ def _send_invitation(
             context=context_of(request),
             **invite_kwargs,
         )
-    if attempt.succeeded:
-        messages.success(request, "Email d'invitation transmis")
     return attempt.succeeded
 
 
@@ -226,13 +224,11 @@ def _habilitation_page(
 def revoke(request: "UserRequest", code: str, pk: int) -> HttpResponse:
     habilitation = _managed_habilitation(request, code, pk)
     if request.method == "POST":
-        with refusal_shown(request) as attempt:
+        with refusal_shown(
+            request,
+            success=f"L’habilitation de {habilitation.user} ({habilitation.role.label}) a été révoquée.",
+        ):
             flows.revoke(actor=request.user, habilitation=habilitation, context=context_of(request))
-        if attempt.succeeded:
-            messages.success(
-                request,
-                f"L’habilitation de {habilitation.user} ({habilitation.role.label}) a été révoquée.",
-            )
         return redirect("habilitations:manage", code=code)
     blocked_reason = flows.last_gestionnaire_reason(habilitation)
     return _habilitation_page(request, habilitation, "revoke", blocked_reason=blocked_reason)
@@ -246,7 +242,9 @@ def change_role(request: "UserRequest", code: str, pk: int) -> HttpResponse:
     )
     if form.is_bound and form.is_valid():
         role = form.cleaned_data["role"]
-        with refusal_shown(request, form) as attempt:
+        with refusal_shown(
+            request, form, success=f"{habilitation.user} a désormais le rôle {role.label}."
+        ) as attempt:
             flows.change_role(
                 actor=request.user,
                 habilitation=habilitation,
@@ -254,7 +252,6 @@ def change_role(request: "UserRequest", code: str, pk: int) -> HttpResponse:
                 context=context_of(request),
             )
         if attempt.succeeded:
-            messages.success(request, f"{habilitation.user} a désormais le rôle {role.label}.")
             return redirect("habilitations:manage", code=code)
     roles = list(form.roles)
     chosen_role = str(form["role"].value() or "")
@@ -269,10 +266,8 @@ def _act_on_invitation(
     """Resend or cancel one of the gestionnaire's open invitations, then back to the list;
     `success` is the message, with {email} for the invitation's address."""
     invitation = _managed_invitation(request, code, pk)
-    with refusal_shown(request) as attempt:
+    with refusal_shown(request, success=success.format(email=invitation.email)):
         action(actor=request.user, invitation=invitation, context=context_of(request))
-    if attempt.succeeded:
-        messages.success(request, success.format(email=invitation.email))
     return redirect(reverse("habilitations:manage", args=[code]) + "#invitations")
 
 

@@ -90,3 +90,14 @@ def test_any_other_exception_goes_through():
         raise ValueError("bug")
     assert form.errors == {}
     assert list(get_messages(request)) == []
+
+
+def test_the_success_message_is_shown_only_when_the_flow_went_through():
+    request = _request()
+    with refusal_shown(request, success="C'est fait.") as attempt:
+        pass
+    assert attempt.succeeded
+    with refusal_shown(request, success="Jamais montré.") as refused:
+        raise Refusal("Refusé.")
+    assert not refused.succeeded
+    assert [str(m) for m in get_messages(request)] == ["C'est fait.", "Refusé."]
