@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -125,6 +126,31 @@ def _send_invitation_email(invitation: Invitation, token: str) -> None:
     )
 
 
+def _check_account_type_may_accept(
+    demarche: Demarche, invited_user: "User | None", email: str
+) -> None:
+    """Refuse at once an invitation the invitee's account could never accept (`find_invitation`
+    would say "réservée aux comptes professionnels" on the link and leave it pending forever).
+
+    Enumeration: this tells the gestionnaire that the address they typed holds a Particulier
+    account. We accept that: only a signed-in gestionnaire of the démarche reaches this check,
+    for an address they mean to give access to, each sent invitation is journaled, and the
+    answer says nothing more (no name, no other démarche). Refusing silently instead would leave
+    them an invitation that can never be used, which is the fault this check removes."""
+    if not demarche.professional_only:
+        return
+    account = invited_user
+    if account is None:
+        account = get_user_model().objects.filter(email__iexact=email, is_active=True).first()
+    if account is not None and not account.is_professional:
+        raise HabilitationError(
+            "Cette adresse électronique est celle d’un compte particulier : la démarche "
+            f"{demarche.short_label} est réservée aux comptes professionnels, cette personne ne "
+            "pourrait pas accepter l’invitation. Invitez l’adresse de son compte professionnel.",
+            field="email" if invited_user is None else "user_query",
+        )
+
+
 def _check_invitation_rules(
     *,
     actor: "User",
@@ -155,6 +181,7 @@ def _check_invitation_rules(
             and not colleague_accounts(actor, demarche).filter(pk=invited_user.pk).exists()
         ):
             raise HabilitationError("Choisissez une personne de votre entreprise.")
+    _check_account_type_may_accept(demarche, invited_user, email)
     holders = Habilitation.objects.active().filter(role=role, establishment=establishment)
     holders = (
         holders.filter(user=invited_user)

@@ -151,10 +151,45 @@ def test_refusing_closes_the_invitation(world):
 
 
 def test_a_particulier_cannot_accept_a_professional_demarche(world):
-    sent = invite_colleague(world, invited_user=None, email=world.particulier.email)
+    # Invited before the account existed; the account then made is a Particulier one.
+    sent = invite_colleague(world, invited_user=None, email="futur.particulier@exemple.fr")
+    late = person(
+        "Paul",
+        "Particulier",
+        email="futur.particulier@exemple.fr",
+        account_type=world.particulier.AccountType.PARTICULIER,
+    )
     with pytest.raises(flows.InvitationError) as refused:
-        flows.accept_invitation(user=world.particulier, token=sent.token)
+        flows.accept_invitation(user=late, token=sent.token)
     assert refused.value.reason == "particulier"
+
+
+@pytest.mark.parametrize("kind", [Invitation.Kind.COLLEAGUE, Invitation.Kind.THIRD_PARTY])
+def test_an_invitation_a_particulier_account_cannot_accept_is_refused_at_once(world, kind):
+    with pytest.raises(HabilitationError) as refused:
+        flows.invite(
+            actor=world.gestionnaire,
+            demarche=world.demarche,
+            role=world.centre_role,
+            establishment=world.head,
+            email="  PIA@exemple.fr ",
+            kind=kind,
+            delegation_ends_at=timezone.now() + timedelta(days=30),
+        )
+    assert refused.value.field == "email"
+    assert "compte particulier" in str(refused.value)
+    assert "réservée aux comptes professionnels" in str(refused.value)
+    assert not Invitation.objects.exists()
+    assert not OutboxEmail.objects.exists()
+
+
+def test_a_demarche_open_to_particuliers_may_invite_one(world):
+    world.demarche.professional_only = False
+    world.demarche.save()
+    sent = invite_colleague(world, invited_user=None, email=world.particulier.email)
+    assert flows.accept_invitation(user=world.particulier, token=sent.token).user == (
+        world.particulier
+    )
 
 
 def test_double_submission_makes_one_invitation_and_one_email(world):

@@ -239,6 +239,24 @@ def test_delegate_bad_input(world, gclient):
     assert not Invitation.objects.exists()
 
 
+def test_delegation_to_a_particulier_account_is_refused_on_the_form(world, gclient):
+    response = gclient.post(
+        url(world, "delegate"),
+        {
+            "email": world.particulier.email,
+            "role": world.centre_role.pk,
+            "establishment": world.head.siret,
+            "ends_on": "2099-12-31",
+        },
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    errors = html.split('id="email-errors"')[1].split("</div>")[0]
+    assert "compte particulier" in errors
+    assert "Email d'invitation transmis" not in html
+    assert not Invitation.objects.exists()
+
+
 def test_delegation_is_listed_apart_with_its_end_date(world, gclient):
     response = gclient.post(
         url(world, "delegate"),
