@@ -22,8 +22,21 @@ log = logging.getLogger(__name__)
 
 TITLE = "CERES — Certifications Emplois"
 
-# One establishment of the portal's `habilitations` claim: siret, name, sites_lies, roles.
+# One establishment of the portal's `habilitations` claim: siret, name, commune, address,
+# sites_lies, roles.
 Habilitation = dict[str, Any]
+
+
+def siret_display(siret: str) -> str:
+    """'90310000600019' → '903 100 006 00019' (as INSEE prints it)."""
+    if len(siret) != 14 or not siret.isdigit():
+        return siret
+    return f"{siret[:3]} {siret[3:6]} {siret[6:9]} {siret[9:]}"
+
+
+def _shown(habilitation: Habilitation) -> Habilitation:
+    """The claim's entry with what a page shows of it: the SIRET as printed."""
+    return {**habilitation, "siret_display": siret_display(str(habilitation.get("siret", "")))}
 
 
 class SignedInRequest(HttpRequest):
@@ -63,7 +76,7 @@ def home(request: SignedInRequest) -> HttpResponse:
         {
             "title": TITLE,
             "person": request.user.get_full_name() or request.user.email,
-            "establishment": establishment,
+            "establishment": _shown(establishment),
             "sites": establishment.get("sites_lies", []),
             "roles": roles,
             "is_gestionnaire": any(r.get("gestionnaire") for r in roles),
@@ -91,7 +104,7 @@ def choose_establishment(request: HttpRequest) -> HttpResponse:
         "ceres/choose.html",
         {
             "title": "Choisir l'établissement",
-            "habilitations": habilitations,
+            "habilitations": [_shown(h) for h in habilitations],
             "selected": selected,
             "error": error,
         },

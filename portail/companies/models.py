@@ -5,6 +5,8 @@ from datetime import timedelta
 from django.db import models
 from django.utils import timezone
 
+from portail.companies.siret import format_siret
+
 
 class Place(models.Model):
     """Where an establishment is and whether it is open: the same columns in every table that
@@ -56,6 +58,11 @@ class Establishment(Place):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.siret})"
+
+    @property
+    def siret_and_commune(self) -> str:
+        """'903 100 006 00019, Nantes': which site of a company is meant, where two share a name."""
+        return ", ".join(part for part in (format_siret(self.siret), self.commune) if part)
 
 
 class RegistryRecordQuerySet(models.QuerySet["RegistryRecord"]):

@@ -26,7 +26,7 @@ class RoleChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
 
 class EstablishmentChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: Establishment) -> str:
-        return f"{obj.siret} — {obj.name}"
+        return f"{obj.siret_and_commune} — {obj.name}"
 
 
 INVALID_CHOICE = "Ce choix ne fait pas partie des propositions."
@@ -82,7 +82,7 @@ class _InvitationBase(forms.Form):
         """What the invitation form's template needs; `roles`: the démarche's, if already read."""
         if roles is None:
             roles = list(self.roles)
-        establishments = list(self.establishments.only("siret", "name"))
+        establishments = list(self.establishments.only("siret", "name", "commune"))
         chosen_role = self["role"].value()
         chosen_siret = self["establishment"].value()
         role = next((r for r in roles if str(r.pk) == str(chosen_role)), None)
@@ -96,6 +96,7 @@ class _InvitationBase(forms.Form):
             "chosen_siret": chosen_siret or "",
             "summary_role": role.label if role else "…",
             "summary_company": establishment.name if establishment else "…",
+            "summary_establishment": establishment.siret_and_commune if establishment else "",
             "inviter": inviter,
             "kind": kind,
         }

@@ -31,7 +31,8 @@ def _sites_lies(establishment: Establishment) -> list[dict[str, Any]]:
 
 
 def habilitations_claim(user: "User", client_id: str) -> list[dict[str, Any]]:
-    """[{siret, name, sites_lies: [{siret, name, address}], roles: [{code, label, gestionnaire}]}]"""
+    """[{siret, name, commune, address, sites_lies: [{siret, name, address}],
+    roles: [{code, label, gestionnaire}]}]"""
     if not client_id or not user.is_active:
         return []
     # One query (the démarche joined by its client_id), plus one for the sites liés.
@@ -50,6 +51,9 @@ def habilitations_claim(user: "User", client_id: str) -> list[dict[str, Any]]:
             entry = by_siret[establishment.siret] = {
                 "siret": establishment.siret,
                 "name": establishment.name,
+                # Two sites of a company share its name: the commune tells them apart.
+                "commune": establishment.commune,
+                "address": f"{establishment.address}, {establishment.commune_line}".strip(", "),
                 "sites_lies": _sites_lies(establishment),
                 "roles": [],
             }

@@ -82,6 +82,9 @@ def test_from_the_portal_session_straight_into_ceres(
 
 def test_several_establishments_choose_one(browser_session, live_server, ceres, axe_check):
     first, second = make_centre("Centre Nord", 2), make_centre("Centre Sud", 3)
+    second.establishment.commune = "Saint-Nazaire"
+    second.establishment.postcode = "44600"
+    second.establishment.save()
     user = UserFactory()
     HabilitationFactory(
         user=user, role=ceres_role("centre-agree"), establishment=first.establishment
@@ -97,10 +100,19 @@ def test_several_establishments_choose_one(browser_session, live_server, ceres, 
     axe_check(page, "CERES — choisir l'établissement")
     page.get_by_role("button", name="Continuer").click()
     page.get_by_text("Choisissez l’un de vos établissements.").wait_for()
+    # Each choice says which site it is: its commune, its SIRET as printed, its address.
+    siret = second.establishment.siret
+    label = " ".join(page.locator(f'label[for="siret-{siret}"]').inner_text().split())
+    assert label.startswith("Centre Sud — Saint-Nazaire SIRET ")
+    assert f"{siret[:3]} {siret[3:6]} {siret[6:9]} {siret[9:]}" in label
+    assert f"{second.establishment.address}, 44600 Saint-Nazaire" in label
     page.locator("label", has_text="Centre Sud").click()
     page.get_by_role("button", name="Continuer").click()
     page.get_by_text("Vous êtes dans Ceres").wait_for()
     assert page.locator("#etablissement-nom").inner_text() == "Centre Sud"
+    assert page.locator("#etablissement-adresse").inner_text() == (
+        f"{second.establishment.address}, 44600 Saint-Nazaire"
+    )
     # A centre agréé is not a gestionnaire: no link to the management page.
     assert page.get_by_role("link", name=re.compile("Gérer les habilitations")).count() == 0
     page.get_by_role("link", name="Changer d'établissement").click()

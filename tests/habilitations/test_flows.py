@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from portail.audit.models import AuditEvent
+from portail.companies.siret import format_siret
 from portail.core.secrets import keyed_hash
 from portail.habilitations import flows
 from portail.habilitations.grants import HabilitationError
@@ -32,7 +33,10 @@ def invite_colleague(world, **kwargs):
 
 def test_invitation_email_is_the_manuals(world, settings):
     settings.PORTAL_BASE_URL = "https://mesdemarches.exemple.fr"
+    world.head.commune = "Nantes"
+    world.head.save()
     sent = invite_colleague(world)
+    where = f"{format_siret(world.head.siret)}, Nantes"
     email = OutboxEmail.objects.get(recipient="dominique.demandeur@cfi.fr")
     assert email.subject == "[TEST] Invitation à rejoindre la démarche CERES"
     assert email.demarche_id == world.demarche.pk
@@ -40,7 +44,8 @@ def test_invitation_email_is_the_manuals(world, settings):
     text = email.body_text
     assert text.startswith(
         "Bonjour,\n\nGuy Duponttest vous invite à accéder au service CERES avec le rôle Centre agréé "
-        "pour l'entreprise CFI ATLANTIQUE.\n\n"
+        "pour l'entreprise CFI ATLANTIQUE. "
+        f"Établissement concerné : SIRET {where}.\n\n"
         "Pour valider cette invitation, veuillez vous connecter sur le portail Mes Démarches "
         "Emploi et Formation Professionnelle en suivant le lien ci-dessous.\n\n"
         f"https://mesdemarches.exemple.fr/habilitations/invitations/{sent.token}/\n\n"
@@ -58,6 +63,7 @@ def test_invitation_email_is_the_manuals(world, settings):
     assert f'href="https://mesdemarches.exemple.fr/habilitations/invitations/{sent.token}/"' in (
         email.body_html
     )
+    assert f"CFI ATLANTIQUE. Établissement concerné : SIRET {where}." in email.body_html
 
 
 def test_only_a_keyed_hash_of_the_token_is_stored(world):

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from portail.companies.siret import format_siret
 from portail.habilitations import flows
 from portail.habilitations.models import AccessRequest, Habilitation, Invitation
 from portail.habilitations.queries import PeopleByRole, pending_invitations_for
@@ -237,6 +238,48 @@ def test_delegate_bad_input(world, gclient):
     )
     assert "Saisissez l’adresse électronique de la personne." in response.content.decode()
     assert not Invitation.objects.exists()
+
+
+@pytest.mark.parametrize("page", ["invite", "delegate"])
+def test_the_invitation_form_says_which_establishment_is_meant(world, gclient, page):
+    world.head.commune = "Nantes"
+    world.head.save()
+    world.sibling.name = world.head.name  # two sites of the same name
+    world.sibling.commune = "Saint-Nazaire"
+    world.sibling.save()
+    head = format_siret(world.head.siret)
+    sibling = format_siret(world.sibling.siret)
+    html = gclient.get(url(world, page)).content.decode()
+    assert f"{head}, Nantes — CFI ATLANTIQUE</option>" in html
+    assert f"{sibling}, Saint-Nazaire — CFI ATLANTIQUE</option>" in html
+    assert f'data-where="{sibling}, Saint-Nazaire"' in html
+    # The summary of a redisplayed form names the chosen establishment.
+    response = gclient.post(
+        url(world, page), {"role": world.centre_role.pk, "establishment": world.sibling.siret}
+    )
+    summary = response.content.decode().split('id="recapitulatif"')[1].split("</div>")[0]
+    assert 'pour l\'entreprise <strong id="recap-company">CFI ATLANTIQUE</strong>.' in summary
+    assert (
+        "Établissement concerné : SIRET "
+        f'<strong id="recap-where">{sibling}, Saint-Nazaire</strong>.' in summary
+    )
+
+
+def test_the_invitee_is_told_which_establishment_is_meant(world, client):
+    world.head.commune = "Nantes"
+    world.head.save()
+    sent = flows.invite(
+        actor=world.gestionnaire,
+        demarche=world.demarche,
+        role=world.centre_role,
+        establishment=world.head,
+        invited_user=world.colleague,
+    )
+    client.force_login(world.colleague)
+    where = f"Établissement concerné : SIRET {format_siret(world.head.siret)}, Nantes."
+    page = client.get(reverse("habilitations:invitation", args=[sent.token])).content.decode()
+    assert where in page
+    assert where in client.get(reverse("demarches:mes_demarches")).content.decode()
 
 
 def test_delegation_to_a_particulier_account_is_refused_on_the_form(world, gclient):

@@ -71,6 +71,8 @@ def test_claim_lists_establishments_sites_and_roles_of_the_calling_demarche(
     assert set(by_siret) == {establishment.siret, other.siret}
     mine = by_siret[establishment.siret]
     assert mine["name"] == "CFI Atlantique"
+    assert mine["commune"] == establishment.commune == "Nantes"
+    assert mine["address"] == f"{establishment.address}, 44000 Nantes"
     assert {r["code"] for r in mine["roles"]} == {"gestionnaire-centres", "centre-agree"}
     assert {r["label"] for r in mine["roles"]} == {"Gestionnaire CENTRES", "Centre agréé"}
     assert [r["gestionnaire"] for r in mine["roles"] if r["code"] == "gestionnaire-centres"] == [

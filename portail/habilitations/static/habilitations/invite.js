@@ -14,6 +14,12 @@ function setupSummary(form) {
     const select = form.querySelector('select[name="establishment"]');
     const option = select ? select.options[select.selectedIndex] : null;
     companyTarget.textContent = option && option.value ? option.dataset.name : "…";
+    const where = document.getElementById("recap-where");
+    const whereSentence = document.getElementById("recap-establishment");
+    if (where && whereSentence) {
+      where.textContent = option && option.value ? option.dataset.where : "";
+      whereSentence.hidden = !(option && option.value);
+    }
   };
   form.addEventListener("change", update);
   update();
