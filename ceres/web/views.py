@@ -1,6 +1,7 @@
 """CERES' pages: landing, "Choisir l'établissement", refusal, and the end of the sign-in."""
 
 import logging
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,9 +35,24 @@ def siret_display(siret: str) -> str:
     return f"{siret[:3]} {siret[3:6]} {siret[6:9]} {siret[9:]}"
 
 
+def _ends_on(role: dict[str, Any]) -> str:
+    """'31/12/2026' for a delegated role (the claim's `ends_at`, in the portal's time), else ''."""
+    ends_at = role.get("ends_at")
+    if not ends_at:
+        return ""
+    try:
+        return datetime.fromisoformat(str(ends_at)).strftime("%d/%m/%Y")
+    except ValueError:
+        return ""
+
+
 def _shown(habilitation: Habilitation) -> Habilitation:
-    """The claim's entry with what a page shows of it: the SIRET as printed."""
-    return {**habilitation, "siret_display": siret_display(str(habilitation.get("siret", "")))}
+    """The claim's entry with what a page shows of it: the SIRET as printed, delegations' ends."""
+    return {
+        **habilitation,
+        "siret_display": siret_display(str(habilitation.get("siret", ""))),
+        "roles": [{**role, "ends_on": _ends_on(role)} for role in habilitation.get("roles", [])],
+    }
 
 
 class SignedInRequest(HttpRequest):
@@ -69,14 +85,15 @@ def home(request: SignedInRequest) -> HttpResponse:
     establishment = _selected(request, habilitations)
     if establishment is None:
         return redirect("ceres_web:choose_establishment")
-    roles = establishment.get("roles", [])
+    establishment = _shown(establishment)
+    roles = establishment["roles"]
     return render(
         request,
         "ceres/home.html",
         {
             "title": TITLE,
             "person": request.user.get_full_name() or request.user.email,
-            "establishment": _shown(establishment),
+            "establishment": establishment,
             "sites": establishment.get("sites_lies", []),
             "roles": roles,
             "is_gestionnaire": any(r.get("gestionnaire") for r in roles),

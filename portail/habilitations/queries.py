@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from portail.centres.perimeter import sirens_covering
 from portail.companies.models import Establishment
@@ -28,15 +28,24 @@ MIN_SEARCH_LENGTH = 2
 
 @dataclass(frozen=True)
 class Catalogue:
-    held: list[Demarche]  # démarches the user holds a live habilitation of; `.manages` set on each
+    # démarches the user holds a live habilitation of; `.manages` set on each, and
+    # `.delegation_ends_at` when a live delegation ends (the soonest end), else None
+    held: list[Demarche]
     others: list[Demarche]  # the other active démarches
 
 
 def catalogue_for(user: "User") -> Catalogue:
     """The active démarches split into held / others, in one query whatever their number."""
     live = Habilitation.objects.active().filter(user=user, demarche=OuterRef("pk"))
+    delegation_ends = (
+        live.filter(origin=Habilitation.Origin.DELEGATION, ends_at__isnull=False)
+        .order_by("ends_at")
+        .values("ends_at")[:1]
+    )
     demarches = Demarche.objects.filter(is_active=True).annotate(
-        held=Exists(live), manages=Exists(live.filter(role__can_manage=True))
+        held=Exists(live),
+        manages=Exists(live.filter(role__can_manage=True)),
+        delegation_ends_at=Subquery(delegation_ends),
     )
     held: list[Demarche] = []
     others: list[Demarche] = []

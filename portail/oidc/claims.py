@@ -7,6 +7,8 @@ its OIDC client (`Demarche.oidc_client_id`): a client never learns about another
 
 from typing import TYPE_CHECKING, Any
 
+from django.utils import timezone
+
 from portail.centres.perimeter import linked_sites_of, prefetch_linked_sites
 from portail.companies.models import Establishment
 from portail.habilitations.models import Habilitation
@@ -32,7 +34,8 @@ def _sites_lies(establishment: Establishment) -> list[dict[str, Any]]:
 
 def habilitations_claim(user: "User", client_id: str) -> list[dict[str, Any]]:
     """[{siret, name, commune, address, sites_lies: [{siret, name, address}],
-    roles: [{code, label, gestionnaire}]}]"""
+    roles: [{code, label, gestionnaire, ends_at}]}]; `ends_at`: when a delegation ends (ISO 8601,
+    Paris time), else None."""
     if not client_id or not user.is_active:
         return []
     # One query (the démarche joined by its client_id), plus one for the sites liés.
@@ -59,7 +62,13 @@ def habilitations_claim(user: "User", client_id: str) -> list[dict[str, Any]]:
             }
         role = habilitation.role
         if all(r["code"] != role.code for r in entry["roles"]):
+            ends_at = habilitation.ends_at
             entry["roles"].append(
-                {"code": role.code, "label": role.label, "gestionnaire": role.can_manage}
+                {
+                    "code": role.code,
+                    "label": role.label,
+                    "gestionnaire": role.can_manage,
+                    "ends_at": timezone.localtime(ends_at).isoformat() if ends_at else None,
+                }
             )
     return list(by_siret.values())

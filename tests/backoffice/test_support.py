@@ -1,7 +1,10 @@
 """Support: find an account, see it, resend its activation email, lift a wait, revoke."""
 
+from datetime import datetime, time, timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from portail.audit.models import AuditEvent
 from portail.backoffice.agent_auth import OTP_LIMITER
@@ -50,6 +53,20 @@ def test_the_account_page_shows_demarches_habilitations_and_events(agent_client,
     assert "Gestionnaire CENTRES" in html
     assert centre.establishment.siret in html
     assert "<td>Connexion</td>" in html  # the journal speaks French, not action codes
+
+
+def test_the_account_page_says_when_a_delegation_ends(agent_client, ceres):
+    day = timezone.localdate() + timedelta(days=30)
+    user = UserFactory()
+    HabilitationFactory(
+        user=user,
+        role=ceres.roles.get(code="centre-agree"),
+        establishment=CentreFactory().establishment,
+        origin=Habilitation.Origin.DELEGATION,
+        ends_at=timezone.make_aware(datetime.combine(day, time.max)),
+    )
+    html = agent_client.get(account_url(user)).content.decode()
+    assert f"Active — Délégation jusqu'au {day:%d/%m/%Y}" in html
 
 
 def test_resend_the_activation_email(agent_client, national_agent):

@@ -2,7 +2,9 @@
 
 import re
 import time
+from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -11,6 +13,7 @@ from django.db import transaction
 from portail.centres.models import Centre, LinkedSite, Region
 from portail.demarches.models import Role
 from portail.habilitations.grants import revoke_habilitation
+from portail.habilitations.models import Habilitation
 from tests.ceres.fixtures import portal_session_cookie, register_ceres
 from tests.ceres.server import CeresServer
 from tests.factories import (
@@ -119,6 +122,26 @@ def test_several_establishments_choose_one(browser_session, live_server, ceres, 
     page.locator("label", has_text="Centre Nord").click()
     page.get_by_role("button", name="Continuer").click()
     assert page.locator("#etablissement-nom").inner_text() == "Centre Nord"
+
+
+def test_a_delegated_role_says_when_it_ends(browser_session, live_server, ceres):
+    centre = make_centre("Cabinet Expert", 4)
+    user = UserFactory()
+    HabilitationFactory(
+        user=user,
+        role=ceres_role("centre-agree"),
+        establishment=centre.establishment,
+        origin=Habilitation.Origin.DELEGATION,
+        ends_at=datetime(2099, 12, 31, 23, 59, 59, 999999, tzinfo=ZoneInfo("Europe/Paris")),
+    )
+    session = logged_in_browser(browser_session, live_server, user)
+
+    page = session.open(ceres.url + "/")
+
+    page.get_by_text("Vous êtes dans Ceres").wait_for()
+    assert page.locator("#roles li").all_inner_texts() == [
+        "Centre agréé — Délégation jusqu'au 31/12/2099"
+    ]
 
 
 def test_no_ceres_habilitation_is_refused_with_a_way_back(

@@ -1,8 +1,11 @@
+from datetime import datetime, time, timedelta
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from portail.demarches.models import Demarche
+from portail.habilitations.models import Habilitation
 from tests.factories import (
     DemarcheFactory,
     EstablishmentFactory,
@@ -51,6 +54,28 @@ def test_held_demarche_is_a_tile_linking_to_the_demarche(client, ceres):
     assert reverse("demarches:add", args=["ceres"]) in tiles
     # a plain holder gets no gear
     assert reverse("habilitations:manage", args=["ceres"]) not in html
+
+
+def test_a_delegation_says_when_it_ends_on_its_tile(client, ceres):
+    day = timezone.localdate() + timedelta(days=30)
+    user = UserFactory()
+    HabilitationFactory(
+        user=user,
+        role=ceres.roles.get(code="centre-agree"),
+        origin=Habilitation.Origin.DELEGATION,
+        ends_at=timezone.make_aware(datetime.combine(day, time.max)),
+    )
+    client.force_login(user)
+    tiles = client.get(URL).content.decode().split("Les autres démarches")[0]
+    tile = tiles.split('id="tile-ceres"')[1]
+    assert f"Délégation jusqu'au {day:%d/%m/%Y}" in tile
+
+
+def test_a_habilitation_that_does_not_end_says_no_end(client, ceres):
+    user = UserFactory()
+    HabilitationFactory(user=user, role=ceres.roles.get(code="centre-agree"))
+    client.force_login(user)
+    assert "Délégation jusqu" not in client.get(URL).content.decode()
 
 
 def test_the_gear_shows_only_to_gestionnaires_of_that_demarche(client, ceres):

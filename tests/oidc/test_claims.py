@@ -1,6 +1,7 @@
 """The `habilitations` claim: the calling démarche only, live habilitations only, sites liés."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import transaction
@@ -9,6 +10,7 @@ from django.utils import timezone
 from portail.centres.models import Centre, LinkedSite, Region
 from portail.demarches.models import Demarche, Role
 from portail.habilitations.grants import revoke_habilitation
+from portail.habilitations.models import Habilitation
 from portail.oidc.claims import habilitations_claim
 from portail.oidc.clients import register_demarche_client
 from tests.factories import (
@@ -88,6 +90,23 @@ def test_claim_lists_establishments_sites_and_roles_of_the_calling_demarche(
     ]
     assert by_siret[other.siret]["sites_lies"] == []
     assert [r["code"] for r in by_siret[other.siret]["roles"]] == ["centre-agree"]
+    assert {r["ends_at"] for r in mine["roles"]} == {None}
+
+
+def test_a_delegated_role_carries_its_end(client, person, flow, centre):
+    ends_at = datetime(2099, 12, 31, 23, 59, 59, 999999, tzinfo=ZoneInfo("Europe/Paris"))
+    HabilitationFactory(
+        user=person,
+        role=role("ceres", "centre-agree"),
+        establishment=centre.establishment,
+        origin=Habilitation.Origin.DELEGATION,
+        ends_at=ends_at,
+    )
+    info = userinfo(client, flow.tokens(client)["access_token"]).json()
+    (entry,) = info["habilitations"]
+    (delegated,) = entry["roles"]
+    assert delegated["ends_at"] == "2099-12-31T23:59:59.999999+01:00"
+    assert datetime.fromisoformat(delegated["ends_at"]) == ends_at
 
 
 def test_claims_never_cross_demarches(client, person, flow, centre):
