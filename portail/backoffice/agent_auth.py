@@ -35,9 +35,27 @@ __all__ = ["EXPIRED_STEP", "AgentLoginError", "check_password", "pending_agent",
 PENDING_KEY = "backoffice_pending_agent"
 PENDING_SECONDS = 5 * 60
 
-PASSWORD_LIMITER = Limiter("agent-login", limit=5, window=15 * 60, base_wait=60)
-PASSWORD_IP_LIMITER = Limiter("agent-login-ip", limit=30, window=15 * 60, base_wait=60)
-OTP_LIMITER = Limiter("agent-otp", limit=5, window=15 * 60, base_wait=60)
+PASSWORD_LIMITER = Limiter(
+    "agent-login",
+    label="Connexion agent suspendue après plusieurs mots de passe erronés",
+    limit=5,
+    window=15 * 60,
+    base_wait=60,
+)
+PASSWORD_IP_LIMITER = Limiter(
+    "agent-login-ip",
+    label="Connexion agent depuis cette adresse IP suspendue après trop d'échecs",
+    limit=30,
+    window=15 * 60,
+    base_wait=60,
+)
+OTP_LIMITER = Limiter(
+    "agent-otp",
+    label="Connexion agent suspendue après plusieurs codes de vérification erronés",
+    limit=5,
+    window=15 * 60,
+    base_wait=60,
+)
 
 BAD_CREDENTIALS = "Adresse électronique ou mot de passe incorrect."
 BAD_CODE = flows.BAD_CODE

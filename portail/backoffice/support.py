@@ -2,6 +2,7 @@
 
 import importlib
 import sys
+from typing import NamedTuple
 
 from django.apps import apps
 from django.core.cache import cache
@@ -16,7 +17,7 @@ from portail.backoffice.flows import BackofficeError
 from portail.backoffice.models import AgentProfile
 from portail.centres.models import Centre, LinkedSite
 from portail.core.context import SYSTEM, Context
-from portail.core.ratelimit import Limiter
+from portail.core.ratelimit import Limiter, format_remaining
 from portail.demarches.models import Demarche
 from portail.habilitations.grants import revoke_habilitation
 from portail.habilitations.models import Habilitation
@@ -112,8 +113,20 @@ def known_limiters() -> dict[str, Limiter]:
     return found
 
 
-def waits_for(user: User) -> list[tuple[Limiter, str, int]]:
-    """(limiter, subject, seconds) for each limiter currently blocking this account."""
+class Wait(NamedTuple):
+    limiter: Limiter
+    subject: str
+    seconds: int
+
+    @property
+    def sentence(self) -> str:
+        """'Connexion suspendue après plusieurs mots de passe erronés, encore 49 secondes'."""
+        label = self.limiter.label or "Attente après trop de tentatives"
+        return f"{label}, encore {format_remaining(self.seconds)}"
+
+
+def waits_for(user: User) -> list[Wait]:
+    """A `Wait` (limiter, subject, seconds) for each limiter currently blocking this account."""
     # The keys the portal's limiters use for a person: email, id, and their SIRETs.
     subjects = {user.email, str(user.pk), f"user:{user.pk}"}
     if user.declared_siret:
@@ -129,7 +142,7 @@ def waits_for(user: User) -> list[tuple[Limiter, str, int]]:
         if limiter._key(subject) in found:
             seconds = limiter.wait_seconds(subject)
             if seconds:
-                waits.append((limiter, subject, seconds))
+                waits.append(Wait(limiter, subject, seconds))
     return waits
 
 

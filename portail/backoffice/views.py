@@ -62,7 +62,14 @@ def _no_store(response: HttpResponse) -> HttpResponse:
     return response
 
 
+CSV = "text/csv; charset=utf-8"
+# Excel (in French) reads a CSV file as Windows-1252 unless it starts with a byte-order mark.
+UTF8_BOM = "\ufeff"
+
+
 def _file(content: bytes | str, content_type: str, filename: str) -> HttpResponse:
+    if content_type == CSV and isinstance(content, str) and not content.startswith(UTF8_BOM):
+        content = UTF8_BOM + content
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return _no_store(response)
@@ -219,7 +226,7 @@ def centres_csv(request: AgentRequest) -> HttpResponse:
     _audit_export(request, "centres")
     return _file(
         followup.centres_csv(queryset.order_by("letter_name", "pk"), flows_ceres),
-        "text/csv; charset=utf-8",
+        CSV,
         "centres-agrees.csv",
     )
 
@@ -479,7 +486,7 @@ def batch_csv(request: AgentRequest, pk: int) -> HttpResponse:
     _audit_export(request, "letter_batch", batch=batch.pk)
     return _file(
         followup.batch_summary_csv(batch),
-        "text/csv; charset=utf-8",
+        CSV,
         f"synthese-courriers-lot-{batch.pk}.csv",
     )
 
@@ -526,7 +533,7 @@ def regions_csv(request: AgentRequest) -> HttpResponse:
     _audit_export(request, "regions")
     return _file(
         followup.regions_csv(request.agent, flows.ceres()),
-        "text/csv; charset=utf-8",
+        CSV,
         "suivi-activations-regions.csv",
     )
 

@@ -11,7 +11,14 @@ from portail.core.ratelimit import Limiter, format_wait
 
 # Anyone may look a SIRET up (the sign-up form does it before any account exists): a limit per
 # address keeps the endpoint from being used to scrape the registry (and its quota).
-LOOKUP_LIMITER = Limiter("siret_lookup", limit=30, window=60, base_wait=60, max_wait=15 * 60)
+LOOKUP_LIMITER = Limiter(
+    "siret_lookup",
+    label="Recherche de SIRET suspendue après trop de recherches",
+    limit=30,
+    window=60,
+    base_wait=60,
+    max_wait=15 * 60,
+)
 
 
 def _error(status: int, message: str, **headers: str) -> JsonResponse:

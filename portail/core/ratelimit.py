@@ -23,6 +23,9 @@ class _State(TypedDict):
 @dataclass(frozen=True)
 class Limiter:
     name: str
+    # What the wait means for the person, in French, for the agents' support page:
+    # "Connexion suspendue après plusieurs mots de passe erronés".
+    label: str = ""
     limit: int = 5
     window: int = 15 * 60
     base_wait: int = 60
@@ -69,3 +72,12 @@ def format_wait(seconds: int) -> str:
         return f"{minutes} minute{'s' if minutes > 1 else ''}"
     hours = (minutes + 59) // 60
     return f"{hours} heure{'s' if hours > 1 else ''}"
+
+
+def format_remaining(seconds: int) -> str:
+    """'49 secondes', '2 minutes', '1 heure' — the time left, in French, to the second under a
+    minute, then as `format_wait` says it."""
+    if seconds < 60:
+        seconds = max(1, seconds)
+        return f"{seconds} seconde{'s' if seconds > 1 else ''}"
+    return format_wait(seconds)

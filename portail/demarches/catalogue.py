@@ -20,6 +20,8 @@ CATALOGUE: list[dict[str, Any]] = [
             "ministère chargé de l'emploi : sessions d'examen des centres agréés."
         ),
         "url": "http://127.0.0.1:8001/",
+        # What the portal shows of CERES' version: the one CERES says (`ceres.__version__`, its
+        # footer); a test holds them equal. The admin updates it when CERES ships a new one.
         "version": "2.6.1",
         "accepts_activation_codes": True,
         "professional_only": True,

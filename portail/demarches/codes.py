@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from portail.accounts.models import User
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: no 0, O, 1, I
+# The look-alikes left out. Both sides of each pair are out (0 and O, 1 and I), so a typed one has
+# no single symbol of the alphabet it could stand for: it is pointed out, never guessed.
+LEFT_OUT = "01IO"
 CODE_LENGTH = 12
 GROUP_SIZE = 4
 ENTROPY_BITS = CODE_LENGTH * math.log2(len(ALPHABET))  # 60.0
@@ -60,6 +63,12 @@ def normalize_code(typed: str) -> str:
 
 def is_well_formed(normalized: str) -> bool:
     return len(normalized) == CODE_LENGTH and all(ch in ALPHABET for ch in normalized)
+
+
+def never_in_a_code(typed: str) -> list[str]:
+    """The left-out look-alikes (0, 1, I, O) in what the person typed, each once, in that order."""
+    normalized = normalize_code(typed)
+    return [ch for ch in LEFT_OUT if ch in normalized]
 
 
 def hash_code(typed: str) -> str:

@@ -48,7 +48,12 @@ REQUESTS_BLOCKED = "Vous avez envoyé trop de demandes d'accès. Vous pourrez r�
 ACCESS_REQUEST_VALIDITY_DAYS = 30
 
 # Every access request counts (they email people): 10 per hour per person.
-access_request_limiter = Limiter("access-request-user", limit=10, window=60 * 60)
+access_request_limiter = Limiter(
+    "access-request-user",
+    label="Demandes d'accès suspendues après trop de demandes en peu de temps",
+    limit=10,
+    window=60 * 60,
+)
 
 
 class NoGestionnaireError(Refusal):

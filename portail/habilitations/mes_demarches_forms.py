@@ -7,13 +7,25 @@ from django import forms
 from dsfr.forms import DsfrBaseForm
 
 from portail.companies.siret import normalize_siret, validate_siret
-from portail.demarches.codes import CODE_LENGTH, is_well_formed, normalize_code
+from portail.demarches.codes import CODE_LENGTH, is_well_formed, never_in_a_code, normalize_code
 from portail.demarches.models import Demarche, Role
 
+# The alphabet of `portail.demarches.codes`, in words (a test holds them together).
+CODE_CHARACTERS = "les chiffres de 2 à 9 et les lettres de A à Z sauf I et O"
 CODE_FORMAT_MESSAGE = (
-    f"Le code d'activation comporte {CODE_LENGTH} lettres et chiffres, "
+    f"Le code d'activation comporte {CODE_LENGTH} caractères : {CODE_CHARACTERS}, "
     "par exemple K7QM-3XRT-W9PD (tirets et majuscules facultatifs)."
 )
+LEFT_OUT_MESSAGE = (
+    "Un code d'activation ne contient jamais {found} : ses {length} caractères sont "
+    "{characters}, pour qu'on ne puisse pas les confondre. Vérifiez le code sur le courrier."
+)
+_LEFT_OUT_NAMES = {
+    "0": "le chiffre 0",
+    "1": "le chiffre 1",
+    "I": "la lettre I",
+    "O": "la lettre O",
+}
 
 
 class SiretField(forms.CharField):
@@ -49,6 +61,14 @@ class ActivationForm(DsfrBaseForm):  # type: ignore[misc]  # django-dsfr ships n
 
     def clean_code(self) -> str:
         code: str = self.cleaned_data["code"]
+        if left_out := never_in_a_code(code):
+            found = " ni ".join(_LEFT_OUT_NAMES[ch] for ch in left_out)
+            raise forms.ValidationError(
+                LEFT_OUT_MESSAGE.format(
+                    found=found, length=CODE_LENGTH, characters=CODE_CHARACTERS
+                ),
+                code="left_out",
+            )
         if not is_well_formed(normalize_code(code)):
             raise forms.ValidationError(CODE_FORMAT_MESSAGE, code="format")
         return code

@@ -43,8 +43,18 @@ BLOCKED = "Trop de tentatives infructueuses. Vous pourrez réessayer dans {wait}
 NOT_ACCEPTING_CODES = "Cette démarche ne s'active pas par code d'activation."
 
 # Per person and per SIRET: 5 failures in 15 minutes, then a wait that doubles (1 min → 1 h).
-activation_user_limiter = Limiter("activation-user", limit=5, window=15 * 60)
-activation_siret_limiter = Limiter("activation-siret", limit=5, window=15 * 60)
+activation_user_limiter = Limiter(
+    "activation-user",
+    label="Saisie de codes d'activation suspendue après plusieurs codes erronés",
+    limit=5,
+    window=15 * 60,
+)
+activation_siret_limiter = Limiter(
+    "activation-siret",
+    label="Saisie de codes d'activation pour ce SIRET suspendue après plusieurs codes erronés",
+    limit=5,
+    window=15 * 60,
+)
 
 
 class ActivationRefusedError(Refusal):

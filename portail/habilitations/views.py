@@ -37,7 +37,13 @@ if TYPE_CHECKING:
 InvitationForm = TypeVar("InvitationForm", InviteForm, DelegateForm)
 
 # Invitation links carry 256 random bits: this limit only keeps a client from hammering.
-token_limiter = Limiter("invitation-token", limit=10, window=15 * 60, base_wait=60)
+token_limiter = Limiter(
+    "invitation-token",
+    label="Ouverture de liens d'invitation suspendue après plusieurs liens invalides",
+    limit=10,
+    window=15 * 60,
+    base_wait=60,
+)
 
 
 def _gestionnaire_scope_ids(request: "UserRequest", code: str) -> tuple[Demarche, list[int]]:

@@ -86,7 +86,7 @@ def test_status_filter_of_the_list(agent_client, landscape):
 
 
 def test_regions_csv(agent_client, landscape):
-    content = agent_client.get(reverse("backoffice:regions_csv")).content.decode()
+    content = agent_client.get(reverse("backoffice:regions_csv")).content.decode("utf-8-sig")
     rows = {row[0]: row for row in csv.reader(io.StringIO(content), delimiter=";")}
     assert rows["Code région"] == [
         "Code région",
@@ -105,7 +105,7 @@ def test_regions_csv(agent_client, landscape):
 def test_centres_csv_tells_who_used_the_code(agent_client, landscape):
     content = agent_client.get(
         reverse("backoffice:centres_csv"), {"include_closed": "on"}
-    ).content.decode()
+    ).content.decode("utf-8-sig")
     rows = {row[0]: row for row in csv.reader(io.StringIO(content), delimiter=";")}
     activated = rows[landscape["activated"].establishment.siret]
     assert activated[6] == "Activé"

@@ -132,7 +132,7 @@ def test_generating_twice_revokes_the_first_code_and_the_summary_says_so(
     batch = LetterBatch.objects.get(letters__activation_code=new)
     assert batch.revoked_count == 1
     summary = agent_client.get(reverse("backoffice:batch_csv", kwargs={"pk": batch.pk}))
-    rows = list(csv.reader(io.StringIO(summary.content.decode()), delimiter=";"))
+    rows = list(csv.reader(io.StringIO(summary.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == ["SIRET", "Nom", "Code émis le", "Code expire le", "Code précédent révoqué"]
     assert rows[1][0] == centre.establishment.siret
     assert rows[1][4] == "oui"

@@ -1,14 +1,20 @@
 """Support: find an account, see it, resend its activation email, lift a wait, revoke."""
 
+import html
 from datetime import datetime, time, timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from portail.accounts.views import LOGIN_PER_ACCOUNT
 from portail.audit.models import AuditEvent
 from portail.backoffice.agent_auth import OTP_LIMITER
+from portail.backoffice.support import known_limiters
+from portail.core.ratelimit import format_remaining
+from portail.habilitations.admission import user_key
 from portail.habilitations.models import Habilitation
+from portail.habilitations.redemption import activation_user_limiter
 from portail.notifications.models import OutboxEmail
 from tests.backoffice.factories import CentreFactory
 from tests.factories import HabilitationFactory, UserFactory
@@ -91,7 +97,7 @@ def test_lift_a_rate_limit_wait(agent_client, national_agent):
         OTP_LIMITER.fail(subject)
     assert OTP_LIMITER.is_blocked(subject)
     html = agent_client.get(account_url(user)).content.decode()
-    assert "agent-otp" in html
+    assert "Connexion agent suspendue après plusieurs codes de vérification erronés" in html
     agent_client.post(account_url(user, "backoffice:support_lift"))
     assert not OTP_LIMITER.is_blocked(subject)
     event = AuditEvent.objects.get(action="backoffice.support.ratelimit_lifted")
@@ -123,3 +129,43 @@ def test_support_actions_need_post(agent_client):
     user = UserFactory(unverified=True)
     assert agent_client.get(account_url(user, "backoffice:support_resend")).status_code == 405
     assert agent_client.get(account_url(user, "backoffice:support_lift")).status_code == 405
+
+
+def test_a_wait_is_said_in_french_for_a_person(agent_client):
+    user = UserFactory(email="bloquee@example.com")
+    for _ in range(LOGIN_PER_ACCOUNT.limit):
+        LOGIN_PER_ACCOUNT.fail(user.email)
+    for _ in range(activation_user_limiter.limit):
+        activation_user_limiter.fail(user_key(user))
+    text = " ".join(html.unescape(agent_client.get(account_url(user)).content.decode()).split())
+    assert "Connexion suspendue après plusieurs mots de passe erronés, encore 1 minute" in text
+    assert (
+        "Saisie de codes d'activation suspendue après plusieurs codes erronés, encore 1 minute"
+        in text
+    )
+    assert "login-account" not in text
+    assert "activation-user" not in text
+    assert " s)" not in text
+
+
+def test_every_limiter_has_a_label_for_the_agents():
+    limiters = known_limiters()
+    assert {"login-account", "activation-user", "account-email", "agent-otp"} <= set(limiters)
+    for name, limiter in limiters.items():
+        assert limiter.label, name
+        assert limiter.label[0].isupper(), name
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (1, "1 seconde"),
+        (49, "49 secondes"),
+        (60, "1 minute"),
+        (61, "2 minutes"),
+        (3600, "1 heure"),
+        (5400, "2 heures"),
+    ],
+)
+def test_remaining_time_in_words(seconds, words):
+    assert format_remaining(seconds) == words

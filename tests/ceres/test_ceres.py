@@ -10,6 +10,7 @@ import pytest
 import requests
 from django.db import transaction
 
+from ceres import __version__ as ceres_version
 from portail.centres.models import Centre, LinkedSite, Region
 from portail.demarches.models import Role
 from portail.habilitations.grants import revoke_habilitation
@@ -79,6 +80,7 @@ def test_from_the_portal_session_straight_into_ceres(
     assert page.locator("#roles li").all_inner_texts() == ["Centre agréé", "Gestionnaire CENTRES"]
     manage = page.get_by_role("link", name="Gérer les habilitations de mon centre sur le portail")
     assert manage.get_attribute("href") == f"{live_server.url}/habilitations/ceres/"
+    assert f"CERES v {ceres_version}" in page.locator("footer").inner_text()
     axe_check(page, "CERES — accueil")
     session.screenshot("ceres-landing")
 

@@ -1,4 +1,5 @@
 import math
+import string
 from collections import Counter
 from datetime import timedelta
 from io import StringIO
@@ -13,6 +14,7 @@ from portail.core.refusals import Refusal
 from portail.core.secrets import keyed_hash
 from portail.demarches import codes
 from portail.demarches.models import ActivationCode
+from portail.habilitations.mes_demarches_forms import CODE_CHARACTERS
 from tests.factories import (
     DemarcheFactory,
     EstablishmentFactory,
@@ -53,6 +55,15 @@ def test_generated_codes_do_not_repeat():
 def test_normalize_accepts_any_case_and_separators(typed):
     assert codes.normalize_code(typed) == "K7QM3XRTW9PD"
     assert codes.hash_code(typed) == keyed_hash("K7QM3XRTW9PD", "activation-code")
+
+
+def test_the_alphabet_is_the_one_the_form_describes():
+    assert CODE_CHARACTERS == "les chiffres de 2 à 9 et les lettres de A à Z sauf I et O"
+    described = set("23456789") | set(string.ascii_uppercase) - {"I", "O"}
+    assert set(codes.ALPHABET) == described
+    assert codes.never_in_a_code("ABCD-efgh-ijkl 0o1") == ["0", "1", "I", "O"]
+    assert codes.never_in_a_code("K7QM-3XRT-W9PD") == []
+    assert codes.never_in_a_code("l") == []  # a lower-case L is the L of the alphabet
 
 
 def test_is_well_formed():

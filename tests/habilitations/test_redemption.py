@@ -168,8 +168,9 @@ def test_a_code_of_another_demarche_does_not_work(ceres):
             "Le numéro SIRET doit comporter 14 chiffres.",
         ),
         (None, "", "code", "Saisissez le code d'activation reçu par courrier."),
-        (None, "K7QM-3XRT", "code", "Le code d'activation comporte 12 lettres et chiffres"),
-        (None, "K7QM-3XRT-W9P0", "code", "Le code d'activation comporte 12 lettres et chiffres"),
+        (None, "K7QM-3XRT", "code", "Le code d'activation comporte 12 caractères"),
+        (None, "K7QM-3XRT-W9P#", "code", "Le code d'activation comporte 12 caractères"),
+        (None, "K7QM-3XRT-W9P0", "code", "Un code d'activation ne contient jamais le chiffre 0"),
         (None, "K" * 41, "code", "40 caractères"),
     ],
 )
@@ -185,6 +186,29 @@ def test_bad_inputs_get_a_message_on_the_field(client, ceres, siret, code, field
     if siret:
         assert f'value="{siret}"' in response.content.decode()
     assert not AuditEvent.objects.filter(action="demarche.activation_failed").exists()
+
+
+CHARACTERS = "les chiffres de 2 à 9 et les lettres de A à Z sauf I et O"
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("ABCD-EFGH-IJKL", "Un code d'activation ne contient jamais la lettre I : "),
+        ("K7QM-3XRT-W9PO", "Un code d'activation ne contient jamais la lettre O : "),
+        ("K7QM-3XRT-W91D", "Un code d'activation ne contient jamais le chiffre 1 : "),
+        ("K7QM-3XRT-WO0D", "ne contient jamais le chiffre 0 ni la lettre O : "),
+        ("ABCD-EFGH-IJKL", f"ses 12 caractères sont {CHARACTERS}, pour qu'on ne puisse pas"),
+        ("K7QM-3XRT-W9", f"12 caractères : {CHARACTERS}, par exemple K7QM-3XRT-W9PD"),
+    ],
+)
+def test_the_message_says_which_characters_a_code_holds(client, ceres, code, message):
+    establishment = EstablishmentFactory()
+    client.force_login(UserFactory())
+    response = post(client, establishment.siret, code)
+    assert response.status_code == 200
+    assert message in page_text(response)
+    assert "Le code d'activation comporte 12 lettres et chiffres" not in page_text(response)
 
 
 def test_siret_may_be_typed_with_spaces(client, ceres):
