@@ -12,6 +12,7 @@ from dsfr.forms import DsfrBaseForm
 
 from portail.accounts import altcha
 from portail.accounts.models import User
+from portail.accounts.validators import validate_person_name
 from portail.companies.lookup import lookup_url_template
 from portail.companies.registry import EstablishmentData
 from portail.companies.siret import normalize_siret, siret_error
@@ -186,12 +187,14 @@ class SignupForm(PersonMixin, NewPasswordMixin, Form):
     last_name = forms.CharField(
         label="Nom",
         max_length=150,
+        validators=[validate_person_name],
         error_messages={"required": "Saisissez votre nom."},
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
     first_name = forms.CharField(
         label="Prénom",
         max_length=150,
+        validators=[validate_person_name],
         error_messages={"required": "Saisissez votre prénom."},
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
