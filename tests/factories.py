@@ -51,6 +51,16 @@ class EstablishmentFactory(factory.django.DjangoModelFactory):
         closed = factory.Trait(is_active=False)
 
 
+def letters_of(n: int) -> str:
+    """0 → A, 25 → Z, 26 → AA: a sequence number written in letters."""
+    text = ""
+    n += 1
+    while n:
+        n, rest = divmod(n - 1, 26)
+        text = chr(ord("A") + rest) + text
+    return text
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
@@ -59,8 +69,9 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     email = factory.Sequence(lambda n: f"personne{n}@exemple.fr")
     civilite = User.Civilite.MADAME
-    first_name = factory.Sequence(lambda n: f"Prénom{n}")
-    last_name = factory.Sequence(lambda n: f"Nom{n}")
+    # Letters, not digits: a person's name holds no digit (accounts.validators).
+    first_name = factory.Sequence(lambda n: f"Prénom{letters_of(n)}")
+    last_name = factory.Sequence(lambda n: f"Nom{letters_of(n)}")
     phone = "+33612345678"
     account_type = User.AccountType.PROFESSIONNEL
     email_verified_at = factory.LazyFunction(timezone.now)

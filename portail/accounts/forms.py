@@ -12,15 +12,22 @@ from dsfr.forms import DsfrBaseForm
 
 from portail.accounts import altcha
 from portail.accounts.models import User
+from portail.accounts.validators import validate_person_name
 from portail.companies.lookup import lookup_url_template
 from portail.companies.registry import EstablishmentData
 from portail.companies.siret import normalize_siret, siret_error
+from portail.core.forms import BoundedTextMixin
 
 if TYPE_CHECKING:
     # django-dsfr ships no types: its form is checked as the Django `Form` it extends.
-    Form = forms.Form
+    DsfrForm = forms.Form
 else:
-    Form = DsfrBaseForm
+    DsfrForm = DsfrBaseForm
+
+
+class Form(BoundedTextMixin, DsfrForm):
+    """The accounts' forms: DSFR, and text over its bound refused in French, not cut."""
+
 
 ESTABLISHMENT_FIELDS = ("siret", "company_name", "address", "commune")
 COMPANY_NAME_NEEDED = "Saisissez la raison sociale de votre établissement."
@@ -186,12 +193,14 @@ class SignupForm(PersonMixin, NewPasswordMixin, Form):
     last_name = forms.CharField(
         label="Nom",
         max_length=150,
+        validators=[validate_person_name],
         error_messages={"required": "Saisissez votre nom."},
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
     first_name = forms.CharField(
         label="Prénom",
         max_length=150,
+        validators=[validate_person_name],
         error_messages={"required": "Saisissez votre prénom."},
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )

@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from portail.accounts.validators import validate_person_name
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -48,8 +50,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     email = models.EmailField("adresse électronique", max_length=254, unique=True)
     civilite = models.CharField("civilité", max_length=3, choices=Civilite.choices, blank=True)
-    last_name = models.CharField("nom", max_length=150, blank=True)
-    first_name = models.CharField("prénom", max_length=150, blank=True)
+    last_name = models.CharField(
+        "nom", max_length=150, blank=True, validators=[validate_person_name]
+    )
+    first_name = models.CharField(
+        "prénom", max_length=150, blank=True, validators=[validate_person_name]
+    )
     phone = models.CharField("téléphone", max_length=32, blank=True)
     account_type = models.CharField(
         "type de compte",

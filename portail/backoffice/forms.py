@@ -13,18 +13,22 @@ from portail.backoffice.activation import ActivationStatus
 from portail.backoffice.flows import EDITABLE
 from portail.backoffice.imports import MAX_BYTES, too_big_message
 from portail.backoffice.models import AgentProfile
-from portail.centres.models import Centre, Region
+from portail.centres.models import ADDRESS_MAX_LENGTH, Centre, Region
 from portail.companies.siret import normalize_siret, siret_error
+from portail.core.forms import bound_text
 
 
 class DsfrMixin:
-    """Fields render as DSFR input groups (label, hint, error state) with `as_field_group`."""
+    """Fields render as DSFR input groups (label, hint, error state) with `as_field_group`; text
+    over its bound is refused in French, not cut by the browser."""
 
     bound_field_class = DsfrBoundField
     visible_fields: Callable[[], list[forms.BoundField]]  # the form's
+    fields: dict[str, forms.Field]  # the form's
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        bound_text(self.fields)
         for visible in self.visible_fields():
             dsfr_input_class_attr(visible)
 
@@ -160,6 +164,7 @@ class LinkedSiteForm(DsfrMixin, forms.Form):
     address = forms.CharField(
         label="Adresse du site",
         required=False,
+        max_length=ADDRESS_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="… ou, sans SIRET, un nom et une adresse.",
     )
@@ -219,5 +224,13 @@ class SupportSearchForm(DsfrMixin, forms.Form):
     )
 
 
+# The habilitation keeps the reason after "Agent : " (backoffice.support), in its 255 characters.
+REVOKE_REASON_MAX_LENGTH = 247
+
+
 class RevokeHabilitationForm(DsfrMixin, forms.Form):
-    reason = forms.CharField(label="Motif de la révocation", max_length=255)
+    reason = forms.CharField(
+        label="Motif de la révocation",
+        max_length=REVOKE_REASON_MAX_LENGTH,
+        error_messages={"required": "Indiquez le motif de la révocation."},
+    )

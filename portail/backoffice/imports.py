@@ -20,7 +20,7 @@ from django.db import transaction
 from portail.accounts.models import User
 from portail.audit.journal import record
 from portail.backoffice.models import AgentProfile
-from portail.centres.models import Centre, CentreImport, Region
+from portail.centres.models import ADDRESS_MAX_LENGTH, Centre, CentreImport, Region
 from portail.companies.models import Establishment
 from portail.companies.siret import normalize_siret, siret_error
 from portail.core.context import SYSTEM, Context
@@ -162,6 +162,10 @@ def _check_values(
         errors.append("nom manquant")
     if not values["adresse"]:
         errors.append("adresse manquante")
+    elif len(values["adresse"]) > ADDRESS_MAX_LENGTH:
+        errors.append(
+            f"adresse de {len(values['adresse'])} caractères, {ADDRESS_MAX_LENGTH} au plus"
+        )
     region = regions.get(values["region"].zfill(2)) or regions.get(_simplify(values["region"]))
     if region is None:
         errors.append(f"région « {values['region']} » inconnue")

@@ -620,7 +620,7 @@ def support_revoke(request: AgentRequest, public_id: UUID, habilitation_pk: int)
         raise Http404
     form = RevokeHabilitationForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Indiquez le motif de la révocation.")
+        messages.error(request, " ".join(map(str, form.errors["reason"])))
     else:
         with refusal_shown(request, success="L’habilitation est révoquée."):
             support.revoke_for_support(

@@ -10,7 +10,13 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
+
+# A postal address typed or taken from the registry (its street line, 255 at most, then the
+# postcode and commune, 266 at most): forms and the database hold it to the same bound.
+ADDRESS_MAX_LENGTH = 600
 
 
 class AgentScope(Protocol):
@@ -80,7 +86,7 @@ class Centre(models.Model):
     agrement_date = models.DateField("date de l’agrément", null=True, blank=True)
     contact_email = models.EmailField("adresse électronique de contact", blank=True)
     letter_name = models.CharField("nom du destinataire", max_length=255)
-    letter_address = models.TextField("adresse postale")
+    letter_address = models.TextField("adresse postale", max_length=ADDRESS_MAX_LENGTH)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -95,6 +101,12 @@ class Centre(models.Model):
 
     class Meta:
         ordering = ["letter_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("letter_address"), ADDRESS_MAX_LENGTH),
+                name="centre_letter_address_length",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.letter_name} ({self.establishment.siret})"
@@ -112,11 +124,15 @@ class LinkedSite(models.Model):
         related_name="linked_to",
     )
     label = models.CharField("nom", max_length=255, blank=True)
-    address = models.TextField("adresse", blank=True)
+    address = models.TextField("adresse", blank=True, max_length=ADDRESS_MAX_LENGTH)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["centre", "establishment"], name="linked_site_unique")
+            models.UniqueConstraint(fields=["centre", "establishment"], name="linked_site_unique"),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("address"), ADDRESS_MAX_LENGTH),
+                name="linked_site_address_length",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from portail.companies.models import Establishment
+from portail.core.forms import BoundedTextMixin
 from portail.demarches.models import Demarche, Role
 from portail.habilitations.queries import colleague_accounts
 
@@ -45,7 +46,7 @@ def _role_field(label: str) -> RoleChoiceField:
     )
 
 
-class _InvitationBase(forms.Form):
+class _InvitationBase(BoundedTextMixin, forms.Form):
     role = _role_field("Rôle")
     establishment = EstablishmentChoiceField(
         label="SIRET de l’habilitation",

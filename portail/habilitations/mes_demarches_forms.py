@@ -7,8 +7,10 @@ from django import forms
 from dsfr.forms import DsfrBaseForm
 
 from portail.companies.siret import normalize_siret, validate_siret
+from portail.core.forms import BoundedTextMixin
 from portail.demarches.codes import CODE_LENGTH, is_well_formed, never_in_a_code, normalize_code
 from portail.demarches.models import Demarche, Role
+from portail.habilitations.models import MESSAGE_MAX_LENGTH
 
 # The alphabet of `portail.demarches.codes`, in words (a test holds them together).
 CODE_CHARACTERS = "les chiffres de 2 à 9 et les lettres de A à Z sauf I et O"
@@ -48,7 +50,7 @@ class SiretField(forms.CharField):
             validate_siret(value)
 
 
-class ActivationForm(DsfrBaseForm):  # type: ignore[misc]  # django-dsfr ships no types
+class ActivationForm(BoundedTextMixin, DsfrBaseForm):  # type: ignore[misc]  # django-dsfr ships no types
     siret = SiretField(label="SIRET Enregistré")
     code = forms.CharField(
         label="Code d'activation",
@@ -74,7 +76,7 @@ class ActivationForm(DsfrBaseForm):  # type: ignore[misc]  # django-dsfr ships n
         return code
 
 
-class AccessRequestForm(DsfrBaseForm):  # type: ignore[misc]  # django-dsfr ships no types
+class AccessRequestForm(BoundedTextMixin, DsfrBaseForm):  # type: ignore[misc]  # django-dsfr ships no types
     siret = SiretField(
         label="SIRET de l'établissement",
         help_text="L'établissement pour lequel vous demandez l'accès (14 chiffres).",
@@ -92,9 +94,8 @@ class AccessRequestForm(DsfrBaseForm):  # type: ignore[misc]  # django-dsfr ship
     message = forms.CharField(
         label="Message au gestionnaire",
         required=False,
-        max_length=1000,
+        max_length=MESSAGE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
-        error_messages={"max_length": "Le message ne peut dépasser 1000 caractères."},
     )
 
     def __init__(self, *args: Any, demarche: Demarche, **kwargs: Any) -> None:
@@ -102,7 +103,7 @@ class AccessRequestForm(DsfrBaseForm):  # type: ignore[misc]  # django-dsfr ship
         cast("forms.ModelChoiceField[Role]", self.fields["role"]).queryset = demarche.roles.all()
 
 
-class AcceptForm(forms.Form):
+class AcceptForm(BoundedTextMixin, forms.Form):
     role: "forms.ModelChoiceField[Role]" = forms.ModelChoiceField(
         queryset=Role.objects.none(), required=False
     )
@@ -112,5 +113,5 @@ class AcceptForm(forms.Form):
         cast("forms.ModelChoiceField[Role]", self.fields["role"]).queryset = demarche.roles.all()
 
 
-class RefuseForm(forms.Form):
-    reason = forms.CharField(required=False, max_length=1000)
+class RefuseForm(BoundedTextMixin, forms.Form):
+    reason = forms.CharField(required=False, max_length=MESSAGE_MAX_LENGTH)

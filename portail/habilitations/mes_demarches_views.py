@@ -200,7 +200,8 @@ def _answer_access_request(
     the gestionnaire was; `outcome` ("acceptée" or "refusée") ends the success message, `invalid`
     is the message of an invalid form."""
     if not form.is_valid():
-        messages.error(request, invalid)
+        # `invalid` empty: the form's own message (the reason's bound, said in French).
+        messages.error(request, invalid or " ".join(map(str, form.errors.get("reason") or [])))
         return _back(request, access_request)
     with refusal_shown(request) as attempt:
         answer(
@@ -231,5 +232,5 @@ def access_request_refuse(request: "UserRequest", pk: int) -> HttpResponse:
     access_request = _managed_request_or_404(request, pk)
     form = RefuseForm(request.POST)
     answer = access_requests.refuse_access_request
-    invalid = "Le motif ne peut dépasser 1000 caractères."
+    invalid = ""
     return _answer_access_request(request, access_request, form, answer, "refusée", invalid=invalid)

@@ -6,10 +6,16 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from portail.companies.models import Establishment
 from portail.demarches.models import Demarche
+
+# A requester's message to the gestionnaires, and the reason of their answer: forms and the
+# database hold them to the same bound.
+MESSAGE_MAX_LENGTH = 1000
 
 
 class HabilitationQuerySet(models.QuerySet["Habilitation"]):
@@ -226,7 +232,7 @@ class AccessRequest(models.Model):
         "companies.Establishment", on_delete=models.PROTECT, related_name="+"
     )
     role = models.ForeignKey("demarches.Role", on_delete=models.PROTECT, related_name="+")
-    message = models.TextField(blank=True)
+    message = models.TextField(blank=True, max_length=MESSAGE_MAX_LENGTH)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
@@ -234,7 +240,7 @@ class AccessRequest(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    decision_reason = models.TextField(blank=True)
+    decision_reason = models.TextField(blank=True, max_length=MESSAGE_MAX_LENGTH)
     granted_role = models.ForeignKey(
         "demarches.Role", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -252,7 +258,15 @@ class AccessRequest(models.Model):
                 fields=["requester", "demarche", "establishment"],
                 condition=Q(status="pending"),
                 name="one_pending_access_request",
-            )
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("message"), MESSAGE_MAX_LENGTH),
+                name="access_request_message_length",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("decision_reason"), MESSAGE_MAX_LENGTH),
+                name="access_request_decision_reason_length",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,12 +9,14 @@ import secrets
 from argparse import ArgumentParser
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portail.accounts.models import User
+from portail.accounts.validators import validate_person_name
 from portail.audit.journal import record
 from portail.backoffice.models import AgentProfile
 from portail.centres.models import Region
@@ -54,6 +56,11 @@ class Command(BaseCommand):
             raise CommandError(f"Région(s) inconnue(s) : {', '.join(unknown)}")
         if not regions and not national:
             raise CommandError("Indiquez au moins une --region, ou --national.")
+        for name in (first_name, last_name):
+            try:
+                validate_person_name(name.strip())
+            except ValidationError as error:
+                raise CommandError(f"{name!r} : {error.messages[0]}") from error
         generated = password is None
         password = password or secrets.token_urlsafe(12)
         with transaction.atomic():
