@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from portail.backoffice.models import AgentProfile, LetterBatch
-from portail.centres.admin import ReadOnlyAdmin
+from portail.core.admin import ReadOnlyAdmin
 
 
 @admin.register(AgentProfile)

@@ -3,10 +3,8 @@
 
 from django.contrib import admin
 
-from portail.centres.admin import ReadOnlyAdmin
+from portail.core.admin import ReadOnlyAdmin
 from portail.demarches.models import ActivationCode, Demarche, Role
-
-__all__ = ["ActivationCodeAdmin", "DemarcheAdmin", "ReadOnlyAdmin", "RoleInline"]
 
 
 class RoleInline(admin.TabularInline):

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from portail.demarches.admin import ReadOnlyAdmin
+from portail.core.admin import ReadOnlyAdmin
 from portail.habilitations.models import AccessRequest
 
 
