@@ -32,62 +32,19 @@ from portail.accounts.forms import (
     SignupForm,
     display_phone,
 )
+from portail.accounts.limits import (
+    EMAIL_PER_ADDRESS,
+    EMAIL_PER_IP,
+    LOGIN_PER_ACCOUNT,
+    LOGIN_PER_IP,
+    LOOKUP_PER_IP,
+    SIGNUP_PER_IP,
+    TOKEN_PER_IP,
+)
 from portail.accounts.models import AccountToken, User
 from portail.core.context import context_of
-from portail.core.ratelimit import Limiter, format_wait
+from portail.core.ratelimit import LimitsUnavailable, attempt, format_wait
 from portail.core.refusals import Refusal, refusal_shown
-
-# Growing waits, never a permanent lock (portail.core.ratelimit): per account and per address.
-LOGIN_PER_ACCOUNT = Limiter(
-    "login-account",
-    label="Connexion suspendue après plusieurs mots de passe erronés",
-    limit=5,
-    window=15 * 60,
-    base_wait=60,
-)
-LOGIN_PER_IP = Limiter(
-    "login-ip",
-    label="Connexion depuis cette adresse IP suspendue après trop d'échecs",
-    limit=30,
-    window=15 * 60,
-    base_wait=60,
-)
-# Emails sent on request (activation again, password reset): per address asked and per IP.
-EMAIL_PER_ADDRESS = Limiter(
-    "account-email",
-    label="Envoi de courriels (activation, mot de passe oublié) suspendu après trop de demandes",
-    limit=3,
-    window=60 * 60,
-    base_wait=15 * 60,
-)
-EMAIL_PER_IP = Limiter(
-    "account-email-ip",
-    label="Envoi de courriels depuis cette adresse IP suspendu après trop de demandes",
-    limit=20,
-    window=60 * 60,
-    base_wait=15 * 60,
-)
-SIGNUP_PER_IP = Limiter(
-    "signup-ip",
-    label="Inscriptions depuis cette adresse IP suspendues après trop d'essais",
-    limit=20,
-    window=60 * 60,
-    base_wait=15 * 60,
-)
-LOOKUP_PER_IP = Limiter(
-    "signup-lookup-ip",
-    label="Recherche de SIRET à l'inscription suspendue après trop de recherches",
-    limit=60,
-    window=60 * 60,
-    base_wait=5 * 60,
-)
-TOKEN_PER_IP = Limiter(
-    "account-token-ip",
-    label="Ouverture de liens (activation, mot de passe) depuis cette adresse IP suspendue après plusieurs liens invalides",
-    limit=20,
-    window=15 * 60,
-    base_wait=60,
-)
 
 LOGIN_ERROR = "Adresse électronique ou mot de passe incorrect."
 AFTER_ACTIVATION_NEXT = "accounts_after_activation_next"
@@ -151,21 +108,25 @@ def home(request: HttpRequest) -> HttpResponse:
 def _attempt_login(request: HttpRequest, form: LoginForm) -> User | tuple[int, str]:
     """The account to log in, or (status, not activated address) with the refusal on the form.
 
-    The limits per account and per address are the web's business: they stay in the view."""
+    The limits per account and per address are the web's business: they stay in the view. A
+    slot is taken on both before the password is checked, and given back when it is right."""
     email = User.objects.normalize_email(form.cleaned_data["email"])
-    ip = _ip(request)
-    wait = max(LOGIN_PER_ACCOUNT.wait_seconds(email), LOGIN_PER_IP.wait_seconds(ip))
-    if wait:
+    try:
+        slots = attempt((LOGIN_PER_ACCOUNT, email), (LOGIN_PER_IP, _ip(request)))
+    except LimitsUnavailable as refusal:
+        form.add_error(None, refusal.message)
+        return 503, ""
+    if slots.wait:
         flows.record_login_failure(email, "rate_limited", context=context_of(request))
-        form.add_error(None, _wait_message(wait))
+        form.add_error(None, _wait_message(slots.wait))
         return 429, ""
     user = authenticate(request, username=email, password=form.cleaned_data["password"])
     if not isinstance(user, User):
-        LOGIN_PER_ACCOUNT.fail(email)
-        LOGIN_PER_IP.fail(ip)
+        slots.failed()
         flows.record_login_failure(email, "credentials", context=context_of(request))
         form.add_error(None, LOGIN_ERROR)
         return 200, ""
+    slots.succeeded()
     if not user.is_email_verified:
         flows.record_login_failure(email, "not_activated", context=context_of(request))
         return 200, user.email
@@ -241,16 +202,18 @@ def _signup_posted(request: HttpRequest, account_type: str) -> tuple[SignupForm,
     data["account_type"] = account_type  # a forged value falls back to PROFESSIONNEL
     form = SignupForm(data, lookup_only=lookup_only)
     limiter = LOOKUP_PER_IP if lookup_only else SIGNUP_PER_IP
-    wait = limiter.wait_seconds(_ip(request))
-    if wait:
+    if limiter.is_blocked(_ip(request)):  # said before the form is checked: nothing is lost
         form.is_valid()
+        form.add_error(None, _wait_message(limiter.wait_seconds(_ip(request))))
+        return form, 429
+    if not form.is_valid():
+        return form, 200
+    # Counts every lookup, every valid sign-up from the address, atomically: a flood sent at
+    # once gets no more than the limit through.
+    wait = limiter.hit(_ip(request))
+    if wait:
         form.add_error(None, _wait_message(wait))
         return form, 429
-    valid = form.is_valid()
-    if lookup_only or valid:
-        limiter.fail(_ip(request))  # counts every lookup, every valid sign-up from the address
-    if not valid:
-        return form, 200
     with refusal_shown(request, form) as attempt:
         if lookup_only:
             found = flows.look_up_establishment(form.cleaned_data["siret"])
@@ -302,15 +265,14 @@ def token_page(kind: str) -> Callable[[TokenView], TokenView]:
         @require_http_methods(["GET", "HEAD", "POST"])
         @functools.wraps(view)
         def wrapped(request: HttpRequest, token: str) -> HttpResponse:
-            ip = _ip(request)
-            wait = TOKEN_PER_IP.wait_seconds(ip)
-            if wait:
-                return _message(request, "Trop de tentatives", _wait_message(wait), status=429)
+            slot = attempt((TOKEN_PER_IP, _ip(request)))
+            if slot.wait:
+                return _message(request, "Trop de tentatives", _wait_message(slot.wait), status=429)
+            guessed = False
             try:
                 return view(request, token)
             except flows.TokenError as error:
-                if error.reason == "unknown":  # guessing (tokens have 256 bits): counted
-                    TOKEN_PER_IP.fail(ip)
+                guessed = error.reason == "unknown"  # guessing (tokens have 256 bits): counted
                 context = {
                     "title": error.message,
                     "reason": error.reason,
@@ -322,6 +284,11 @@ def token_page(kind: str) -> Callable[[TokenView], TokenView]:
             except Refusal as refusal:  # the link is good, the change is refused: its own page
                 title = getattr(refusal, "title", "Action impossible")
                 return _message(request, title, refusal.message, status=409)
+            finally:
+                if guessed:
+                    slot.failed()
+                else:
+                    slot.succeeded()
 
         return wrapped
 
@@ -355,14 +322,11 @@ def _mail_link_within_limits(
     with the wait shown on the form, when this IP asked too often. Per address the limit is
     silent: the answer must not depend on the account."""
     email = User.objects.normalize_email(form.cleaned_data["email"])
-    ip = _ip(request)
-    wait = EMAIL_PER_IP.wait_seconds(ip)
+    wait = EMAIL_PER_IP.hit(_ip(request))
     if wait:
         form.add_error(None, _wait_message(wait))
         return False
-    EMAIL_PER_IP.fail(ip)
-    if not EMAIL_PER_ADDRESS.is_blocked(email):
-        EMAIL_PER_ADDRESS.fail(email)
+    if not EMAIL_PER_ADDRESS.hit(email):
         send_link(email, context=context_of(request))
     return True
 

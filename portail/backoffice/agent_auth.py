@@ -26,36 +26,15 @@ from portail.accounts.models import User
 from portail.backoffice import flows
 from portail.backoffice.access import agent_profile_of
 from portail.backoffice.flows import AgentLoginError
+from portail.backoffice.limits import OTP_LIMITER, PASSWORD_IP_LIMITER, PASSWORD_LIMITER
 from portail.core.client_ip import client_ip
 from portail.core.context import context_of
-from portail.core.ratelimit import Limiter, format_wait
+from portail.core.ratelimit import Attempt, Limiter, LimitsUnavailable, attempt, format_wait
 
 __all__ = ["EXPIRED_STEP", "AgentLoginError", "check_password", "pending_agent", "verify_code"]
 
 PENDING_KEY = "backoffice_pending_agent"
 PENDING_SECONDS = 5 * 60
-
-PASSWORD_LIMITER = Limiter(
-    "agent-login",
-    label="Connexion agent suspendue après plusieurs mots de passe erronés",
-    limit=5,
-    window=15 * 60,
-    base_wait=60,
-)
-PASSWORD_IP_LIMITER = Limiter(
-    "agent-login-ip",
-    label="Connexion agent depuis cette adresse IP suspendue après trop d'échecs",
-    limit=30,
-    window=15 * 60,
-    base_wait=60,
-)
-OTP_LIMITER = Limiter(
-    "agent-otp",
-    label="Connexion agent suspendue après plusieurs codes de vérification erronés",
-    limit=5,
-    window=15 * 60,
-    base_wait=60,
-)
 
 BAD_CREDENTIALS = "Adresse électronique ou mot de passe incorrect."
 BAD_CODE = flows.BAD_CODE
@@ -66,20 +45,31 @@ def too_many(wait: int, *, field: str | None = None) -> AgentLoginError:
     return AgentLoginError(f"Trop de tentatives. Réessayez dans {format_wait(wait)}.", field=field)
 
 
+def _reserve(*slots: tuple[Limiter, str], field: str | None = None) -> Attempt:
+    """The reserved slots, or AgentLoginError (too many, or the store does not answer)."""
+    try:
+        reserved = attempt(*slots)
+    except LimitsUnavailable as refusal:
+        raise AgentLoginError(refusal.message, field=field) from None
+    if reserved.wait:
+        raise too_many(reserved.wait, field=field)
+    return reserved
+
+
 def check_password(request: HttpRequest, email: str, password: str) -> User:
     """First step. Returns the agent user, or raises AgentLoginError (one message for all)."""
     email = (email or "").strip().lower()
     ip = client_ip(request) or "-"
-    for limiter, subject in ((PASSWORD_LIMITER, email), (PASSWORD_IP_LIMITER, ip)):
-        if limiter.is_blocked(subject):
-            raise too_many(limiter.wait_seconds(subject))
+    # A slot on both limits before the password is checked (given back when it is right).
+    slots = _reserve((PASSWORD_LIMITER, email), (PASSWORD_IP_LIMITER, ip))
     user = authenticate(request, username=email, password=password)
     if not isinstance(user, User) or agent_profile_of(user) is None:
         # A portal user who is no agent gets the very same answer as a wrong password.
-        waits = [PASSWORD_LIMITER.fail(email), PASSWORD_IP_LIMITER.fail(ip)]
-        if max(waits):
-            raise too_many(max(waits))
+        wait = slots.failed()
+        if wait:
+            raise too_many(wait)
         raise AgentLoginError(BAD_CREDENTIALS)
+    slots.succeeded()
     request.session.cycle_key()
     request.session[PENDING_KEY] = {"user": user.pk, "at": time.time()}
     return user
@@ -119,16 +109,18 @@ def qr_code_data_uri(device: TOTPDevice) -> str:
 def verify_code(request: HttpRequest, user: User, token: str, *, enrolling: bool) -> TOTPDevice:
     """Second step: check the code (the flow) and log the agent in. Raises AgentLoginError."""
     subject = str(user.pk)
-    if OTP_LIMITER.is_blocked(subject):
-        raise too_many(OTP_LIMITER.wait_seconds(subject), field="code")
+    slot = _reserve((OTP_LIMITER, subject), field="code")
     try:
         device = flows.check_agent_code(
             agent=user, token=token, enrolling=enrolling, context=context_of(request)
         )
     except flows.WrongCode:
-        wait = OTP_LIMITER.fail(subject)
+        wait = slot.failed()
         if wait:
             raise too_many(wait, field="code") from None
+        raise
+    except Exception:
+        slot.succeeded()  # no code was checked wrong: the slot is given back
         raise
     request.session.pop(PENDING_KEY, None)
     auth_login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])

@@ -1,11 +1,7 @@
 """Telephone assistance: find an account, see it, and the agent's support actions (audited)."""
 
-import importlib
-import sys
 from typing import NamedTuple
 
-from django.apps import apps
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
@@ -16,6 +12,7 @@ from portail.audit.models import AuditEvent
 from portail.backoffice.flows import BackofficeError
 from portail.backoffice.models import AgentProfile
 from portail.centres.models import Centre, LinkedSite
+from portail.core import ratelimit
 from portail.core.context import SYSTEM, Context
 from portail.core.ratelimit import Limiter, format_remaining
 from portail.demarches.models import Demarche
@@ -94,23 +91,8 @@ def recent_events(user: User, limit: int = 30) -> QuerySet[AuditEvent]:
 
 
 def known_limiters() -> dict[str, Limiter]:
-    """Every rate limiter the portal's modules define (module-level `Limiter`s), by name."""
-    for app in apps.get_app_configs():
-        if app.name.startswith("portail."):
-            for submodule in ("views", "flows", "agent_auth"):
-                try:
-                    importlib.import_module(f"{app.name}.{submodule}")
-                except ModuleNotFoundError as exc:
-                    if exc.name != f"{app.name}.{submodule}":
-                        raise
-    found = {}
-    for name, module in list(sys.modules.items()):
-        if not name.startswith("portail.") or module is None:
-            continue
-        for value in vars(module).values():
-            if isinstance(value, Limiter):
-                found[value.name] = value
-    return found
+    """Every rate limiter of the portal, by name (the registry of portail.core.ratelimit)."""
+    return ratelimit.registered()
 
 
 class Wait(NamedTuple):
@@ -135,15 +117,13 @@ def waits_for(user: User) -> list[Wait]:
         Habilitation.objects.filter(user=user).values_list("establishment__siret", flat=True)
     )
     pairs = [(lim, subject) for lim in known_limiters().values() for subject in sorted(subjects)]
-    # One cache read for all of them (the cache may be the database); then only the keys found.
-    found = cache.get_many([lim._key(subject) for lim, subject in pairs])
-    waits = []
-    for limiter, subject in pairs:
-        if limiter._key(subject) in found:
-            seconds = limiter.wait_seconds(subject)
-            if seconds:
-                waits.append(Wait(limiter, subject, seconds))
-    return waits
+    # One read of the store for all of them (it may be the database).
+    seconds = ratelimit.waits(pairs)
+    return [
+        Wait(lim, subject, wait)
+        for (lim, subject), wait in zip(pairs, seconds, strict=True)
+        if wait
+    ]
 
 
 @transaction.atomic

@@ -6,19 +6,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from portail.companies import registry
+from portail.companies.limits import LOOKUP_LIMITER
 from portail.core.client_ip import client_ip
-from portail.core.ratelimit import Limiter, format_wait
-
-# Anyone may look a SIRET up (the sign-up form does it before any account exists): a limit per
-# address keeps the endpoint from being used to scrape the registry (and its quota).
-LOOKUP_LIMITER = Limiter(
-    "siret_lookup",
-    label="Recherche de SIRET suspendue après trop de recherches",
-    limit=30,
-    window=60,
-    base_wait=60,
-    max_wait=15 * 60,
-)
+from portail.core.ratelimit import format_wait
 
 
 def _error(status: int, message: str, **headers: str) -> JsonResponse:
@@ -36,14 +26,13 @@ def _error(status: int, message: str, **headers: str) -> JsonResponse:
 def siret_lookup(request: HttpRequest, siret: str) -> JsonResponse:
     """200 with the establishment, or 400 / 404 / 503 / 429 with a French `error`."""
     ip = client_ip(request)
-    if LOOKUP_LIMITER.is_blocked(ip):
-        wait = LOOKUP_LIMITER.wait_seconds(ip)
+    wait = LOOKUP_LIMITER.hit(ip)  # every lookup counts
+    if wait:
         return _error(
             429,
             f"Trop de recherches de SIRET : réessayez dans {format_wait(wait)}.",
             **{"Retry-After": str(wait)},
         )
-    LOOKUP_LIMITER.fail(ip)  # every lookup counts
     try:
         data = registry.lookup(siret)
     except registry.InvalidSiret as exc:

@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from portail.core import housekeeping
+from portail.core import health, housekeeping
 
 
 class CoreConfig(AppConfig):
@@ -8,4 +8,9 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
+        # The rate limits' module imports the models, loaded after the app configs.
+        from portail.core import ratelimit  # noqa: PLC0415
+
         housekeeping.register_chore("sessions_cleared", housekeeping.clear_expired_sessions)
+        housekeeping.register_chore("ratelimits_expired", ratelimit.delete_expired)
+        health.register("cache", ratelimit.health)

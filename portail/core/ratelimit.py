@@ -1,23 +1,62 @@
 """Rate limits on anything guessable, with waits that grow and never a permanent lock.
 
-A limiter counts failures per key (an account, an address, a SIRET) in the Django cache. Past
-`limit` failures within `window` seconds, the key must wait; each further failure doubles the
-wait, up to `max_wait`. Success does not reset other keys: an attacker cannot clear the address
-limit by succeeding on their own account. Agents can lift a wait (`reset`).
+A limiter counts attempts per key (an account, an address, a SIRET). Within a window of `window`
+seconds opened by the first attempt, `limit` failures make the key wait `base_wait`; each further
+block doubles the wait, up to `max_wait`; the doubling is forgotten `window + max_wait` seconds
+after the last counted attempt. Success does not reset other keys: an attacker cannot clear the
+address limit by succeeding on their own account. Agents can lift a wait (`reset`).
+
+Reserve, then verify (decision 0012): `attempt(...)` takes a slot *before* the guessable check
+runs, atomically in the store (a Lua script in Redis, a locked row in the database), so that 50
+guesses arriving at once get at most `limit` checks; the caller then says how it went
+(`failed()` keeps the slot as a failure, `succeeded()` gives it back: a right password costs
+nothing). `hit()` counts requests that are limited whatever their outcome (emails, sign-ups).
+
+The store is Redis when `RATELIMIT_REDIS_URL` is set, else the `core_ratelimitstate` table. When
+Redis does not answer, a limiter with `fails_closed` (passwords, codes) refuses with
+`LimitsUnavailable`; the others let the request through. Both are logged.
 """
 
 import hashlib
+import logging
+import math
 import time
-from dataclasses import dataclass
-from typing import TypedDict
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal, Protocol
 
-from django.core.cache import cache
+import redis
+from django.conf import settings
+from django.core.cache import cache as django_cache
+from django.db import connection, transaction
+from django.db.models import F
+
+from portail.core.models import RateLimitState
+from portail.core.refusals import Refusal
+
+logger = logging.getLogger(__name__)
+
+Op = Literal["reserve", "fail", "release", "hit"]
+
+UNAVAILABLE = (
+    "Le service est momentanément indisponible. Réessayez dans quelques minutes ; si le problème "
+    "persiste, contactez l'assistance."
+)
 
 
-class _State(TypedDict):
-    failures: list[float]  # times of the failures within the window
-    blocked_until: float
-    strikes: int
+class LimitsUnavailable(Refusal):
+    """The rate-limit store does not answer and this limit must not be skipped (503)."""
+
+    def __init__(self) -> None:
+        super().__init__(UNAVAILABLE)
+
+
+LIMITERS: dict[str, "Limiter"] = {}
+
+
+def registered() -> dict[str, "Limiter"]:
+    """Every limiter of the portal, by name (each app's `limits` module, loaded by its config)."""
+    return dict(LIMITERS)
 
 
 @dataclass(frozen=True)
@@ -30,39 +69,330 @@ class Limiter:
     window: int = 15 * 60
     base_wait: int = 60
     max_wait: int = 60 * 60
+    # Refuse rather than let guesses through unlimited when the store does not answer.
+    fails_closed: bool = field(default=False, kw_only=True)
 
-    def _key(self, subject: str) -> str:
-        # Subjects are emails or addresses: hash them so the cache holds no personal data.
-        digest = hashlib.sha256(subject.strip().lower().encode()).hexdigest()[:32]
-        return f"rl:{self.name}:{digest}"
+    def __post_init__(self) -> None:
+        known = LIMITERS.setdefault(self.name, self)
+        if known != self:
+            raise ValueError(f"Two different rate limiters are named {self.name!r}")
 
-    def _state(self, subject: str) -> _State:
-        state: _State | None = cache.get(self._key(subject))
-        return state or {"failures": [], "blocked_until": 0.0, "strikes": 0}
+    @property
+    def ttl(self) -> int:
+        """How long a key's state is kept after its last counted attempt."""
+        return self.window + self.max_wait
+
+    def digest(self, subject: str) -> str:
+        # Subjects are emails or addresses: hashed, the store holds no personal data.
+        return hashlib.sha256(subject.strip().lower().encode()).hexdigest()[:32]
+
+    def _apply(self, op: Op, subject: str) -> tuple[bool, int]:
+        try:
+            return store().apply(self, self.digest(subject), op, time.time())
+        except redis.RedisError:
+            closed = self.fails_closed and op in ("reserve", "hit")
+            logger.error(
+                "Rate-limit store unreachable: limiter %s, %s %s",
+                self.name,
+                op,
+                "refused (fails closed)" if closed else "let through (fails open)",
+            )
+            if closed:
+                raise LimitsUnavailable() from None
+            return True, 0
+
+    def reserve(self, subject: str) -> int:
+        """Take a slot before the check: 0 when granted (then `fail` or `release` it), else the
+        seconds to wait. Prefer `attempt(...)`, which does both for several limiters."""
+        granted, wait = self._apply("reserve", subject)
+        return 0 if granted else max(1, wait)
+
+    def fail(self, subject: str) -> int:
+        """The reserved attempt failed: it stays counted. Returns the wait it imposes (0 while
+        under the limit). Without a reservation, it counts as one."""
+        return self._apply("fail", subject)[1]
+
+    def release(self, subject: str) -> None:
+        """The reserved attempt succeeded or was no guess: its slot is given back."""
+        self._apply("release", subject)
+
+    def hit(self, subject: str) -> int:
+        """Count a request limited whatever its outcome: 0 when it may go on, else the wait."""
+        granted, wait = self._apply("hit", subject)
+        return 0 if granted else max(1, wait)
 
     def wait_seconds(self, subject: str) -> int:
         """Seconds before `subject` may try again (0: now)."""
-        state = self._state(subject)
-        return max(0, int(state["blocked_until"] - time.time() + 0.999))
+        return waits([(self, subject)])[0]
 
     def is_blocked(self, subject: str) -> bool:
         return self.wait_seconds(subject) > 0
 
-    def fail(self, subject: str) -> int:
-        """Count a failure; return the wait now imposed (0 while under the limit)."""
-        now = time.time()
-        state = self._state(subject)
-        state["failures"] = [t for t in state["failures"] if t > now - self.window] + [now]
-        if len(state["failures"]) >= self.limit:
-            wait = min(self.max_wait, self.base_wait * 2 ** state["strikes"])
-            state["blocked_until"] = now + wait
-            state["strikes"] += 1
-            state["failures"] = []
-        cache.set(self._key(subject), state, timeout=self.window + self.max_wait)
-        return self.wait_seconds(subject)
-
     def reset(self, subject: str) -> None:
-        cache.delete(self._key(subject))
+        """Forget the key: no wait, no failure, no doubling (agents lift waits with it)."""
+        store().delete(self, self.digest(subject))
+
+
+class Attempt:
+    """Slots reserved on several limiters for one check; `wait` > 0 when refused."""
+
+    def __init__(self, slots: list[tuple[Limiter, str]], wait: int) -> None:
+        self.slots = slots
+        self.wait = wait
+
+    def failed(self) -> int:
+        """The check failed: every slot stays counted. Returns the longest wait now imposed."""
+        return max((limiter.fail(subject) for limiter, subject in self.slots), default=0)
+
+    def succeeded(self) -> None:
+        """The check passed: every slot is given back."""
+        for limiter, subject in self.slots:
+            limiter.release(subject)
+
+
+def attempt(*slots: tuple[Limiter, str]) -> Attempt:
+    """Reserve a slot on each (limiter, subject), in order. When one refuses, the slots already
+    taken are given back and the attempt carries the wait (nothing is to be checked)."""
+    taken: list[tuple[Limiter, str]] = []
+    for limiter, subject in slots:
+        try:
+            wait = limiter.reserve(subject)
+        except LimitsUnavailable:
+            Attempt(taken, 0).succeeded()
+            raise
+        if wait:
+            Attempt(taken, 0).succeeded()
+            return Attempt([], wait)
+        taken.append((limiter, subject))
+    return Attempt(taken, 0)
+
+
+def waits(pairs: list[tuple[Limiter, str]]) -> list[int]:
+    """The wait of each (limiter, subject), in one round trip to the store; 0 when the store
+    does not answer (this only reads)."""
+    keys = [(limiter, limiter.digest(subject)) for limiter, subject in pairs]
+    try:
+        until = store().blocked_until(keys)
+    except redis.RedisError:
+        logger.error("Rate-limit store unreachable: waits not read")
+        return [0] * len(pairs)
+    now = time.time()
+    return [max(0, math.ceil(moment - now)) for moment in until]
+
+
+# --- the rule, and the stores that apply it atomically ------------------------------------------
+
+
+def step(state: dict[str, float], limiter: Limiter, op: Op, now: float) -> tuple[bool, int]:
+    """Apply `op` to `state` (keys h, f, w, b, n; changed in place): (granted, wait).
+
+    h: slots taken in the window (checks under way and failures), f: failures in the window,
+    w: end of the window, b: blocked until, n: the next block's wait. The Lua script of
+    `RedisStore` is this same rule, line for line."""
+    if state["w"] <= now:
+        state.update(h=0, f=0, w=now + limiter.window)
+    if op == "release":
+        state["h"] = max(0, state["h"] - 1)
+        return True, 0
+    if op != "fail":
+        if state["b"] > now:
+            return False, math.ceil(state["b"] - now)
+        if state["h"] >= limiter.limit:  # every slot is taken by checks under way
+            return False, int(state["n"])
+        state["h"] += 1
+        if op == "reserve":
+            return True, 0
+    state["f"] += 1
+    state["h"] = max(state["h"], state["f"])
+    if state["f"] >= limiter.limit:
+        wait = int(state["n"])
+        state.update(h=0, f=0, w=0, b=now + wait, n=min(limiter.max_wait, wait * 2))
+        return True, wait
+    return True, 0
+
+
+class Store(Protocol):
+    def apply(self, limiter: Limiter, digest: str, op: Op, now: float) -> tuple[bool, int]: ...
+
+    def blocked_until(self, keys: list[tuple[Limiter, str]]) -> list[float]: ...
+
+    def delete(self, limiter: Limiter, digest: str) -> None: ...
+
+    def ping(self) -> None: ...
+
+
+class DatabaseStore:
+    """One row per key. A new key is one INSERT (ON CONFLICT DO NOTHING: when another request
+    made it first, the locked path runs); a known key's row is locked while the rule runs, so
+    concurrent requests queue on it (PostgreSQL's row lock; SQLite's single writer); a slot
+    given back is one UPDATE."""
+
+    FIELDS = {
+        "h": "hits",
+        "f": "failures",
+        "w": "window_ends",
+        "b": "blocked_until",
+        "n": "next_wait",
+    }
+
+    def apply(self, limiter: Limiter, digest: str, op: Op, now: float) -> tuple[bool, int]:
+        rows = RateLimitState.objects.filter(limiter=limiter.name, digest=digest)
+        if op == "release":
+            # Alone, no lock needed: a window ended since is reset by the next step anyway.
+            rows.filter(hits__gt=0).update(hits=F("hits") - 1)
+            return True, 0
+        state = self.fresh(limiter)
+        granted, wait = step(state, limiter, op, now)
+        if self.insert(limiter, digest, state, now):
+            return granted, wait
+        with transaction.atomic():
+            row = rows.select_for_update().get()
+            if row.expires_at > now:
+                state = {key: getattr(row, name) for key, name in self.FIELDS.items()}
+            else:  # forgotten: a fresh start
+                state = self.fresh(limiter)
+            granted, wait = step(state, limiter, op, now)
+            if granted:
+                changes = {name: state[key] for key, name in self.FIELDS.items()}
+                rows.update(expires_at=now + limiter.ttl, **changes)
+        return granted, wait
+
+    @staticmethod
+    def fresh(limiter: Limiter) -> dict[str, float]:
+        return {"h": 0, "f": 0, "w": 0.0, "b": 0.0, "n": limiter.base_wait}
+
+    def insert(self, limiter: Limiter, digest: str, state: dict[str, float], now: float) -> bool:
+        """Create the key's row with `state`; False when it exists already."""
+        table = connection.ops.quote_name(RateLimitState._meta.db_table)
+        columns = ", ".join(["limiter", "digest", *self.FIELDS.values(), "expires_at"])
+        values = [limiter.name, digest, *(state[key] for key in self.FIELDS), now + limiter.ttl]
+        placeholders = ", ".join(["%s"] * len(values))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608 -- names are ours
+                "ON CONFLICT (limiter, digest) DO NOTHING",
+                values,
+            )
+            return bool(cursor.rowcount == 1)
+
+    def blocked_until(self, keys: list[tuple[Limiter, str]]) -> list[float]:
+        if not keys:
+            return []
+        rows = RateLimitState.objects.filter(
+            limiter__in={limiter.name for limiter, _ in keys},
+            digest__in={digest for _, digest in keys},
+            expires_at__gt=time.time(),
+        ).values_list("limiter", "digest", "blocked_until")
+        found = {(name, digest): until for name, digest, until in rows}
+        return [found.get((limiter.name, digest), 0.0) for limiter, digest in keys]
+
+    def delete(self, limiter: Limiter, digest: str) -> None:
+        RateLimitState.objects.filter(limiter=limiter.name, digest=digest).delete()
+
+    def ping(self) -> None:
+        RateLimitState.objects.exists()
+
+
+# `step`, in Lua: Redis runs a script alone, so the read, the rule and the write are one step.
+STEP_SCRIPT = """
+local op = ARGV[1]
+local now = tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
+local window = tonumber(ARGV[4])
+local max_wait = tonumber(ARGV[6])
+local s = redis.call('HMGET', KEYS[1], 'h', 'f', 'w', 'b', 'n')
+local h = tonumber(s[1]) or 0
+local f = tonumber(s[2]) or 0
+local w = tonumber(s[3]) or 0
+local b = tonumber(s[4]) or 0
+local n = tonumber(s[5]) or tonumber(ARGV[5])
+local wait = 0
+if w <= now then h = 0; f = 0; w = now + window end
+if op == 'release' then
+  h = math.max(0, h - 1)
+else
+  if op ~= 'fail' then
+    if b > now then return {0, math.ceil(b - now)} end
+    if h >= limit then return {0, n} end
+    h = h + 1
+  end
+  if op ~= 'reserve' then
+    f = f + 1
+    h = math.max(h, f)
+    if f >= limit then
+      wait = n
+      h = 0; f = 0; w = 0; b = now + n; n = math.min(max_wait, n * 2)
+    end
+  end
+end
+redis.call('HSET', KEYS[1], 'h', h, 'f', f, 'w', tostring(w), 'b', tostring(b), 'n', n)
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[7]))
+return {1, wait}
+"""
+
+
+class RedisStore:
+    """One hash per key, changed by `STEP_SCRIPT`; it expires `ttl` after its last change."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        # Short timeouts: a Redis that does not answer must not hold the request.
+        self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.prefix = prefix
+        self.script = self.client.register_script(STEP_SCRIPT)
+
+    def key(self, limiter: Limiter, digest: str) -> str:
+        return f"{self.prefix}:{limiter.name}:{digest}"
+
+    def apply(self, limiter: Limiter, digest: str, op: Op, now: float) -> tuple[bool, int]:
+        rule = [limiter.limit, limiter.window, limiter.base_wait, limiter.max_wait, limiter.ttl]
+        args: list[str | int] = [op, repr(now), *rule]
+        granted, wait = self.script(keys=[self.key(limiter, digest)], args=args)
+        return bool(granted), int(wait)
+
+    def blocked_until(self, keys: list[tuple[Limiter, str]]) -> list[float]:
+        pipeline = self.client.pipeline(transaction=False)
+        for limiter, digest in keys:
+            pipeline.hget(self.key(limiter, digest), "b")
+        return [float(value or 0) for value in pipeline.execute()]
+
+    def delete(self, limiter: Limiter, digest: str) -> None:
+        self.client.delete(self.key(limiter, digest))
+
+    def ping(self) -> None:
+        self.client.ping()
+
+
+@cache
+def _redis_store(url: str, prefix: str) -> RedisStore:
+    return RedisStore(url, prefix)
+
+
+def store() -> Store:
+    """The store the settings name (read on each call: tests switch it)."""
+    url = getattr(settings, "RATELIMIT_REDIS_URL", None)
+    if url:
+        return _redis_store(url, getattr(settings, "RATELIMIT_KEY_PREFIX", "rl"))
+    return DatabaseStore()
+
+
+def health() -> dict[str, Any]:
+    """For `/healthz`: where the cache and the limits are, and whether they answer. It never
+    raises (a 503 would take every instance out of the load balancer for a shared Redis, while
+    the portal still serves its pages; see docs/deploy.md)."""
+    kind = "redis" if getattr(settings, "RATELIMIT_REDIS_URL", None) else "database"
+    try:
+        store().ping()
+        django_cache.get("healthz")
+    except redis.RedisError:
+        logger.error("Health check: the cache (%s) does not answer", kind)
+        return {"backend": kind, "status": "unreachable"}
+    return {"backend": kind, "status": "ok"}
+
+
+def delete_expired() -> int:
+    """Housekeeping: the database rows of keys forgotten (Redis expires its own)."""
+    deleted, _ = RateLimitState.objects.filter(expires_at__lte=time.time()).delete()
+    return int(deleted)
 
 
 def format_wait(seconds: int) -> str:

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portail.core.context import SYSTEM, Context
-from portail.core.ratelimit import Limiter, format_wait
+from portail.core.ratelimit import format_wait
 from portail.core.refusals import Refusal
 from portail.demarches.models import Demarche, Role
 from portail.habilitations import notices
@@ -27,6 +27,7 @@ from portail.habilitations.admission import (
     user_key,
 )
 from portail.habilitations.grants import grant_habilitation
+from portail.habilitations.limits import access_request_limiter
 from portail.habilitations.models import AccessRequest, Habilitation
 from portail.habilitations.queries import gestionnaires_of
 from portail.habilitations.scope import may_manage
@@ -47,14 +48,6 @@ REQUESTS_BLOCKED = "Vous avez envoyé trop de demandes d'accès. Vous pourrez r�
 
 ACCESS_REQUEST_VALIDITY_DAYS = 30
 
-# Every access request counts (they email people): 10 per hour per person.
-access_request_limiter = Limiter(
-    "access-request-user",
-    label="Demandes d'accès suspendues après trop de demandes en peu de temps",
-    limit=10,
-    window=60 * 60,
-)
-
 
 class NoGestionnaireError(Refusal):
     """Nobody manages the establishment for the démarche yet: the page shows the assistance."""
@@ -73,10 +66,9 @@ def request_access(
     ensure_professional(user, demarche)
     if role.demarche_id != demarche.pk:
         raise Refusal("Choisissez un rôle de cette démarche.", field="role")
-    wait = access_request_limiter.wait_seconds(user_key(user))
+    wait = access_request_limiter.hit(user_key(user))  # every request counts: they send emails
     if wait:
         raise Refusal(REQUESTS_BLOCKED.format(wait=format_wait(wait)))
-    access_request_limiter.fail(user_key(user))  # every request counts: they send emails
 
     establishment = resolve_establishment(siret)
     if not establishment.is_active:

@@ -13,3 +13,4 @@ class HabilitationsConfig(AppConfig):
         from portail.habilitations.access_requests import expire_access_requests  # noqa: PLC0415
 
         housekeeping.register_chore("access_requests_expired", expire_access_requests)
+        from portail.habilitations import limits  # noqa: F401, PLC0415 -- registers the limiters

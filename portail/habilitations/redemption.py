@@ -16,7 +16,7 @@ from django.utils import timezone
 from portail.audit.journal import record
 from portail.companies.models import Establishment
 from portail.core.context import SYSTEM, Context
-from portail.core.ratelimit import Limiter, format_wait
+from portail.core.ratelimit import attempt, format_wait
 from portail.core.refusals import Refusal
 from portail.demarches.codes import hash_code, is_well_formed, normalize_code
 from portail.demarches.models import ActivationCode, Demarche
@@ -27,6 +27,7 @@ from portail.habilitations.admission import (
     user_key,
 )
 from portail.habilitations.grants import grant_habilitation
+from portail.habilitations.limits import activation_siret_limiter, activation_user_limiter
 from portail.habilitations.models import Habilitation
 from portail.notifications.emails import send_email
 
@@ -42,20 +43,6 @@ GENERIC_FAILURE = (
 BLOCKED = "Trop de tentatives infructueuses. Vous pourrez réessayer dans {wait}."
 NOT_ACCEPTING_CODES = "Cette démarche ne s'active pas par code d'activation."
 
-# Per person and per SIRET: 5 failures in 15 minutes, then a wait that doubles (1 min → 1 h).
-activation_user_limiter = Limiter(
-    "activation-user",
-    label="Saisie de codes d'activation suspendue après plusieurs codes erronés",
-    limit=5,
-    window=15 * 60,
-)
-activation_siret_limiter = Limiter(
-    "activation-siret",
-    label="Saisie de codes d'activation pour ce SIRET suspendue après plusieurs codes erronés",
-    limit=5,
-    window=15 * 60,
-)
-
 
 class ActivationRefusedError(Refusal):
     """A wrong code (unknown, used, expired, revoked, another SIRET): one message for all."""
@@ -68,13 +55,6 @@ class Activation:
     habilitations: list[Habilitation] = field(default_factory=list)
 
 
-def _activation_wait(user: "User", siret: str) -> int:
-    return max(
-        activation_user_limiter.wait_seconds(user_key(user)),
-        activation_siret_limiter.wait_seconds(siret),
-    )
-
-
 def _failed_activation(
     user: "User",
     demarche: Demarche,
@@ -84,7 +64,7 @@ def _failed_activation(
     context: Context,
     code_row: ActivationCode | None = None,
 ) -> ActivationRefusedError:
-    """Journal the failed attempt (its own transaction), count it, return the error to raise."""
+    """Journal the failed attempt (its own transaction), return the error to raise."""
     with transaction.atomic():
         record(
             "demarche.activation_failed",
@@ -95,8 +75,6 @@ def _failed_activation(
             context=context,
             data={"siret": siret, "reason": reason},
         )
-    activation_user_limiter.fail(user_key(user))
-    activation_siret_limiter.fail(siret)
     return ActivationRefusedError(GENERIC_FAILURE)
 
 
@@ -112,18 +90,35 @@ def activate_with_code(
     ensure_professional(user, demarche)
     if not demarche.accepts_activation_codes:
         raise Refusal(NOT_ACCEPTING_CODES)
-    wait = _activation_wait(user, siret)
-    if wait:
+    # A slot per person and per SIRET before the code is looked up: codes sent at once get no
+    # more lookups than the limits. A wrong code keeps them; anything else gives them back.
+    slots = attempt((activation_user_limiter, user_key(user)), (activation_siret_limiter, siret))
+    if slots.wait:
         with transaction.atomic():
             record(
                 "demarche.activation_blocked",
                 actor=user,
                 demarche=demarche,
                 context=context,
-                data={"siret": siret, "wait_seconds": wait},
+                data={"siret": siret, "wait_seconds": slots.wait},
             )
-        raise Refusal(BLOCKED.format(wait=format_wait(wait)))
+        raise Refusal(BLOCKED.format(wait=format_wait(slots.wait)))
+    try:
+        activation = _activate_if_right(user, demarche, siret, code, context=context)
+    except ActivationRefusedError:
+        slots.failed()
+        raise
+    except Exception:
+        slots.succeeded()
+        raise
+    slots.succeeded()
+    return activation
 
+
+def _activate_if_right(
+    user: "User", demarche: Demarche, siret: str, code: str, *, context: Context
+) -> Activation:
+    """The activation, when `code` is right for `siret`; else ActivationRefusedError."""
     normalized = normalize_code(code)
     candidate = None
     if is_well_formed(normalized):

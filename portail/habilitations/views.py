@@ -15,11 +15,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portail.companies.models import Establishment
 from portail.core.context import context_of
-from portail.core.ratelimit import Limiter, format_wait
+from portail.core.ratelimit import attempt, format_wait
 from portail.core.refusals import refusal_shown
 from portail.demarches.models import Demarche
 from portail.habilitations import flows
 from portail.habilitations.forms import DelegateForm, InviteForm, PeopleFilterForm, RoleChangeForm
+from portail.habilitations.limits import token_limiter
 from portail.habilitations.management_page import ManagementPage
 from portail.habilitations.models import Habilitation, Invitation
 from portail.habilitations.queries import search_colleagues
@@ -35,15 +36,6 @@ if TYPE_CHECKING:
 
 
 InvitationForm = TypeVar("InvitationForm", InviteForm, DelegateForm)
-
-# Invitation links carry 256 random bits: this limit only keeps a client from hammering.
-token_limiter = Limiter(
-    "invitation-token",
-    label="Ouverture de liens d'invitation suspendue après plusieurs liens invalides",
-    limit=10,
-    window=15 * 60,
-    base_wait=60,
-)
 
 
 def _gestionnaire_scope_ids(request: "UserRequest", code: str) -> tuple[Demarche, list[int]]:
@@ -322,17 +314,23 @@ def _answer_invitation(
     """Show the invitation, or take the invitee's answer (accept or refuse); an unusable
     invitation has its own page (`flows.InvitationError.reason`), with its status."""
     subject = f"user:{request.user.pk}"
-    if token_limiter.is_blocked(subject):
-        wait = format_wait(token_limiter.wait_seconds(subject))
+    slot = attempt((token_limiter, subject))
+    if slot.wait:
+        wait = format_wait(slot.wait)
         message = f"Trop de liens d’invitation non valides ont été ouverts. Réessayez dans {wait}."
         return _invitation_error(request, "blocked", message, status=429)
+    guessed = False
     try:
         return _invitation_answered(request, token, pk)
     except flows.InvitationError as error:
-        if error.reason == "unknown":
-            token_limiter.fail(subject)
+        guessed = error.reason == "unknown"
         status = INVITATION_ERROR_STATUS.get(error.reason, 400)
         return _invitation_error(request, error.reason, error.message, status=status)
+    finally:
+        if guessed:
+            slot.failed()
+        else:
+            slot.succeeded()
 
 
 def _invitation_answered(request: "UserRequest", token: str | None, pk: int | None) -> HttpResponse:

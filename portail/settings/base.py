@@ -171,6 +171,9 @@ else:
             "LOCATION": "portail_cache",
         }
     }
+# Rate limits (portail.core.ratelimit): in Redis when REDIS_URL is set, else in their own table.
+RATELIMIT_REDIS_URL = REDIS_URL
+RATELIMIT_KEY_PREFIX = env("RATELIMIT_KEY_PREFIX", "rl")
 
 # Sessions: idle timeout of 30 minutes (the session saved again at most once a minute), absolute
 # timeout of 12 hours (portail.accounts.middleware.SessionTimeoutMiddleware).

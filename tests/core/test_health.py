@@ -29,6 +29,7 @@ def test_a_registered_check_shows_up_under_its_name(client, checks):
         "database": "ok",
         "outbox_pending": 0,
         "outbox_failed": 0,
+        "cache": {"backend": "database", "status": "ok"},
         "widgets_waiting": 3,
     }
 

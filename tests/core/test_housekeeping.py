@@ -85,6 +85,7 @@ def test_each_app_registers_its_chores():
     assert set(housekeeping.CHORES) == {
         "access_requests_expired",
         "sessions_cleared",
+        "ratelimits_expired",
         "oauth_tokens_cleared",
     }
 
@@ -98,6 +99,7 @@ def test_a_registered_chore_runs_with_the_others(chores):
     assert set(done) == {
         "access_requests_expired",
         "sessions_cleared",
+        "ratelimits_expired",
         "oauth_tokens_cleared",
         "widgets_tidied",
         "nothing_said",

@@ -88,6 +88,7 @@ def test_healthz_reports_database_and_backlog(client):
         "database": "ok",
         "outbox_pending": 1,
         "outbox_failed": 0,
+        "cache": {"backend": "database", "status": "ok"},
     }
 
 
