@@ -265,7 +265,12 @@ class DatabaseStore:
         """Create the key's row with `state`; False when it exists already."""
         table = connection.ops.quote_name(RateLimitState._meta.db_table)
         columns = ", ".join(["limiter", "digest", *self.FIELDS.values(), "expires_at"])
-        values = [limiter.name, digest, *(state[key] for key in self.FIELDS), now + limiter.ttl]
+        values: list[str | float] = [
+            limiter.name,
+            digest,
+            *(state[k] for k in self.FIELDS),
+            now + limiter.ttl,
+        ]
         placeholders = ", ".join(["%s"] * len(values))
         with connection.cursor() as cursor:
             cursor.execute(
