@@ -1,8 +1,10 @@
 """Guard rails and fixtures shared by every test (the rules are in docs/architecture.md, "Tests")."""
 
 import os
+import uuid
 
 import pytest
+import redis
 from django.core.cache import cache
 
 from tests.mailbox import TestMailbox
@@ -26,6 +28,33 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+# The rate-limit tests run against the database and against a real Redis (CI starts it): a
+# dedicated database number, and a key prefix of this test's own, deleted after it.
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(params=["database", "redis"])
+def limits_store(request, settings):
+    """Where the rate limits live for this test: "database" (their table) or "redis"."""
+    if request.param == "database":
+        settings.RATELIMIT_REDIS_URL = ""
+        yield "database"
+        return
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis does not answer at {TEST_REDIS_URL} ({exc}): start it (see .ci/run)")
+    prefix = f"rltest-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    settings.RATELIMIT_REDIS_URL = TEST_REDIS_URL
+    settings.RATELIMIT_KEY_PREFIX = prefix
+    yield "redis"
+    keys = list(client.scan_iter(f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
 
 
 @pytest.fixture

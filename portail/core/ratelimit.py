@@ -305,12 +305,12 @@ local now = tonumber(ARGV[2])
 local limit = tonumber(ARGV[3])
 local window = tonumber(ARGV[4])
 local max_wait = tonumber(ARGV[6])
-local s = redis.call('HMGET', KEYS[1], 'h', 'f', 'w', 'b', 'n')
-local h = tonumber(s[1]) or 0
-local f = tonumber(s[2]) or 0
-local w = tonumber(s[3]) or 0
-local b = tonumber(s[4]) or 0
-local n = tonumber(s[5]) or tonumber(ARGV[5])
+local ttl = tonumber(ARGV[7])
+local s = redis.call('HMGET', KEYS[1], 'h', 'f', 'w', 'b', 'n', 'e')
+local h, f, w, b, n = 0, 0, 0, 0, tonumber(ARGV[5])
+if (tonumber(s[6]) or 0) > now then  -- else forgotten (EXPIRE deletes it, on Redis's clock)
+  h = tonumber(s[1]); f = tonumber(s[2]); w = tonumber(s[3]); b = tonumber(s[4]); n = tonumber(s[5])
+end
 local wait = 0
 if w <= now then h = 0; f = 0; w = now + window end
 if op == 'release' then
@@ -330,8 +330,9 @@ else
     end
   end
 end
-redis.call('HSET', KEYS[1], 'h', h, 'f', f, 'w', tostring(w), 'b', tostring(b), 'n', n)
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[7]))
+redis.call('HSET', KEYS[1], 'h', h, 'f', f, 'w', tostring(w), 'b', tostring(b), 'n', n,
+  'e', tostring(now + ttl))
+redis.call('EXPIRE', KEYS[1], ttl)
 return {1, wait}
 """
 
@@ -357,8 +358,12 @@ class RedisStore:
     def blocked_until(self, keys: list[tuple[Limiter, str]]) -> list[float]:
         pipeline = self.client.pipeline(transaction=False)
         for limiter, digest in keys:
-            pipeline.hget(self.key(limiter, digest), "b")
-        return [float(value or 0) for value in pipeline.execute()]
+            pipeline.hmget(self.key(limiter, digest), "b", "e")
+        now = time.time()
+        return [
+            float(blocked or 0) if float(expires or 0) > now else 0.0
+            for blocked, expires in pipeline.execute()
+        ]
 
     def delete(self, limiter: Limiter, digest: str) -> None:
         self.client.delete(self.key(limiter, digest))

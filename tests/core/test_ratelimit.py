@@ -1,0 +1,221 @@
+"""The rate limits' rule, on both stores (the database table and a real Redis): reserve, then
+verify; waits that double and end; a store that does not answer."""
+
+import logging
+import threading
+
+import pytest
+from django.db import connection
+
+from portail.core import ratelimit
+from portail.core.ratelimit import Limiter, LimitsUnavailable, attempt
+
+pytestmark = pytest.mark.django_db
+
+# Not registered under a portal name: each test makes its own (the registry refuses two
+# different limiters under one name, so the names are unique per test).
+COUNTER = iter(range(10**6))
+
+
+def limiter(**rule) -> Limiter:
+    return Limiter(f"test-{next(COUNTER)}", label="Test", **rule)
+
+
+class Clock:
+    """Stands for `time` in portail.core.ratelimit: the tests move it on."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = Clock()
+    monkeypatch.setattr(ratelimit, "time", fake)
+    return fake
+
+
+@pytest.fixture(autouse=True)
+def _forget_test_limiters():
+    yield
+    for name in [name for name in ratelimit.LIMITERS if name.startswith("test-")]:
+        del ratelimit.LIMITERS[name]
+
+
+def test_the_limit_th_failure_imposes_the_wait_and_it_doubles_up_to_the_maximum(
+    limits_store, clock
+):
+    rule = limiter(limit=3, window=600, base_wait=60, max_wait=200)
+    for expected in (60, 120, 200, 200):
+        for _ in range(2):
+            assert rule.reserve("a@exemple.fr") == 0
+            assert rule.fail("a@exemple.fr") == 0
+        assert rule.reserve("a@exemple.fr") == 0
+        assert rule.fail("a@exemple.fr") == expected
+        assert rule.wait_seconds("a@exemple.fr") == expected
+        assert rule.reserve("a@exemple.fr") == expected  # refused: nothing checked
+        clock.now += expected + 1  # never a permanent lock
+        assert rule.wait_seconds("a@exemple.fr") == 0
+
+
+def test_slots_under_check_count_before_the_outcome_is_known(limits_store, clock):
+    rule = limiter(limit=3)
+    assert [rule.reserve("x") for _ in range(4)] == [0, 0, 0, 60]
+    rule.release("x")  # one check succeeded: its slot comes back
+    assert rule.reserve("x") == 0
+    assert rule.reserve("x") == 60
+
+
+def test_a_right_answer_costs_nothing(limits_store, clock):
+    rule = limiter(limit=2)
+    for _ in range(10):
+        slots = attempt((rule, "juste@exemple.fr"))
+        assert slots.wait == 0
+        slots.succeeded()
+    assert not rule.is_blocked("juste@exemple.fr")
+
+
+def test_success_does_not_clear_the_failures_already_counted(limits_store, clock):
+    rule = limiter(limit=3)
+    for _ in range(2):
+        attempt((rule, "x")).failed()
+    attempt((rule, "x")).succeeded()
+    assert attempt((rule, "x")).failed() == 60
+
+
+def test_the_window_forgets_failures_and_the_doubling_is_forgotten_later(limits_store, clock):
+    rule = limiter(limit=2, window=100, base_wait=10, max_wait=1000)
+    attempt((rule, "x")).failed()
+    clock.now += 101  # the window ended: that failure no longer counts
+    assert attempt((rule, "x")).failed() == 0
+    assert attempt((rule, "x")).failed() == 10
+    clock.now += 11
+    attempt((rule, "x")).failed()
+    assert attempt((rule, "x")).failed() == 20  # doubled
+    clock.now += rule.ttl + 21  # long quiet: back to the first wait
+    attempt((rule, "x")).failed()
+    assert attempt((rule, "x")).failed() == 10
+
+
+def test_keys_are_independent_and_hashed(limits_store, clock):
+    rule = limiter(limit=1)
+    assert rule.hit("Someone@Exemple.fr ") == 0
+    assert rule.hit("someone@exemple.fr") == 60  # the same person, written otherwise
+    assert rule.hit("other@exemple.fr") == 0
+    assert "exemple" not in rule.digest("someone@exemple.fr")
+
+
+def test_hit_counts_every_request_and_lets_the_limit_th_through(limits_store, clock):
+    rule = limiter(limit=3, base_wait=900)
+    assert [rule.hit("1.2.3.4") for _ in range(5)] == [0, 0, 0, 900, 900]
+
+
+def test_an_attempt_refused_by_one_limit_gives_back_the_others(limits_store, clock):
+    account, address = limiter(limit=5), limiter(limit=1)
+    attempt((address, "ip")).failed()
+    refused = attempt((account, "a"), (address, "ip"))
+    assert refused.wait == 60
+    assert [account.reserve("a") for _ in range(6)] == [0, 0, 0, 0, 0, 60]  # none was kept
+
+
+def test_reset_forgets_everything(limits_store, clock):
+    rule = limiter(limit=1)
+    assert rule.fail("x") == 60
+    rule.reset("x")
+    assert rule.wait_seconds("x") == 0
+    assert rule.fail("x") == 60  # not 120: the doubling is forgotten too
+
+
+def test_waits_reads_many_keys_at_once(limits_store, clock, django_assert_max_num_queries):
+    rules = [limiter(limit=1) for _ in range(3)]
+    rules[1].fail("x")
+    with django_assert_max_num_queries(1):
+        assert ratelimit.waits([(rule, "x") for rule in rules]) == [0, 60, 0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_reservations_at_once_get_the_limit(limits_store):
+    if limits_store == "database" and connection.vendor != "postgresql":
+        pytest.skip("row locks between threads: PostgreSQL (the Redis variant runs everywhere)")
+    rule = limiter(limit=5)
+    barrier = threading.Barrier(50)
+    granted = []
+
+    def reserve():
+        try:
+            barrier.wait(timeout=10)
+            granted.append(rule.reserve("target@exemple.fr") == 0)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=reserve) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(granted) == 50
+    assert granted.count(True) == 5
+
+
+def test_the_registry_knows_every_limiter_by_name():
+    names = set(ratelimit.registered())
+    assert {"login-account", "login-ip", "agent-otp", "activation-siret", "siret_lookup"} <= names
+    with pytest.raises(ValueError, match="login-account"):
+        Limiter("login-account", limit=99)
+
+
+# --- Redis down ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_down(settings):
+    settings.RATELIMIT_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
+def test_passwords_and_codes_fail_closed_when_redis_is_down(redis_down, caplog):
+    closed = limiter(limit=5, fails_closed=True)
+    with (
+        caplog.at_level(logging.ERROR, logger="portail.core.ratelimit"),
+        pytest.raises(LimitsUnavailable, match="momentanément indisponible"),
+    ):
+        attempt((closed, "a@exemple.fr"))
+    assert "fails closed" in caplog.text
+    assert "a@exemple.fr" not in caplog.text
+
+
+def test_other_limits_fail_open_when_redis_is_down(redis_down, caplog):
+    open_ = limiter(limit=1)
+    with caplog.at_level(logging.ERROR, logger="portail.core.ratelimit"):
+        assert [open_.hit("1.2.3.4") for _ in range(3)] == [0, 0, 0]
+        assert open_.wait_seconds("1.2.3.4") == 0
+    assert "fails open" in caplog.text
+
+
+def test_healthz_says_the_cache_does_not_answer(redis_down, client):
+    response = client.get("/healthz")
+    assert response.status_code == 200  # the pages still work; monitoring reads "cache"
+    assert response.json()["cache"] == {"backend": "redis", "status": "unreachable"}
+
+
+def test_healthz_says_redis_answers(limits_store, client):
+    response = client.get("/healthz")
+    assert response.json()["cache"] == {"backend": limits_store, "status": "ok"}
+
+
+def test_a_login_while_redis_is_down_is_refused_in_french(redis_down, client):
+    response = client.post(
+        "/", {"email": "quelquun@exemple.fr", "password": "Un mot de passe quelconque"}
+    )
+    assert response.status_code == 503
+    assert "Le service est momentanément indisponible" in response.content.decode()
+
+
+def test_expired_rows_are_cleared_by_housekeeping(clock, settings):
+    settings.RATELIMIT_REDIS_URL = ""
+    rule = limiter(limit=5)
+    rule.fail("x")
+    clock.now += rule.ttl + 1
+    assert ratelimit.delete_expired() == 1
