@@ -175,6 +175,11 @@ else:
 RATELIMIT_REDIS_URL = REDIS_URL
 RATELIMIT_KEY_PREFIX = env("RATELIMIT_KEY_PREFIX", "rl")
 
+# Request bodies: a form's fields (files aside) above 1 MiB are refused (400) from the announced
+# Content-Length, before the body is read; files (the back-office imports, 10 MiB at most) go to
+# disk above 2.5 MiB. The reverse proxy bounds the whole body (docs/deploy.md).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
 # Sessions: idle timeout of 30 minutes (the session saved again at most once a minute), absolute
 # timeout of 12 hours (portail.accounts.middleware.SessionTimeoutMiddleware).
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
