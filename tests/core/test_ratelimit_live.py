@@ -1,5 +1,6 @@
 """Guesses sent at once to a live server (threads, PostgreSQL; the limits in the database and in
-Redis): at most the limit gets checked — passwords per account, activation codes per SIRET."""
+Redis): at most the limit gets checked — passwords per account, activation codes per SIRET —
+and a flood of sign-ups from one address creates no more accounts than its limit."""
 
 import re
 import threading
@@ -11,12 +12,15 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from portail.accounts.limits import LOGIN_PER_ACCOUNT
+from portail.accounts import altcha
+from portail.accounts.limits import LOGIN_PER_ACCOUNT, SIGNUP_PER_IP
+from portail.accounts.models import User
 from portail.audit.models import AuditEvent
 from portail.demarches.catalogue import CERES, install_catalogue
 from portail.demarches.codes import format_code, generate_code
 from portail.demarches.models import Demarche, Role
 from portail.habilitations.limits import activation_siret_limiter
+from tests.accounts.helpers import signup_data
 from tests.counting_hasher import CountingHasher
 from tests.demarches.factories import issued_code
 from tests.factories import EstablishmentFactory, UserFactory
@@ -136,6 +140,40 @@ def portal_session(user) -> dict[str, str]:
 def wrong_code_post(session: requests.Session, token: str, url: str, siret: str):
     def post() -> int:
         data = {"siret": siret, "code": format_code(generate_code()), "csrfmiddlewaretoken": token}
+        response = session.post(url, data=data, timeout=60, allow_redirects=False)
+        session.close()
+        return response.status_code
+
+    return post
+
+
+def test_a_flood_of_sign_ups_from_one_address_gets_no_more_than_the_limit(
+    live_server, limits_store
+):
+    url = f"{live_server.url}/inscription/"
+    flood = SIGNUP_PER_IP.limit + 10
+    posts = []
+    for n in range(flood):
+        session, token = ready_session(f"{url}?type=particulier")
+        challenge = session.get(f"{live_server.url}/inscription/anti-robot/", timeout=30).json()
+        data = {
+            **signup_data(None, altcha=altcha.solve(challenge)),
+            "account_type": "particulier",
+            "email": f"robot{n}@exemple.fr",
+            "csrfmiddlewaretoken": token,
+        }
+        posts.append(sign_up_post(session, url, data))
+
+    statuses = all_at_once(posts)
+
+    created = User.objects.filter(email__startswith="robot").count()
+    assert 1 <= created <= SIGNUP_PER_IP.limit, created
+    assert statuses.count(302) == created
+    assert statuses.count(429) == flood - created
+
+
+def sign_up_post(session: requests.Session, url: str, data: dict[str, str]):
+    def post() -> int:
         response = session.post(url, data=data, timeout=60, allow_redirects=False)
         session.close()
         return response.status_code
