@@ -101,14 +101,14 @@ def test_resend_activation_sends_a_new_link_and_says_the_same_for_unknown_addres
     assert AccountToken.objects.filter(user=user, purpose="activation").count() == 1
 
 
-def test_resend_is_rate_limited_per_address(client):
+def test_resend_is_rate_limited_per_address(limits_store, client):
     UserFactory(email="lent@exemple.fr", unverified=True)
     for _ in range(5):
         client.post("/activation/renvoyer/", {"email": "lent@exemple.fr"})
     assert OutboxEmail.objects.filter(recipient="lent@exemple.fr").count() == 3
 
 
-def test_guessing_tokens_is_rate_limited(client):
+def test_guessing_tokens_is_rate_limited(limits_store, client):
     for n in range(20):
         client.get(f"/activation/guess-{n}/")
     assert client.get("/activation/guess-x/").status_code == 429

@@ -136,7 +136,9 @@ def test_inactive_account_cannot_log_in(client):
     assert "Adresse électronique ou mot de passe incorrect." in response.content.decode()
 
 
-def test_account_rate_limit_grows_and_blocks_even_the_right_password(client, settings):
+def test_account_rate_limit_grows_and_blocks_even_the_right_password(
+    limits_store, client, settings
+):
     UserFactory(email="frank@exemple.fr")
     for _ in range(5):
         login(client, "frank@exemple.fr", "mauvais mot de passe 1")
@@ -147,7 +149,7 @@ def test_account_rate_limit_grows_and_blocks_even_the_right_password(client, set
     assert AuditEvent.objects.filter(action="account.login_failed", data__reason="rate_limited")
 
 
-def test_account_rate_limit_does_not_lock_other_accounts(client):
+def test_account_rate_limit_does_not_lock_other_accounts(limits_store, client):
     UserFactory(email="gina@exemple.fr")
     UserFactory(email="hugo@exemple.fr")
     for _ in range(5):
@@ -155,7 +157,7 @@ def test_account_rate_limit_does_not_lock_other_accounts(client):
     assert login(client, "hugo@exemple.fr").status_code == 302
 
 
-def test_account_wait_ends(client, monkeypatch):
+def test_account_wait_ends(limits_store, client, monkeypatch):
     UserFactory(email="ines@exemple.fr")
     for _ in range(5):
         login(client, "ines@exemple.fr", "mauvais mot de passe 1")
@@ -164,7 +166,7 @@ def test_account_wait_ends(client, monkeypatch):
     assert login(client, "ines@exemple.fr").status_code == 302
 
 
-def test_ip_rate_limit_across_accounts(client):
+def test_ip_rate_limit_across_accounts(limits_store, client):
     UserFactory(email="jules@exemple.fr")
     for n in range(30):
         login(client, f"inconnu{n}@exemple.fr", "mauvais mot de passe 1")

@@ -90,14 +90,14 @@ def test_reset_refuses_weak_or_different_passwords_in_french(client):
     assert AccountToken.objects.usable().filter(purpose="password_reset").exists()
 
 
-def test_reset_requests_are_rate_limited_per_address_silently(client):
+def test_reset_requests_are_rate_limited_per_address_silently(limits_store, client):
     UserFactory(email="anne@exemple.fr")
     for _ in range(5):
         assert client.post("/mot-de-passe-oublie/", {"email": "anne@exemple.fr"}).status_code == 302
     assert OutboxEmail.objects.filter(recipient="anne@exemple.fr").count() == 3
 
 
-def test_reset_requests_are_rate_limited_per_ip(client):
+def test_reset_requests_are_rate_limited_per_ip(limits_store, client):
     for n in range(20):
         client.post("/mot-de-passe-oublie/", {"email": f"x{n}@exemple.fr"})
     response = client.post("/mot-de-passe-oublie/", {"email": "y@exemple.fr"})

@@ -304,7 +304,7 @@ def test_altcha_challenge_endpoint_is_cheap_in_tests_and_not_cached(client, sett
     assert settings.ALTCHA_MAX_NUMBER == 2000
 
 
-def test_sign_ups_are_rate_limited_per_ip(client):
+def test_sign_ups_are_rate_limited_per_ip(limits_store, client):
     for n in range(20):
         data = signup_data(client, account_type="particulier", email=f"p{n}@exemple.fr")
         assert client.post("/inscription/", data).status_code == 302

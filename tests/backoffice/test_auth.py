@@ -80,7 +80,7 @@ def test_a_replayed_code_is_refused(client, pdl_agent):
     assert not is_agent_session(client)
 
 
-def test_codes_are_rate_limited(client, pdl_agent):
+def test_codes_are_rate_limited(limits_store, client, pdl_agent):
     password_step(client, pdl_agent.user.email)
     for _ in range(5):
         response = client.post(OTP, {"code": "000000"})
@@ -92,7 +92,7 @@ def test_codes_are_rate_limited(client, pdl_agent):
     assert not is_agent_session(client)
 
 
-def test_passwords_are_rate_limited(client, pdl_agent):
+def test_passwords_are_rate_limited(limits_store, client, pdl_agent):
     for _ in range(5):
         response = password_step(client, pdl_agent.user.email, "mauvais mot de passe")
     assert "Trop de tentatives" in response.content.decode()
@@ -233,3 +233,11 @@ def test_agent_totp_code_command_is_for_the_demo_agent_only(regions, ceres):
     assert out.getvalue().strip() == current_code(device)
     with pytest.raises(CommandError):
         call_command("agent_totp_code", "someone@else.fr", stdout=StringIO())
+
+
+def test_while_redis_is_down_no_agent_password_or_code_is_checked(client, pdl_agent, settings):
+    settings.RATELIMIT_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    response = password_step(client, pdl_agent.user.email)
+    assert "Le service est momentanément indisponible" in response.content.decode()
+    assert not is_agent_session(client)
+    assert OTP not in response.get("Location", "")

@@ -90,7 +90,7 @@ def test_resend_the_activation_email(agent_client, national_agent):
     assert not OutboxEmail.objects.filter(recipient=active.email).exists()
 
 
-def test_lift_a_rate_limit_wait(agent_client, national_agent):
+def test_lift_a_rate_limit_wait(limits_store, agent_client, national_agent):
     user = UserFactory()
     subject = str(user.pk)
     for _ in range(OTP_LIMITER.limit):
@@ -131,7 +131,7 @@ def test_support_actions_need_post(agent_client):
     assert agent_client.get(account_url(user, "backoffice:support_lift")).status_code == 405
 
 
-def test_a_wait_is_said_in_french_for_a_person(agent_client):
+def test_a_wait_is_said_in_french_for_a_person(limits_store, agent_client):
     user = UserFactory(email="bloquee@example.com")
     for _ in range(LOGIN_PER_ACCOUNT.limit):
         LOGIN_PER_ACCOUNT.fail(user.email)

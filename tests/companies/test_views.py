@@ -89,7 +89,7 @@ def test_registry_unavailable(client, settings, fake_registry):
     }
 
 
-def test_rate_limited_per_client_address(client, sample):
+def test_rate_limited_per_client_address(limits_store, client, sample):
     for _ in range(LOOKUP_LIMITER.limit):
         assert client.get(_url(demo.CFI_ATLANTIQUE_SIRET)).status_code == 200
     response = client.get(_url(demo.CFI_ATLANTIQUE_SIRET))

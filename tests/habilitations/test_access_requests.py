@@ -173,7 +173,7 @@ def test_closed_establishment(client, ceres):
     assert not AccessRequest.objects.exists()
 
 
-def test_requests_are_rate_limited(ceres):
+def test_requests_are_rate_limited(limits_store, ceres):
     user = UserFactory()
     role = centre_agree(ceres)
     for _ in range(10):

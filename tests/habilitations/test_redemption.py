@@ -219,7 +219,7 @@ def test_siret_may_be_typed_with_spaces(client, ceres):
     assert post(client, f"{s[:3]} {s[3:6]} {s[6:9]} {s[9:]}", code).status_code == 302
 
 
-def test_attempts_are_limited_per_user(client, ceres):
+def test_attempts_are_limited_per_user(limits_store, client, ceres):
     establishment = EstablishmentFactory()
     _, code = issued_code(ceres, establishment)
     user = UserFactory()
@@ -237,7 +237,7 @@ def test_attempts_are_limited_per_user(client, ceres):
     assert AuditEvent.objects.filter(action="demarche.activation_blocked").count() == 1
 
 
-def test_attempts_are_limited_per_siret_across_users(client, ceres):
+def test_attempts_are_limited_per_siret_across_users(limits_store, client, ceres):
     establishment = EstablishmentFactory()
     _, code = issued_code(ceres, establishment)
     for _ in range(5):
@@ -260,7 +260,7 @@ def test_attempts_are_limited_per_siret_across_users(client, ceres):
     )
 
 
-def test_the_wait_grows(ceres):
+def test_the_wait_grows(limits_store, ceres):
     user = UserFactory()
     establishment = EstablishmentFactory()
     waits = []
@@ -425,3 +425,14 @@ def test_gestionnaire_helper_is_used_by_factories(ceres):
     establishment = EstablishmentFactory()
     user = gestionnaire_of(ceres, establishment)
     assert Habilitation.objects.active().managing().filter(user=user).count() == 1
+
+
+def test_while_redis_is_down_no_code_is_looked_up(client, ceres, settings):
+    establishment = EstablishmentFactory()
+    _, code = issued_code(ceres, establishment)
+    user = UserFactory()
+    client.force_login(user)
+    settings.RATELIMIT_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    response = post(client, establishment.siret, code)  # even the right code
+    assert "Le service est momentanément indisponible" in page_text(response)
+    assert not Habilitation.objects.filter(user=user).exists()

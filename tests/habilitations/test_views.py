@@ -388,7 +388,7 @@ def test_invitation_error_pages(world, client):
     assert "Invitation expirée" in expired.content.decode()
 
 
-def test_unknown_tokens_are_rate_limited(world, client):
+def test_unknown_tokens_are_rate_limited(limits_store, world, client):
     client.force_login(world.colleague)
     for i in range(10):
         client.get(reverse("habilitations:invitation", args=[f"faux{i}"]))
