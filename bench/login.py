@@ -5,14 +5,16 @@ Prints, in one run:
 1. argon2id verifications per second alone, at our parameters (settings: 19 MiB, 2 iterations,
    1 lane — OWASP) and at Keycloak's (7 MiB, 5 iterations, 1 lane);
 2. logins per second through the real login view, called through the WSGI application as
-   gunicorn calls it (POST "/" with its CSRF token: every middleware, form, rate-limit look-ups,
-   authenticate, new session key, session row written, last_login, audit event, redirect),
+   gunicorn calls it (POST "/" with its CSRF token: every middleware, form, rate-limit slots taken
+   and given back, authenticate, new session key, session row written, last_login, audit event,
+   redirect),
    in this one process, with our parameters;
 3. the ratio of (2) to (1) at our parameters. Target: at least 80 %.
 
     .venv/bin/python bench/login.py                 # about 15 seconds
     .venv/bin/python bench/login.py --seconds 10    # longer runs, steadier figures
     .venv/bin/python bench/login.py --db postgres://postgres@127.0.0.1:5432/portail_bench_login
+    REDIS_URL=redis://127.0.0.1:6379/14 .venv/bin/python bench/login.py   # cache, limits in Redis
 
 The database is a fresh SQLite file under var/bench/, or the PostgreSQL database given (migrated;
 the benchmark account is created anew). The measures are interleaved (hash, hash, login, in turns)
