@@ -21,6 +21,8 @@ import hashlib
 import logging
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal, Protocol
@@ -221,6 +223,18 @@ class Store(Protocol):
     def ping(self) -> None: ...
 
 
+@contextmanager
+def unsynced() -> Iterator[None]:
+    """A transaction whose commit does not wait for the disk (PostgreSQL's synchronous_commit
+    off; still atomic, still ordered): a crash may forget the last instant of counts, while an
+    fsync on every slot taken and given back made a login 50 ms slower on a loaded machine."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
+
+
 class DatabaseStore:
     """One row per key. A new key is one INSERT (ON CONFLICT DO NOTHING: when another request
     made it first, the locked path runs); a known key's row is locked while the rule runs, so
@@ -239,13 +253,14 @@ class DatabaseStore:
         rows = RateLimitState.objects.filter(limiter=limiter.name, digest=digest)
         if op == "release":
             # Alone, no lock needed: a window ended since is reset by the next step anyway.
-            rows.filter(hits__gt=0).update(hits=F("hits") - 1)
+            with unsynced():
+                rows.filter(hits__gt=0).update(hits=F("hits") - 1)
             return True, 0
         state = self.fresh(limiter)
         granted, wait = step(state, limiter, op, now)
-        if self.insert(limiter, digest, state, now):
-            return granted, wait
-        with transaction.atomic():
+        with unsynced():
+            if self.insert(limiter, digest, state, now):
+                return granted, wait
             row = rows.select_for_update().get()
             if row.expires_at > now:
                 state = {key: getattr(row, name) for key, name in self.FIELDS.items()}
