@@ -2,7 +2,9 @@
 verify; waits that double and end; a store that does not answer."""
 
 import logging
+import socket
 import threading
+import time
 
 import pytest
 from django.db import connection
@@ -219,3 +221,23 @@ def test_expired_rows_are_cleared_by_housekeeping(clock, settings):
     rule.fail("x")
     clock.now += rule.ttl + 1
     assert ratelimit.delete_expired() == 1
+
+
+@pytest.fixture
+def redis_hung(settings):
+    """A Redis that takes connections and never answers (the kernel accepts them: nobody reads)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    settings.RATELIMIT_REDIS_URL = f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    yield
+    server.close()
+
+
+def test_a_redis_that_hangs_holds_a_login_half_a_second_then_refuses(redis_hung):
+    closed, open_ = limiter(limit=5, fails_closed=True), limiter(limit=5)
+    started = time.monotonic()
+    with pytest.raises(LimitsUnavailable):
+        attempt((closed, "a@exemple.fr"))
+    assert open_.hit("1.2.3.4") == 0
+    assert time.monotonic() - started < 3  # two calls, each given up after 0.5 s
