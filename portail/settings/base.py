@@ -141,7 +141,13 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "portail.accounts.validators.MaximumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # French words and names, keyboard rows, years: portail/accounts/password_policy.py.
+    {"NAME": "portail.accounts.password_policy.FrenchCommonPasswordValidator"},
+    {"NAME": "portail.accounts.pwned.PwnedPasswordValidator"},
 ]
+# Pwned Passwords range API (https://api.pwnedpasswords.com); empty: not asked.
+PWNED_PASSWORDS_URL = env("PWNED_PASSWORDS_URL")
+PWNED_PASSWORDS_TIMEOUT = float(env("PWNED_PASSWORDS_TIMEOUT", "2"))
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français")]
