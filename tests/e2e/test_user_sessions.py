@@ -1,4 +1,4 @@
-""""Mes sessions et appareils" in a real browser: two browser contexts signed in as the same
+""" "Mes sessions et appareils" in a real browser: two browser contexts signed in as the same
 person; one ends the other, which is logged out at its next request. Axe checks and screenshots
 at 390 and 1280 px."""
 
