@@ -2,16 +2,19 @@
 the new-browser email through the real SMTP catcher, the browser and system read, the IP masked."""
 
 import time
+from datetime import timedelta
 
 import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
+from django.utils import timezone
 
 from portail.accounts import user_sessions
 from portail.accounts.models import KnownBrowser, UserSession
 from portail.accounts.user_agent import parse
 from portail.accounts.user_sessions import SEEN_KEY, mask_ip
 from portail.audit.models import AuditEvent
+from portail.core import housekeeping
 from portail.notifications.models import OutboxEmail
 from tests.factories import PASSWORD, UserFactory
 
@@ -283,6 +286,16 @@ def test_a_browser_known_to_one_account_is_new_to_another(mailbox):
     message = mailbox.wait_for(bruno.email, "Nouvelle connexion")
     assert "Safari 18 sur macOS" in message.text
     assert not OutboxEmail.objects.filter(recipient=anne.email).exists()
+
+
+def test_browsers_not_seen_for_400_days_are_forgotten_by_the_housekeeping():
+    user = UserFactory(email="anne@exemple.fr")
+    log_in(browser(), user.email)
+    log_in(browser(SAFARI_IPHONE), user.email)
+    old = KnownBrowser.objects.filter(user=user).first()
+    KnownBrowser.objects.filter(pk=old.pk).update(last_seen_at=timezone.now() - timedelta(days=401))
+    assert housekeeping.run()["known_browsers_forgotten"] == 1
+    assert KnownBrowser.objects.filter(user=user).count() == 1
 
 
 def test_a_forged_browser_cookie_counts_as_no_cookie():

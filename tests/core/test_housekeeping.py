@@ -86,6 +86,7 @@ def test_each_app_registers_its_chores():
         "access_requests_expired",
         "sessions_cleared",
         "oauth_tokens_cleared",
+        "known_browsers_forgotten",
     }
 
 
@@ -99,6 +100,7 @@ def test_a_registered_chore_runs_with_the_others(chores):
         "access_requests_expired",
         "sessions_cleared",
         "oauth_tokens_cleared",
+        "known_browsers_forgotten",
         "widgets_tidied",
         "nothing_said",
     }
