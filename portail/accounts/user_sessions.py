@@ -137,7 +137,11 @@ class UserSessionActivityMiddleware:
                 if updated:
                     request.session[SEEN_KEY] = now
                 elif key and Session.objects.filter(session_key=key).exists():
-                    _index(request, user)
+                    try:
+                        with transaction.atomic():
+                            _index(request, user)
+                    except IntegrityError:  # the session ended meanwhile: logged out next time
+                        pass
         return self.get_response(request)
 
 
@@ -226,6 +230,7 @@ def end_other_sessions(actor: User, *, current_key: str | None, context: Context
             UserSession.objects.select_for_update(of=("self",))
             .filter(user=actor)
             .exclude(session_id=current_key)
+            .order_by("pk")  # one locking order for concurrent requests
         )
         if rows:
             _end(actor, rows, context)
