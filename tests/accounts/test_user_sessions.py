@@ -1,6 +1,7 @@
 """ "Mes sessions et appareils": the list, ending sessions, another person's session id refused,
 the new-browser email through the real SMTP catcher, the browser and system read, the IP masked."""
 
+import logging
 import time
 from datetime import timedelta
 
@@ -104,6 +105,24 @@ def test_ending_a_session_logs_that_browser_out_at_its_next_request():
     event = AuditEvent.objects.get(action="account.session_ended")
     assert event.data == {"session": str(target.pk), "browser": "Safari 17", "system": "iOS 17"}
     assert event.actor_id == user.pk
+
+
+def test_session_keys_never_reach_the_logs_nor_the_journal(caplog):
+    user = UserFactory(email="anne@exemple.fr")
+    laptop, phone = browser(), browser(SAFARI_IPHONE)
+    with caplog.at_level(logging.DEBUG):
+        log_in(laptop, user.email)
+        log_in(phone, user.email)
+        keys = list(UserSession.objects.values_list("session_id", flat=True))
+        for client in (laptop, phone):
+            page(client)
+        laptop.post("/mon-compte/sessions/fermer-les-autres/")
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    journal = str(list(AuditEvent.objects.values_list("data", flat=True)))
+    assert "ended 1 session(s)" in logged
+    for key in keys:
+        assert key not in logged
+        assert key not in journal
 
 
 def test_another_persons_session_id_is_refused_and_nothing_ends():
