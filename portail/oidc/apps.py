@@ -14,5 +14,7 @@ class OidcConfig(AppConfig):
         from portail.oidc import chores, client_cache, session_tokens  # noqa: PLC0415
 
         client_cache.connect_signals()
-        session_ending.connect(session_tokens.revoke_for_sessions, dispatch_uid="portail.oidc.session_tokens")
+        session_ending.connect(
+            session_tokens.revoke_for_sessions, dispatch_uid="portail.oidc.session_tokens"
+        )
         housekeeping.register_chore("oauth_tokens_cleared", chores.clear_expired_tokens)
