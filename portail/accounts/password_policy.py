@@ -148,8 +148,13 @@ def estimate(password: str) -> Estimate:
     # best[i]: {pieces: (log10 guesses, common pieces)} for the first i characters.
     best: list[dict[int, tuple[float, tuple[str, ...]]]] = [{} for _ in range(n + 1)]
     best[0][0] = (0.0, ())
+    run_start = 0  # where the run of one repeated character ending here starts
     for end in range(1, n + 1):
-        for start in range(max(0, end - MAX_WORD), end):
+        if end > 1 and password[end - 1] != password[end - 2]:
+            run_start = end - 1
+        # Pieces of at most MAX_WORD characters, and the whole run of a repeated character.
+        starts = range(max(0, end - MAX_WORD), end)
+        for start in (run_start, *starts) if run_start < end - MAX_WORD else starts:
             if not best[start]:
                 continue
             cost, common = _piece_cost(password[start:end], folded[start:end])
