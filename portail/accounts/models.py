@@ -164,3 +164,52 @@ class AccountToken(models.Model):
 
     def is_expired(self, now: datetime | None = None) -> bool:
         return self.expires_at <= (now or timezone.now())
+
+
+# --- "Mes sessions et appareils" (portail/accounts/user_sessions.py) ----------------------------
+
+
+class UserSession(models.Model):
+    """One signed-in session of an account: the index Django's session table lacks (it cannot
+    list a person's sessions). Created at login, gone with its session (the one-to-one cascades:
+    logout, expiry, end). `id` is what forms carry: the session key is never shown nor logged."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="user_sessions")
+    session = models.OneToOneField(
+        "sessions.Session", on_delete=models.CASCADE, related_name="user_session"
+    )
+    browser = models.CharField("navigateur", max_length=64, blank=True)
+    system = models.CharField("système", max_length=64, blank=True)
+    ip_masked = models.CharField("adresse IP (masquée)", max_length=64, blank=True)
+    started_at = models.DateTimeField("ouverte le", default=timezone.now)
+    last_seen_at = models.DateTimeField("dernière activité", default=timezone.now)
+
+    class Meta:
+        verbose_name = "session ouverte"
+        ordering = ["-last_seen_at"]
+
+    def __str__(self) -> str:
+        return f"{self.browser or 'Navigateur inconnu'} — {self.user}"
+
+
+class KnownBrowser(models.Model):
+    """A browser that has signed in to an account: it holds our long-lived device cookie, whose
+    keyed hash is kept here. A login from a browser without one of the account's cookies is "a
+    new browser" and the owner is told."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="known_browsers")
+    device_hash = models.CharField(max_length=64)
+    browser = models.CharField("navigateur", max_length=64, blank=True)
+    system = models.CharField("système", max_length=64, blank=True)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "navigateur connu"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "device_hash"], name="accounts_browser_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.browser or 'Navigateur inconnu'} — {self.user}"

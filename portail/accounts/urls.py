@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portail.accounts import views
+from portail.accounts import sessions_views, views
 
 app_name = "accounts"
 
@@ -24,6 +24,13 @@ urlpatterns = [
     path("mon-compte/adresse/", views.email_change, name="email_change"),
     path(
         "mon-compte/adresse/<str:token>/", views.email_change_confirm, name="email_change_confirm"
+    ),
+    path("mon-compte/sessions/", sessions_views.sessions, name="sessions"),
+    path("mon-compte/sessions/fermer/", sessions_views.end_session, name="end_session"),
+    path(
+        "mon-compte/sessions/fermer-les-autres/",
+        sessions_views.end_other_sessions,
+        name="end_other_sessions",
     ),
     path("mon-compte/suppression/", views.account_delete, name="account_delete"),
     path("en-savoir-plus/", views.about, name="about"),

@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portail.accounts import altcha, flows
+from portail.accounts import altcha, flows, user_sessions
 from portail.accounts.forms import (
     DeleteAccountForm,
     EmailChangeForm,
@@ -92,7 +92,13 @@ def home(request: HttpRequest) -> HttpResponse:
         outcome = _attempt_login(request, form)
         if isinstance(outcome, User):
             flows.log_in(outcome, lambda: login(request, outcome), context=context_of(request))
-            return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+            response = redirect(next_url or settings.LOGIN_REDIRECT_URL)
+            # A browser new for this account: its owner is told (user_sessions).
+            browser = user_sessions.note_login_browser(
+                outcome, user_sessions.browser_token(request), context=context_of(request)
+            )
+            user_sessions.remember_browser(response, browser)
+            return response
         status, not_activated_email = outcome
     context = {
         "title": "Connectez-vous",

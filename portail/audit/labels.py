@@ -15,6 +15,8 @@ ACTION_LABELS = {
     "account.email_change_requested": "Changement d’adresse électronique demandé",
     "account.email_changed": "Adresse électronique modifiée",
     "account.deleted": "Compte supprimé",
+    "account.session_ended": "Session fermée depuis « Mes sessions et appareils »",
+    "account.new_browser_login": "Connexion depuis un nouveau navigateur",
     "activation_code.issued": "Code d’activation émis",
     "demarche.activated": "Démarche activée avec un code",
     "demarche.activation_failed": "Code d’activation refusé",

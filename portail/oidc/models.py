@@ -40,3 +40,29 @@ class UsedAuthorizationCode(models.Model):
 
     def __str__(self) -> str:
         return f"code #{self.pk} ({self.application_id}, {self.used_at:%Y-%m-%d %H:%M})"
+
+
+class SessionGrant(models.Model):
+    """Which portal session authorised which code, and the refresh-token family its exchange
+    issued: ending the session (portail.accounts.user_sessions) revokes that family, and a code
+    not yet exchanged can no longer be (portail.oidc.session_tokens)."""
+
+    user_session = models.ForeignKey(
+        "accounts.UserSession", on_delete=models.CASCADE, related_name="+"
+    )
+    code_hash = models.CharField(max_length=64, unique=True)
+    # DOT deletes the grant once exchanged; then the family says what was issued.
+    grant = models.ForeignKey(
+        settings.OAUTH2_PROVIDER_GRANT_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    token_family = models.UUIDField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "autorisation d'une session"
+
+    def __str__(self) -> str:
+        return f"autorisation #{self.pk} (session {self.user_session_id})"

@@ -29,7 +29,7 @@ from oauthlib.oauth2.rfc6749 import errors, utils
 
 from portail.audit.journal import record
 from portail.core.secrets import keyed_hash
-from portail.oidc import client_cache, refresh_rows
+from portail.oidc import client_cache, refresh_rows, session_tokens
 from portail.oidc.claims import habilitations_claim
 from portail.oidc.models import UsedAuthorizationCode
 from portail.oidc.tokens import checksum
@@ -116,6 +116,19 @@ class PortalOAuth2Validator(OAuth2Validator):
             return False
         return True
 
+    def save_authorization_code(
+        self, client_id: str, code: Token, request: Request, *args: Any, **kwargs: Any
+    ) -> None:
+        grant = self._create_authorization_code(request, code)
+        # The portal session that authorised it (views.AuthorizationView): ending that session
+        # revokes what the code brings (portail.oidc.session_tokens).
+        session_tokens.record_authorization(
+            getattr(request, session_tokens.CREDENTIAL, None),
+            request.user.pk,
+            keyed_hash(code["code"], CODE_PURPOSE),
+            grant,
+        )
+
     def invalidate_authorization_code(
         self, client_id: str, code: str, request: Request, *args: Any, **kwargs: Any
     ) -> None:
@@ -136,6 +149,7 @@ class PortalOAuth2Validator(OAuth2Validator):
             access_token.id_token.jti if access_token and access_token.id_token else None
         )
         used.save(update_fields=["access_token_checksum", "token_family", "id_token_jti"])
+        session_tokens.record_exchange(used.code_hash, used.token_family)
         used.refresh_from_db(fields=["replayed_at"])
         if used.replayed_at is not None:
             revoke_tokens_of(used)

@@ -13,6 +13,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider import views as oauth2_views
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
+from portail.accounts.user_sessions import USER_SESSION_KEY
+from portail.oidc import session_tokens
 from portail.oidc.middleware import add_form_action
 
 # What a person reads when a démarche sends a request the portal refuses (the technical code
@@ -57,6 +59,17 @@ def _page_context(context: dict[str, Any], title: str) -> dict[str, Any]:
 
 class AuthorizationView(oauth2_views.AuthorizationView):
     template_name = "oidc/authorize.html"
+
+    def create_authorization_response(
+        self, request: HttpRequest, scopes: str, credentials: dict[str, Any], allow: bool
+    ) -> tuple[str, dict[str, str], str, int]:
+        # oauthlib sets each credential on its request: the validator records which portal
+        # session authorised the code (portail.oidc.session_tokens).
+        credentials[session_tokens.CREDENTIAL] = request.session.get(USER_SESSION_KEY)
+        response: tuple[str, dict[str, str], str, int] = super().create_authorization_response(
+            request, scopes, credentials, allow
+        )
+        return response
 
     def render_to_response(
         self, context: dict[str, Any], **response_kwargs: Any

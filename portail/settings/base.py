@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "portail.accounts.middleware.SessionTimeoutMiddleware",
+    "portail.accounts.user_sessions.UserSessionActivityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portail.core.middleware.CSPMiddleware",
     # The login form of a sign-in to a démarche may lead to the démarche (docs/oidc.md).
@@ -141,7 +142,13 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "portail.accounts.validators.MaximumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # French words and names, keyboard rows, years: portail/accounts/password_policy.py.
+    {"NAME": "portail.accounts.password_policy.FrenchCommonPasswordValidator"},
+    {"NAME": "portail.accounts.pwned.PwnedPasswordValidator"},
 ]
+# Pwned Passwords range API (https://api.pwnedpasswords.com); empty: not asked.
+PWNED_PASSWORDS_URL = env("PWNED_PASSWORDS_URL")
+PWNED_PASSWORDS_TIMEOUT = float(env("PWNED_PASSWORDS_TIMEOUT", "2"))
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français")]
@@ -187,7 +194,8 @@ SESSION_REFRESH_INTERVAL = 60
 SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_TIMEOUT", 12 * 3600)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Django's database sessions, indexed per account for "Mes sessions et appareils".
+SESSION_ENGINE = "portail.accounts.session_store"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_FAILURE_VIEW = "portail.core.views.csrf_failure"
 
@@ -323,3 +331,4 @@ PASSWORD_HASHERS = [*PASSWORD_HASHERS, "portail.oidc.hashers.ClientSecretHasher"
 OIDC_CLIENT_CACHE_SECONDS = env_int("OIDC_CLIENT_CACHE_SECONDS", 30)
 # Named so portail.oidc's migrations can depend on the (swappable) model.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"

@@ -87,6 +87,7 @@ def test_each_app_registers_its_chores():
         "sessions_cleared",
         "ratelimits_expired",
         "oauth_tokens_cleared",
+        "known_browsers_forgotten",
     }
 
 
@@ -101,6 +102,7 @@ def test_a_registered_chore_runs_with_the_others(chores):
         "sessions_cleared",
         "ratelimits_expired",
         "oauth_tokens_cleared",
+        "known_browsers_forgotten",
         "widgets_tidied",
         "nothing_said",
     }

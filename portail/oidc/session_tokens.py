@@ -1,0 +1,49 @@
+"""The tokens a démarche received through a portal session end with that session.
+
+At authorization the view passes the portal session (its `UserSession` id) to the validator,
+which records it beside the code (`SessionGrant`); the code's exchange adds the refresh-token
+family it issued. When the person ends the session from "Mes sessions et appareils"
+(`portail.accounts.user_sessions.session_ending`, sent inside that flow's transaction), the
+families are revoked (refresh and access tokens) and codes not yet exchanged are deleted.
+"""
+
+import uuid
+from typing import Any
+
+from oauth2_provider.models import get_grant_model, get_refresh_token_model
+
+from portail.accounts.models import UserSession
+from portail.oidc.models import SessionGrant
+
+Grant = get_grant_model()
+RefreshToken = get_refresh_token_model()
+
+CREDENTIAL = "portal_session"  # the attribute oauthlib sets on its request from our credential
+
+
+def record_authorization(session_id: str | None, user_id: int, code_hash: str, grant: Any) -> None:
+    """At authorization: the code `code_hash` (its DOT `grant`) comes from session `session_id`."""
+    try:
+        session_uuid = uuid.UUID(str(session_id))
+    except ValueError:
+        return
+    if UserSession.objects.filter(pk=session_uuid, user_id=user_id).exists():
+        SessionGrant.objects.create(user_session_id=session_uuid, code_hash=code_hash, grant=grant)
+
+
+def record_exchange(code_hash: str, token_family: uuid.UUID | None) -> None:
+    """At the code's exchange: the refresh-token family it issued."""
+    if token_family:
+        SessionGrant.objects.filter(code_hash=code_hash).update(token_family=token_family)
+
+
+def revoke_for_sessions(sender: Any, user_sessions: list[uuid.UUID], **kwargs: Any) -> None:
+    """`session_ending` receiver: revoke what the ending sessions authorised."""
+    rows = list(
+        SessionGrant.objects.filter(user_session_id__in=user_sessions).values_list(
+            "token_family", "grant_id"
+        )
+    )
+    for family in {family for family, _ in rows if family}:
+        RefreshToken.revoke_family(family)
+    Grant.objects.filter(pk__in=[grant for _, grant in rows if grant]).delete()
