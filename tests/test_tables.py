@@ -75,7 +75,7 @@ def test_the_wrapper_is_a_focusable_named_region():
         "<table><caption>{{ label }}</caption></table>{% endscrollable_table %}"
     )
     html = template.render({"label": "Codes <d’activation>"})
-    assert '<div class="fr-table fr-mb-3w">' in html
+    assert '<div class="fr-table fr-table--multiline fr-mb-3w">' in html
     assert (
         '<div class="fr-table__container" tabindex="0" role="region" '
         'aria-label="Codes &lt;d’activation&gt;">' in html

@@ -1,5 +1,5 @@
 """`{% scrollable_table "label" %}<table>…</table>{% endscrollable_table %}`: a table in DSFR's
-wrapper, as a region the keyboard can reach.
+wrapper, as a region the keyboard can reach; cells wrap (`fr-table--multiline`).
 
 A table wider than the screen scrolls sideways inside `.fr-table__container`; without a tab stop
 a keyboard user cannot scroll it (axe `scrollable-region-focusable`). The container is therefore
