@@ -225,6 +225,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         "tabs": ACCOUNT_TABS,
         "is_professional": account_type != User.AccountType.PARTICULIER,
         "altcha_error": form.altcha_error,
+        "altcha_kept": form.altcha_kept,
         "registry_unavailable": form.registry_unavailable,
         "next_url": next_url,
     }
@@ -244,6 +245,7 @@ def _signup_posted(request: HttpRequest, account_type: str) -> tuple[SignupForm,
     wait = limiter.wait_seconds(_ip(request))
     if wait:
         form.is_valid()
+        form.give_back_altcha()
         form.add_error(None, _wait_message(wait))
         return form, 429
     valid = form.is_valid()
@@ -263,6 +265,7 @@ def _signup_posted(request: HttpRequest, account_type: str) -> tuple[SignupForm,
                 form.cleaned_data["email"]
             )
             return form, 302
+    form.give_back_altcha()  # refused: the person corrects and sends the same form again
     if isinstance(attempt.refusal, flows.EstablishmentRefusal):
         form.show_establishment(attempt.refusal.found, registry_down=attempt.refusal.registry_down)
     return form, 200
