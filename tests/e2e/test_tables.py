@@ -106,8 +106,29 @@ def test_a_centre_table_with_long_emails_is_a_named_region_the_keyboard_scrolls(
     axe_check(page, "centre à 1280 px")
     session.screenshot("tables-centre-1280")
 
+    # Every other agents' page with a table, on a phone: each table a named, focusable region.
     page.set_viewport_size(MOBILE)
-    page.goto(session.base_url + reverse("backoffice:centres"))
-    expect(page.get_by_role("region", name="Centres agréés")).to_be_visible()
-    axe_check(page, "centres à 390 px")
+    pages = {
+        reverse("backoffice:home"): ["Activation de CERES par région"],
+        reverse("backoffice:centres"): ["Centres agréés"],
+        reverse("backoffice:letters"): ["Lots de courriers"],
+        reverse("backoffice:followup"): ["Activation de CERES par région"],
+        reverse("backoffice:journal"): [],
+        reverse("backoffice:support") + "?q=montgolfier": ["Comptes trouvés"],
+        reverse("backoffice:support_account", kwargs={"public_id": user.public_id}): [
+            "Habilitations",
+            "Événements",
+        ],
+    }
+    for path, regions in pages.items():
+        page.goto(session.base_url + path)
+        for name in regions:
+            expect(page.get_by_role("region", name=name, exact=True)).to_be_visible()
+        containers = page.locator(".fr-table__container")
+        for n in range(containers.count()):
+            container = containers.nth(n)
+            expect(container).to_have_attribute("tabindex", "0")
+            expect(container).to_have_attribute("role", "region")
+            assert container.get_attribute("aria-label")
+        axe_check(page, f"{path} à 390 px")
     assert session.console_errors == []
