@@ -3,7 +3,9 @@
 The server signs a challenge with settings.ALTCHA_HMAC_KEY; the widget (our own static copy of
 the `altcha` npm package) finds the counter in the browser and posts the solution in the field
 `altcha`. The counter is drawn below settings.ALTCHA_MAX_NUMBER: the cost for the browser. A
-solved challenge works once: its signature is remembered in the cache until it expires.
+solved challenge works for one sign-up: its signature is remembered in the cache until it expires.
+A form shown again (a typo, an unknown SIRET) keeps the solution it was sent with: checking it
+there does not spend it, and a sign-up the flow refused gives it back (`give_back`).
 """
 
 import secrets
@@ -52,8 +54,11 @@ class Verdict:
     reason: str = ""  # "missing", "malformed", "expired", "invalid", "replayed"
 
 
-def verify(payload: str | None) -> Verdict:
-    """Check a solution posted by the widget, and burn it: a second use is refused."""
+def verify(payload: str | None, *, spend: bool = True) -> Verdict:
+    """Check a solution posted by the widget and, with `spend`, burn it: a second use is refused.
+
+    Without `spend` the solution is only checked (still unused, not expired), for a form shown
+    again with other errors: it stays valid for the next post of the same form."""
     if not payload:
         return Verdict(False, "missing")
     try:
@@ -65,13 +70,27 @@ def verify(payload: str | None) -> Verdict:
         return Verdict(False, "expired")
     if not result.verified:
         return Verdict(False, "invalid")
-    signature = parsed.challenge.signature or ""
+    return Verdict(True) if _unused(parsed, spend=spend) else Verdict(False, "replayed")
+
+
+def _unused(parsed: altcha.Payload, *, spend: bool) -> bool:
+    key = _used_key(parsed)
+    if not spend:
+        return not cache.get(key)
     expires_at = parsed.challenge.parameters.expires_at or int(time.time()) + _lifetime()
     remaining = max(1, expires_at - int(time.time()) + 60)
     # cache.add is atomic: of two requests racing with the same solution, one wins.
-    if not cache.add(f"altcha:used:{signature}", 1, timeout=remaining):
-        return Verdict(False, "replayed")
-    return Verdict(True)
+    return bool(cache.add(key, 1, timeout=remaining))
+
+
+def give_back(payload: str) -> None:
+    """Unspend a solution `verify` spent for a sign-up that did not happen (refused by the flow,
+    rate-limited): the person corrects the form and sends it again without a new check."""
+    cache.delete(_used_key(altcha.Payload.from_base64(payload)))
+
+
+def _used_key(parsed: altcha.Payload) -> str:
+    return f"altcha:used:{parsed.challenge.signature or ''}"
 
 
 def solve(challenge: dict[str, Any]) -> str:

@@ -142,6 +142,8 @@ class SignupForm(PersonMixin, NewPasswordMixin, Form):
 
     data: Any  # the bound data, copied to prefill the establishment (see clean)
     altcha_error = ""  # the anti-robot check's message, shown by its own block
+    altcha_kept = ""  # a valid solution posted: the form shown again sends it again
+    altcha_spent = False  # this request spent it (given back if no account is created)
 
     account_type = forms.ChoiceField(
         choices=User.AccountType.choices,
@@ -242,12 +244,22 @@ class SignupForm(PersonMixin, NewPasswordMixin, Form):
             last_name=cleaned.get("last_name", ""),
         )
         self._check_new_password(cleaned, candidate)
-        if not self.errors:
-            verdict = altcha.verify(self.data.get(altcha.FIELD_NAME))
-            if not verdict.ok:
-                self.add_error(None, ALTCHA_MESSAGES[verdict.reason])
-                self.altcha_error = ALTCHA_MESSAGES[verdict.reason]
+        # Spent only when everything else is valid; with other errors only checked, and kept.
+        payload = self.data.get(altcha.FIELD_NAME)
+        spend = not self.errors
+        verdict = altcha.verify(payload, spend=spend)
+        if verdict.ok:
+            self.altcha_kept, self.altcha_spent = payload, spend
+        elif spend:
+            self.add_error(None, ALTCHA_MESSAGES[verdict.reason])
+            self.altcha_error = ALTCHA_MESSAGES[verdict.reason]
         return cleaned
+
+    def give_back_altcha(self) -> None:
+        """No account was created: the solution this form spent is valid again (and kept)."""
+        if self.altcha_spent:
+            altcha.give_back(self.altcha_kept)
+            self.altcha_spent = False
 
     def _clean_siret(self, cleaned: dict[str, Any]) -> None:
         """The SIRET's format only: the registry is asked by the sign-up flow, not here."""

@@ -192,6 +192,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         "tabs": ACCOUNT_TABS,
         "is_professional": account_type != User.AccountType.PARTICULIER,
         "altcha_error": form.altcha_error,
+        "altcha_kept": form.altcha_kept,
         "registry_unavailable": form.registry_unavailable,
         "next_url": next_url,
     }
@@ -210,6 +211,7 @@ def _signup_posted(request: HttpRequest, account_type: str) -> tuple[SignupForm,
     limiter = LOOKUP_PER_IP if lookup_only else SIGNUP_PER_IP
     if limiter.is_blocked(_ip(request)):  # said before the form is checked: nothing is lost
         form.is_valid()
+        form.give_back_altcha()
         form.add_error(None, _wait_message(limiter.wait_seconds(_ip(request))))
         return form, 429
     if not form.is_valid():
@@ -218,6 +220,7 @@ def _signup_posted(request: HttpRequest, account_type: str) -> tuple[SignupForm,
     # once gets no more than the limit through.
     wait = limiter.hit(_ip(request))
     if wait:
+        form.give_back_altcha()
         form.add_error(None, _wait_message(wait))
         return form, 429
     with refusal_shown(request, form) as attempt:
@@ -232,6 +235,7 @@ def _signup_posted(request: HttpRequest, account_type: str) -> tuple[SignupForm,
                 form.cleaned_data["email"]
             )
             return form, 302
+    form.give_back_altcha()  # refused: the person corrects and sends the same form again
     if isinstance(attempt.refusal, flows.EstablishmentRefusal):
         form.show_establishment(attempt.refusal.found, registry_down=attempt.refusal.registry_down)
     return form, 200

@@ -3,6 +3,7 @@
 import base64
 import json
 import re
+import time
 
 import pytest
 from django.test import Client
@@ -329,3 +330,104 @@ def test_a_forged_account_type_falls_back_to_professionnel(client):
     )
     assert "Saisissez le SIRET de votre établissement." in html_of(response)
     assert not User.objects.exists()
+
+
+# --- a solved anti-robot check survives the form shown again (#17 item 11) ----------------------
+
+KEPT = "Vérification faite : vous n'avez pas à la refaire."
+RETYPE = "Saisissez de nouveau votre mot de passe et sa confirmation"
+
+
+def kept_solution(html: str) -> str:
+    found = re.search(r'<input type="hidden" name="altcha" value="([^"]+)">', html)
+    return found.group(1) if found else ""
+
+
+def test_a_solved_check_is_kept_when_the_form_comes_back_with_errors(client):
+    data = signup_data(client, account_type="particulier", password2="Une autre phrase de passe")
+    response = client.post("/inscription/", data)
+    html = html_of(response)
+    assert response.status_code == 200
+    assert "Les deux mots de passe ne sont pas identiques." in html
+    assert kept_solution(html) == data["altcha"]
+    assert KEPT in html
+    assert RETYPE in html  # the page says what to type again
+    assert PASSWORD not in html
+    assert "<altcha-widget" not in html  # nothing to redo
+    # The form as the browser sends it again: the same solution, the passwords typed again.
+    again = {**data, "password2": PASSWORD, "altcha": kept_solution(html)}
+    assert client.post("/inscription/", again).status_code == 302
+    assert User.objects.filter(email="nouvelle.personne@exemple.fr").exists()
+
+
+def test_a_sign_up_refused_by_the_flow_gives_the_solution_back_until_one_succeeds(client):
+    unknown = make_siret(make_siren(4343), 1)
+    data = signup_data(client, siret=unknown)
+    refused = client.post("/inscription/", data)
+    html = html_of(refused)
+    assert "Ce SIRET est inconnu du répertoire des entreprises." in html
+    assert kept_solution(html) == data["altcha"]
+    assert RETYPE in html
+
+    # A known SIRET with the establishment's fields empty: shown again, prefilled, to confirm.
+    corrected = {**data, "siret": registry_establishment(), "altcha": kept_solution(html)}
+    html = html_of(client.post("/inscription/", corrected))
+    assert 'value="CFI ATLANTIQUE"' in html
+    assert kept_solution(html) == data["altcha"]
+    confirmed = {
+        **corrected,
+        "company_name": "CFI ATLANTIQUE",
+        "address": "12 rue des Écoles",
+        "commune": "44000 NANTES",
+        "altcha": kept_solution(html),
+    }
+    assert client.post("/inscription/", confirmed).status_code == 302
+
+    # Spent by the sign-up that succeeded: a replay is refused, and not kept.
+    replay = client.post("/inscription/", {**confirmed, "email": "autre@exemple.fr"})
+    html = html_of(replay)
+    assert "Cette vérification anti-robot a déjà servi" in html
+    assert kept_solution(html) == ""
+    assert "<altcha-widget" in html
+    assert not User.objects.filter(email="autre@exemple.fr").exists()
+
+
+def test_a_spent_solution_is_not_kept_even_with_other_errors(client):
+    data = signup_data(client, account_type="particulier")
+    assert client.post("/inscription/", data).status_code == 302
+    html = html_of(
+        client.post("/inscription/", {**data, "email": "autre@exemple.fr", "phone": "1"})
+    )
+    assert kept_solution(html) == ""
+    assert KEPT not in html
+
+
+@pytest.mark.parametrize("payload", ["Zm9yZ2Vk", ""])
+def test_a_forged_or_missing_solution_is_never_kept(client, payload):
+    data = signup_data(client, account_type="particulier", phone="1", altcha=payload)
+    html = html_of(client.post("/inscription/", data))
+    assert kept_solution(html) == ""
+    assert "<altcha-widget" in html
+
+
+def test_a_kept_solution_expires_with_its_challenge(client, monkeypatch):
+    data = signup_data(client, account_type="particulier", phone="1")
+    first = html_of(client.post("/inscription/", data))
+    assert kept_solution(first) == data["altcha"]
+    later = time.time() + 21 * 60  # the challenge lives 20 minutes
+    monkeypatch.setattr(time, "time", lambda: later)
+    expired = html_of(client.post("/inscription/", {**data, "phone": "06 12 34 56 78"}))
+    assert "La vérification anti-robot a expiré" in expired
+    assert kept_solution(expired) == ""
+    assert not User.objects.exists()
+
+
+def test_a_rate_limited_sign_up_gives_its_solution_back(client):
+    for n in range(20):
+        ok = signup_data(client, account_type="particulier", email=f"q{n}@exemple.fr")
+        assert client.post("/inscription/", ok).status_code == 302
+    data = signup_data(client, account_type="particulier", email="limite@exemple.fr")
+    limited = client.post("/inscription/", data)
+    assert limited.status_code == 429
+    assert kept_solution(html_of(limited)) == data["altcha"]
+    assert altcha.verify(data["altcha"], spend=False).ok
