@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.django_db  # the cache of the test process is cleared around it
+from tests.conftest import TEST_REDIS_URL, redis_or_skip
 
-# The same Redis as the `limits_store` fixture (tests/conftest.py).
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+pytestmark = pytest.mark.django_db  # the cache of the test process is cleared around it
 
 PROBE = """
 import django
@@ -31,6 +30,7 @@ LOGIN_PER_ACCOUNT.reset("probe@exemple.fr")
 
 
 def test_redis_url_serves_the_cache_and_the_rate_limits():
+    redis_or_skip()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portail.settings.test",
