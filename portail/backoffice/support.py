@@ -19,7 +19,7 @@ from portail.centres.models import Centre, LinkedSite
 from portail.core.context import SYSTEM, Context
 from portail.core.ratelimit import Limiter, format_remaining
 from portail.demarches.models import Demarche
-from portail.habilitations.grants import revoke_habilitation
+from portail.habilitations import flows as habilitation_flows
 from portail.habilitations.models import Habilitation
 
 MAX_RESULTS = 50
@@ -88,8 +88,15 @@ def live_demarches(habilitations: list[Habilitation]) -> list[Demarche]:
 
 
 def recent_events(user: User, limit: int = 30) -> QuerySet[AuditEvent]:
+    """What the person did, and what was done to their account and their habilitations."""
+    habilitation_ids = Habilitation.objects.filter(user=user).values_list("pk", flat=True)
     return AuditEvent.objects.filter(
-        Q(actor=user) | Q(target_type="accounts.user", target_id=str(user.pk))
+        Q(actor=user)
+        | Q(target_type="accounts.user", target_id=str(user.pk))
+        | Q(
+            target_type="habilitations.habilitation",
+            target_id__in=[str(pk) for pk in habilitation_ids],
+        )
     ).order_by("-at", "-id")[:limit]
 
 
@@ -162,51 +169,19 @@ def lift_waits(*, actor: User | None, user: User, context: Context = SYSTEM) -> 
     return lifted
 
 
-@transaction.atomic
 def resend_activation_email(*, actor: User | None, user: User, context: Context = SYSTEM) -> None:
-    user = User.objects.select_for_update().get(pk=user.pk)
-    if user.email_verified_at is not None:
-        raise BackofficeError("Ce compte est déjà activé.")
-    if not user.is_active:
-        raise BackofficeError("Ce compte est désactivé.")
-    account_flows.resend_activation(user.email, context=context)
-    record(
-        "backoffice.support.activation_resent",
-        actor=actor,
-        target=user,
-        context=context,
-    )
+    """The activation link again, journaled once by the accounts' flow with `support` set."""
+    account_flows.resend_activation_to(user, actor=actor, context=context, support=True)
 
 
-@transaction.atomic
 def revoke_for_support(
     *, actor: User, habilitation: Habilitation, reason: str, context: Context = SYSTEM
 ) -> Habilitation:
-    """Revoke a habilitation with a reason, as an agent. The last gestionnaire may be revoked
-    by an agent (a centre that lost its manager gets a new code by letter)."""
-    agent = actor.agent_profile
-    habilitation = (
-        Habilitation.objects.select_for_update(of=("self",))
-        .select_related("user", "role", "establishment")
-        .get(pk=habilitation.pk)
-    )
-    if not can_act_on(agent, habilitation):
-        raise BackofficeError("Cette habilitation n’est pas dans votre périmètre.")
-    if habilitation.revoked_at is not None:
-        raise BackofficeError("Cette habilitation est déjà révoquée.")
-    revoke_habilitation(
-        actor=actor,
-        habilitation=habilitation,
-        reason=f"Agent : {reason}",
-        context=context,
-    )
-    record(
-        "backoffice.support.habilitation_revoked",
-        actor=actor,
-        target=habilitation.user,
-        demarche=habilitation.demarche,
-        establishment=habilitation.establishment,
-        context=context,
-        data={"habilitation": habilitation.pk, "reason": reason},
-    )
-    return habilitation
+    """Revoke a habilitation with a reason, as an agent, within the agent's regions: the
+    habilitations' flow does the rest (journal, the person and the gestionnaires told)."""
+    with transaction.atomic():
+        if not can_act_on(actor.agent_profile, habilitation):
+            raise BackofficeError("Cette habilitation n’est pas dans votre périmètre.")
+        return habilitation_flows.revoke_by_agent(
+            actor=actor, habilitation=habilitation, reason=reason, context=context
+        )
