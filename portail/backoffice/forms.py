@@ -13,6 +13,7 @@ from portail.backoffice.activation import ActivationStatus
 from portail.backoffice.flows import EDITABLE
 from portail.backoffice.imports import MAX_BYTES, too_big_message
 from portail.backoffice.models import AgentProfile
+from portail.centres.departements import REGION_OF_DEPARTEMENT
 from portail.centres.models import ADDRESS_MAX_LENGTH, Centre, Region
 from portail.companies.siret import normalize_siret, siret_error
 from portail.core.forms import bound_text
@@ -93,7 +94,11 @@ class CentreCreateForm(DsfrMixin, CentreFieldsMixin, forms.ModelForm):
         label="SIRET du centre",
         help_text="14 chiffres. Raison sociale et adresse sont pré-remplies depuis le répertoire des entreprises.",
     )
-    region = RegionChoiceField(label="Région (DREETS)", queryset=Region.objects.none())
+    region = RegionChoiceField(
+        label="Région (DREETS)",
+        queryset=Region.objects.none(),
+        help_text="Pré-sélectionnée d’après la commune de l’établissement ; vous pouvez la changer.",
+    )
 
     class Meta:
         model = Centre
@@ -133,6 +138,30 @@ class CentreCreateForm(DsfrMixin, CentreFieldsMixin, forms.ModelForm):
         )
         self.fields["letter_name"].widget.attrs["data-siret-fill"] = "name"
         self.fields["letter_address"].widget.attrs["data-centre-letter-address"] = ""
+        self.fields["region"].widget.attrs["data-centre-region"] = ""
+        self.agent = agent
+        if not self.is_bound:
+            self._preselect_region()
+
+    def _preselect_region(self) -> None:
+        """Keep the region given (the registry's, see `queries.centre_prefill`) when the agent
+        may choose it; else a regional agent of one region gets theirs."""
+        regions = Region.objects.visible_to(self.agent)
+        given = str(self.initial.get("region") or "")
+        if given.isdigit() and regions.filter(pk=given).exists():
+            return
+        own = list(regions.values_list("pk", flat=True)[:2])
+        self.initial["region"] = own[0] if not self.agent.is_national and len(own) == 1 else None
+
+    def region_by_departement(self) -> dict[str, int]:
+        """Département → pk of the region, for the regions the agent may choose
+        (`backoffice/js/centre-form.js` preselects the region as the SIRET is typed)."""
+        pks = dict(Region.objects.visible_to(self.agent).values_list("code", "pk"))
+        return {
+            departement: pks[code]
+            for departement, code in REGION_OF_DEPARTEMENT.items()
+            if code in pks
+        }
 
 
 class CentreEditForm(DsfrMixin, CentreFieldsMixin, forms.ModelForm):
