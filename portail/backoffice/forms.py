@@ -1,6 +1,7 @@
 """Forms of the agents' back-office. Labels in French; errors land on the field they concern."""
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any, cast
 
 from django import forms
@@ -9,6 +10,7 @@ from django.urls import reverse
 from dsfr.forms import DsfrBoundField
 from dsfr.utils import dsfr_input_class_attr
 
+from portail.audit.labels import ACTION_LABELS
 from portail.backoffice.activation import ActivationStatus
 from portail.backoffice.flows import EDITABLE
 from portail.backoffice.imports import MAX_BYTES, too_big_message
@@ -263,3 +265,95 @@ class RevokeHabilitationForm(DsfrMixin, forms.Form):
         max_length=REVOKE_REASON_MAX_LENGTH,
         error_messages={"required": "Indiquez le motif de la révocation."},
     )
+
+
+# The journal starts with the portal; a date outside these years is a typing error (and would
+# overflow once turned into the bounds of a day).
+JOURNAL_FIRST_YEAR, JOURNAL_LAST_YEAR = 2000, 2100
+BAD_DATE = "Date invalide : saisissez-la au format JJ/MM/AAAA."
+
+
+def journal_action_choices() -> list[tuple[str, str]]:
+    """Every action the journal names, by its French label."""
+    return [("", "Toutes"), *sorted(ACTION_LABELS.items(), key=lambda item: item[1].lower())]
+
+
+class JournalFilterForm(DsfrMixin, forms.Form):
+    """The agents' journal filters (GET). Bad input is refused in French on its field."""
+
+    date_from = forms.DateField(
+        label="Du",
+        required=False,
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        error_messages={"invalid": BAD_DATE},
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    date_to = forms.DateField(
+        label="Au",
+        required=False,
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        error_messages={"invalid": BAD_DATE},
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    action = forms.ChoiceField(
+        label="Action",
+        required=False,
+        choices=journal_action_choices,
+        error_messages={"invalid_choice": "Action inconnue : choisissez-la dans la liste."},
+    )
+    region = RegionChoiceField(
+        label="Région",
+        queryset=Region.objects.none(),
+        required=False,
+        empty_label="Toutes",
+        error_messages={"invalid_choice": "Région inconnue : choisissez-la dans la liste."},
+    )
+    siret = forms.CharField(
+        label="SIRET ou SIREN",
+        required=False,
+        max_length=20,
+        help_text="14 chiffres (un établissement) ou 9 (toute l’entreprise).",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    account = forms.EmailField(
+        label="Compte (adresse électronique)",
+        required=False,
+        error_messages={"invalid": "Saisissez une adresse électronique valide, ou rien."},
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    support = forms.BooleanField(label="Actions de l’assistance seulement", required=False)
+
+    def __init__(self, *args: Any, agent: AgentProfile, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["region"]).queryset = Region.objects.visible_to(
+            agent
+        ).order_by("name")
+
+    def _clean_day(self, name: str) -> date | None:
+        day: date | None = self.cleaned_data.get(name)
+        if day is not None and not JOURNAL_FIRST_YEAR <= day.year <= JOURNAL_LAST_YEAR:
+            raise forms.ValidationError(
+                f"Saisissez une date entre {JOURNAL_FIRST_YEAR} et {JOURNAL_LAST_YEAR}."
+            )
+        return day
+
+    def clean_date_from(self) -> date | None:
+        return self._clean_day("date_from")
+
+    def clean_date_to(self) -> date | None:
+        return self._clean_day("date_to")
+
+    def clean_siret(self) -> str:
+        number = normalize_siret(self.cleaned_data.get("siret"))
+        if number and (len(number) not in (9, 14) or not number.isdigit()):
+            raise forms.ValidationError(
+                "Saisissez un SIRET (14 chiffres) ou un SIREN (9 chiffres)."
+            )
+        return number
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "La date de fin doit suivre la date de début.")
+        return cleaned

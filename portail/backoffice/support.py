@@ -13,6 +13,7 @@ from portail.accounts import flows as account_flows
 from portail.accounts.models import User
 from portail.audit.journal import record
 from portail.audit.models import AuditEvent
+from portail.backoffice import journal as agents_journal
 from portail.backoffice.flows import BackofficeError
 from portail.backoffice.models import AgentProfile
 from portail.centres.models import Centre, LinkedSite
@@ -89,15 +90,9 @@ def live_demarches(habilitations: list[Habilitation]) -> list[Demarche]:
 
 def recent_events(user: User, limit: int = 30) -> QuerySet[AuditEvent]:
     """What the person did, and what was done to their account and their habilitations."""
-    habilitation_ids = Habilitation.objects.filter(user=user).values_list("pk", flat=True)
-    return AuditEvent.objects.filter(
-        Q(actor=user)
-        | Q(target_type="accounts.user", target_id=str(user.pk))
-        | Q(
-            target_type="habilitations.habilitation",
-            target_id__in=[str(pk) for pk in habilitation_ids],
-        )
-    ).order_by("-at", "-id")[:limit]
+    return AuditEvent.objects.filter(agents_journal.about_account([user.pk])).order_by(
+        "-at", "-id"
+    )[:limit]
 
 
 def known_limiters() -> dict[str, Limiter]:

@@ -1,0 +1,143 @@
+"""The agents' journal: the events an agent may see, their filters, and their CSV export.
+
+A national agent sees every event; a regional agent the events of the establishments of their
+regions' centres and of those centres' sites liés (as the rest of the back-office). Filters narrow
+that, never widen it. The export streams the filtered events chunk by chunk: a large journal never
+sits in memory.
+"""
+
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from portail.audit.models import AuditEvent
+from portail.backoffice.models import AgentProfile
+from portail.centres.models import Centre, LinkedSite, Region
+from portail.companies.models import Establishment
+from portail.habilitations.models import Habilitation
+
+CSV_HEADER = [
+    "Date",
+    "Qui",
+    "Action",
+    "Assistance",
+    "Objet",
+    "SIRET",
+    "Motif",
+]
+CHUNK = 2000
+
+# Actions written by the support before its actions became one event each (kept in the journal).
+FORMER_SUPPORT_ACTIONS = (
+    "backoffice.support.activation_resent",
+    "backoffice.support.habilitation_revoked",
+    "backoffice.support.ratelimit_lifted",
+)
+
+
+def _establishments_of(centres: QuerySet[Centre]) -> Q:
+    """Events about the establishments of `centres` and of their sites liés (subqueries)."""
+    return Q(establishment_id__in=centres.values("establishment_id")) | Q(
+        establishment_id__in=LinkedSite.objects.filter(
+            centre__in=centres, establishment__isnull=False
+        ).values("establishment_id")
+    )
+
+
+def visible_events(agent: AgentProfile) -> QuerySet[AuditEvent]:
+    events = AuditEvent.objects.all()
+    if not agent.is_national:
+        events = events.filter(_establishments_of(Centre.objects.visible_to(agent)))
+    return events
+
+
+def about_account(user_ids: Iterable[int], email: str = "") -> Q:
+    """Events by these accounts, about them, or about their habilitations; and, for an account
+    since deleted, those its email still names as actor."""
+    from_habilitations = [
+        str(pk)
+        for pk in Habilitation.objects.filter(user_id__in=user_ids).values_list("pk", flat=True)
+    ]
+    query = (
+        Q(actor_id__in=user_ids)
+        | Q(target_type="accounts.user", target_id__in=[str(pk) for pk in user_ids])
+        | Q(target_type="habilitations.habilitation", target_id__in=from_habilitations)
+    )
+    if email:
+        query |= Q(actor_label__iexact=email)
+    return query
+
+
+def filtered_events(agent: AgentProfile, filters: dict[str, Any]) -> QuerySet[AuditEvent]:
+    """The events `agent` may see that match the cleaned `JournalFilterForm` data, newest first."""
+    events = visible_events(agent)
+    if filters.get("date_from"):
+        events = events.filter(at__gte=_start_of(filters["date_from"]))
+    if filters.get("date_to"):
+        events = events.filter(at__lt=_start_of(filters["date_to"] + timedelta(days=1)))
+    if filters.get("action"):
+        events = events.filter(action=filters["action"])
+    if filters.get("support"):
+        events = events.filter(Q(data__support=True) | Q(action__in=FORMER_SUPPORT_ACTIONS))
+    region: Region | None = filters.get("region")
+    if region is not None:
+        events = events.filter(_establishments_of(Centre.objects.filter(region=region)))
+    siret: str = filters.get("siret") or ""
+    if siret:
+        field = "siret" if len(siret) == 14 else "siren"
+        events = events.filter(
+            establishment_id__in=Establishment.objects.filter(**{field: siret}).values("pk")
+        )
+    email: str = filters.get("account") or ""
+    if email:
+        user_ids = list(
+            get_user_model().objects.filter(email__iexact=email).values_list("pk", flat=True)
+        )
+        events = events.filter(about_account(user_ids, email))
+    return events.order_by("-at", "-id")
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def with_details(events: Iterable[AuditEvent]) -> list[AuditEvent]:
+    """The events, each with `siret` (of its establishment, or "", in one query) and `reason`
+    (the agent's or gestionnaire's, or "")."""
+    events = list(events)
+    ids = {e.establishment_id for e in events if e.establishment_id is not None}
+    sirets: dict[int | None, str] = dict(
+        Establishment.objects.filter(pk__in=ids).values_list("pk", "siret")
+    )
+    for event in events:
+        event.siret = sirets.get(event.establishment_id, "")  # type: ignore[attr-defined]
+        reason = event.data.get("reason", "") if isinstance(event.data, dict) else ""
+        event.reason = str(reason)  # type: ignore[attr-defined]
+    return events
+
+
+def _row(event: AuditEvent) -> list[str]:
+    return [
+        timezone.localtime(event.at).strftime("%d/%m/%Y %H:%M:%S"),
+        event.actor_label,
+        event.action_label,
+        "oui" if event.by_support else "non",
+        event.target_label,
+        event.siret,  # type: ignore[attr-defined]  # set by with_details
+        event.reason,  # type: ignore[attr-defined]
+    ]
+
+
+def csv_rows(events: QuerySet[AuditEvent]) -> Iterator[list[str]]:
+    """The rows of the export, read `CHUNK` events at a time."""
+    chunk: list[AuditEvent] = []
+    for event in events.iterator(chunk_size=CHUNK):
+        chunk.append(event)
+        if len(chunk) == CHUNK:
+            yield from map(_row, with_details(chunk))
+            chunk = []
+    yield from map(_row, with_details(chunk))
