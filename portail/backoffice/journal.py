@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from portail.audit.labels import FORMER_SUPPORT_ACTIONS
 from portail.audit.models import AuditEvent
 from portail.backoffice.models import AgentProfile
 from portail.centres.models import Centre, LinkedSite, Region
@@ -30,13 +31,6 @@ CSV_HEADER = [
     "Motif",
 ]
 CHUNK = 2000
-
-# Actions written by the support before its actions became one event each (kept in the journal).
-FORMER_SUPPORT_ACTIONS = (
-    "backoffice.support.activation_resent",
-    "backoffice.support.habilitation_revoked",
-    "backoffice.support.ratelimit_lifted",
-)
 
 
 def _establishments_of(centres: QuerySet[Centre]) -> Q:

@@ -244,3 +244,20 @@ def test_the_page_runs_a_fixed_number_of_queries(pdl_client, world, django_asser
         html = page_of(pdl_client, region=centre.region.pk)
     assert "62 événements" in html
     assert "Page 1 sur 2" in html
+
+
+def test_the_support_page_links_to_the_accounts_journal(agent_client, world):
+    person = world["person"]
+    html = agent_client.get(
+        reverse("backoffice:support_account", kwargs={"public_id": person.public_id})
+    ).content.decode()
+    link = f"{JOURNAL}?account=marie.curie%40example.com"
+    assert f'href="{link}"' in html
+    assert "2 événements" in page_of(agent_client, account=person.email)
+
+
+def test_the_supports_former_events_still_count_as_the_supports(agent_client, world):
+    record("backoffice.support.ratelimit_lifted", target=world["person"])
+    html = page_of(agent_client, support="on")
+    assert "2 événements" in html
+    assert "Assistance : attente levée" in html
