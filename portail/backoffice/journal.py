@@ -49,7 +49,7 @@ def visible_events(agent: AgentProfile) -> QuerySet[AuditEvent]:
     return events
 
 
-def about_account(user_ids: Iterable[int], email: str = "") -> Q:
+def about_account(user_ids: list[int], email: str = "") -> Q:
     """Events by these accounts, about them, or about their habilitations; and, for an account
     since deleted, those its email still names as actor."""
     from_habilitations = [
@@ -114,15 +114,20 @@ def with_details(events: Iterable[AuditEvent]) -> list[AuditEvent]:
     return events
 
 
+def _text(value: str) -> str:
+    """A typed text as a spreadsheet shows it, never as a formula (a reason "=HYPERLINK(…)")."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def _row(event: AuditEvent) -> list[str]:
     return [
         timezone.localtime(event.at).strftime("%d/%m/%Y %H:%M:%S"),
-        event.actor_label,
+        _text(event.actor_label),
         event.action_label,
         "oui" if event.by_support else "non",
-        event.target_label,
+        _text(event.target_label),
         event.siret,  # type: ignore[attr-defined]  # set by with_details
-        event.reason,  # type: ignore[attr-defined]
+        _text(event.reason),  # type: ignore[attr-defined]
     ]
 
 

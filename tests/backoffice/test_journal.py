@@ -261,3 +261,15 @@ def test_the_supports_former_events_still_count_as_the_supports(agent_client, wo
     html = page_of(agent_client, support="on")
     assert "2 événements" in html
     assert "Assistance : attente levée" in html
+
+
+def test_a_typed_text_is_never_a_formula_in_the_export(agent_client, world):
+    centre = world["nantes"]
+    record(
+        "habilitation.revoked",
+        target=centre,
+        establishment=centre.establishment,
+        data={"reason": '=HYPERLINK("http://example.com","x")'},
+    )
+    rows = csv_rows(agent_client.get(CSV_URL, {"siret": centre.establishment.siret}))
+    assert '\'=HYPERLINK("http://example.com","x")' in [row[6] for row in rows]
