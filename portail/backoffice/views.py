@@ -224,6 +224,9 @@ def centres(request: AgentRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query.urlencode(),
+            "export_max_rows": agents_journal.EXPORT_MAX_ROWS,
+            # "50 000", as French writes it (a narrow no-break space between the thousands).
+            "export_max_rows_text": f"{agents_journal.EXPORT_MAX_ROWS:,}".replace(",", "\u202f"),
         },
     )
 
@@ -578,6 +581,9 @@ def _journal_page(
             "form": form,
             "page": page,
             "query": query.urlencode(),
+            "export_max_rows": agents_journal.EXPORT_MAX_ROWS,
+            # "50 000", as French writes it (a narrow no-break space between the thousands).
+            "export_max_rows_text": f"{agents_journal.EXPORT_MAX_ROWS:,}".replace(",", "\u202f"),
         },
         status=status,
     )

@@ -273,3 +273,22 @@ def test_a_typed_text_is_never_a_formula_in_the_export(agent_client, world):
     )
     rows = csv_rows(agent_client.get(CSV_URL, {"siret": centre.establishment.siret}))
     assert '\'=HYPERLINK("http://example.com","x")' in [row[6] for row in rows]
+
+
+def test_a_deleted_accounts_events_are_found_by_its_email(agent_client, world):
+    gone = UserFactory(email="parti@example.com")
+    record("account.deleted", actor=gone, target=gone)
+    gone.delete()
+    html = page_of(agent_client, account="Parti@example.com")
+    assert "1 événement" in html
+    assert "Compte supprimé" in html
+
+
+def test_the_export_is_bounded_and_the_page_says_so(agent_client, world, monkeypatch):
+    monkeypatch.setattr(agents_journal, "EXPORT_MAX_ROWS", 3)
+    html = page_of(agent_client)
+    assert "L’export CSV contient les 3 événements les plus récents" in html
+    rows = csv_rows(agent_client.get(CSV_URL))
+    assert len(rows) == 1 + 3
+    assert rows[1][2] == "Export CSV"  # the most recent first: the export itself
+    assert "L’export CSV contient" not in page_of(agent_client, action="habilitation.revoked")
