@@ -367,10 +367,11 @@ def resend_activation(email: str, *, context: Context = SYSTEM) -> None:
 
 
 def resend_activation_to(
-    user: User, *, actor: User | None = None, context: Context = SYSTEM
+    user: User, *, actor: User | None = None, context: Context = SYSTEM, support: bool = False
 ) -> None:
     """Mail a new activation link to this account (the support's button): refused when the
-    account is activated already, or closed. `actor` is who asks (an agent), None for the system.
+    account is activated already, or closed. `actor` is who asks (an agent), None for the system;
+    `support` marks the one event of the action as the support's (the agents' journal shows it).
     """
     with transaction.atomic():
         locked = _lock_user(user)
@@ -379,7 +380,13 @@ def resend_activation_to(
         if not locked.is_active:
             raise Refusal(DEACTIVATED)
         _send_activation_link(locked)
-        record("account.activation_resent", actor=actor, target=locked, context=context)
+        record(
+            "account.activation_resent",
+            actor=actor,
+            target=locked,
+            context=context,
+            data={"support": True} if support else None,
+        )
 
 
 def activate(token: str, *, context: Context = SYSTEM) -> User:

@@ -53,6 +53,14 @@ ACTION_LABELS = {
     "oidc.authorization_code_replayed": "Code d’autorisation rejoué (jetons révoqués)",
 }
 
+# The support's own events, written beside the flow's event until each support action became
+# that one event with `"support": true` in its data; they stay in the journal.
+FORMER_SUPPORT_ACTIONS = (
+    "backoffice.support.activation_resent",
+    "backoffice.support.habilitation_revoked",
+    "backoffice.support.ratelimit_lifted",
+)
+
 
 def action_label(action: str) -> str:
     """The French label, or the code itself for an action nobody has named yet."""

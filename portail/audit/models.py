@@ -6,7 +6,7 @@ from typing import Any, NoReturn
 from django.conf import settings
 from django.db import models
 
-from portail.audit.labels import action_label
+from portail.audit.labels import FORMER_SUPPORT_ACTIONS, action_label
 
 
 class AppendOnlyError(Exception):
@@ -64,3 +64,11 @@ class AuditEvent(models.Model):
     @property
     def action_label(self) -> str:
         return action_label(self.action)
+
+    @property
+    def by_support(self) -> bool:
+        """Whether an agent did it for a person (telephone assistance): a field of the action's
+        own event (`"support": true`), or one of the support's former separate events."""
+        return bool(isinstance(self.data, dict) and self.data.get("support")) or (
+            self.action in FORMER_SUPPORT_ACTIONS
+        )

@@ -2,7 +2,8 @@
 
 import csv
 import io
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -90,11 +91,19 @@ def region_counts(agent: AgentProfile, demarche: Demarche) -> list[dict[str, Any
 
 
 def _csv_response_text(header: list[str], rows: Iterable[list[Any]]) -> str:
+    return "".join(csv_lines(header, rows))
+
+
+def csv_lines(header: list[str], rows: Iterable[list[Any]]) -> Iterator[str]:
+    """The CSV text of every export (`;`, as Excel in French expects), one line at a time, so
+    that a large one can be streamed."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue()
+    for row in itertools.chain([header], rows):
+        writer.writerow(row)
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
 
 
 def _dt(value: datetime | None) -> str:

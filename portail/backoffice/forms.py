@@ -1,6 +1,7 @@
 """Forms of the agents' back-office. Labels in French; errors land on the field they concern."""
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any, cast
 
 from django import forms
@@ -9,10 +10,12 @@ from django.urls import reverse
 from dsfr.forms import DsfrBoundField
 from dsfr.utils import dsfr_input_class_attr
 
+from portail.audit.labels import ACTION_LABELS
 from portail.backoffice.activation import ActivationStatus
 from portail.backoffice.flows import EDITABLE
 from portail.backoffice.imports import MAX_BYTES, too_big_message
 from portail.backoffice.models import AgentProfile
+from portail.centres.departements import REGION_OF_DEPARTEMENT
 from portail.centres.models import ADDRESS_MAX_LENGTH, Centre, Region
 from portail.companies.siret import normalize_siret, siret_error
 from portail.core.forms import bound_text
@@ -93,7 +96,11 @@ class CentreCreateForm(DsfrMixin, CentreFieldsMixin, forms.ModelForm):
         label="SIRET du centre",
         help_text="14 chiffres. Raison sociale et adresse sont pré-remplies depuis le répertoire des entreprises.",
     )
-    region = RegionChoiceField(label="Région (DREETS)", queryset=Region.objects.none())
+    region = RegionChoiceField(
+        label="Région (DREETS)",
+        queryset=Region.objects.none(),
+        help_text="Pré-sélectionnée d’après la commune de l’établissement ; vous pouvez la changer.",
+    )
 
     class Meta:
         model = Centre
@@ -133,6 +140,30 @@ class CentreCreateForm(DsfrMixin, CentreFieldsMixin, forms.ModelForm):
         )
         self.fields["letter_name"].widget.attrs["data-siret-fill"] = "name"
         self.fields["letter_address"].widget.attrs["data-centre-letter-address"] = ""
+        self.fields["region"].widget.attrs["data-centre-region"] = ""
+        self.agent = agent
+        if not self.is_bound:
+            self._preselect_region()
+
+    def _preselect_region(self) -> None:
+        """Keep the region given (the registry's, see `queries.centre_prefill`) when the agent
+        may choose it; else a regional agent of one region gets theirs."""
+        regions = Region.objects.visible_to(self.agent)
+        given = str(self.initial.get("region") or "")
+        if given.isdigit() and regions.filter(pk=given).exists():
+            return
+        own = list(regions.values_list("pk", flat=True)[:2])
+        self.initial["region"] = own[0] if not self.agent.is_national and len(own) == 1 else None
+
+    def region_by_departement(self) -> dict[str, int]:
+        """Département → pk of the region, for the regions the agent may choose
+        (`backoffice/js/centre-form.js` preselects the region as the SIRET is typed)."""
+        pks = dict(Region.objects.visible_to(self.agent).values_list("code", "pk"))
+        return {
+            departement: pks[code]
+            for departement, code in REGION_OF_DEPARTEMENT.items()
+            if code in pks
+        }
 
 
 class CentreEditForm(DsfrMixin, CentreFieldsMixin, forms.ModelForm):
@@ -234,3 +265,95 @@ class RevokeHabilitationForm(DsfrMixin, forms.Form):
         max_length=REVOKE_REASON_MAX_LENGTH,
         error_messages={"required": "Indiquez le motif de la révocation."},
     )
+
+
+# The journal starts with the portal; a date outside these years is a typing error (and would
+# overflow once turned into the bounds of a day).
+JOURNAL_FIRST_YEAR, JOURNAL_LAST_YEAR = 2000, 2100
+BAD_DATE = "Date invalide : saisissez-la au format JJ/MM/AAAA."
+
+
+def journal_action_choices() -> list[tuple[str, str]]:
+    """Every action the journal names, by its French label."""
+    return [("", "Toutes"), *sorted(ACTION_LABELS.items(), key=lambda item: item[1].lower())]
+
+
+class JournalFilterForm(DsfrMixin, forms.Form):
+    """The agents' journal filters (GET). Bad input is refused in French on its field."""
+
+    date_from = forms.DateField(
+        label="Du",
+        required=False,
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        error_messages={"invalid": BAD_DATE},
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    date_to = forms.DateField(
+        label="Au",
+        required=False,
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        error_messages={"invalid": BAD_DATE},
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    action = forms.ChoiceField(
+        label="Action",
+        required=False,
+        choices=journal_action_choices,
+        error_messages={"invalid_choice": "Action inconnue : choisissez-la dans la liste."},
+    )
+    region = RegionChoiceField(
+        label="Région",
+        queryset=Region.objects.none(),
+        required=False,
+        empty_label="Toutes",
+        error_messages={"invalid_choice": "Région inconnue : choisissez-la dans la liste."},
+    )
+    siret = forms.CharField(
+        label="SIRET ou SIREN",
+        required=False,
+        max_length=20,
+        help_text="14 chiffres (un établissement) ou 9 (toute l’entreprise).",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    account = forms.EmailField(
+        label="Compte (adresse électronique)",
+        required=False,
+        error_messages={"invalid": "Saisissez une adresse électronique valide, ou rien."},
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    support = forms.BooleanField(label="Actions de l’assistance seulement", required=False)
+
+    def __init__(self, *args: Any, agent: AgentProfile, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["region"]).queryset = Region.objects.visible_to(
+            agent
+        ).order_by("name")
+
+    def _clean_day(self, name: str) -> date | None:
+        day: date | None = self.cleaned_data.get(name)
+        if day is not None and not JOURNAL_FIRST_YEAR <= day.year <= JOURNAL_LAST_YEAR:
+            raise forms.ValidationError(
+                f"Saisissez une date entre {JOURNAL_FIRST_YEAR} et {JOURNAL_LAST_YEAR}."
+            )
+        return day
+
+    def clean_date_from(self) -> date | None:
+        return self._clean_day("date_from")
+
+    def clean_date_to(self) -> date | None:
+        return self._clean_day("date_to")
+
+    def clean_siret(self) -> str:
+        number = normalize_siret(self.cleaned_data.get("siret"))
+        if number and (len(number) not in (9, 14) or not number.isdigit()):
+            raise forms.ValidationError(
+                "Saisissez un SIRET (14 chiffres) ou un SIREN (9 chiffres)."
+            )
+        return number
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "La date de fin doit suivre la date de début.")
+        return cleaned

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from portail.audit.models import AuditEvent
-from portail.centres.models import Centre
+from portail.centres.departements import region_code_of_postcode
+from portail.centres.models import Centre, Region
 from portail.companies import registry
 
 
@@ -20,8 +21,9 @@ class CentrePrefill:
 
 
 def centre_prefill(values: dict[str, str]) -> CentrePrefill:
-    """The new-centre form's `values`, with the letter's name and address taken from the
-    registry where the agent left them empty; or the registry's refusal."""
+    """The new-centre form's `values`, with the letter's name and address, and the region of the
+    establishment's commune, taken from the registry where the agent left them empty; or the
+    registry's refusal. The form keeps the region only if the agent may choose it."""
     try:
         data = registry.lookup(values.get("siret", ""))
     except registry.RegistryError as exc:
@@ -31,8 +33,16 @@ def centre_prefill(values: dict[str, str]) -> CentrePrefill:
         **values,
         "letter_name": values.get("letter_name") or data.name,
         "letter_address": values.get("letter_address") or address,
+        "region": values.get("region") or region_of_postcode(data.postcode),
     }
     return CentrePrefill(values=filled, data=data)
+
+
+def region_of_postcode(postcode: str) -> str:
+    """The pk (as the form's value) of the region of that postcode's département, or ""."""
+    code = region_code_of_postcode(postcode)
+    region = Region.objects.filter(code=code).first() if code else None
+    return str(region.pk) if region is not None else ""
 
 
 def centre_events(centre: Centre, limit: int = 20) -> QuerySet[AuditEvent]:

@@ -9,6 +9,7 @@ from portail.accounts import flows as account_flows
 from portail.accounts.models import User
 from portail.audit.journal import record
 from portail.audit.models import AuditEvent
+from portail.backoffice import journal as agents_journal
 from portail.backoffice.flows import BackofficeError
 from portail.backoffice.models import AgentProfile
 from portail.centres.models import Centre, LinkedSite
@@ -16,7 +17,7 @@ from portail.core import ratelimit
 from portail.core.context import SYSTEM, Context
 from portail.core.ratelimit import Limiter, format_remaining
 from portail.demarches.models import Demarche
-from portail.habilitations.grants import revoke_habilitation
+from portail.habilitations import flows as habilitation_flows
 from portail.habilitations.models import Habilitation
 
 MAX_RESULTS = 50
@@ -85,9 +86,10 @@ def live_demarches(habilitations: list[Habilitation]) -> list[Demarche]:
 
 
 def recent_events(user: User, limit: int = 30) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(
-        Q(actor=user) | Q(target_type="accounts.user", target_id=str(user.pk))
-    ).order_by("-at", "-id")[:limit]
+    """What the person did, and what was done to their account and their habilitations."""
+    return AuditEvent.objects.filter(agents_journal.about_account([user.pk])).order_by(
+        "-at", "-id"
+    )[:limit]
 
 
 def known_limiters() -> dict[str, Limiter]:
@@ -142,51 +144,19 @@ def lift_waits(*, actor: User | None, user: User, context: Context = SYSTEM) -> 
     return lifted
 
 
-@transaction.atomic
 def resend_activation_email(*, actor: User | None, user: User, context: Context = SYSTEM) -> None:
-    user = User.objects.select_for_update().get(pk=user.pk)
-    if user.email_verified_at is not None:
-        raise BackofficeError("Ce compte est déjà activé.")
-    if not user.is_active:
-        raise BackofficeError("Ce compte est désactivé.")
-    account_flows.resend_activation(user.email, context=context)
-    record(
-        "backoffice.support.activation_resent",
-        actor=actor,
-        target=user,
-        context=context,
-    )
+    """The activation link again, journaled once by the accounts' flow with `support` set."""
+    account_flows.resend_activation_to(user, actor=actor, context=context, support=True)
 
 
-@transaction.atomic
 def revoke_for_support(
     *, actor: User, habilitation: Habilitation, reason: str, context: Context = SYSTEM
 ) -> Habilitation:
-    """Revoke a habilitation with a reason, as an agent. The last gestionnaire may be revoked
-    by an agent (a centre that lost its manager gets a new code by letter)."""
-    agent = actor.agent_profile
-    habilitation = (
-        Habilitation.objects.select_for_update(of=("self",))
-        .select_related("user", "role", "establishment")
-        .get(pk=habilitation.pk)
-    )
-    if not can_act_on(agent, habilitation):
-        raise BackofficeError("Cette habilitation n’est pas dans votre périmètre.")
-    if habilitation.revoked_at is not None:
-        raise BackofficeError("Cette habilitation est déjà révoquée.")
-    revoke_habilitation(
-        actor=actor,
-        habilitation=habilitation,
-        reason=f"Agent : {reason}",
-        context=context,
-    )
-    record(
-        "backoffice.support.habilitation_revoked",
-        actor=actor,
-        target=habilitation.user,
-        demarche=habilitation.demarche,
-        establishment=habilitation.establishment,
-        context=context,
-        data={"habilitation": habilitation.pk, "reason": reason},
-    )
-    return habilitation
+    """Revoke a habilitation with a reason, as an agent, within the agent's regions: the
+    habilitations' flow does the rest (journal, the person and the gestionnaires told)."""
+    with transaction.atomic():
+        if not can_act_on(actor.agent_profile, habilitation):
+            raise BackofficeError("Cette habilitation n’est pas dans votre périmètre.")
+        return habilitation_flows.revoke_by_agent(
+            actor=actor, habilitation=habilitation, reason=reason, context=context
+        )

@@ -4,6 +4,8 @@ Every view but the sign-in steps is wrapped by `agent_required`: anyone who is n
 a verified TOTP session gets a 404. Objects outside the agent's regions are 404 too.
 """
 
+import itertools
+from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
@@ -11,7 +13,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +28,6 @@ from django.views.decorators.http import require_POST
 
 from portail.accounts.models import User
 from portail.audit.journal import record
-from portail.audit.models import AuditEvent
 from portail.backoffice import (
     activation,
     agent_auth,
@@ -29,6 +37,7 @@ from portail.backoffice import (
     queries,
     support,
 )
+from portail.backoffice import journal as agents_journal
 from portail.backoffice.access import AgentRequest, agent_required, is_verified_agent
 from portail.backoffice.activation import ActivationStatus
 from portail.backoffice.forms import (
@@ -38,6 +47,7 @@ from portail.backoffice.forms import (
     CentreFilterForm,
     CloseCentreForm,
     CsvImportForm,
+    JournalFilterForm,
     LinkedSiteForm,
     OtpForm,
     RevokeHabilitationForm,
@@ -65,6 +75,14 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 CSV = "text/csv; charset=utf-8"
 # Excel (in French) reads a CSV file as Windows-1252 unless it starts with a byte-order mark.
 UTF8_BOM = "\ufeff"
+
+
+def _streamed_csv(lines: Iterator[str], filename: str) -> StreamingHttpResponse:
+    """A CSV export too large to hold in memory, with the byte-order mark of `_file`."""
+    response = StreamingHttpResponse(itertools.chain([UTF8_BOM], lines), content_type=CSV)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _file(content: bytes | str, content_type: str, filename: str) -> HttpResponse:
@@ -206,6 +224,9 @@ def centres(request: AgentRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query.urlencode(),
+            "export_max_rows": agents_journal.EXPORT_MAX_ROWS,
+            # "50 000", as French writes it (a narrow no-break space between the thousands).
+            "export_max_rows_text": f"{agents_journal.EXPORT_MAX_ROWS:,}".replace(",", "\u202f"),
         },
     )
 
@@ -538,13 +559,55 @@ def regions_csv(request: AgentRequest) -> HttpResponse:
     )
 
 
+JOURNAL_PAGE_SIZE = 50
+
+
+def _journal_page(
+    request: AgentRequest, form: JournalFilterForm, *, status: int = 200
+) -> HttpResponse:
+    page = None
+    if form.is_valid():
+        events = agents_journal.filtered_events(request.agent, form.cleaned_data)
+        page = Paginator(events, JOURNAL_PAGE_SIZE).get_page(request.GET.get("page"))
+        page.object_list = agents_journal.with_details(page.object_list)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "backoffice/journal.html",
+        {
+            "title": "Journal",
+            "agent": request.agent,
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "export_max_rows": agents_journal.EXPORT_MAX_ROWS,
+            # "50 000", as French writes it (a narrow no-break space between the thousands).
+            "export_max_rows_text": f"{agents_journal.EXPORT_MAX_ROWS:,}".replace(",", "\u202f"),
+        },
+        status=status,
+    )
+
+
 @agent_required
 def journal(request: AgentRequest) -> HttpResponse:
-    events = AuditEvent.objects.order_by("-at", "-id")
-    if not request.agent.is_national:
-        events = events.filter(establishment_id__in=support.establishments_in_scope(request.agent))
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "backoffice/journal.html", {"title": "Journal", "page": page})
+    """The events the agent may see, filtered by date, action, region, SIRET and account."""
+    return _journal_page(request, JournalFilterForm(request.GET, agent=request.agent))
+
+
+@agent_required
+def journal_csv(request: AgentRequest) -> HttpResponseBase:
+    """The filtered events as CSV, streamed; bad filters get the page and its messages."""
+    form = JournalFilterForm(request.GET, agent=request.agent)
+    if not form.is_valid():
+        return _journal_page(request, form, status=400)
+    filters = {name: str(value) for name, value in form.cleaned_data.items() if value}
+    _audit_export(request, "journal", filters=filters)
+    events = agents_journal.filtered_events(request.agent, form.cleaned_data)
+    return _streamed_csv(
+        followup.csv_lines(agents_journal.CSV_HEADER, agents_journal.csv_rows(events)),
+        f"journal-{timezone.localdate():%Y-%m-%d}.csv",
+    )
 
 
 # --- Support --------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Every change a gestionnaire or an invitee makes: one function each.
+"""Every change a gestionnaire, an invitee or an agent of the support makes: one function each.
 
 Each takes the actor, runs in one transaction, locks the rows it changes, checks the rules again
 (the view's checks are not trusted), writes the audit event and queues the emails before it
@@ -29,11 +29,14 @@ from portail.habilitations.grants import (
     revoke_habilitation,
 )
 from portail.habilitations.models import Habilitation, Invitation
-from portail.habilitations.queries import colleague_accounts
+from portail.habilitations.queries import colleague_accounts, gestionnaires_of
 from portail.habilitations.scope import may_manage
 
 if TYPE_CHECKING:
     from portail.accounts.models import User
+
+# How the person and their gestionnaires are told who ended a habilitation from the back-office.
+AGENT_LABEL = "Un agent du ministère du Travail (assistance aux utilisateurs)"
 
 TOKEN_PURPOSE = "invitation"  # noqa: S105 - the keyed hash's purpose, not a secret
 
@@ -515,8 +518,49 @@ def revoke(
             habilitation,
             "habilitation_revoked",
             habilitation.user.email,
-            {"habilitation": habilitation, "actor": _person_label(actor)},
+            {"habilitation": habilitation, "actor": _person_label(actor), "reason": ""},
         )
+    return habilitation
+
+
+def revoke_by_agent(
+    *, actor: "User", habilitation: Habilitation, reason: str, context: Context = SYSTEM
+) -> Habilitation:
+    """An agent of the back-office ends a habilitation (telephone assistance), with a reason.
+
+    The back-office checks the agent's regions before it calls this. Everything else is what a
+    gestionnaire's `revoke` does — the same revocation, journaled once (with `support` and the
+    reason as fields of that event), the person told — plus a notice to the establishment's
+    gestionnaires, who did not make the change. An agent may remove the last gestionnaire: the
+    centre then gets a new activation code by letter."""
+    with transaction.atomic():
+        _lock_managers_of(habilitation.demarche_id, habilitation.establishment_id)
+        habilitation = (
+            Habilitation.objects.select_for_update(of=("self",))
+            .select_related("user", "role", "establishment", "demarche")
+            .get(pk=habilitation.pk)
+        )
+        if habilitation.revoked_at is not None or (
+            habilitation.ends_at is not None and habilitation.ends_at <= timezone.now()
+        ):
+            raise HabilitationError("Cette habilitation a déjà pris fin.")
+        habilitation = revoke_habilitation(
+            actor=actor,
+            habilitation=habilitation,
+            reason=f"Agent : {reason}",
+            context=context,
+            journal={"support": True, "reason": reason},
+        )
+        about = {"habilitation": habilitation, "actor": AGENT_LABEL, "reason": reason}
+        notices.email(habilitation, "habilitation_revoked", habilitation.user.email, about)
+        gestionnaires = gestionnaires_of(habilitation.demarche, habilitation.establishment)
+        for gestionnaire in gestionnaires.exclude(pk=habilitation.user_id):
+            notices.email(
+                habilitation,
+                "habilitation_revoked_notice",
+                gestionnaire.email,
+                {**about, "gestionnaire": gestionnaire, "person": _person_label(habilitation.user)},
+            )
     return habilitation
 
 

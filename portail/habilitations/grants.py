@@ -6,7 +6,7 @@ knows which message fits.
 """
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -77,9 +77,17 @@ def grant_habilitation(
 
 
 def revoke_habilitation(
-    *, actor: "User | None", habilitation: Habilitation, reason: str = "", context: Context = SYSTEM
+    *,
+    actor: "User | None",
+    habilitation: Habilitation,
+    reason: str = "",
+    context: Context = SYSTEM,
+    journal: dict[str, Any] | None = None,
 ) -> Habilitation:
-    """End a habilitation now. The caller checks permissions and the last-gestionnaire rule."""
+    """End a habilitation now. The caller checks permissions and the last-gestionnaire rule.
+
+    `journal` adds fields to the event (an agent's revocation says it came from the support):
+    one event per revocation, whoever made it."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("revoke_habilitation must run inside the caller's transaction")
     habilitation = Habilitation.objects.select_for_update().get(pk=habilitation.pk)
@@ -96,6 +104,11 @@ def revoke_habilitation(
         demarche=habilitation.demarche,
         establishment=habilitation.establishment,
         context=context,
-        data={"user": habilitation.user.email, "role": habilitation.role.code, "reason": reason},
+        data={
+            "user": habilitation.user.email,
+            "role": habilitation.role.code,
+            "reason": reason,
+            **(journal or {}),
+        },
     )
     return habilitation

@@ -140,6 +140,7 @@ AGENT_GET_URLS = [
     ("backoffice:followup", {}),
     ("backoffice:regions_csv", {}),
     ("backoffice:journal", {}),
+    ("backoffice:journal_csv", {}),
     ("backoffice:support", {}),
 ]
 AGENT_OBJECT_URLS = [

@@ -251,3 +251,61 @@ def test_closing_tells_the_centre_and_its_gestionnaires_by_email(agent_client, c
     assert "le code d'activation en cours ne fonctionne plus" in email.body_text
     assert "01 46 29 25 54" in email.body_text
     assert email.establishment_id == centre.establishment.pk
+
+
+def selected_region(html):
+    """The pk of the region the form's select preselects, or None."""
+    select = html[html.index('name="region"') :]
+    select = select[: select.index("</select>")]
+    marker = '" selected>'
+    if marker not in select:
+        return None
+    value = select[: select.index(marker)].rsplit('value="', 1)[1]
+    return int(value) if value else None  # the empty choice "---------"
+
+
+def test_the_search_preselects_the_region_of_the_establishments_commune(agent_client, regions):
+    """#17 item 16: the registry gives the commune (44000 Nantes): Pays de la Loire."""
+    sirene = registry_establishment()
+    html = agent_client.post(CREATE, {"siret": sirene.siret, "lookup": "1"}).content.decode()
+    assert selected_region(html) == regions["52"].pk
+    assert "Pré-sélectionnée d’après la commune de l’établissement" in html
+    # Still editable: a region the agent chose stays chosen.
+    html = agent_client.post(
+        CREATE, {"siret": sirene.siret, "lookup": "1", "region": regions["53"].pk}
+    ).content.decode()
+    assert selected_region(html) == regions["53"].pk
+    # Corsica: 20200 Bastia is Haute-Corse (2B), in the DREETS of Corse.
+    corse = SireneEtablissementFactory(postcode="20200", commune="BASTIA")
+    html = agent_client.post(CREATE, {"siret": corse.siret, "lookup": "1"}).content.decode()
+    assert selected_region(html) == regions["94"].pk
+    # The map the page's script reads: every département of the regions the agent may choose.
+    assert f'"2B": {regions["94"].pk}' in html
+    assert f'"976": {regions["06"].pk}' in html
+
+
+def test_a_national_agent_gets_no_region_before_the_search(agent_client, regions):
+    assert selected_region(agent_client.get(CREATE).content.decode()) is None
+
+
+def test_a_regional_agent_gets_their_own_region(pdl_client, regions):
+    assert selected_region(pdl_client.get(CREATE).content.decode()) == regions["52"].pk
+    # Even for an establishment of another region: theirs is the only one they may choose.
+    paris = SireneEtablissementFactory(postcode="75015", commune="PARIS")
+    html = pdl_client.post(CREATE, {"siret": paris.siret, "lookup": "1"}).content.decode()
+    assert selected_region(html) == regions["52"].pk
+    assert f'value="{regions["11"].pk}"' not in html
+
+
+def test_an_agent_of_several_regions_gets_the_communes_if_it_is_theirs(client, regions, ceres):
+    from tests.backoffice.conftest import login_agent
+    from tests.backoffice.factories import AgentFactory
+
+    agent_client = login_agent(client, AgentFactory(regions=["52", "53"]))
+    assert selected_region(agent_client.get(CREATE).content.decode()) is None
+    sirene = registry_establishment()  # Nantes
+    html = agent_client.post(CREATE, {"siret": sirene.siret, "lookup": "1"}).content.decode()
+    assert selected_region(html) == regions["52"].pk
+    paris = SireneEtablissementFactory(postcode="75015", commune="PARIS")
+    html = agent_client.post(CREATE, {"siret": paris.siret, "lookup": "1"}).content.decode()
+    assert selected_region(html) is None

@@ -81,8 +81,11 @@ def test_resend_the_activation_email(agent_client, national_agent):
     assert response.status_code == 302
     email = OutboxEmail.objects.get(recipient=user.email)
     assert "Activez votre compte" in email.subject
-    event = AuditEvent.objects.get(action="backoffice.support.activation_resent")
+    # One event for the action, marked as the support's (#17 item 8).
+    event = AuditEvent.objects.get()
+    assert event.action == "account.activation_resent"
     assert event.actor == national_agent.user
+    assert event.data == {"support": True}
     # An activated account gets nothing.
     active = UserFactory()
     response = agent_client.post(account_url(active, "backoffice:support_resend"), follow=True)
@@ -119,10 +122,67 @@ def test_revoke_a_habilitation_with_a_reason(agent_client, national_agent, ceres
     assert habilitation.revoked_at is not None
     assert habilitation.revoked_by == national_agent.user
     assert habilitation.revoke_reason == "Agent : Départ du centre signalé par téléphone"
-    assert AuditEvent.objects.get(action="habilitation.revoked").actor == national_agent.user
-    assert AuditEvent.objects.get(action="backoffice.support.habilitation_revoked").data[
-        "reason"
-    ] == ("Départ du centre signalé par téléphone")
+    # One event for the action, the support's context a field of it (#17 item 8).
+    event = AuditEvent.objects.get()
+    assert event.action == "habilitation.revoked"
+    assert event.actor == national_agent.user
+    assert event.data["support"] is True
+    assert event.data["reason"] == "Départ du centre signalé par téléphone"
+
+
+def test_an_agents_revocation_tells_the_person_and_the_gestionnaires(
+    agent_client, national_agent, ceres
+):
+    """#17 item 1: what a gestionnaire's revocation does, and a notice to the gestionnaires."""
+    centre = CentreFactory()
+    gestionnaire_role = ceres.roles.get(code="gestionnaire-centres")
+    first = HabilitationFactory(role=gestionnaire_role, establishment=centre.establishment)
+    second = HabilitationFactory(role=gestionnaire_role, establishment=centre.establishment)
+    person = HabilitationFactory(
+        role=ceres.roles.get(code="centre-agree"), establishment=centre.establishment
+    )
+    url = account_url(person.user, "backoffice:support_revoke", habilitation_pk=person.pk)
+    response = agent_client.post(url, {"reason": "Départ signalé par le centre"}, follow=True)
+    assert "L’habilitation est révoquée." in response.content.decode()
+
+    told = OutboxEmail.objects.get(recipient=person.user.email)
+    assert told.subject.endswith("Votre accès à la démarche CERES a été révoqué")
+    assert "Un agent du ministère du Travail" in told.body_text
+    assert "Motif : Départ signalé par le centre" in told.body_text
+    for gestionnaire in (first.user, second.user):
+        notice = OutboxEmail.objects.get(recipient=gestionnaire.email)
+        assert "révoquée par un agent du ministère" in notice.subject
+        assert person.user.email in notice.body_text
+        assert "Motif : Départ signalé par le centre" in notice.body_text
+    assert OutboxEmail.objects.count() == 3
+    # The account page lists the revocation among the person's events.
+    html = agent_client.get(account_url(person.user)).content.decode()
+    assert "Habilitation révoquée" in html
+
+
+def test_an_agent_may_revoke_the_last_gestionnaire(agent_client, ceres):
+    centre = CentreFactory()
+    only = HabilitationFactory(
+        role=ceres.roles.get(code="gestionnaire-centres"), establishment=centre.establishment
+    )
+    url = account_url(only.user, "backoffice:support_revoke", habilitation_pk=only.pk)
+    agent_client.post(url, {"reason": "Le gestionnaire a quitté le centre"})
+    only.refresh_from_db()
+    assert only.revoked_at is not None
+    assert OutboxEmail.objects.filter(recipient=only.user.email).count() == 1
+    assert OutboxEmail.objects.count() == 1  # nobody else manages it
+
+
+def test_an_ended_habilitation_is_not_revoked_twice(agent_client, ceres):
+    habilitation = HabilitationFactory(role=ceres.roles.get(code="centre-agree"))
+    url = account_url(
+        habilitation.user, "backoffice:support_revoke", habilitation_pk=habilitation.pk
+    )
+    agent_client.post(url, {"reason": "Premier motif"})
+    response = agent_client.post(url, {"reason": "Second motif"}, follow=True)
+    assert "Cette habilitation a déjà pris fin." in response.content.decode()
+    assert AuditEvent.objects.filter(action="habilitation.revoked").count() == 1
+    assert OutboxEmail.objects.count() == 1
 
 
 def test_support_actions_need_post(agent_client):

@@ -7,6 +7,7 @@ import threading
 import pytest
 from django.db import close_old_connections, connection
 
+from portail.audit.models import AuditEvent
 from portail.habilitations import flows
 from portail.habilitations.grants import HabilitationError
 from portail.habilitations.models import Habilitation, Invitation
@@ -86,3 +87,20 @@ def test_two_gestionnaires_revoking_each_other_at_once_leave_one():
         .count()
         == 1
     )
+
+
+def test_an_agent_and_a_gestionnaire_revoking_at_once_end_it_once():
+    """#17 item 1: the agent's revocation takes the same locks as the gestionnaire's: one
+    revocation, one journal event, one email to the person, whoever wins."""
+    world = build_world()
+    agent = person("Agnès", "Agent", email="agnes@dreets.gouv.fr")
+    target = Habilitation.objects.get(user=world.centre_user, role=world.centre_role)
+    results = run_together(
+        lambda: flows.revoke_by_agent(actor=agent, habilitation=target, reason="Départ"),
+        lambda: flows.revoke(actor=world.gestionnaire, habilitation=target),
+        lambda: flows.revoke_by_agent(actor=agent, habilitation=target, reason="Départ"),
+    )
+    assert sum(isinstance(r, Habilitation) for r in results) == 1, results
+    assert sum(isinstance(r, HabilitationError) for r in results) == 2, results
+    assert AuditEvent.objects.filter(action="habilitation.revoked").count() == 1
+    assert OutboxEmail.objects.filter(recipient=world.centre_user.email).count() == 1
