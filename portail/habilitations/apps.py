@@ -11,5 +11,7 @@ class HabilitationsConfig(AppConfig):
         # The flows import models, which Django loads after the app configs: importable here, once
         # the registry is ready, and not at the top of this module.
         from portail.habilitations.access_requests import expire_access_requests  # noqa: PLC0415
+        from portail.habilitations.grants import end_ended_delegations  # noqa: PLC0415
 
         housekeeping.register_chore("access_requests_expired", expire_access_requests)
+        housekeeping.register_chore("delegations_ended", end_ended_delegations)
