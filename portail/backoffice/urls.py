@@ -24,6 +24,7 @@ urlpatterns = [
     path("suivi/", views.region_followup, name="followup"),
     path("suivi/regions.csv", views.regions_csv, name="regions_csv"),
     path("journal/", views.journal, name="journal"),
+    path("flux-habilitations/", views.webhooks, name="webhooks"),
     path("assistance/", views.support_search, name="support"),
     path("assistance/comptes/<uuid:public_id>/", views.support_account, name="support_account"),
     path(

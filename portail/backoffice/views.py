@@ -49,6 +49,7 @@ from portail.companies.registry import EstablishmentData
 from portail.core.context import context_of
 from portail.core.refusals import refusal_shown
 from portail.habilitations.models import Habilitation
+from portail.oidc.webhooks import delivery_states
 
 PAGE_SIZE = 25
 
@@ -545,6 +546,17 @@ def journal(request: AgentRequest) -> HttpResponse:
         events = events.filter(establishment_id__in=support.establishments_in_scope(request.agent))
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(request, "backoffice/journal.html", {"title": "Journal", "page": page})
+
+
+@agent_required
+def webhooks(request: AgentRequest) -> HttpResponse:
+    """Where the push of each démarche's habilitation changes stands (démarche-wide: every
+    agent sees it; no person is named)."""
+    return render(
+        request,
+        "backoffice/webhooks.html",
+        {"title": "Flux des habilitations", "states": delivery_states()},
+    )
 
 
 # --- Support --------------------------------------------------------------------------------

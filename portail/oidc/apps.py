@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from portail.core import housekeeping
+from portail.core import deliveries, housekeeping
 
 
 class OidcConfig(AppConfig):
@@ -10,7 +10,8 @@ class OidcConfig(AppConfig):
     def ready(self) -> None:
         # Both modules import DOT's models, which Django loads after the app configs: they can be
         # imported here, once the registry is ready, and not at the top of this module.
-        from portail.oidc import chores, client_cache  # noqa: PLC0415
+        from portail.oidc import chores, client_cache, webhooks  # noqa: PLC0415
 
         client_cache.connect_signals()
         housekeeping.register_chore("oauth_tokens_cleared", chores.clear_expired_tokens)
+        deliveries.register_delivery("webhooks", webhooks.deliver_webhooks)
