@@ -13,6 +13,8 @@ the same démarche. The receiver may see an event twice (a timeout after it was 
 `jti` lets it ignore the second.
 """
 
+import base64
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -20,10 +22,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import requests
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
-from jwcrypto import jwk, jwt  # type: ignore[import-untyped]  # no stubs installed
+from jwcrypto import jwk  # type: ignore[import-untyped]  # no stubs installed
 from oauth2_provider.settings import oauth2_settings
 
 from portail.demarches.models import Demarche
@@ -43,25 +47,48 @@ def issuer() -> str:
     return str(oauth2_settings.OIDC_ISS_ENDPOINT or f"{settings.PORTAL_BASE_URL}/o").rstrip("/")
 
 
-def _signing_key() -> jwk.JWK:
-    return jwk.JWK.from_pem(oauth2_settings.OIDC_RSA_PRIVATE_KEY.encode())
+@dataclass(frozen=True)
+class SigningKey:
+    private_key: rsa.RSAPrivateKey
+    kid: str  # as the JWKS names it (the JWK thumbprint, DOT's choice)
 
 
-def signed_event(demarche: Demarche, event: dict[str, Any], key: jwk.JWK | None = None) -> str:
-    key = key or _signing_key()
-    token = jwt.JWT(
-        header={"alg": "RS256", "typ": "JWT", "kid": key.thumbprint()},
-        claims={
-            "iss": issuer(),
-            "aud": demarche.oidc_client_id,
-            "iat": int(time.time()),
-            "jti": event["id"],
-            "event": event,
-        },
+_keys: dict[str, SigningKey] = {}
+
+
+def signing_key(pem: str | None = None) -> SigningKey:
+    """The provider's ID-token key, loaded once per process: loading (and checking) an RSA key
+    costs more than a hundred signatures."""
+    pem = pem or oauth2_settings.OIDC_RSA_PRIVATE_KEY
+    key = _keys.get(pem)
+    if key is None:
+        private_key = serialization.load_pem_private_key(pem.encode(), password=None)
+        if not isinstance(private_key, rsa.RSAPrivateKey):
+            raise TypeError("The OIDC signing key must be an RSA key.")
+        key = _keys[pem] = SigningKey(private_key, jwk.JWK.from_pem(pem.encode()).thumbprint())
+    return key
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def signed_event(demarche: Demarche, event: dict[str, Any], key: SigningKey | None = None) -> str:
+    """The event as a compact JWS (RS256, RFC 7515), the ID tokens' format."""
+    key = key or signing_key()
+    header = {"alg": "RS256", "typ": "JWT", "kid": key.kid}
+    claims = {
+        "iss": issuer(),
+        "aud": demarche.oidc_client_id,
+        "iat": int(time.time()),
+        "jti": event["id"],
+        "event": event,
+    }
+    signing_input = ".".join(
+        _b64(json.dumps(part, separators=(",", ":")).encode()) for part in (header, claims)
     )
-    token.make_signed_token(key)
-    signed: str = token.serialize()
-    return signed
+    signature = key.private_key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input}.{_b64(signature)}"
 
 
 def backoff_seconds(attempts: int) -> int:
@@ -97,7 +124,7 @@ def _post(url: str, token: str, event_id: str) -> str:
     return f"HTTP {response.status_code}"
 
 
-def deliver_to(subscription: WebhookSubscription, key: jwk.JWK) -> tuple[int, bool]:
+def deliver_to(subscription: WebhookSubscription, key: SigningKey) -> tuple[int, bool]:
     """Push what the démarche has not acknowledged, in order. Returns (delivered, failed)."""
     demarche = Demarche.objects.get(pk=subscription.demarche_id)
     changes = list(
@@ -144,13 +171,13 @@ def deliver_webhooks() -> dict[str, int]:
     """One pass over the démarches with a webhook: {"delivered": n, "failed": n}."""
     counts = {"delivered": 0, "failed": 0}
     due = list(WebhookSubscription.objects.due(timezone.now()).values_list("pk", flat=True))
-    key: jwk.JWK | None = None
+    key: SigningKey | None = None
     for pk in due:
         if not _claim(pk):
             continue  # another worker has it
         try:
             subscription = WebhookSubscription.objects.get(pk=pk)
-            key = key or _signing_key()
+            key = key or signing_key()
             delivered, failed = deliver_to(subscription, key)
         finally:
             WebhookSubscription.objects.filter(pk=pk).update(claimed_until=None)

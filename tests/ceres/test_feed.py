@@ -10,7 +10,6 @@ import time
 import pytest
 import requests
 from django.db import transaction
-from jwcrypto import jwk
 from oauth2_provider.models import RefreshToken
 
 from portail.demarches.models import Demarche
@@ -19,8 +18,9 @@ from portail.habilitations.grants import grant_habilitation, revoke_habilitation
 from portail.habilitations.models import HabilitationChange
 from portail.oidc.clients import set_webhook
 from portail.oidc.feed import event_payload
+from portail.oidc.keys import generate_private_key
 from portail.oidc.models import WebhookSubscription
-from portail.oidc.webhooks import deliver_webhooks, signed_event
+from portail.oidc.webhooks import SigningKey, deliver_webhooks, signed_event, signing_key
 from tests.ceres.server import ROOT
 from tests.ceres.test_ceres import ceres_role, logged_in_browser, make_centre
 from tests.factories import EstablishmentFactory, HabilitationFactory, UserFactory
@@ -112,11 +112,11 @@ def test_a_webhook_event_is_applied_once_and_forgeries_are_refused(ceres, follow
     assert applied == [(1,)]
 
     # Signed by another key, for another audience, tampered, or not a JWT: 400, nothing applied.
-    other_key = jwk.JWK.generate(kty="RSA", size=2048)
-    assert (
-        requests.post(url, data=signed_event(following, event, other_key), timeout=10).status_code
-        == 400
-    )
+    other_key = signing_key(generate_private_key())
+    same_kid_other_key = SigningKey(other_key.private_key, signing_key().kid)
+    for key in (other_key, same_kid_other_key):
+        forged = signed_event(following, event, key)
+        assert requests.post(url, data=forged, timeout=10).status_code == 400
     following.oidc_client_id = "un-autre-client"
     assert requests.post(url, data=signed_event(following, event), timeout=10).status_code == 400
     header, payload, signature = token.split(".")
