@@ -25,7 +25,7 @@ import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from jwcrypto import jwk  # type: ignore[import-untyped]  # no stubs installed
 from oauth2_provider.settings import oauth2_settings
@@ -170,7 +170,14 @@ def deliver_to(subscription: WebhookSubscription, key: SigningKey) -> tuple[int,
 def deliver_webhooks() -> dict[str, int]:
     """One pass over the démarches with a webhook: {"delivered": n, "failed": n}."""
     counts = {"delivered": 0, "failed": 0}
-    due = list(WebhookSubscription.objects.due(timezone.now()).values_list("pk", flat=True))
+    # One query when nothing is waiting (the worker asks every second).
+    last = HabilitationFeed.objects.filter(demarche_id=OuterRef("demarche_id"))
+    due = list(
+        WebhookSubscription.objects.due(timezone.now())
+        .annotate(last=Subquery(last.values("last_sequence")[:1]))
+        .filter(last__gt=F("delivered_sequence"))
+        .values_list("pk", flat=True)
+    )
     key: SigningKey | None = None
     for pk in due:
         if not _claim(pk):
