@@ -129,7 +129,9 @@ def test_a_failed_attempt_waits_its_back_off(ceres, subscribed, receiver, settin
     assert receiver.received == []
 
 
+@pytest.mark.django_db(transaction=True)
 def test_the_worker_delivers_webhooks(ceres, subscribed, receiver, capsys):
+    # The worker closes stale connections between polls: it needs real transactions.
     make_changes(ceres, 2)
     call_command("run_email_worker", "--once", "--housekeeping-every", "0")
     assert "webhooks: delivered=2 failed=0" in capsys.readouterr().out
