@@ -158,6 +158,9 @@ OIDC_OP_TOKEN_ENDPOINT = env("CERES_OIDC_TOKEN_ENDPOINT", f"{OIDC_ISSUER}/token/
 OIDC_OP_USER_ENDPOINT = f"{OIDC_ISSUER}/userinfo/"
 OIDC_OP_JWKS_ENDPOINT = f"{OIDC_ISSUER}/.well-known/jwks.json"
 OIDC_OP_LOGOUT_ENDPOINT = f"{OIDC_ISSUER}/logout/"
+OIDC_OP_REVOCATION_ENDPOINT = f"{OIDC_ISSUER}/revoke_token/"
+# CERES' code in the portal's catalogue: the feed of habilitation changes it follows (ceres.web.feed).
+CERES_DEMARCHE_CODE = env("CERES_DEMARCHE_CODE", "ceres")
 OIDC_OP_LOGOUT_URL_METHOD = "ceres.web.auth.provider_logout_url"
 OIDC_RP_SIGN_ALGO = "RS256"
 OIDC_RP_SCOPES = "openid email profile phone habilitations"
@@ -170,7 +173,12 @@ OIDC_TIMEOUT = 10
 OIDC_CALLBACK_CLASS = "ceres.web.views.CallbackView"
 # At most this long between two readings of the person's habilitations at the portal.
 OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env_int("CERES_RECHECK_SECONDS", 600)
-OIDC_EXEMPT_URLS = ["ceres_web:logged_out", "ceres_web:login_failed", "ceres_web:logout"]
+OIDC_EXEMPT_URLS = [
+    "ceres_web:logged_out",
+    "ceres_web:login_failed",
+    "ceres_web:logout",
+    "ceres_web:portal_events",
+]
 
 LOGGING = {
     "version": 1,

@@ -23,6 +23,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
+from ceres.web.revocation import KeepsRefreshToken, revoke_refresh_token
+
 log = logging.getLogger(__name__)
 
 HABILITATIONS_KEY = "ceres_habilitations"
@@ -31,7 +33,7 @@ ESTABLISHMENT_KEY = "ceres_siret"
 Claims = dict[str, Any]  # an ID token's payload or a userinfo answer (JSON)
 
 
-class PortalOIDCBackend(OIDCAuthenticationBackend):
+class PortalOIDCBackend(KeepsRefreshToken, OIDCAuthenticationBackend):
     def _verify_jws(self, payload: bytes, key: Any) -> Claims:
         header = jwt.get_unverified_header(payload)
         if header.get("alg") != self.OIDC_RP_SIGN_ALGO:
@@ -78,6 +80,7 @@ class PortalOIDCBackend(OIDCAuthenticationBackend):
 
 def provider_logout_url(request: HttpRequest) -> str:
     """RP-initiated logout: the portal ends its session too, then sends the person back here."""
+    revoke_refresh_token(request)
     params = {
         "client_id": settings.OIDC_RP_CLIENT_ID,
         "post_logout_redirect_uri": request.build_absolute_uri(reverse("ceres_web:logged_out")),

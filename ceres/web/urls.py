@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 from mozilla_django_oidc.views import OIDCLogoutView
 
-from ceres.web import views
+from ceres.web import feed_views, views
 
 app_name = "ceres_web"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("deconnexion/", login_not_required(OIDCLogoutView.as_view()), name="logout"),
     path("deconnexion/terminee/", views.logged_out, name="logged_out"),
     path("connexion/echec/", views.login_failed, name="login_failed"),
+    path("portail/evenements/", feed_views.portal_events, name="portal_events"),
 ]

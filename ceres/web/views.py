@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
 
 from ceres.web.auth import ESTABLISHMENT_KEY, HABILITATIONS_KEY
+from ceres.web.roles import with_portal_changes
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,8 @@ class SignedInRequest(HttpRequest):
 
 def _habilitations(request: HttpRequest) -> list[Habilitation]:
     habilitations: list[Habilitation] = request.session.get(HABILITATIONS_KEY) or []
-    return habilitations
+    # The portal's pushed changes since the claim was read win over it (ceres.web.feed).
+    return with_portal_changes(request, habilitations)
 
 
 def _selected(request: HttpRequest, habilitations: list[Habilitation]) -> Habilitation | None:

@@ -8,11 +8,9 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
-        # Registers the app's rate limiters (the support page lists them); it imports models,
-        # which Django loads after the app configs.
-        from portail.accounts import limits  # noqa: F401, PLC0415
-
-        # Connects the login receiver that indexes sessions (the module imports the models).
-        from portail.accounts import user_sessions  # noqa: PLC0415
+        # `limits` registers the app's rate limiters (the support page lists them); `user_sessions`
+        # connects the login receiver that indexes sessions. Both import models, which Django loads
+        # after the app configs.
+        from portail.accounts import limits, user_sessions  # noqa: F401, PLC0415
 
         housekeeping.register_chore("known_browsers_forgotten", user_sessions.forget_old_browsers)

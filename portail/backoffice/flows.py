@@ -27,6 +27,7 @@ from portail.core.context import SYSTEM, Context
 from portail.core.refusals import Refusal
 from portail.demarches import codes
 from portail.demarches.models import ActivationCode, Demarche
+from portail.habilitations.feed import record_establishment_closed
 from portail.habilitations.models import Habilitation
 from portail.notifications.emails import send_email
 
@@ -166,6 +167,7 @@ def close_centre(
         used_at__isnull=True,
         revoked_at__isnull=True,
     ).update(revoked_at=now, revoked_reason=f"{CLOSED_REASON_CODES} : {reason}"[:255])
+    record_establishment_closed(ceres(), centre.establishment)  # CERES learns it (feed)
     recipients = _closure_recipients(centre)
     for email in recipients:
         send_email(

@@ -25,6 +25,7 @@ urlpatterns = [
     path("suivi/regions.csv", views.regions_csv, name="regions_csv"),
     path("journal/", views.journal, name="journal"),
     path("journal/export.csv", views.journal_csv, name="journal_csv"),
+    path("flux-habilitations/", views.webhooks, name="webhooks"),
     path("assistance/", views.support_search, name="support"),
     path("assistance/comptes/<uuid:public_id>/", views.support_account, name="support_account"),
     path(

@@ -59,6 +59,7 @@ from portail.companies.registry import EstablishmentData
 from portail.core.context import context_of
 from portail.core.refusals import refusal_shown
 from portail.habilitations.models import Habilitation
+from portail.oidc.webhooks import delivery_states
 
 PAGE_SIZE = 25
 
@@ -607,6 +608,17 @@ def journal_csv(request: AgentRequest) -> HttpResponseBase:
     return _streamed_csv(
         followup.csv_lines(agents_journal.CSV_HEADER, agents_journal.csv_rows(events)),
         f"journal-{timezone.localdate():%Y-%m-%d}.csv",
+    )
+
+
+@agent_required
+def webhooks(request: AgentRequest) -> HttpResponse:
+    """Where the push of each démarche's habilitation changes stands (démarche-wide: every
+    agent sees it; no person is named)."""
+    return render(
+        request,
+        "backoffice/webhooks.html",
+        {"title": "Flux des habilitations", "states": delivery_states()},
     )
 
 

@@ -23,6 +23,7 @@ from portail.core.context import SYSTEM, Context
 from portail.core.secrets import keyed_hash, new_url_token
 from portail.demarches.models import Demarche, Role
 from portail.habilitations import notices
+from portail.habilitations.feed import record_change
 from portail.habilitations.grants import (
     HabilitationError,
     grant_habilitation,
@@ -591,6 +592,7 @@ def change_role(
             habilitation=habilitation,
             reason=f"Changement de rôle : {role.label}",
             context=context,
+            feed=False,
         )
         new, _created = grant_habilitation(
             actor=actor,
@@ -600,7 +602,10 @@ def change_role(
             origin=habilitation.origin,
             ends_at=habilitation.ends_at,
             context=context,
+            feed=False,
         )
+        # One event for the démarches: the role changed (not a revocation, then a grant).
+        record_change(new, added=role.code, removed=previous_role.code)
         data = {"user": new.user.email, "from": previous_role.code, "to": role.code}
         notices.journal("habilitation.role_changed", new, actor, context, data)
         notices.email(

@@ -16,7 +16,8 @@ from portail.companies.models import Establishment
 from portail.core.context import SYSTEM, Context
 from portail.core.refusals import Refusal
 from portail.demarches.models import Role
-from portail.habilitations.models import Habilitation
+from portail.habilitations.feed import record_change
+from portail.habilitations.models import Habilitation, HabilitationChange
 
 if TYPE_CHECKING:
     from portail.accounts.models import User
@@ -36,11 +37,13 @@ def grant_habilitation(
     ends_at: datetime | None = None,
     context: Context = SYSTEM,
     granted_by: "User | None" = None,
+    feed: bool = True,
 ) -> tuple[Habilitation, bool]:
     """Give `user` the `role` on `establishment`. Returns (habilitation, created).
 
     Idempotent: when the user already holds that role there, the live habilitation is returned.
     `granted_by` defaults to the actor; an accepted invitation passes the person who invited.
+    `feed=False`: the caller writes the feed's event itself (a role change is one event).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("grant_habilitation must run inside the caller's transaction")
@@ -52,9 +55,7 @@ def grant_habilitation(
     if existing is not None and (existing.ends_at is None or existing.ends_at > timezone.now()):
         return existing, False
     if existing is not None:  # an ended delegation: close it before granting anew
-        existing.revoked_at = timezone.now()
-        existing.revoke_reason = "Fin de délégation"
-        existing.save(update_fields=["revoked_at", "revoke_reason"])
+        end_delegation(existing)
     habilitation = Habilitation.objects.create(
         user=user,
         demarche=role.demarche,
@@ -73,6 +74,8 @@ def grant_habilitation(
         context=context,
         data={"user": user.email, "role": role.code, "origin": origin},
     )
+    if feed:
+        record_change(habilitation, added=role.code)
     return habilitation, True
 
 
@@ -83,6 +86,7 @@ def revoke_habilitation(
     reason: str = "",
     context: Context = SYSTEM,
     journal: dict[str, Any] | None = None,
+    feed: bool = True,
 ) -> Habilitation:
     """End a habilitation now. The caller checks permissions and the last-gestionnaire rule.
 
@@ -93,6 +97,7 @@ def revoke_habilitation(
     habilitation = Habilitation.objects.select_for_update().get(pk=habilitation.pk)
     if habilitation.revoked_at is not None:
         return habilitation
+    ended = habilitation.ends_at is not None and habilitation.ends_at <= timezone.now()
     habilitation.revoked_at = timezone.now()
     habilitation.revoked_by = actor if getattr(actor, "is_authenticated", False) else None
     habilitation.revoke_reason = reason[:255]
@@ -111,4 +116,34 @@ def revoke_habilitation(
             **(journal or {}),
         },
     )
+    if feed and ended:  # the role was gone since ends_at: that is what the démarche learns
+        record_change(
+            habilitation,
+            removed=habilitation.role.code,
+            kind=HabilitationChange.Kind.DELEGATION_EXPIRED,
+            occurred_at=habilitation.ends_at,
+        )
+    elif feed:
+        record_change(habilitation, removed=habilitation.role.code)
     return habilitation
+
+
+def end_delegation(habilitation: Habilitation) -> Habilitation:
+    """Close a delegation whose end has come (the system acts): its feed event is dated ends_at."""
+    return revoke_habilitation(actor=None, habilitation=habilitation, reason="Fin de délégation")
+
+
+def end_ended_delegations(limit: int = 500) -> int:
+    """The chore: close the delegations whose end has passed, one transaction each, so that the
+    démarches learn it (HabilitationChange "delegation_expired")."""
+    ended = list(
+        Habilitation.objects.filter(revoked_at__isnull=True, ends_at__lte=timezone.now())
+        .order_by("ends_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in ended:
+        with transaction.atomic():
+            habilitation = Habilitation.objects.select_for_update().filter(pk=pk).first()
+            if habilitation is not None and habilitation.revoked_at is None:
+                end_delegation(habilitation)
+    return len(ended)

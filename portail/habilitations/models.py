@@ -271,3 +271,62 @@ class AccessRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.requester} → {self.demarche} / {self.establishment.siret}"
+
+
+class HabilitationFeed(models.Model):
+    """A démarche's feed of habilitation changes: its last sequence number.
+
+    The row is locked (select_for_update) to number the next change and stays locked until the
+    change commits, so the changes of a démarche commit in the order of their numbers: a reader
+    that saw n never later finds a smaller one (docs/decisions/0019).
+    """
+
+    demarche = models.OneToOneField(
+        "demarches.Demarche", on_delete=models.PROTECT, related_name="+"
+    )
+    last_sequence = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.demarche} — {self.last_sequence}"
+
+
+class HabilitationChangeQuerySet(models.QuerySet["HabilitationChange"]):
+    def after(self, demarche_id: int, sequence: int) -> "HabilitationChangeQuerySet":
+        return self.filter(demarche_id=demarche_id, sequence__gt=sequence).order_by("sequence")
+
+
+class HabilitationChange(models.Model):
+    """One event of a démarche's feed: a person's roles on an establishment changed.
+
+    Written in the transaction of the change (portail.habilitations.feed). `roles_before` and
+    `roles_after` are the codes of the person's live roles there, for this démarche.
+    """
+
+    class Kind(models.TextChoices):
+        GRANTED = "granted", "Habilitation accordée"
+        ROLE_CHANGED = "role_changed", "Rôles modifiés"
+        REVOKED = "revoked", "Habilitation retirée"
+        DELEGATION_EXPIRED = "delegation_expired", "Fin de délégation"
+        ESTABLISHMENT_CLOSED = "establishment_closed", "Fin de l’établissement"
+
+    demarche = models.ForeignKey("demarches.Demarche", on_delete=models.PROTECT, related_name="+")
+    sequence = models.PositiveBigIntegerField()
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    siret = models.CharField(max_length=14)
+    roles_before = models.JSONField(default=list)
+    roles_after = models.JSONField(default=list)
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    objects = HabilitationChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["demarche", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["demarche", "sequence"], name="one_change_per_sequence")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.demarche_id} #{self.sequence} {self.kind} {self.siret}"

@@ -15,6 +15,7 @@ from portail.audit.journal import record
 from portail.core.context import SYSTEM, Context
 from portail.core.refusals import Refusal
 from portail.demarches.models import Demarche
+from portail.oidc.webhooks import subscribe
 
 if TYPE_CHECKING:
     from portail.accounts.models import User
@@ -60,16 +61,20 @@ def register_demarche_client(
     client_id: str | None = None,
     client_secret: str | None = None,
     replace: bool = False,
+    webhook_url: str = "",
     context: Context = SYSTEM,
 ) -> RegisteredClient:
     """Create the confidential RS256 client of `demarche` (no consent screen: a ministry démarche).
 
-    `replace` retires the démarche's previous client (its tokens go with it).
+    `replace` retires the démarche's previous client (its tokens go with it). `webhook_url`: where
+    the portal pushes the démarche's habilitation changes (portail.oidc.webhooks).
     """
     if not redirect_uris:
         raise ClientRegistrationError("At least one redirect URI is required.")
     redirect_uris = check_uris(redirect_uris, "Redirect URI")
     post_logout_redirect_uris = check_uris(post_logout_redirect_uris, "Post-logout URI")
+    if webhook_url:
+        check_uris([webhook_url], "Webhook URL")
     client_id = client_id or generate_client_id()
     client_secret = client_secret or generate_client_secret()
     with transaction.atomic():
@@ -105,6 +110,8 @@ def register_demarche_client(
         application.save()
         demarche.oidc_client_id = client_id
         demarche.save(update_fields=["oidc_client_id"])
+        if webhook_url:
+            subscribe(demarche, webhook_url)
         record(
             "oidc.client_registered",
             actor=actor,
@@ -116,6 +123,24 @@ def register_demarche_client(
                 "redirect_uris": redirect_uris,
                 "post_logout_redirect_uris": post_logout_redirect_uris,
                 "replaced": previous is not None,
+                "webhook_url": webhook_url,
             },
         )
     return RegisteredClient(application, client_id, client_secret)
+
+
+def set_webhook(
+    *, actor: "User | None", demarche: Demarche, url: str, context: Context = SYSTEM
+) -> None:
+    """Set or change the démarche's webhook (its place in the feed is kept)."""
+    check_uris([url], "Webhook URL")
+    with transaction.atomic():
+        subscribe(demarche, url)
+        record(
+            "oidc.webhook_set",
+            actor=actor,
+            target=demarche,
+            demarche=demarche,
+            context=context,
+            data={"webhook_url": url},
+        )

@@ -9,6 +9,7 @@ from oauth2_provider.models import get_application_model
 
 from portail.demarches.models import Demarche
 from portail.oidc.clients import register_demarche_client
+from portail.oidc.webhooks import subscribe
 
 Application = get_application_model()
 
@@ -20,6 +21,7 @@ CERES_DEMO_CLIENT_SECRET = (
 )
 CERES_REDIRECT_URIS = ["http://127.0.0.1:8001/oidc/callback/"]
 CERES_POST_LOGOUT_URIS = ["http://127.0.0.1:8001/deconnexion/terminee/"]
+CERES_WEBHOOK_URL = "http://127.0.0.1:8001/portail/evenements/"
 
 
 def load(stdout: OutputWrapper | None = None) -> list[str]:
@@ -35,7 +37,9 @@ def load(stdout: OutputWrapper | None = None) -> list[str]:
             client_id=CERES_DEMO_CLIENT_ID,
             client_secret=CERES_DEMO_CLIENT_SECRET,
             replace=True,
+            webhook_url=CERES_WEBHOOK_URL,
         )
+    subscribe(demarche, CERES_WEBHOOK_URL)  # demo databases made before the feed existed
     Demarche.objects.filter(pk=demarche.pk).update(
         url=CERES_URL, oidc_client_id=CERES_DEMO_CLIENT_ID
     )

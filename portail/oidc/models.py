@@ -66,3 +66,42 @@ class SessionGrant(models.Model):
 
     def __str__(self) -> str:
         return f"autorisation #{self.pk} (session {self.user_session_id})"
+
+
+class WebhookSubscriptionQuerySet(models.QuerySet["WebhookSubscription"]):
+    def due(self, now: datetime) -> "WebhookSubscriptionQuerySet":
+        return self.filter(
+            models.Q(next_attempt_at__isnull=True) | models.Q(next_attempt_at__lte=now)
+        )
+
+
+class WebhookSubscription(models.Model):
+    """Where a démarche is pushed its feed of habilitation changes, and how far it got.
+
+    One per démarche (it outlives a client replaced with --replace). Events go one at a time, in
+    order: event n+1 leaves only once n was acknowledged (a 2xx answer). A failure waits with a
+    growing back-off and is tried again, forever: the events stay in the feed
+    (portail.oidc.webhooks).
+    """
+
+    demarche = models.OneToOneField(
+        "demarches.Demarche", on_delete=models.CASCADE, related_name="+"
+    )
+    url = models.URLField(max_length=500)
+    delivered_sequence = models.PositiveBigIntegerField(default=0)
+    last_delivered_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)  # failed tries of the waiting event
+    failures = models.PositiveIntegerField(default=0)  # every failed try, for the agents
+    last_error = models.CharField(max_length=500, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # A worker's lease on the démarche: two workers never push the same démarche at once.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    objects = WebhookSubscriptionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "abonnement au flux des habilitations"
+
+    def __str__(self) -> str:
+        return f"{self.demarche_id} → {self.url}"

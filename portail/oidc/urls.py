@@ -11,15 +11,21 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from oauth2_provider import views as oauth2_views
 
-from portail.oidc import views
+from portail.oidc import feed_views, introspection, views
 
 provider_patterns = [
     path("authorize/", views.AuthorizationView.as_view(), name="authorize"),
     path("token/", views.TokenView.as_view(), name="token"),
     path("revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="revoke-token"),
+    path("introspect/", introspection.introspect, name="introspect"),
+    path(
+        "demarches/<slug:code>/habilitation-changes/",
+        feed_views.habilitation_changes,
+        name="habilitation-changes",
+    ),
     path(
         ".well-known/openid-configuration",
-        oauth2_views.ConnectDiscoveryInfoView.as_view(),
+        views.ConnectDiscoveryInfoView.as_view(),
         name="oidc-connect-discovery-info",
     ),
     path(".well-known/jwks.json", oauth2_views.JwksInfoView.as_view(), name="jwks-info"),

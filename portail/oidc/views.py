@@ -3,6 +3,7 @@
 The behaviour is DOT's (validation, errors, redirects); only what a person may see changes.
 """
 
+import json
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -11,6 +12,7 @@ from django.http.response import HttpResponseBase
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider import views as oauth2_views
+from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
 from portail.accounts.user_sessions import USER_SESSION_KEY
@@ -138,3 +140,25 @@ class TokenView(oauth2_views.TokenView):
         # JSON for machines: no document, no policy to build (portail.core.middleware.CSPMiddleware).
         response._csp_exempt = True  # type: ignore[attr-defined]
         return response
+
+
+class ConnectDiscoveryInfoView(oauth2_views.ConnectDiscoveryInfoView):
+    """DOT's discovery document, naming also the revocation (RFC 7009) and introspection
+    (RFC 7662) endpoints, as RFC 8414 metadata does, and the feed of habilitation changes."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response: HttpResponse = super().get(request, *args, **kwargs)
+        data = json.loads(response.content)
+        auth_methods = oauth2_settings.OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED
+        for key, view_name in EXTRA_ENDPOINTS:
+            data[key] = self._get_endpoint_url(request, view_name, required=True)
+        data["revocation_endpoint_auth_methods_supported"] = auth_methods
+        data["introspection_endpoint_auth_methods_supported"] = auth_methods
+        response.content = json.dumps(data).encode()
+        return response
+
+
+EXTRA_ENDPOINTS = [
+    ("revocation_endpoint", "revoke-token"),
+    ("introspection_endpoint", "introspect"),
+]

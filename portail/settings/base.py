@@ -217,6 +217,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_SUBJECT_PREFIX = ""  # set per environment: "[DEV] ", "[TEST] "
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30)
+# Pushing the feed of habilitation changes to the démarches' webhooks (portail.oidc.webhooks):
+# seconds of the HTTP timeout, of the first back-off after a failure, of the longest one (the
+# delay a webhook back from an outage waits, at most, for its events).
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 5)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 2)
+WEBHOOK_MAX_BACKOFF_SECONDS = env_int("WEBHOOK_MAX_BACKOFF_SECONDS", 300)
 
 # How long an activation code (portail.demarches.codes), an access request and an invitation
 # (portail.habilitations) stay valid.

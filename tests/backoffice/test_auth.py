@@ -8,12 +8,17 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import transaction
 from django.urls import reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portail.audit.models import AuditEvent
 from portail.backoffice.models import AgentProfile
+from portail.habilitations.grants import revoke_habilitation
+from portail.oidc.clients import set_webhook
+from portail.oidc.models import WebhookSubscription
+from portail.oidc.webhooks import deliver_webhooks
 from tests.backoffice.conftest import login_agent
 from tests.backoffice.factories import AgentFactory, CentreFactory, current_code
 from tests.factories import PASSWORD, HabilitationFactory, UserFactory
@@ -141,6 +146,7 @@ AGENT_GET_URLS = [
     ("backoffice:regions_csv", {}),
     ("backoffice:journal", {}),
     ("backoffice:journal_csv", {}),
+    ("backoffice:webhooks", {}),
     ("backoffice:support", {}),
 ]
 AGENT_OBJECT_URLS = [
@@ -242,3 +248,19 @@ def test_while_redis_is_down_no_agent_password_or_code_is_checked(client, pdl_ag
     assert "Le service est momentanément indisponible" in response.content.decode()
     assert not is_agent_session(client)
     assert OTP not in response.get("Location", "")
+
+
+def test_the_feed_delivery_page_shows_backlog_and_failures(client, pdl_agent, ceres):
+    """Every verified agent (regional or national) sees where each démarche's push stands."""
+    set_webhook(actor=None, demarche=ceres, url="http://127.0.0.1:9/injoignable/")
+    habilitation = HabilitationFactory(role=ceres.roles.first())
+    with transaction.atomic():
+        revoke_habilitation(actor=None, habilitation=habilitation)
+    deliver_webhooks()  # port 9 (discard): the connection is refused
+    login_agent(client, pdl_agent)
+    page = client.get(reverse("backoffice:webhooks")).content.decode()
+    assert "Flux des habilitations" in page
+    assert "http://127.0.0.1:9/injoignable/" in page
+    assert "1 événement" in page
+    assert "ceres:1 : ConnectionError" in page
+    assert WebhookSubscription.objects.get().failures == 1

@@ -84,6 +84,7 @@ def chores(monkeypatch):
 def test_each_app_registers_its_chores():
     assert set(housekeeping.CHORES) == {
         "access_requests_expired",
+        "delegations_ended",
         "sessions_cleared",
         "ratelimits_expired",
         "oauth_tokens_cleared",
@@ -99,6 +100,7 @@ def test_a_registered_chore_runs_with_the_others(chores):
     assert done["nothing_said"] == 0
     assert set(done) == {
         "access_requests_expired",
+        "delegations_ended",
         "sessions_cleared",
         "ratelimits_expired",
         "oauth_tokens_cleared",

@@ -16,6 +16,8 @@ from portail.centres.models import Centre, Region
 from portail.demarches.catalogue import CERES, install_catalogue
 from portail.demarches.models import Demarche, Role
 from portail.habilitations.models import Habilitation
+from portail.oidc.clients import set_webhook
+from portail.oidc.webhooks import deliver_webhooks
 from tests.backoffice.conftest import REGIONS
 from tests.backoffice.factories import AgentFactory, current_code
 from tests.companies.factories import SireneEtablissementFactory, SireneUniteLegaleFactory
@@ -222,4 +224,12 @@ def test_first_login_enrolment_import_bulk_letters_and_support(  # noqa: PLR0917
     expect(page.get_by_text("L’habilitation est révoquée.")).to_be_visible()
     habilitation.refresh_from_db()
     assert habilitation.revoked_at is not None
+
+    # The revocation is an event of CERES' feed; its webhook does not answer.
+    set_webhook(actor=None, demarche=ceres, url="http://127.0.0.1:9/injoignable/")
+    deliver_webhooks()
+    page.get_by_role("link", name="Flux des habilitations").click()
+    expect(page.get_by_role("heading", name="Flux des habilitations", level=1)).to_be_visible()
+    expect(page.get_by_text("1 événement")).to_be_visible()
+    axe_check(page, "agents: flux des habilitations")
     assert agnes.console_errors == []

@@ -13,6 +13,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from tests.migrating import migrate_to_latest
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("demarches", "0002_catalogue"), ("habilitations", "0003_live_habilitation_cover")]
@@ -34,7 +36,7 @@ def migrate(targets):
 def back_to_before_the_move():
     old = migrate(BEFORE)
     yield old
-    migrate(AFTER)  # whatever happened: the next tests find the latest schema
+    migrate_to_latest()  # whatever happened: the next tests find the latest schema
 
 
 def write_rows(old):

@@ -1,4 +1,5 @@
-"""The email worker: delivers the outbox, forever (or once with --once)."""
+"""The worker: delivers the outbox, forever (or once with --once), and on each poll the other
+deliveries the apps registered (portail.core.deliveries: the démarches' webhooks)."""
 
 import signal
 import time
@@ -8,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from portail.core import housekeeping
+from portail.core import deliveries, housekeeping
 from portail.notifications.delivery import deliver_pending
 
 
@@ -50,6 +51,9 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"sent={counts['sent']} retry={counts['retry']} failed={counts['failed']}"
                 )
+            for name, done in deliveries.run().items():
+                if any(done.values()):
+                    self.stdout.write(f"{name}: " + " ".join(f"{k}={v}" for k, v in done.items()))
             if housekeeping_every and time.monotonic() >= next_housekeeping:
                 housekeeping.run()
                 next_housekeeping = time.monotonic() + housekeeping_every

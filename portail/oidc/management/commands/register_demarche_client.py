@@ -1,4 +1,5 @@
-"""`manage.py register_demarche_client <demarche_code> <redirect_uri>... [--post-logout-uri URI]`
+"""`manage.py register_demarche_client <demarche_code> <redirect_uri>... [--post-logout-uri URI]
+[--webhook-url URL]`
 
 Creates the démarche's confidential OpenID Connect client and prints its credentials once: the
 portal keeps only a keyed hash of the secret.
@@ -27,6 +28,11 @@ class Command(BaseCommand):
             help="where the démarche may send people after logout (repeatable)",
         )
         parser.add_argument(
+            "--webhook-url",
+            default="",
+            help="where the portal pushes the démarche's habilitation changes (signed events)",
+        )
+        parser.add_argument(
             "--replace",
             action="store_true",
             help="retire the démarche's current client and issue new credentials",
@@ -43,12 +49,15 @@ class Command(BaseCommand):
                 redirect_uris=options["redirect_uris"],
                 post_logout_redirect_uris=options["post_logout_uris"],
                 replace=options["replace"],
+                webhook_url=options["webhook_url"],
             )
         except ClientRegistrationError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"Client OpenID Connect de {demarche.short_label} créé.")
         self.stdout.write(f"client_id={client.client_id}")
         self.stdout.write(f"client_secret={client.client_secret}")
+        if options["webhook_url"]:
+            self.stdout.write(f"webhook_url={options['webhook_url']}")
         self.stdout.write(
             "Conservez ce secret maintenant : le portail n'en garde qu'une empreinte, "
             "il ne pourra plus être affiché."

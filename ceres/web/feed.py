@@ -1,0 +1,117 @@
+"""Following the portal's feed of habilitation changes (docs/oidc.md, "Le flux des habilitations").
+
+- the webhook (`receive`): each event arrives as a JWT signed by the portal's key (the JWKS of
+  the ID tokens), checked for issuer, audience (our client_id) and signature, applied once (its
+  `jti` is kept: a second delivery is acknowledged and ignored);
+- the catch-up (`catch_up`, `manage.py follow_portal_feed`, and at once when a webhook event
+  shows a gap): the feed read with our client credentials from the last number applied.
+
+Applying an event sets the person's roles on the establishment to `roles_after`.
+"""
+
+import logging
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+import jwt
+import requests
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from ceres.web.models import PortalRoles, ReceivedEvent
+
+log = logging.getLogger(__name__)
+
+Event = dict[str, Any]
+
+
+class RejectedEventError(Exception):
+    """The request is not a valid signed event of the portal for CERES."""
+
+
+@cache
+def _jwks() -> jwt.PyJWKClient:
+    return jwt.PyJWKClient(settings.OIDC_OP_JWKS_ENDPOINT, lifespan=3600)
+
+
+def verified_event(token: str, idempotency_key: str) -> Event:
+    try:
+        key = _jwks().get_signing_key_from_jwt(token)
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=["RS256"],
+            audience=settings.OIDC_RP_CLIENT_ID,
+            issuer=settings.OIDC_ISSUER,
+            options={"require": ["iss", "aud", "iat", "jti"]},
+        )
+    except (jwt.PyJWTError, jwt.PyJWKClientError) as exc:
+        raise RejectedEventError(f"signature or claims rejected: {exc.__class__.__name__}") from exc
+    event = claims.get("event")
+    if not isinstance(event, dict) or event.get("id") != claims["jti"]:
+        raise RejectedEventError("the event does not match its jti")
+    if idempotency_key and idempotency_key != claims["jti"]:
+        raise RejectedEventError("Idempotency-Key differs from jti")
+    return event
+
+
+def last_applied() -> int:
+    last: int | None = ReceivedEvent.objects.aggregate(last=Max("sequence"))["last"]
+    return last or 0
+
+
+def apply(event: Event) -> bool:
+    """Apply one event once. False when it was already applied (a second delivery)."""
+    try:
+        with transaction.atomic():
+            ReceivedEvent.objects.create(event_id=event["id"], sequence=event["sequence"])
+            current = PortalRoles.objects.filter(sub=event["sub"], siret=event["siret"]).first()
+            # Events come in order; a late copy of an older one never undoes a newer one.
+            if current is None or current.sequence < event["sequence"]:
+                PortalRoles.objects.update_or_create(
+                    sub=event["sub"],
+                    siret=event["siret"],
+                    defaults={
+                        "roles": list(event["roles_after"]),
+                        "sequence": event["sequence"],
+                        "occurred_at": datetime.fromisoformat(event["occurred_at"]),
+                    },
+                )
+    except IntegrityError:
+        return False
+    return True
+
+
+def receive(event: Event) -> None:
+    """A webhook event: the ones missed before it first (after an outage of CERES), then it."""
+    if event["sequence"] > last_applied() + 1:
+        catch_up()
+    apply(event)
+
+
+def catch_up(page_size: int = 200) -> int:
+    """Read the feed from the last number applied to its end. Returns how many were applied."""
+    url = f"{settings.OIDC_ISSUER}/demarches/{settings.CERES_DEMARCHE_CODE}/habilitation-changes/"
+    applied = 0
+    while True:
+        response = requests.get(
+            url,
+            params={"after": str(last_applied()), "limit": str(page_size)},
+            auth=(settings.OIDC_RP_CLIENT_ID, settings.OIDC_RP_CLIENT_SECRET),
+            timeout=settings.OIDC_TIMEOUT,
+        )
+        response.raise_for_status()
+        page = response.json()
+        applied += sum(apply(event) for event in page["events"])
+        if not page["has_more"] or not page["events"]:
+            return applied
+
+
+def roles_since(sub: str, moment: datetime) -> dict[str, list[str]]:
+    """{siret: role codes} of the changes the portal made for `sub` after `moment`."""
+    return {
+        row.siret: list(row.roles)
+        for row in PortalRoles.objects.filter(sub=sub, occurred_at__gt=moment)
+    }

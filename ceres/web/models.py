@@ -1,0 +1,33 @@
+"""What CERES keeps of the portal's feed of habilitation changes (ceres.web.feed).
+
+CERES' own table of who holds which role where: the roles of a person (`sub`) on an establishment
+(`siret`) as the last event said, with the event's number and time. The landing page prefers it
+to the roles read at sign-in when it is fresher.
+"""
+
+from django.db import models
+
+
+class PortalRoles(models.Model):
+    sub = models.CharField(max_length=64)
+    siret = models.CharField(max_length=14)
+    roles = models.JSONField(default=list)  # role codes, e.g. ["centre-agree"]
+    sequence = models.PositiveBigIntegerField()  # the feed event that said so
+    occurred_at = models.DateTimeField()  # when the change happened at the portal
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sub", "siret"], name="one_row_per_place")]
+
+    def __str__(self) -> str:
+        return f"{self.sub} @ {self.siret}: {', '.join(self.roles) or '—'}"
+
+
+class ReceivedEvent(models.Model):
+    """An event already applied, by its idempotency key (`jti`): a second delivery is ignored."""
+
+    event_id = models.CharField(max_length=100, unique=True)
+    sequence = models.PositiveBigIntegerField(db_index=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.event_id
