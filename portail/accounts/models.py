@@ -164,3 +164,9 @@ class AccountToken(models.Model):
 
     def is_expired(self, now: datetime | None = None) -> bool:
         return self.expires_at <= (now or timezone.now())
+
+
+# The second factors live in their own module; Django finds models through this one.
+from portail.accounts.factor_models import Passkey, RecoveryCode  # noqa: E402
+
+__all__ = ["AccountToken", "Passkey", "RecoveryCode", "User", "UserManager"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portail.accounts import views
+from portail.accounts import mfa_urls, views
 
 app_name = "accounts"
 
@@ -29,3 +29,5 @@ urlpatterns = [
     path("en-savoir-plus/", views.about, name="about"),
     path("agent/", views.agent_entry, name="agent_entry"),
 ]
+
+urlpatterns += mfa_urls.urlpatterns  # second factors: portail/accounts/mfa_urls.py

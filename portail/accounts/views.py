@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portail.accounts import altcha, flows
+from portail.accounts import altcha, flows, mfa, mfa_views
 from portail.accounts.forms import (
     DeleteAccountForm,
     EmailChangeForm,
@@ -33,6 +33,7 @@ from portail.accounts.forms import (
     display_phone,
 )
 from portail.accounts.models import AccountToken, User
+from portail.core import strong_auth
 from portail.core.context import context_of
 from portail.core.ratelimit import Limiter, format_wait
 from portail.core.refusals import Refusal, refusal_shown
@@ -133,8 +134,11 @@ def home(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         outcome = _attempt_login(request, form)
+        if isinstance(outcome, User) and mfa.has_second_factor(outcome):
+            return mfa_views.begin_second_step(request, outcome, next_url)
         if isinstance(outcome, User):
             flows.log_in(outcome, lambda: login(request, outcome), context=context_of(request))
+            strong_auth.record_login(request, ["pwd"], factor=False)
             return redirect(next_url or settings.LOGIN_REDIRECT_URL)
         status, not_activated_email = outcome
     context = {

@@ -293,10 +293,10 @@ def test_pages_of_signed_in_people_are_not_cached(client):
 
 def test_a_login_costs_few_queries(client, django_assert_max_num_queries):
     UserFactory(email="rapide@exemple.fr")
-    # 2 rate-limit reads, the user, the new session (exists + insert), last_login, the audit
-    # event, the session saved with the response; inside the test's transaction, the two
-    # atomic blocks count as SAVEPOINT / RELEASE queries.
-    with django_assert_max_num_queries(14):
+    # 2 rate-limit reads, the user, whether it has a second factor, the new session (exists +
+    # insert), last_login, the audit event, the session saved with the response; inside the
+    # test's transaction, the two atomic blocks count as SAVEPOINT / RELEASE queries.
+    with django_assert_max_num_queries(15):
         response = login(client, "rapide@exemple.fr")
     assert response.status_code == 302
     # Already logged in: the session and the user (the session is saved again after a minute).
