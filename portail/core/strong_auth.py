@@ -44,7 +44,7 @@ def _with_mfa(methods: list[str]) -> list[str]:
 
 def record_login(request: HttpRequest, amr: list[str], *, factor: bool) -> None:
     """Remember how the person just signed in; `factor`: a second factor was checked."""
-    state: dict[str, Any] = {"amr": _with_mfa(amr)}
+    state: dict[str, Any] = {"amr": _with_mfa(amr), "auth_at": time.time()}
     if factor:
         state["factor_at"] = time.time()
     request.session[AUTH_KEY] = state
@@ -62,6 +62,12 @@ def amr_of(request: HttpRequest) -> list[str]:
     """The methods of this session's login; ["pwd"] for a session from before they were kept."""
     methods: list[str] = (request.session.get(AUTH_KEY) or {}).get("amr") or ["pwd"]
     return methods
+
+
+def authenticated_at(request: HttpRequest) -> float | None:
+    """When the person of this session last typed their password or used their key."""
+    at: float | None = (request.session.get(AUTH_KEY) or {}).get("auth_at")
+    return at
 
 
 def factor_checked_at(request: HttpRequest) -> float | None:

@@ -19,7 +19,7 @@ provider_patterns = [
     path("revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="revoke-token"),
     path(
         ".well-known/openid-configuration",
-        oauth2_views.ConnectDiscoveryInfoView.as_view(),
+        views.ConnectDiscoveryInfoView.as_view(),
         name="oidc-connect-discovery-info",
     ),
     path(".well-known/jwks.json", oauth2_views.JwksInfoView.as_view(), name="jwks-info"),
