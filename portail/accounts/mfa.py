@@ -140,7 +140,7 @@ def _clean(code: str) -> str:
     return "".join((code or "").split()).replace("-", "").upper()
 
 
-def _name_taken(user: User, name: str) -> bool:
+def name_taken(user: User, name: str) -> bool:
     return bool(
         _totp_devices(user).filter(name__iexact=name).exists()
         or Passkey.objects.filter(user=user, name__iexact=name).exists()
@@ -159,8 +159,8 @@ def add_totp(
             _journal("account.mfa.enrolment_failed", user, context, factor="totp")
         raise WrongCode
     with transaction.atomic():
-        _lock(user)
-        if _name_taken(user, name):
+        lock_account(user)
+        if name_taken(user, name):
             raise Refusal(NAME_TAKEN, field="name")
         TOTPDevice.objects.create(
             user=user,
@@ -173,10 +173,10 @@ def add_totp(
             last_t=totp.t(),  # the code just typed cannot serve again
         )
         _journal("account.mfa.enrolled", user, context, factor="totp", name=name)
-        return _first_recovery_codes(user, context)
+        return first_recovery_codes(user, context)
 
 
-def _lock(user: User) -> None:
+def lock_account(user: User) -> None:
     # One change of factors at a time per account (the "last factor" rule reads them all).
     get_user_model().objects.select_for_update().filter(pk=user.pk).first()
 
@@ -203,7 +203,7 @@ def _draw_recovery_codes(user: User, context: Context) -> list[str]:
     return codes
 
 
-def _first_recovery_codes(user: User, context: Context) -> list[str]:
+def first_recovery_codes(user: User, context: Context) -> list[str]:
     if RecoveryCode.objects.filter(user=user, used_at__isnull=True).exists():
         return []
     return _draw_recovery_codes(user, context)
@@ -212,7 +212,7 @@ def _first_recovery_codes(user: User, context: Context) -> list[str]:
 def regenerate_recovery_codes(user: User, *, context: Context = SYSTEM) -> list[str]:
     """Ten new codes; the old ones stop working."""
     with transaction.atomic():
-        _lock(user)
+        lock_account(user)
         return _draw_recovery_codes(user, context)
 
 
@@ -288,7 +288,7 @@ def remove_factor(
     a code of that app or a recovery code (`code`), or a passkey check just made (`proved`).
     Without any factor left, the recovery codes go too."""
     with transaction.atomic():
-        _lock(user)
+        lock_account(user)
         factor: TOTPDevice | Passkey
         if kind == "totp":
             factor = _totp_devices(user).get(pk=pk)
@@ -306,7 +306,7 @@ def remove_factor(
             device_pk=pk if kind == "totp" else -1,  # a passkey: only a recovery code
         )
     with transaction.atomic():
-        _lock(user)
+        lock_account(user)
         factor.delete()
         if last:
             RecoveryCode.objects.filter(user=user).delete()
@@ -317,7 +317,7 @@ def reset_factors(user: User, *, actor: User, reason: str, context: Context = SY
     """The support removes every factor of an account (a lost telephone), with a reason; the
     person is told by email. Returns how many factors went."""
     with transaction.atomic():
-        _lock(user)
+        lock_account(user)
         count = factors_of(user).count
         _totp_devices(user).delete()
         TOTPDevice.objects.filter(user=user, confirmed=False).delete()

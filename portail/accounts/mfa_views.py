@@ -8,6 +8,7 @@ session remembers how the person signed in and when the factor was checked
 """
 
 import time
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -44,7 +45,7 @@ CODES_KEY = "accounts_mfa_new_codes"
 EXPIRED_STEP = "Le délai de connexion est dépassé : saisissez de nouveau votre mot de passe."
 
 
-def _safe_next(request: HttpRequest, value: str) -> str:
+def safe_next(request: HttpRequest, value: str) -> str:
     if value and url_has_allowed_host_and_scheme(
         value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
@@ -53,7 +54,7 @@ def _safe_next(request: HttpRequest, value: str) -> str:
 
 
 def _next(request: HttpRequest) -> str:
-    return _safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
+    return safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
 
 
 def _user(request: HttpRequest) -> User:
@@ -82,7 +83,10 @@ def begin_second_step(request: HttpRequest, user: User, next_url: str) -> HttpRe
     """The password was right and the account has a factor: ask for it (not logged in yet)."""
     request.session.cycle_key()
     request.session[PENDING_KEY] = {"user": user.pk, "at": time.time(), "next": next_url}
-    return redirect("accounts:second_step")
+    # `next` in the address too: the page's form-action may then lead on to a démarche
+    # (portail.oidc.middleware); the session's copy is the one followed.
+    url = reverse("accounts:second_step")
+    return redirect(f"{url}?{urlencode({'next': next_url})}" if next_url else url)
 
 
 def pending_user(request: HttpRequest) -> User | None:
@@ -99,7 +103,7 @@ def complete_login(request: HttpRequest, user: User, amr: list[str], *, factor: 
     flows.log_in(user, lambda: login(request, user), context=context_of(request))
     strong_auth.record_login(request, amr, factor=factor)
     FACTOR_PER_ACCOUNT.reset(str(user.pk))
-    next_url: str = _safe_next(request, pending.get("next", "")) or reverse(
+    next_url: str = safe_next(request, pending.get("next", "")) or reverse(
         "demarches:mes_demarches"
     )
     return next_url
@@ -125,8 +129,10 @@ def second_step(request: HttpRequest) -> HttpResponse:
     context = {
         "title": "Vérification en deux étapes",
         "form": form,
+        "step_up": False,
         "has_passkey": mfa.factors_of(user).passkeys != [],
         "passkey_purpose": "login",
+        "next_url": (request.session.get(PENDING_KEY) or {}).get("next", ""),
     }
     return render(request, "accounts/mfa_check.html", context)
 
@@ -259,13 +265,15 @@ def remove(request: HttpRequest, kind: str, pk: str) -> HttpResponse:
                 kind,
                 number,
                 code=form.cleaned_data["code"],
-                proved=kind == "passkey"
-                and last
-                and strong_auth.factor_is_fresh(request, 5 * 60)
-                and "passkey_proof" in request.POST,
                 context=context_of(request),
             )
             return _back_to_factors(request)
         _counted(user, attempt.refusal)
-    context = {"title": f"Supprimer « {factor.name} »", "form": form, "last": last, "kind": kind}
+    context = {
+        "title": f"Supprimer « {factor.name} »",
+        "form": form,
+        "last": last,
+        "kind": kind,
+        "factor": factor,
+    }
     return render(request, "accounts/mfa_remove.html", context)

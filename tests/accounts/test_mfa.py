@@ -65,7 +65,7 @@ def test_login_asks_for_the_code_after_the_password(client):
     key, _codes = with_totp(user)
     response = password_step(client, user, next="/mon-compte/")
     assert response.status_code == 302
-    assert response["Location"] == "/connexion/verification/"
+    assert response["Location"] == "/connexion/verification/?next=%2Fmon-compte%2F"
     assert "_auth_user_id" not in client.session  # not logged in before the factor
     assert client.get("/mon-compte/").status_code == 302
     response = client.post("/connexion/verification/", {"code": code_at(key)})
