@@ -234,3 +234,14 @@ class RevokeHabilitationForm(DsfrMixin, forms.Form):
         max_length=REVOKE_REASON_MAX_LENGTH,
         error_messages={"required": "Indiquez le motif de la révocation."},
     )
+
+
+class ResetFactorsForm(DsfrMixin, forms.Form):
+    """The support removes a person's second factors (a lost telephone): the reason is kept."""
+
+    reason = forms.CharField(
+        label="Motif de la réinitialisation",
+        help_text="Par exemple : téléphone perdu, identité vérifiée par rappel au numéro du compte.",
+        max_length=REVOKE_REASON_MAX_LENGTH,
+        error_messages={"required": "Indiquez le motif de la réinitialisation."},
+    )
