@@ -163,3 +163,18 @@ def test_guesses_with_keys_are_throttled_per_account(client):
     answer = prove(client, device, "login")
     assert answer.status_code == 429
     assert "Trop de tentatives" in answer.json()["error"]
+
+
+def test_an_agent_signs_in_to_the_back_office_with_a_passkey(client):
+    from django.urls import reverse
+
+    from portail.backoffice.models import AgentProfile
+
+    backoffice = reverse("backoffice:home")
+    agent = UserFactory()
+    AgentProfile.objects.create(user=agent, is_national=True)
+    device = enrol(client, agent)
+    assert client.get(backoffice).status_code == 404  # not signed in: as if absent
+    answer = prove(client, device, "passwordless", next=backoffice)
+    assert answer.json() == {"redirect": backoffice}
+    assert client.get(backoffice).status_code == 200
