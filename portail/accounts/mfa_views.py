@@ -148,7 +148,7 @@ def step_up(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     next_url = _next(request) or reverse("demarches:mes_demarches")
     if not mfa.has_second_factor(user):
-        return redirect(f"{reverse('accounts:mfa')}?next={next_url}")
+        return redirect(factors_url(next_url))
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and _guarded(request, user, form):
         with refusal_shown(request, form) as attempt:
@@ -186,9 +186,14 @@ def factors(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/mfa.html", context)
 
 
-def _back_to_factors(request: HttpRequest, next_url: str = "") -> HttpResponse:
+def factors_url(next_url: str = "") -> str:
+    """ "Double authentification", with where to go once a factor is there."""
     url = reverse("accounts:mfa")
-    return redirect(f"{url}?next={next_url}" if next_url else url)
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+
+
+def _back_to_factors(request: HttpRequest, next_url: str = "") -> HttpResponse:
+    return redirect(factors_url(next_url))
 
 
 def _after_enrolment(request: HttpRequest, codes: list[str], next_url: str) -> HttpResponse:

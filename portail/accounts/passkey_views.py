@@ -23,6 +23,7 @@ from portail.accounts.mfa_views import (
     FACTOR_PER_ACCOUNT,
     PENDING_KEY,
     complete_login,
+    factors_url,
     pending_user,
     safe_next,
 )
@@ -139,8 +140,7 @@ def register(request: HttpRequest) -> HttpResponse:
     if codes:
         request.session[CODES_KEY] = codes
     next_url = safe_next(request, request.POST.get("next", ""))
-    target = reverse("accounts:mfa") + (f"?next={next_url}" if next_url else "")
-    return JsonResponse({"redirect": target})
+    return JsonResponse({"redirect": factors_url(next_url)})
 
 
 @login_not_required

@@ -43,8 +43,13 @@ def check_strong_auth(
 ) -> None:
     """A démarche that `requires_mfa`: its gestionnaires have a second factor, checked within
     15 minutes before a sensitive action (`step_up`). Raises StrongAuthNeeded otherwise."""
-    detour = strong_auth_redirect(
-        request, required=demarche.requires_mfa, step_up=step_up, next_url=next_url
-    )
+    check_required(request, demarche.requires_mfa, step_up=step_up, next_url=next_url)
+
+
+def check_required(
+    request: HttpRequest, required: bool, *, step_up: bool, next_url: str = ""
+) -> None:
+    """The same, when the view knows only whether the démarche requires it."""
+    detour = strong_auth_redirect(request, required=required, step_up=step_up, next_url=next_url)
     if detour is not None:
         raise StrongAuthNeeded(detour)

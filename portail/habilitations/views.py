@@ -20,7 +20,7 @@ from portail.core.refusals import refusal_shown
 from portail.demarches.models import Demarche
 from portail.habilitations import flows
 from portail.habilitations.forms import DelegateForm, InviteForm, PeopleFilterForm, RoleChangeForm
-from portail.habilitations.gate import check_strong_auth, strong_auth_gate
+from portail.habilitations.gate import check_required, check_strong_auth, strong_auth_gate
 from portail.habilitations.management_page import ManagementPage
 from portail.habilitations.models import Habilitation, Invitation
 from portail.habilitations.queries import search_colleagues
@@ -110,6 +110,8 @@ def autocomplete(request: "UserRequest", code: str) -> JsonResponse:
     sirens = managed_siren_list(request.user, code)
     if not sirens:
         raise Http404
+    required = Demarche.objects.filter(code=code, requires_mfa=True).exists()
+    check_required(request, required, step_up=False)
     found = search_colleagues(request.user, code, request.GET.get("q", "")[:100], sirens=sirens)
     response = JsonResponse(
         {

@@ -160,3 +160,32 @@ def test_a_passkey_counts_as_a_factor(strict, client):
     )
     signed_in(client, strict.gestionnaire, factor_age=None)
     assert client.get(url(strict, "manage")).status_code == 200
+
+
+def test_the_other_gestionnaire_pages_need_the_factor_too(strict, client):
+    from portail.habilitations import flows
+
+    sent = flows.invite(
+        actor=strict.gestionnaire,
+        demarche=strict.demarche,
+        role=strict.centre_role,
+        establishment=strict.head,
+        email="x@cfi.fr",
+    )
+    request = access_requests.request_access(
+        user=strict.professional,
+        demarche=strict.demarche,
+        siret=strict.head.siret,
+        role=strict.centre_role,
+        message="",
+    )
+    signed_in(client, strict.gestionnaire, factor_age=None)
+    enrol = "/mon-compte/double-authentification/?next="
+    assert client.get(url(strict, "autocomplete"), {"q": "Dom"})["Location"].startswith(enrol)
+    for name in ("resend", "cancel"):
+        assert client.post(url(strict, name, sent.invitation.pk))["Location"].startswith(enrol)
+    refuse = reverse("demarches:access_request_refuse", args=[request.pk])
+    assert client.post(refuse, {"reason": "Non"})["Location"].startswith(enrol)
+    request.refresh_from_db()
+    assert request.status == AccessRequest.Status.PENDING
+    assert Invitation.objects.get().cancelled_at is None
