@@ -84,6 +84,12 @@ def test_enrol_a_passkey_log_out_and_sign_in_with_it_alone(
     expect(page.get_by_role("heading", name="Vos codes de secours")).to_be_visible()
     axe_check(page, "Double authentification, clé ajoutée")
     passkey = Passkey.objects.get(user=user)
+    page.get_by_role("link", name="Supprimer Ordinateur du bureau").click()
+    expect(
+        page.get_by_role("heading", name="C'est votre dernier moyen de vérification")
+    ).to_be_visible()
+    axe_check(page, "Supprimer la dernière clé d'accès")
+    page.get_by_role("link", name="Retour").click()
     credentials = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})
     assert [c["isResidentCredential"] for c in credentials["credentials"]] == [True]
 
