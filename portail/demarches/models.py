@@ -26,9 +26,11 @@ class Demarche(models.Model):
     assistance = models.TextField("assistance", blank=True)
     # The gestionnaires sign in with a second factor, and check it again before a sensitive
     # action (portail.core.strong_auth): they decide who may act for an establishment.
+    # db_default: rows written by code (or a migration's model) that predates the column.
     requires_mfa = models.BooleanField(
         "double authentification des gestionnaires",
         default=False,
+        db_default=False,
         help_text="Les gestionnaires doivent avoir un second moyen de vérification, redemandé "
         "avant les actions sensibles.",
     )

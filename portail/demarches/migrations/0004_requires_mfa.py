@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='demarche',
             name='requires_mfa',
-            field=models.BooleanField(default=False, help_text='Les gestionnaires doivent avoir un second moyen de vérification, redemandé avant les actions sensibles.', verbose_name='double authentification des gestionnaires'),
+            field=models.BooleanField(db_default=False, default=False, help_text='Les gestionnaires doivent avoir un second moyen de vérification, redemandé avant les actions sensibles.', verbose_name='double authentification des gestionnaires'),
         ),
         migrations.RunPython(ceres_requires_mfa, migrations.RunPython.noop),
     ]
