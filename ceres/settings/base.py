@@ -122,6 +122,8 @@ OIDC_ISSUER = env("CERES_OIDC_ISSUER", "http://127.0.0.1:8000/o").rstrip("/")
 PORTAL_URL = env("CERES_PORTAL_URL", OIDC_ISSUER.removesuffix("/o")).rstrip("/")
 PORTAL_MES_DEMARCHES_URL = f"{PORTAL_URL}/demarches/"
 PORTAL_MANAGEMENT_URL = f"{PORTAL_URL}/habilitations/ceres/"
+# The `acr` the gestionnaire functions ask of the portal (acr_values): a second factor used.
+MFA_ACR = env("CERES_MFA_ACR", "urn:portail:acr:mfa")
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -22,12 +22,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+from mozilla_django_oidc.views import OIDCAuthenticationRequestView
 
 from ceres.web.revocation import KeepsRefreshToken, revoke_refresh_token
 
 log = logging.getLogger(__name__)
 
 HABILITATIONS_KEY = "ceres_habilitations"
+# How the person signed in at the portal, from the last ID token: {"acr": …, "amr": […]}.
+SIGN_IN_KEY = "ceres_sign_in"
 ESTABLISHMENT_KEY = "ceres_siret"
 
 Claims = dict[str, Any]  # an ID token's payload or a userinfo answer (JSON)
@@ -58,6 +61,17 @@ class PortalOIDCBackend(KeepsRefreshToken, OIDCAuthenticationBackend):
             raise SuspiciousOperation("userinfo is about another person than the ID token.")
         return claims
 
+    def get_or_create_user(self, access_token: str, id_token: str, payload: Claims) -> User:
+        user: User = super().get_or_create_user(access_token, id_token, payload)
+        if user is not None:
+            # The ID token says how the person signed in; the gestionnaire functions read it.
+            amr = payload.get("amr")
+            self.request.session[SIGN_IN_KEY] = {
+                "acr": str(payload.get("acr", "")),
+                "amr": [str(m) for m in amr] if isinstance(amr, list) else [],
+            }
+        return user
+
     def verify_claims(self, claims: Claims) -> bool:
         return bool(claims.get("sub"))
 
@@ -76,6 +90,22 @@ class PortalOIDCBackend(KeepsRefreshToken, OIDCAuthenticationBackend):
         user.save()
         self.request.session[HABILITATIONS_KEY] = claims.get("habilitations", [])
         return user
+
+
+def signed_in_with_mfa(request: HttpRequest) -> bool:
+    """The portal said (ID token's `acr`) that a second factor was used for this session."""
+    return bool((request.session.get(SIGN_IN_KEY) or {}).get("acr") == settings.MFA_ACR)
+
+
+class AuthenticationRequestView(OIDCAuthenticationRequestView):
+    """mozilla-django-oidc's sign-in, asking the portal for a second factor (`acr_values`)
+    when a gestionnaire function sends the person with `?mfa=1`."""
+
+    def get_extra_params(self, request: HttpRequest) -> dict[str, str]:
+        params: dict[str, str] = super().get_extra_params(request)
+        if request.GET.get("mfa") == "1":
+            params = {**params, "acr_values": settings.MFA_ACR}
+        return params
 
 
 def provider_logout_url(request: HttpRequest) -> str:

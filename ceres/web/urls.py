@@ -9,6 +9,7 @@ app_name = "ceres_web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("etablissement/", views.choose_establishment, name="choose_establishment"),
+    path("gestion/", views.management, name="management"),
     path("deconnexion/", login_not_required(OIDCLogoutView.as_view()), name="logout"),
     path("deconnexion/terminee/", views.logged_out, name="logged_out"),
     path("connexion/echec/", views.login_failed, name="login_failed"),

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
 
-from ceres.web.auth import ESTABLISHMENT_KEY, HABILITATIONS_KEY
+from ceres.web.auth import ESTABLISHMENT_KEY, HABILITATIONS_KEY, signed_in_with_mfa
 from ceres.web.roles import with_portal_changes
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,43 @@ def home(request: SignedInRequest) -> HttpResponse:
             "is_gestionnaire": any(r.get("gestionnaire") for r in roles),
             "management_url": settings.PORTAL_MANAGEMENT_URL,
             "can_change": len(habilitations) > 1,
+        },
+    )
+
+
+def management(request: SignedInRequest) -> HttpResponse:
+    """ "Fonctions de gestionnaire": for the gestionnaires of the chosen establishment, signed
+    in at the portal with a second factor. Without it, CERES asks the portal for it
+    (acr_values) and comes back here once; still without it, the page is refused."""
+    establishment = _selected(request, _habilitations(request))
+    if establishment is None:
+        return redirect("ceres_web:home")
+    establishment = _shown(establishment)
+    if not any(role.get("gestionnaire") for role in establishment["roles"]):
+        return render(
+            request,
+            "ceres/management_refused.html",
+            {"title": "Accès refusé", "reason": "role"},
+            status=403,
+        )
+    if not signed_in_with_mfa(request):
+        if request.GET.get("verifie") == "1":  # back from the portal, still without it
+            return render(
+                request,
+                "ceres/management_refused.html",
+                {"title": "Double authentification requise", "reason": "mfa"},
+                status=403,
+            )
+        back = f"{reverse('ceres_web:management')}?verifie=1"
+        query = urlencode({"next": back, "mfa": "1"})
+        return redirect(f"{reverse('oidc_authentication_init')}?{query}")
+    return render(
+        request,
+        "ceres/management.html",
+        {
+            "title": "Fonctions de gestionnaire",
+            "establishment": establishment,
+            "management_url": settings.PORTAL_MANAGEMENT_URL,
         },
     )
 

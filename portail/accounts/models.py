@@ -213,3 +213,17 @@ class KnownBrowser(models.Model):
 
     def __str__(self) -> str:
         return f"{self.browser or 'Navigateur inconnu'} — {self.user}"
+
+
+# The second factors live in their own module; Django finds models through this one.
+from portail.accounts.factor_models import Passkey, RecoveryCode  # noqa: E402
+
+__all__ = [
+    "AccountToken",
+    "KnownBrowser",
+    "Passkey",
+    "RecoveryCode",
+    "User",
+    "UserManager",
+    "UserSession",
+]

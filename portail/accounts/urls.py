@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portail.accounts import sessions_views, views
+from portail.accounts import mfa_urls, sessions_views, views
 
 app_name = "accounts"
 
@@ -36,3 +36,5 @@ urlpatterns = [
     path("en-savoir-plus/", views.about, name="about"),
     path("agent/", views.agent_entry, name="agent_entry"),
 ]
+
+urlpatterns += mfa_urls.urlpatterns  # second factors: portail/accounts/mfa_urls.py

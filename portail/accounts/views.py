@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portail.accounts import altcha, flows, user_sessions
+from portail.accounts import altcha, flows, mfa, mfa_views, user_sessions
 from portail.accounts.forms import (
     DeleteAccountForm,
     EmailChangeForm,
@@ -42,6 +42,7 @@ from portail.accounts.limits import (
     TOKEN_PER_IP,
 )
 from portail.accounts.models import AccountToken, User
+from portail.core import strong_auth
 from portail.core.context import context_of
 from portail.core.ratelimit import LimitsUnavailable, attempt, format_wait
 from portail.core.refusals import Refusal, refusal_shown
@@ -90,8 +91,11 @@ def home(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         outcome = _attempt_login(request, form)
+        if isinstance(outcome, User) and mfa.has_second_factor(outcome):
+            return mfa_views.begin_second_step(request, outcome, next_url)
         if isinstance(outcome, User):
             flows.log_in(outcome, lambda: login(request, outcome), context=context_of(request))
+            strong_auth.record_login(request, ["pwd"], factor=False)
             response = redirect(next_url or settings.LOGIN_REDIRECT_URL)
             # A browser new for this account: its owner is told (user_sessions).
             browser = user_sessions.note_login_browser(

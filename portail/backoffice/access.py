@@ -1,4 +1,5 @@
-"""Who may see the agents' pages: an active user with an agent profile and a verified TOTP session.
+"""Who may see the agents' pages: an active user with an agent profile and a session verified by
+a second factor (TOTP, or a passkey).
 
 Everybody else — anonymous visitors, portal users, agents who have not passed the second factor —
 gets a 404, as if the pages did not exist. The check runs on the server for every view.
@@ -13,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponseBase
 
 from portail.accounts.models import User
 from portail.backoffice.models import AgentProfile
+from portail.core import strong_auth
 
 
 class AgentRequest(HttpRequest):
@@ -37,7 +39,9 @@ def is_verified_agent(request: HttpRequest) -> bool:
     if agent_profile_of(user) is None:
         return False
     is_verified = getattr(user, "is_verified", None)  # set by django_otp's OTPMiddleware
-    return bool(is_verified and is_verified())
+    # Or a session opened with a second factor on the portal's side (an agent's passkey, with
+    # the gesture that unlocks it): portail.core.strong_auth says so.
+    return bool(is_verified and is_verified()) or "mfa" in strong_auth.amr_of(request)
 
 
 View = Callable[..., HttpResponseBase]

@@ -357,3 +357,14 @@ class JournalFilterForm(DsfrMixin, forms.Form):
         if start and end and start > end:
             self.add_error("date_to", "La date de fin doit suivre la date de début.")
         return cleaned
+
+
+class ResetFactorsForm(DsfrMixin, forms.Form):
+    """The support removes a person's second factors (a lost telephone): the reason is kept."""
+
+    reason = forms.CharField(
+        label="Motif de la réinitialisation",
+        help_text="Par exemple : téléphone perdu, identité vérifiée par rappel au numéro du compte.",
+        max_length=REVOKE_REASON_MAX_LENGTH,
+        error_messages={"required": "Indiquez le motif de la réinitialisation."},
+    )

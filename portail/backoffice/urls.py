@@ -43,4 +43,9 @@ urlpatterns = [
         views.support_revoke,
         name="support_revoke",
     ),
+    path(
+        "assistance/comptes/<uuid:public_id>/double-authentification/reinitialiser/",
+        views.support_reset_factors,
+        name="support_reset_factors",
+    ),
 ]

@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from portail.accounts import mfa
 from portail.accounts.models import User
 from portail.audit.journal import record
 from portail.backoffice import (
@@ -50,6 +51,7 @@ from portail.backoffice.forms import (
     JournalFilterForm,
     LinkedSiteForm,
     OtpForm,
+    ResetFactorsForm,
     RevokeHabilitationForm,
     SupportSearchForm,
 )
@@ -657,6 +659,8 @@ def support_account(request: AgentRequest, public_id: UUID) -> HttpResponse:
             "events": support.recent_events(account),
             "waits": support.waits_for(account),
             "revoke_form": RevokeHabilitationForm(),
+            "factors": mfa.factors_of(account),
+            "reset_form": ResetFactorsForm(),
         },
     )
 
@@ -704,4 +708,29 @@ def support_revoke(request: AgentRequest, public_id: UUID, habilitation_pk: int)
                 reason=form.cleaned_data["reason"],
                 context=context_of(request),
             )
+    return redirect("backoffice:support_account", public_id=account.public_id)
+
+
+@agent_required
+@require_POST
+def support_reset_factors(request: AgentRequest, public_id: UUID) -> HttpResponse:
+    """Remove every second factor of the account, with a reason (journaled; the person is
+    emailed): they sign in with their password alone, then enrol again."""
+    account = _account(public_id)
+    form = ResetFactorsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(map(str, form.errors["reason"])))
+    else:
+        count = mfa.reset_factors(
+            account,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            context=context_of(request),
+        )
+        messages.success(
+            request,
+            f"Double authentification réinitialisée ({count} moyen{'s' if count > 1 else ''} "
+            f"de vérification supprimé{'s' if count > 1 else ''}) ; la personne est prévenue "
+            "par courriel.",
+        )
     return redirect("backoffice:support_account", public_id=account.public_id)

@@ -29,6 +29,7 @@ CATALOGUE: list[dict[str, Any]] = [
             "Service d'assistance téléphonique du lundi au vendredi de 9h à 18h au 01 46 29 25 54."
         ),
         "order": 10,
+        "requires_mfa": True,
         "roles": [
             {
                 "code": "centre-agree",
@@ -151,7 +152,9 @@ def install_catalogue(demarche_model: Any, role_model: Any) -> list[Any]:
     """Create the démarches and roles that are missing; return the démarches, in order."""
     demarches = []
     for entry in CATALOGUE:
-        fields = {k: v for k, v in entry.items() if k not in ("code", "roles")}
+        # An older migration's model lacks the fields added since: it gets what it knows.
+        known = {field.name for field in demarche_model._meta.get_fields()}
+        fields = {k: v for k, v in entry.items() if k in known and k not in ("code", "roles")}
         demarche, _ = demarche_model.objects.get_or_create(code=entry["code"], defaults=fields)
         for role in entry["roles"]:
             role_fields = {k: v for k, v in role.items() if k != "code"}

@@ -24,6 +24,16 @@ class Demarche(models.Model):
     # client_id of the OpenID Connect client the démarche signs in with (portail.oidc).
     oidc_client_id = models.CharField(max_length=100, blank=True)
     assistance = models.TextField("assistance", blank=True)
+    # The gestionnaires sign in with a second factor, and check it again before a sensitive
+    # action (portail.core.strong_auth): they decide who may act for an establishment.
+    # db_default: rows written by code (or a migration's model) that predates the column.
+    requires_mfa = models.BooleanField(
+        "double authentification des gestionnaires",
+        default=False,
+        db_default=False,
+        help_text="Les gestionnaires doivent avoir un second moyen de vérification, redemandé "
+        "avant les actions sensibles.",
+    )
     order = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(default=True)
 

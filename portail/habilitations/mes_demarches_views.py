@@ -17,6 +17,7 @@ from portail.core.context import context_of
 from portail.core.refusals import refusal_shown
 from portail.demarches.models import Demarche
 from portail.habilitations import access_requests, admission, redemption
+from portail.habilitations.gate import check_strong_auth, strong_auth_gate
 from portail.habilitations.mes_demarches_forms import (
     AcceptForm,
     AccessRequestForm,
@@ -217,8 +218,13 @@ def _answer_access_request(
 
 
 @require_POST
+@strong_auth_gate
 def access_request_accept(request: "UserRequest", pk: int) -> HttpResponse:
     access_request = _managed_request_or_404(request, pk)
+    # Sensitive: the factor checked within 15 minutes, where the démarche asks it; the step-up
+    # leads back to the page the gestionnaire answered from.
+    back = _back(request, access_request)["Location"]
+    check_strong_auth(request, access_request.demarche, step_up=True, next_url=back)
     form = AcceptForm(request.POST, demarche=access_request.demarche)
     answer = access_requests.accept_access_request
     invalid = "Choisissez un rôle de la démarche."
@@ -228,8 +234,10 @@ def access_request_accept(request: "UserRequest", pk: int) -> HttpResponse:
 
 
 @require_POST
+@strong_auth_gate
 def access_request_refuse(request: "UserRequest", pk: int) -> HttpResponse:
     access_request = _managed_request_or_404(request, pk)
+    check_strong_auth(request, access_request.demarche, step_up=False)
     form = RefuseForm(request.POST)
     answer = access_requests.refuse_access_request
     invalid = ""

@@ -20,6 +20,7 @@ from portail.core.refusals import refusal_shown
 from portail.demarches.models import Demarche
 from portail.habilitations import flows
 from portail.habilitations.forms import DelegateForm, InviteForm, PeopleFilterForm, RoleChangeForm
+from portail.habilitations.gate import check_required, check_strong_auth, strong_auth_gate
 from portail.habilitations.limits import token_limiter
 from portail.habilitations.management_page import ManagementPage
 from portail.habilitations.models import Habilitation, Invitation
@@ -38,22 +39,26 @@ if TYPE_CHECKING:
 InvitationForm = TypeVar("InvitationForm", InviteForm, DelegateForm)
 
 
-def _gestionnaire_scope_ids(request: "UserRequest", code: str) -> tuple[Demarche, list[int]]:
-    """The démarche and the ids of the establishments the user manages; 404 for anyone else."""
+def _gestionnaire_scope_ids(
+    request: "UserRequest", code: str, *, step_up: bool = False
+) -> tuple[Demarche, list[int]]:
+    """The démarche and the ids of the establishments the user manages; 404 for anyone else.
+    Then the démarche's second-factor rule (`step_up`: a sensitive action)."""
     demarche = get_object_or_404(Demarche, code=code, is_active=True)
     # One query for the scope, then a plain list of ids: composing the scope's nested
     # subqueries into every query of the page costs more to compile than to run.
     ids = managed_establishment_ids(request.user, demarche)
     if not ids:  # not a gestionnaire of this démarche
         raise Http404
+    check_strong_auth(request, demarche, step_up=step_up)
     return demarche, ids
 
 
 def _gestionnaire_scope(
-    request: "UserRequest", code: str
+    request: "UserRequest", code: str, *, step_up: bool = False
 ) -> tuple[Demarche, QuerySet[Establishment]]:
     """The démarche and the establishments the user manages; 404 for anyone else."""
-    demarche, ids = _gestionnaire_scope_ids(request, code)
+    demarche, ids = _gestionnaire_scope_ids(request, code, step_up=step_up)
     return demarche, Establishment.objects.filter(pk__in=ids)
 
 
@@ -66,6 +71,7 @@ def _inviter(request: "UserRequest") -> str:
 
 
 @require_GET
+@strong_auth_gate
 def manage(request: "UserRequest", code: str) -> HttpResponse:
     demarche, scope_ids = _gestionnaire_scope_ids(request, code)
     filters = PeopleFilterForm(request.GET)
@@ -89,12 +95,15 @@ def manage(request: "UserRequest", code: str) -> HttpResponse:
 
 @require_GET
 @never_cache
+@strong_auth_gate
 def autocomplete(request: "UserRequest", code: str) -> JsonResponse:
     # The company's SIRENs answer "is this a gestionnaire of this active démarche?" and "which
     # company?" in one query.
     sirens = managed_siren_list(request.user, code)
     if not sirens:
         raise Http404
+    required = Demarche.objects.filter(code=code, requires_mfa=True).exists()
+    check_required(request, required, step_up=False)
     found = search_colleagues(request.user, code, request.GET.get("q", "")[:100], sirens=sirens)
     response = JsonResponse(
         {
@@ -133,14 +142,16 @@ def _send_invitation(
 def _invitation_form(
     request: "UserRequest", code: str, form_class: type[InvitationForm]
 ) -> tuple[Demarche, InvitationForm]:
-    """The démarche and the invite or delegate form on the establishments the user manages."""
-    demarche, scope = _gestionnaire_scope(request, code)
+    """The démarche and the invite or delegate form on the establishments the user manages
+    (a sensitive action: the factor checked within 15 minutes where the démarche asks it)."""
+    demarche, scope = _gestionnaire_scope(request, code, step_up=True)
     data = request.POST if request.method == "POST" else None
     form = form_class(data, actor=request.user, demarche=demarche, establishments=scope)
     return demarche, form
 
 
 @require_http_methods(["GET", "POST"])
+@strong_auth_gate
 def invite(request: "UserRequest", code: str) -> HttpResponse:
     demarche, form = _invitation_form(request, code, InviteForm)
     searched = request.method == "POST" and request.POST.get("action") == "search"
@@ -166,6 +177,7 @@ def invite(request: "UserRequest", code: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@strong_auth_gate
 def delegate(request: "UserRequest", code: str) -> HttpResponse:
     demarche, form = _invitation_form(request, code, DelegateForm)
     if form.is_bound and form.is_valid():
@@ -178,8 +190,9 @@ def delegate(request: "UserRequest", code: str) -> HttpResponse:
 
 
 def _managed_habilitation(request: "UserRequest", code: str, pk: int) -> Habilitation:
-    """A live habilitation of the établissements the user manages; 404 otherwise."""
-    demarche, scope = _gestionnaire_scope(request, code)
+    """A live habilitation of the établissements the user manages; 404 otherwise. Revoking it
+    or changing its role is sensitive: the factor checked within 15 minutes, where asked."""
+    demarche, scope = _gestionnaire_scope(request, code, step_up=True)
     return get_object_or_404(
         Habilitation.objects.active()
         .filter(demarche=demarche, establishment__in=scope)
@@ -219,6 +232,7 @@ def _habilitation_page(
 
 
 @require_http_methods(["GET", "POST"])
+@strong_auth_gate
 def revoke(request: "UserRequest", code: str, pk: int) -> HttpResponse:
     habilitation = _managed_habilitation(request, code, pk)
     if request.method == "POST":
@@ -233,6 +247,7 @@ def revoke(request: "UserRequest", code: str, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@strong_auth_gate
 def change_role(request: "UserRequest", code: str, pk: int) -> HttpResponse:
     habilitation = _managed_habilitation(request, code, pk)
     form = RoleChangeForm(
@@ -270,6 +285,7 @@ def _act_on_invitation(
 
 
 @require_POST
+@strong_auth_gate
 def resend(request: "UserRequest", code: str, pk: int) -> HttpResponse:
     return _act_on_invitation(
         request, code, pk, flows.resend_invitation, "Invitation renvoyée à {email}."
@@ -277,6 +293,7 @@ def resend(request: "UserRequest", code: str, pk: int) -> HttpResponse:
 
 
 @require_POST
+@strong_auth_gate
 def cancel(request: "UserRequest", code: str, pk: int) -> HttpResponse:
     return _act_on_invitation(
         request, code, pk, flows.cancel_invitation, "L’invitation de {email} a été annulée."

@@ -105,3 +105,21 @@ class WebhookSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.demarche_id} → {self.url}"
+
+
+class GrantAuthentication(models.Model):
+    """How the person signed in when the authorization code was issued: the ID token made
+    from the code says it (`amr`, `acr`, `auth_time`). Goes with its grant (one use)."""
+
+    grant = models.OneToOneField(
+        oauth2_settings.GRANT_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    amr = models.JSONField(default=list)
+    acr = models.CharField(max_length=64)
+    auth_time = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "authentification d'un code d'autorisation"
+
+    def __str__(self) -> str:
+        return f"{self.acr} ({' '.join(self.amr)})"

@@ -9,7 +9,7 @@
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from oauth2_provider.models import (
+    Grant,
     get_access_token_model,
     get_id_token_model,
     refresh_token_expire_timedelta,
@@ -30,8 +31,9 @@ from oauthlib.oauth2.rfc6749 import errors, utils
 from portail.audit.journal import record
 from portail.core.secrets import keyed_hash
 from portail.oidc import client_cache, refresh_rows, session_tokens
+from portail.oidc.authentication import ACR_PASSWORD
 from portail.oidc.claims import habilitations_claim
-from portail.oidc.models import UsedAuthorizationCode
+from portail.oidc.models import GrantAuthentication, UsedAuthorizationCode
 from portail.oidc.tokens import checksum
 
 log = logging.getLogger(__name__)
@@ -82,6 +84,33 @@ class PortalOAuth2Validator(OAuth2Validator):
             "habilitations": lambda r: habilitations_claim(r.user, r.client.client_id),
         }
 
+    # -- how the person signed in: amr, acr, auth_time (portail.oidc.authentication) ----------
+
+    def _create_authorization_code(
+        self, request: Request, code: Token, expires: datetime | None = None
+    ) -> Grant:
+        grant = super()._create_authorization_code(request, code, expires)
+        auth_time = getattr(request, "portail_auth_time", None)
+        GrantAuthentication.objects.create(
+            grant=grant,
+            amr=getattr(request, "portail_amr", None) or ["pwd"],
+            acr=getattr(request, "portail_acr", None) or ACR_PASSWORD,
+            auth_time=datetime.fromtimestamp(auth_time, tz=UTC) if auth_time else None,
+        )
+        return grant
+
+    def get_id_token_dictionary(
+        self, token: Token, token_handler: Any, request: Request
+    ) -> tuple[dict[str, Any], datetime]:
+        claims, expiration = super().get_id_token_dictionary(token, token_handler, request)
+        signed_in = getattr(request, "portail_authentication", None)
+        if signed_in is not None:
+            claims["amr"] = signed_in.amr
+            claims["acr"] = signed_in.acr
+            if signed_in.auth_time is not None:
+                claims["auth_time"] = int(signed_in.auth_time.timestamp())
+        return claims, expiration
+
     # -- authorization codes: one use, replay revokes ------------------------------------------
 
     def validate_code(
@@ -102,6 +131,9 @@ class PortalOAuth2Validator(OAuth2Validator):
             return False
         if not request.user.is_active:
             return False
+        request.portail_authentication = GrantAuthentication.objects.filter(
+            grant__code=code, grant__application=client
+        ).first()
         try:
             with transaction.atomic():
                 request.used_code = UsedAuthorizationCode.objects.create(

@@ -4,19 +4,27 @@ The behaviour is DOT's (validation, errors, redirects); only what a person may s
 """
 
 import json
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider import views as oauth2_views
+from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.models import get_application_model
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
+from oauthlib.oauth2.rfc6749.errors import CustomOAuth2Error
 
 from portail.accounts.user_sessions import USER_SESSION_KEY
-from portail.oidc import session_tokens
+from portail.core import strong_auth
+from portail.oidc import authentication, session_tokens
 from portail.oidc.middleware import add_form_action
 
 # What a person reads when a démarche sends a request the portal refuses (the technical code
@@ -59,19 +67,80 @@ def _page_context(context: dict[str, Any], title: str) -> dict[str, Any]:
     return page
 
 
+@method_decorator(login_not_required, name="dispatch")  # DOT's view sends to the login itself
 class AuthorizationView(oauth2_views.AuthorizationView):
+    """DOT's authorization, with the démarche's demands on how the person signed in
+    (portail.oidc.authentication): `acr_values`, `max_age`, `prompt=login`. The session's
+    `amr` and `acr` go with the code to the ID token (validators.PortalOAuth2Validator)."""
+
     template_name = "oidc/authorize.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # Before the login: an acr the portal cannot give is refused at once (no session).
+        if authentication.unknown_only(request.GET.get("acr_values", "").split()):
+            return self._unmet(request)
+        response: HttpResponseBase = super().dispatch(request, *args, **kwargs)
+        return response
+
+    def _unmet(self, request: HttpRequest) -> HttpResponseBase:
+        try:
+            _scopes, credentials = self.validate_authorization_request(request)
+        except OAuthToolkitError as refused:  # an unknown client or redirect URI: shown, not sent
+            shown: HttpResponseBase = self.error_response(refused, application=None)
+            return shown
+        application = get_application_model().objects.get(client_id=credentials["client_id"])
+        unmet = OAuthToolkitError(
+            error=CustomOAuth2Error(
+                error=authentication.UNMET,
+                description="The requested acr_values cannot be satisfied.",
+                state=credentials.get("state"),
+            ),
+            redirect_uri=credentials["redirect_uri"],
+        )
+        response: HttpResponseBase = self.error_response(unmet, application)
+        return response
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        prompt = set(request.GET.get("prompt", "").split())
+        if ("login" in prompt or self._too_old(request)) and "none" not in prompt:
+            # Signed in anew: the session ends here, the login page leads back without prompt.
+            logout(request)
+            query = request.GET.copy()
+            query.pop("prompt", None)
+            return redirect_to_login(f"{request.path}?{query.urlencode()}")
+        acr_values = request.GET.get("acr_values", "").split()
+        if authentication.wants_mfa(acr_values) and "mfa" not in strong_auth.amr_of(request):
+            detour = strong_auth.strong_auth_redirect(request, required=True, step_up=True)
+            if detour is not None and "none" not in prompt:
+                return detour
+            if detour is not None:  # prompt=none: nobody may be asked anything
+                return self._unmet(request)
+        response: HttpResponseBase = super().get(request, *args, **kwargs)
+        return response
+
+    @staticmethod
+    def _too_old(request: HttpRequest) -> bool:
+        max_age = request.GET.get("max_age", "")
+        if not max_age.isdigit():
+            return False
+        at = strong_auth.authenticated_at(request)
+        return at is None or time.time() - at > int(max_age)
 
     def create_authorization_response(
         self, request: HttpRequest, scopes: str, credentials: dict[str, Any], allow: bool
     ) -> tuple[str, dict[str, str], str, int]:
-        # oauthlib sets each credential on its request: the validator records which portal
-        # session authorised the code (portail.oidc.session_tokens).
+        # oauthlib copies the credentials onto its request: save_authorization_code reads them.
+        amr = strong_auth.amr_of(request)
+        credentials["portail_amr"] = amr
+        credentials["portail_acr"] = authentication.acr_for(amr)
+        credentials["portail_auth_time"] = strong_auth.authenticated_at(request)
+        # The validator also records which portal session authorised the code
+        # (portail.oidc.session_tokens).
         credentials[session_tokens.CREDENTIAL] = request.session.get(USER_SESSION_KEY)
-        response: tuple[str, dict[str, str], str, int] = super().create_authorization_response(
-            request, scopes, credentials, allow
+        answer: tuple[str, dict[str, str], str, int] = super().create_authorization_response(
+            request=request, scopes=scopes, credentials=credentials, allow=allow
         )
-        return response
+        return answer
 
     def render_to_response(
         self, context: dict[str, Any], **response_kwargs: Any
@@ -144,18 +213,20 @@ class TokenView(oauth2_views.TokenView):
 
 class ConnectDiscoveryInfoView(oauth2_views.ConnectDiscoveryInfoView):
     """DOT's discovery document, naming also the revocation (RFC 7009) and introspection
-    (RFC 7662) endpoints, as RFC 8414 metadata does, and the feed of habilitation changes."""
+    (RFC 7662) endpoints, as RFC 8414 metadata does, and the `acr` values the provider gives."""
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response: HttpResponse = super().get(request, *args, **kwargs)
-        data = json.loads(response.content)
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = super().get(request, *args, **kwargs)
+        document = json.loads(response.content)
         auth_methods = oauth2_settings.OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED
         for key, view_name in EXTRA_ENDPOINTS:
-            data[key] = self._get_endpoint_url(request, view_name, required=True)
-        data["revocation_endpoint_auth_methods_supported"] = auth_methods
-        data["introspection_endpoint_auth_methods_supported"] = auth_methods
-        response.content = json.dumps(data).encode()
-        return response
+            document[key] = self._get_endpoint_url(request, view_name, required=True)
+        document["revocation_endpoint_auth_methods_supported"] = auth_methods
+        document["introspection_endpoint_auth_methods_supported"] = auth_methods
+        document["acr_values_supported"] = authentication.ACR_VALUES
+        answer = JsonResponse(document)
+        answer["Access-Control-Allow-Origin"] = "*"
+        return answer
 
 
 EXTRA_ENDPOINTS = [

@@ -5,6 +5,7 @@ Every value an operator may change comes from the environment; see the table in 
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONCE
@@ -31,6 +32,12 @@ LETTER_PLACE = env("LETTER_PLACE", "Paris")
 ASSISTANCE_HOURS = env("ASSISTANCE_HOURS", "du lundi au vendredi 9h à 18h")
 ASSISTANCE_PHONE = env("ASSISTANCE_PHONE", "01 46 29 25 54")
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Mes Démarches — agents")
+# The name a person's authenticator app shows for a portal account (agents': OTP_TOTP_ISSUER).
+MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", "Mes Démarches")
+# Passkeys (WebAuthn) are bound to the portal's public address: its host is the relying
+# party id, its origin the only one an assertion may come from.
+WEBAUTHN_RP_ID = urlsplit(PORTAL_BASE_URL).hostname or "localhost"
+WEBAUTHN_ORIGIN = f"{urlsplit(PORTAL_BASE_URL).scheme}://{urlsplit(PORTAL_BASE_URL).netloc}"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

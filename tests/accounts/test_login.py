@@ -298,12 +298,12 @@ def test_a_login_costs_few_queries(client, django_assert_max_num_queries):
     UserFactory(email="rapide@exemple.fr")
     # A slot taken on each of the 2 rate limits (a new key: one INSERT each) and given back (an
     # UPDATE each), each in its own transaction (decision 0012); the user, the new session
-    # (exists + insert), last_login, the audit event, the session saved with the response; the
+    # (exists + insert), whether it has a second factor, last_login, the audit event, the session saved with the response; the
     # session's row of "Mes sessions et appareils", the browser remembered (is it the account's
     # first? insert). Inside the test's transaction, the atomic blocks count as SAVEPOINT /
     # RELEASE queries; on PostgreSQL the four rate-limit transactions add their SET LOCAL
     # synchronous_commit.
-    with django_assert_max_num_queries(33 if connection.vendor == "postgresql" else 29):
+    with django_assert_max_num_queries(34 if connection.vendor == "postgresql" else 30):
         response = login(client, "rapide@exemple.fr")
     assert response.status_code == 302
     # Already logged in: the session and the user (the session is saved again after a minute).
