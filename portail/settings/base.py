@@ -56,9 +56,12 @@ INSTALLED_APPS = [
     "portail.habilitations",
     "portail.backoffice",
     "portail.oidc",
+    "portail.metrics",
 ]
 
 MIDDLEWARE = [
+    # Outermost: times every request by view (docs/deploy.md, "Metrics").
+    "portail.metrics.middleware.RequestMetricsMiddleware",
     "portail.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -228,6 +231,12 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Prometheus metrics at /metrics (portail.metrics): shown to a scraper sending
+# "Authorization: Bearer <METRICS_TOKEN>", or to one of these networks reaching the process
+# directly (not through the proxy). Neither set: the endpoint answers 404 to everyone.
+METRICS_TOKEN = env("METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS")
 
 # Where the demo and the tests find the local mailbox's web page (development only).
 MAILBOX_URL = env("MAILBOX_URL", "http://127.0.0.1:8025")
