@@ -26,7 +26,7 @@ def csrf_of(page: str) -> str:
     return match.group(1)
 
 
-def _check(response: requests.Response, expected: str, what: str) -> requests.Response:
+def expect(response: requests.Response, expected: str, what: str) -> requests.Response:
     if response.status_code >= 400:
         raise JourneyError(f"{what}: HTTP {response.status_code} at {response.url}")
     if expected not in html.unescape(response.text):
@@ -54,19 +54,19 @@ def portal_login(
 ) -> requests.Response:
     """Log in on the home page; land on "Mes démarches"."""
     page = session.get(f"{portal}/", **kw)
-    _check(page, "Connectez-vous", "login page")
+    expect(page, "Connectez-vous", "login page")
     response = post_form(session, page.url, page.text, {"email": email, "password": password}, **kw)
-    return _check(response, "Mes démarches", "login")
+    return expect(response, "Mes démarches", "login")
 
 
 def mes_demarches(session: requests.Session, portal: str, **kw: Any) -> requests.Response:
-    return _check(session.get(f"{portal}/demarches/", **kw), "Mes démarches", "Mes démarches")
+    return expect(session.get(f"{portal}/demarches/", **kw), "Mes démarches", "Mes démarches")
 
 
 def portal_logout(session: requests.Session, portal: str, **kw: Any) -> requests.Response:
     page = session.get(f"{portal}/demarches/", **kw)
     response = post_form(session, page.url, page.text, {}, action="/deconnexion/", **kw)
-    return _check(response, "Vous êtes déconnecté", "logout")
+    return expect(response, "Vous êtes déconnecté", "logout")
 
 
 def enter_ceres(
@@ -77,7 +77,7 @@ def enter_ceres(
     response = session.get(f"{ceres}/", **kw)
     if "/o/authorize/" not in " ".join(r.headers.get("Location", "") for r in response.history):
         raise JourneyError("CERES did not go through the portal's single sign-on")
-    return _check(response, expected, "CERES")
+    return expect(response, expected, "CERES")
 
 
 def trusting(session: requests.Session, certificate: str) -> requests.Session:

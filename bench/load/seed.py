@@ -28,11 +28,17 @@ def invitee_email(n: int) -> str:
 
 
 def register_ceres() -> None:
+    from oauth2_provider.models import Application
+
     from portail.demarches.catalogue import CERES
     from portail.demarches.models import Demarche
     from portail.oidc.clients import register_demarche_client
     from scripts import prodlike
 
+    if Application.objects.filter(client_id=prodlike.CERES_CLIENT_ID).exists():
+        # Registering again replaces the client row: the other workers' client cache would
+        # point at the old row for OIDC_CLIENT_CACHE_SECONDS (500s at /o/authorize/ meanwhile).
+        return
     demarche = Demarche.objects.get(code=CERES)
     register_demarche_client(
         actor=None,
