@@ -107,6 +107,9 @@ def portal_env() -> dict[str, str]:
         "ALTCHA_MAX_NUMBER": os.environ.get("ALTCHA_MAX_NUMBER", "1000"),
         # Retries a few seconds apart: the SMTP fault lasts seconds, not hours.
         "OUTBOX_RETRY_BASE_SECONDS": os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "2"),
+        # An email left "sending" by a killed worker goes again after 30 s, not 10 minutes: the
+        # fault scripts wait for it (still well above EMAIL_TIMEOUT, 10 s per SMTP step).
+        "OUTBOX_STALE_CLAIM_SECONDS": os.environ.get("OUTBOX_STALE_CLAIM_SECONDS", "30"),
         "METRICS_TOKEN": keys["METRICS_TOKEN"],
         "SECRET_KEY": keys["SECRET_KEY"],
         "ALTCHA_HMAC_KEY": keys["ALTCHA_HMAC_KEY"],

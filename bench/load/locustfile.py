@@ -32,7 +32,8 @@ PEOPLE = int(os.environ.get("LOAD_PEOPLE", "200"))
 _people = itertools.count(random.randrange(PEOPLE))
 # Each invitation goes to an invitee nobody invited yet (the runner says where to start).
 _invitees = itertools.count(int(os.environ.get("LOAD_INVITEE_START", "0")))
-_addresses = itertools.count(1)
+# Addresses drawn afresh by each run: the per-address limits (sign-up) remember earlier runs.
+_addresses = itertools.count(random.randrange(1, 1 << 23))
 ROLE_RE = re.compile(r'name="role" value="(\d+)"')
 SIRET_RE = re.compile(r'<option value="(\d{14})"')
 KEY_RE = re.compile(r'name="submission_key" value="([^"]*)"')

@@ -204,6 +204,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_SUBJECT_PREFIX = ""  # set per environment: "[DEV] ", "[TEST] "
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30)
+# A row left "sending" by a worker that died is sent again after this long: well above the
+# longest live send (EMAIL_TIMEOUT per SMTP step), or a slow worker and its successor both send.
+OUTBOX_STALE_CLAIM_SECONDS = env_int("OUTBOX_STALE_CLAIM_SECONDS", 600)
 
 # How long an activation code (portail.demarches.codes), an access request and an invitation
 # (portail.habilitations) stay valid.
