@@ -247,7 +247,7 @@ def start_postgres() -> None:
 
 def restart_postgres() -> None:
     """For the fault scripts: a fast restart (open connections are cut)."""
-    pg_ctl("restart", "-m", "fast", "-w")
+    pg_ctl("restart", "-m", "fast", "-w", "-l", str(LOG / "postgresql.log"))
 
 
 def stop_postgres() -> None:

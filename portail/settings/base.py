@@ -23,6 +23,9 @@ ENVIRONMENT = "base"  # overridden by each environment module; shown in email su
 SECRET_KEY = env("SECRET_KEY")
 DEBUG = False
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
+# How many reverse proxies stand in front (portail.core.client_ip): behind one, every client
+# would otherwise share the proxy's address, and its rate limits (docs/deploy.md).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 SERVICE_NAME = env("SERVICE_NAME", "Mes Démarches Emploi et Formation Professionnelle")
 SERVICE_TAGLINE = env("SERVICE_TAGLINE", "Portail de services du ministère chargé de l'emploi")
