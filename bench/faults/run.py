@@ -50,6 +50,7 @@ class Window:
     end: float = 0.0
     health: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
 
 def healthz() -> str:
@@ -60,6 +61,18 @@ def healthz() -> str:
         return f"{answer.status_code} {answer.text.strip()}"
     except requests.RequestException as error:
         return f"no answer ({type(error).__name__})"
+
+
+def redis_log_lines() -> list[str]:
+    """The portal's log lines that name Redis (its cache's client errors), all instances."""
+    lines = []
+    for i in range(1, len(prodlike.PORTAL_PORTS) + 1):
+        log = prodlike.LOG / f"portal-{i}.log"
+        if log.exists():
+            lines += [
+                line for line in log.read_text(errors="replace").splitlines() if "edis" in line
+            ]
+    return lines
 
 
 def kill(name: str, sig: signal.Signals = signal.SIGKILL) -> int | None:
@@ -83,15 +96,25 @@ def redis(window: Window, t0: float) -> None:
     if not prodlike.redis_wanted():
         window.notes.append("Redis not used (no redis package): nothing to stop")
         return
+    logged_before = redis_log_lines()
+    normal = healthz()
     window.start = time.time() - t0
     prodlike.stop_redis()
     time.sleep(3)
-    window.health.append(f"Redis down: {healthz()}")
+    down = healthz()
+    window.health.append(f"Redis down: {down}")
     time.sleep(7)
     prodlike.start_redis()
     window.end = time.time() - t0
     time.sleep(2)
     window.health.append(f"Redis back: {healthz()}")
+    logged = redis_log_lines()[len(logged_before) :]
+    window.notes.append(f"{len(logged)} log lines of the portal name Redis during the outage")
+    if logged:
+        window.notes.append("first: " + logged[0][:200])
+    # The design (issue #15): the portal says it in /healthz, not only by failing requests.
+    if down.split(" ", 1)[1:] == normal.split(" ", 1)[1:]:
+        window.problems.append("/healthz said nothing of Redis being down")
 
 
 def smtp(window: Window, t0: float) -> None:
@@ -241,6 +264,7 @@ def run_fault(name: str, invitee_start: int) -> bool:
     print("After-checks:")
     for line in lines:
         print("  " + line)
+    problems += window.problems
     if outside:
         problems.append(f"{sum(n for _, n in outside)} failures outside the outage: {outside}")
     if not healed:

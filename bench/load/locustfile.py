@@ -59,11 +59,18 @@ class Person(HttpUser):
         self.portal = random.choice(prodlike.PORTALS)
 
     def step(self, name: str, check) -> None:  # type: ignore[no-untyped-def]
-        """Run a journey step; a wrong page is a failure of its own kind in the table."""
+        """Run a journey step; a wrong page is a failure of its own kind in the table.
+
+        A person sent back to the login page (their login failed during an outage) logs in
+        again at their next step, as anybody would."""
         started = time.perf_counter()
+        if getattr(self, "email", "") and getattr(self, "logged_out", False):
+            self.logged_out = False
+            self.step("login", lambda: self.login(self.email))
         try:
             check()
         except journeys.JourneyError as error:
+            self.logged_out = True
             events.request.fire(
                 request_type="CHECK",
                 name=name,
@@ -150,7 +157,8 @@ class CeresBackChannel(Person):
 
     def on_start(self) -> None:
         super().on_start()
-        self.step("login", lambda: self.login(person_email(next(_people) % PEOPLE)))
+        self.email = person_email(next(_people) % PEOPLE)
+        self.step("login", lambda: self.login(self.email))
         self.secret = prodlike.secrets_file()["CERES_CLIENT_SECRET"]
         self.refresh_token = ""
         self.authorization_code()  # then refreshes, as CERES does every few minutes
@@ -273,7 +281,8 @@ class Inviter(Person):
 
     def on_start(self) -> None:
         super().on_start()
-        self.step("login", lambda: self.login(person_email(next(_people) % PEOPLE)))
+        self.email = person_email(next(_people) % PEOPLE)
+        self.step("login", lambda: self.login(self.email))
 
     @task
     def invite_and_accept(self) -> None:
