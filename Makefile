@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test install lint format imports types types-report check lock clean
+.PHONY: demo test install lint format imports types types-report check lock clean \
+	prod-like prod-like-stop load-test load-test-long faults
 
 $(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +58,26 @@ check: $(STAMP) lint types
 	  ALTCHA_HMAC_KEY=ci-dummy CODE_HASH_KEY=ci-dummy OIDC_RSA_PRIVATE_KEY=ci-dummy ALLOWED_HOSTS=portail.example \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(LINT_IMPORTS)
+
+## Production-shaped run on this machine, loopback only (scripts/prodlike.py; docs/deploy.md):
+## PostgreSQL and Redis of its own, 2 gunicorn instances × 2 workers over TLS, CERES, 2 email
+## workers, the local mailbox as SMTP. Returns when ready; prod-like-stop stops everything.
+prod-like: $(STAMP)
+	$(BIN)/python scripts/prodlike.py start
+
+prod-like-stop:
+	$(BIN)/python scripts/prodlike.py stop
+
+## Mixed-traffic load test against prod-like (bench/load/): short form (CI) and long form.
+load-test: $(STAMP)
+	$(BIN)/python -m bench.load.run --users 6 --duration 30
+
+load-test-long: $(STAMP)
+	$(BIN)/python -m bench.load.run --users 30 --duration 300
+
+## Each fault of bench/faults/ during the load, with its after-checks.
+faults: $(STAMP)
+	$(BIN)/python -m bench.faults.run
 
 ## Regenerate the lock file after changing pyproject.toml (needs uv: pip install uv).
 lock:

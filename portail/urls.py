@@ -9,6 +9,7 @@ urlpatterns = [
     # open pages (every refresh), and each pattern tried before costs a match.
     path("", include("portail.oidc.urls")),
     path("", include("portail.core.urls")),
+    path("", include("portail.metrics.urls")),
     path("", accounts_views.home, name="home"),
     path("", include("portail.accounts.urls")),
     path("entreprises/", include("portail.companies.urls")),

@@ -25,7 +25,14 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+# Hashed names for the CDN; gzip (and brotli when installed) copies next to each file, unless
+# STATIC_COMPRESS=0: the production-shaped run (scripts/prodlike.py), where nobody downloads them
+# and compressing the DSFR's files would take minutes of each start.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if os.environ.get("STATIC_COMPRESS", "1") != "0"
+        else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+    },
 }

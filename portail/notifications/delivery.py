@@ -2,7 +2,8 @@
 
 A row is claimed by a conditional UPDATE (pending → sending), so two workers never send the same
 row. A row left in "sending" by a worker that died mid-conversation is retried after
-STALE_CLAIM_SECONDS with the same Message-ID (the only case where a receiver could see it twice).
+settings.OUTBOX_STALE_CLAIM_SECONDS with the same Message-ID (the only case where a receiver
+could see it twice).
 """
 
 import contextlib
@@ -21,7 +22,7 @@ from portail.notifications.models import OutboxEmail
 
 logger = logging.getLogger(__name__)
 
-STALE_CLAIM_SECONDS = 600
+
 # One-use links (activation, reset, invitation) carry a token of 256 bits, 43 URL-safe characters.
 # Once the message is out, the outbox keeps no usable copy of it.
 _TOKEN_IN_URL = re.compile(r"(https?://[^\s\"'<>]*?/)([A-Za-z0-9_-]{32,})")
@@ -51,7 +52,7 @@ def backoff_seconds(attempts: int) -> int:
 def _release_stale_claims(now: datetime) -> None:
     OutboxEmail.objects.filter(
         status=OutboxEmail.Status.SENDING,
-        claimed_at__lt=now - timedelta(seconds=STALE_CLAIM_SECONDS),
+        claimed_at__lt=now - timedelta(seconds=settings.OUTBOX_STALE_CLAIM_SECONDS),
     ).update(status=OutboxEmail.Status.PENDING)
 
 

@@ -24,6 +24,9 @@ ENVIRONMENT = "base"  # overridden by each environment module; shown in email su
 SECRET_KEY = env("SECRET_KEY")
 DEBUG = False
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
+# How many reverse proxies stand in front (portail.core.client_ip): behind one, every client
+# would otherwise share the proxy's address, and its rate limits (docs/deploy.md).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 SERVICE_NAME = env("SERVICE_NAME", "Mes Démarches Emploi et Formation Professionnelle")
 SERVICE_TAGLINE = env("SERVICE_TAGLINE", "Portail de services du ministère chargé de l'emploi")
@@ -63,9 +66,12 @@ INSTALLED_APPS = [
     "portail.habilitations",
     "portail.backoffice",
     "portail.oidc",
+    "portail.metrics",
 ]
 
 MIDDLEWARE = [
+    # Outermost: times every request by view (docs/deploy.md, "Metrics").
+    "portail.metrics.middleware.RequestMetricsMiddleware",
     "portail.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -224,6 +230,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_SUBJECT_PREFIX = ""  # set per environment: "[DEV] ", "[TEST] "
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30)
+# A row left "sending" by a worker that died is sent again after this long: well above the
+# longest live send (EMAIL_TIMEOUT per SMTP step), or a slow worker and its successor both send.
+OUTBOX_STALE_CLAIM_SECONDS = env_int("OUTBOX_STALE_CLAIM_SECONDS", 600)
 # Pushing the feed of habilitation changes to the démarches' webhooks (portail.oidc.webhooks):
 # seconds of the HTTP timeout, of the first back-off after a failure, of the longest one (the
 # delay a webhook back from an outage waits, at most, for its events).
@@ -257,6 +266,12 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Prometheus metrics at /metrics (portail.metrics): shown to a scraper sending
+# "Authorization: Bearer <METRICS_TOKEN>", or to one of these networks reaching the process
+# directly (not through the proxy). Neither set: the endpoint answers 404 to everyone.
+METRICS_TOKEN = env("METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS")
 
 # Where the demo and the tests find the local mailbox's web page (development only).
 MAILBOX_URL = env("MAILBOX_URL", "http://127.0.0.1:8025")

@@ -18,9 +18,16 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+# Hashed names for the CDN; gzip (and brotli when installed) copies next to each file, unless
+# STATIC_COMPRESS=0: the production-shaped run (scripts/prodlike.py), where nobody downloads them
+# and compressing the DSFR's files would take minutes of each start.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if env_bool("STATIC_COMPRESS", True)
+        else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+    },
 }
 LOGGING["handlers"]["console"]["formatter"] = env("LOG_FORMAT", "structured")  # noqa: F405
 # The key signing ID tokens (PEM in OIDC_RSA_PRIVATE_KEY, or a file in OIDC_RSA_PRIVATE_KEY_FILE).
