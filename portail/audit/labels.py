@@ -59,6 +59,7 @@ ACTION_LABELS = {
     "backoffice.support.ratelimit_lifted": "Assistance : attente levée",
     "oidc.client_registered": "Client OpenID Connect enregistré",
     "oidc.authorization_code_replayed": "Code d’autorisation rejoué (jetons révoqués)",
+    "oidc.webhook_set": "Adresse de réception du flux des habilitations enregistrée",
 }
 
 # The support's own events, written beside the flow's event until each support action became
