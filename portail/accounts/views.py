@@ -34,7 +34,7 @@ from portail.accounts.forms import (
 )
 from portail.accounts.models import AccountToken, User
 from portail.core.context import context_of
-from portail.core.ratelimit import Limiter, format_wait
+from portail.core.ratelimit import Limiter, format_wait, longest_wait
 from portail.core.refusals import Refusal, refusal_shown
 
 # Growing waits, never a permanent lock (portail.core.ratelimit): per account and per address.
@@ -154,7 +154,7 @@ def _attempt_login(request: HttpRequest, form: LoginForm) -> User | tuple[int, s
     The limits per account and per address are the web's business: they stay in the view."""
     email = User.objects.normalize_email(form.cleaned_data["email"])
     ip = _ip(request)
-    wait = max(LOGIN_PER_ACCOUNT.wait_seconds(email), LOGIN_PER_IP.wait_seconds(ip))
+    wait = longest_wait((LOGIN_PER_ACCOUNT, email), (LOGIN_PER_IP, ip))
     if wait:
         flows.record_login_failure(email, "rate_limited", context=context_of(request))
         form.add_error(None, _wait_message(wait))

@@ -65,6 +65,16 @@ class Limiter:
         cache.delete(self._key(subject))
 
 
+def longest_wait(*checks: tuple[Limiter, str]) -> int:
+    """Seconds before every (limiter, subject) of `checks` allows a try (0: now), their counters
+    read in one cache round trip (one query with the database cache)."""
+    states: dict[str, _State] = cache.get_many(
+        [limiter._key(subject) for limiter, subject in checks]
+    )
+    now = time.time()
+    return max((max(0, int(s["blocked_until"] - now + 0.999)) for s in states.values()), default=0)
+
+
 def format_wait(seconds: int) -> str:
     """'2 minutes', '1 heure' — how long to wait, in French, rounded up to the minute."""
     minutes = max(1, (seconds + 59) // 60)
