@@ -20,7 +20,7 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "portail.core.static_storage.StaticFilesStorage"},
 }
 LOGGING["handlers"]["console"]["formatter"] = env("LOG_FORMAT", "structured")  # noqa: F405
 # The key signing ID tokens (PEM in OIDC_RSA_PRIVATE_KEY, or a file in OIDC_RSA_PRIVATE_KEY_FILE).
