@@ -51,9 +51,9 @@ def test_mes_demarches(ceres, held):
     ]
     for role in roles[:held]:
         habilitate(user, role, head)
-    # Session, user, the catalogue with the person's habilitations, pending invitations, own
-    # access requests: the same five whatever the number of démarches.
-    assert len(statements(signed_in(user), "get", "/demarches/")) == 5
+    # Session, user, the person's live habilitations, the active démarches, pending invitations,
+    # own access requests: the same six whatever the number of démarches.
+    assert len(statements(signed_in(user), "get", "/demarches/")) == 6
 
 
 def test_mon_compte(ceres):
