@@ -119,10 +119,18 @@ class PortalOIDCBackend(OIDCAuthenticationBackend):
         return self.update_user(user, claims)
 
     def update_user(self, user: User, claims: Claims) -> User:
-        user.email = claims.get("email", "")
-        user.first_name = claims.get("given_name", "")[:150]
-        user.last_name = claims.get("family_name", "")[:150]
-        user.save()
+        fields = {
+            "email": claims.get("email", ""),
+            "first_name": claims.get("given_name", "")[:150],
+            "last_name": claims.get("family_name", "")[:150],
+        }
+        changed = [name for name, value in fields.items() if getattr(user, name) != value]
+        for name in changed:
+            setattr(user, name, fields[name])
+        if user.pk is None:
+            user.save()
+        elif changed:  # every sign-in reads the claims; most change nothing
+            user.save(update_fields=changed)
         self.request.session[HABILITATIONS_KEY] = claims.get("habilitations", [])
         return user
 
