@@ -35,6 +35,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from harness import percentile, proc_cpu_seconds  # noqa: E402
 
 
 def setup_django(tmpdir: str) -> str | None:
@@ -118,19 +121,16 @@ class ServerCPU:
     def __init__(self):
         from django.db import connection
 
-        self.stat = None
+        self.pid = None
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_backend_pid()")
-                self.stat = Path(f"/proc/{cursor.fetchone()[0]}/stat")
-            if not self.stat.exists():  # the server runs elsewhere
-                self.stat = None
+                self.pid = cursor.fetchone()[0]
+            if not Path(f"/proc/{self.pid}/stat").exists():  # the server runs elsewhere
+                self.pid = None
 
     def seconds(self) -> float:
-        if self.stat is None:
-            return 0.0
-        fields = self.stat.read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return 0.0 if self.pid is None else proc_cpu_seconds(self.pid)
 
 
 def pkce() -> tuple[str, str]:
@@ -257,7 +257,7 @@ def measure(args) -> int:
         count = len(durations)
         wall_rate, cpu_rate = count / sum(durations), count / cpu
         p50 = statistics.median(durations) * 1000
-        p95 = sorted(durations)[int(count * 0.95) - 1] * 1000
+        p95 = percentile(durations, 95) * 1000
         server_part = f"  + server {server_cpu / count * 1000:.2f} ms CPU" if server_cpu else ""
         print(
             f"{label:<48} {wall_rate:6.1f} req/s wall  {cpu_rate:6.1f} req/s CPU"

@@ -114,7 +114,7 @@ CSRF_COOKIE_NAME = "ceres_csrftoken"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("CERES_SESSION_SECONDS", 8 * 3600)
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "ceres.web.sessions"  # each new session written once
 CSRF_COOKIE_HTTPONLY = True
 
 # -- Signing in through the portal (mozilla-django-oidc) -----------------------------------------

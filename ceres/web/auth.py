@@ -10,10 +10,13 @@ or gets wrong for us:
 """
 
 import logging
+import threading
+import time
 from typing import Any
 from urllib.parse import urlencode
 
 import jwt
+import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
@@ -35,8 +38,56 @@ ESTABLISHMENT_KEY = "ceres_siret"
 
 Claims = dict[str, Any]  # an ID token's payload or a userinfo answer (JSON)
 
+# The portal's signing keys, kept by this process: read again after KEYS_MAX_AGE (a retired key
+# stops being trusted), or when a token names a key not seen yet (a new key after a rotation),
+# at most once every KEYS_REFETCH_SECONDS (tokens naming made-up keys cost no request each).
+KEYS_MAX_AGE = 600
+KEYS_REFETCH_SECONDS = 10
+
+
+class _PortalKeys:
+    def __init__(self) -> None:
+        self.keys: dict[tuple[str, str], jwt.PyJWK] = {}
+        self.fetched_at = float("-inf")
+        self.lock = threading.Lock()
+
+    def get(self, kid: str, alg: str, fetch: Any) -> jwt.PyJWK | None:
+        with self.lock:
+            age = time.monotonic() - self.fetched_at
+            key = self.keys.get((kid, alg)) if age < KEYS_MAX_AGE else None
+            if key is None and age >= KEYS_REFETCH_SECONDS:
+                document = fetch()
+                self.keys = {
+                    (str(jwk.get("kid", "")), str(jwk.get("alg", alg))): jwt.PyJWK(jwk)
+                    for jwk in document.get("keys", [])
+                }
+                self.fetched_at = time.monotonic()
+                key = self.keys.get((kid, alg))
+            return key
+
+
+portal_keys = _PortalKeys()
+
 
 class PortalOIDCBackend(KeepsRefreshToken, OIDCAuthenticationBackend):
+    def retrieve_matching_jwk(self, token: bytes) -> Any:
+        # mozilla-django-oidc reads the JWKS at every sign-in: a request to the portal each time.
+        header = jwt.get_unverified_header(token)
+        key = portal_keys.get(str(header.get("kid", "")), str(header.get("alg", "")), self._jwks)
+        if key is None:
+            raise SuspiciousOperation("Could not find a valid JWKS.")
+        return key
+
+    def _jwks(self) -> dict[str, Any]:
+        response = requests.get(
+            self.OIDC_OP_JWKS_ENDPOINT,
+            verify=self.get_settings("OIDC_VERIFY_SSL", True),
+            timeout=self.get_settings("OIDC_TIMEOUT", None),
+        )
+        response.raise_for_status()
+        document: dict[str, Any] = response.json()
+        return document
+
     def _verify_jws(self, payload: bytes, key: Any) -> Claims:
         header = jwt.get_unverified_header(payload)
         if header.get("alg") != self.OIDC_RP_SIGN_ALGO:
@@ -84,10 +135,18 @@ class PortalOIDCBackend(KeepsRefreshToken, OIDCAuthenticationBackend):
         return self.update_user(user, claims)
 
     def update_user(self, user: User, claims: Claims) -> User:
-        user.email = claims.get("email", "")
-        user.first_name = claims.get("given_name", "")[:150]
-        user.last_name = claims.get("family_name", "")[:150]
-        user.save()
+        fields = {
+            "email": claims.get("email", ""),
+            "first_name": claims.get("given_name", "")[:150],
+            "last_name": claims.get("family_name", "")[:150],
+        }
+        changed = [name for name, value in fields.items() if getattr(user, name) != value]
+        for name in changed:
+            setattr(user, name, fields[name])
+        if user.pk is None:
+            user.save()
+        elif changed:  # every sign-in reads the claims; most change nothing
+            user.save(update_fields=changed)
         self.request.session[HABILITATIONS_KEY] = claims.get("habilitations", [])
         return user
 

@@ -11,9 +11,11 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portail.core.context import context_of
+from portail.core.fragments import render_once
 from portail.core.refusals import refusal_shown
 from portail.demarches.models import Demarche
 from portail.habilitations import access_requests, admission, redemption
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 
 def mes_demarches(request: "UserRequest") -> HttpResponse:
     catalogue = catalogue_for(request.user)
+    is_particulier = not request.user.is_professional
     own_requests = (
         AccessRequest.objects.pending()
         .filter(requester=request.user)
@@ -50,12 +53,34 @@ def mes_demarches(request: "UserRequest") -> HttpResponse:
         {
             "title": "Mes démarches",
             "held": catalogue.held,
-            "others": catalogue.others,
+            "others_html": _other_demarches(catalogue.others, is_particulier),
             "pending_invitations": pending_invitations_for(request.user),
             "own_requests": own_requests,
-            "is_particulier": not request.user.is_professional,
+            "is_particulier": is_particulier,
         },
     )
+
+
+def _other_demarches(others: list[Demarche], is_particulier: bool) -> SafeString:
+    """ "Les autres démarches", rendered once per process for the same démarches: the key holds
+    every field _other_demarches.html reads."""
+    key = (
+        is_particulier,
+        *(
+            (
+                d.code,
+                d.long_name,
+                d.short_label,
+                d.service_type,
+                d.description,
+                d.professional_only,
+                d.accepts_activation_codes,
+            )
+            for d in others
+        ),
+    )
+    context = {"others": others, "is_particulier": is_particulier}
+    return render_once("habilitations/_other_demarches.html", key, context)
 
 
 def _demarche_or_404(code: str) -> Demarche:

@@ -3,10 +3,11 @@ establishment (access requests), the colleague search."""
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 
 from portail.centres.perimeter import sirens_covering
 from portail.companies.models import Establishment
@@ -35,22 +36,31 @@ class Catalogue:
 
 
 def catalogue_for(user: "User") -> Catalogue:
-    """The active démarches split into held / others, in one query whatever their number."""
-    live = Habilitation.objects.active().filter(user=user, demarche=OuterRef("pk"))
-    delegation_ends = (
-        live.filter(origin=Habilitation.Origin.DELEGATION, ends_at__isnull=False)
-        .order_by("ends_at")
-        .values("ends_at")[:1]
-    )
-    demarches = Demarche.objects.filter(is_active=True).annotate(
-        held=Exists(live),
-        manages=Exists(live.filter(role__can_manage=True)),
-        delegation_ends_at=Subquery(delegation_ends),
-    )
+    """The active démarches split into held / others, in two plain queries whatever their number
+    (one query with three annotated subqueries cost more to build than both to run)."""
+    held_ids: set[int] = set()
+    managed_ids: set[int] = set()
+    delegation_ends: dict[int, datetime] = {}
+    live = Habilitation.objects.active().filter(user=user)
+    for demarche_id, can_manage, origin, ends_at in live.values_list(
+        "demarche_id", "role__can_manage", "origin", "ends_at"
+    ):
+        held_ids.add(demarche_id)
+        if can_manage:
+            managed_ids.add(demarche_id)
+        if origin == Habilitation.Origin.DELEGATION and ends_at is not None:
+            soonest = delegation_ends.get(demarche_id)
+            delegation_ends[demarche_id] = ends_at if soonest is None else min(soonest, ends_at)
     held: list[Demarche] = []
     others: list[Demarche] = []
-    for demarche in demarches:
-        (held if demarche.held else others).append(demarche)
+    for demarche in Demarche.objects.filter(is_active=True):
+        # What the page reads of each, as the annotations of a query would set it.
+        vars(demarche).update(
+            held=demarche.pk in held_ids,
+            manages=demarche.pk in managed_ids,
+            delegation_ends_at=delegation_ends.get(demarche.pk),
+        )
+        (held if demarche.pk in held_ids else others).append(demarche)
     return Catalogue(held=held, others=others)
 
 

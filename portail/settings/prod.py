@@ -24,9 +24,9 @@ CSRF_COOKIE_SECURE = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "portail.core.static_storage.StaticFilesStorage"
         if env_bool("STATIC_COMPRESS", True)
-        else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+        else "portail.core.static_storage.UncompressedStaticFilesStorage"
     },
 }
 LOGGING["handlers"]["console"]["formatter"] = env("LOG_FORMAT", "structured")  # noqa: F405

@@ -1,0 +1,50 @@
+"""gunicorn configuration of the benchmarks (bench/harness.py): one JSON line per request.
+
+Each line: the step the client named (X-Bench-Step; the path for a démarche's own calls to the
+portal), the status, the worker's CPU time since the previous request ended (so accepting and
+parsing the request count too) and the SQL statements Django sent. The counter is a database
+execute wrapper installed here, in the benchmark's server only: no setting, no middleware, nothing
+of it in the product's code paths.
+"""
+
+import json
+import os
+import time
+from pathlib import Path
+
+accesslog = None
+_state = {"cpu": time.process_time(), "queries": 0, "file": None, "installed": False}
+
+
+def _count(execute, sql, params, many, context):
+    _state["queries"] += 1
+    return execute(sql, params, many, context)
+
+
+def post_fork(server, worker):
+    _state["file"] = Path(os.environ["BENCH_REQUEST_LOG"]).open("a", buffering=1)  # noqa: SIM115
+    _state["cpu"] = time.process_time()
+
+
+def pre_request(worker, req):
+    if not _state["installed"]:
+        from django.db import connections
+
+        connections["default"].execute_wrappers.append(_count)
+        _state["installed"] = True
+    _state["queries"] = 0
+
+
+def post_request(worker, req, environ, resp):
+    now = time.process_time()
+    cpu, _state["cpu"] = now - _state["cpu"], now
+    step = environ.get("HTTP_X_BENCH_STEP") or f"{environ['REQUEST_METHOD']} {req.path}"
+    line = {
+        "app": os.environ.get("BENCH_APP", ""),
+        "pid": os.getpid(),
+        "step": step,
+        "status": resp.status_code if resp is not None else 0,
+        "cpu": cpu,
+        "queries": _state["queries"],
+    }
+    _state["file"].write(json.dumps(line) + "\n")

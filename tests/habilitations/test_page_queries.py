@@ -1,0 +1,82 @@
+"""The SQL statements of the pages bench/pages.py measures, pinned: a page that needs one more
+query must say why here (issue 16). The test's transaction turns BEGIN into a savepoint pair."""
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from portail.habilitations.models import Habilitation
+from tests.factories import PASSWORD, DemarcheFactory, RoleFactory
+from tests.habilitations.factories import company, habilitate, person
+
+pytestmark = pytest.mark.django_db
+
+CONTROL = ("SAVEPOINT", "RELEASE", "BEGIN", "ROLLBACK")
+
+
+def statements(client: Client, method: str, path: str, data=None, status=200) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = getattr(client, method)(path, data) if data else getattr(client, method)(path)
+    assert response.status_code == status, response.status_code
+    return [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(CONTROL)]
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    client.get("/demarches/")  # the session's first save is behind
+    return client
+
+
+def test_the_login_form_needs_no_query(ceres):
+    assert statements(Client(), "get", "/") == []
+
+
+def test_a_login_reads_the_limits_once_and_writes_the_session_once(ceres):
+    user = person("Zoé", "Banc", email="zoe@banc.fr")
+    sql = statements(Client(), "post", "/", {"email": user.email, "password": PASSWORD}, status=302)
+    # Both rate-limit counters in one read; the account; last_login and the journal (one
+    # transaction); the session row inserted once.
+    assert len(sql) == 5, sql
+    assert sum("django_session" in s for s in sql) == 1
+
+
+@pytest.mark.parametrize("held", [0, 1, 20])
+def test_mes_demarches(ceres, held):
+    head, _site = company(11)
+    user = person("Unice", "Banc", head)
+    roles = [ceres.roles.get(code="centre-agree")] + [
+        RoleFactory(demarche=DemarcheFactory()) for _ in range(held - 1)
+    ]
+    for role in roles[:held]:
+        habilitate(user, role, head)
+    # Session, user, the person's live habilitations, the active démarches, pending invitations,
+    # own access requests: the same six whatever the number of démarches.
+    assert len(statements(signed_in(user), "get", "/demarches/")) == 6
+
+
+def test_mon_compte(ceres):
+    user = person("Unice", "Banc")
+    assert len(statements(signed_in(user), "get", "/mon-compte/")) == 2  # session, user
+
+
+@pytest.mark.parametrize(("people", "expected"), [(5, 16), (60, 15), (120, 15)])
+def test_the_management_page_does_not_grow_with_the_company(ceres, people, expected):
+    # A company that fits on one page takes one id query more than a paginated one.
+    head, site = company(11)
+    manager = ceres.roles.get(code="gestionnaire-centres")
+    centre = ceres.roles.get(code="centre-agree")
+    gestionnaire = person("Gaston", "Banc", head)
+    habilitate(gestionnaire, manager, head, origin=Habilitation.Origin.ACTIVATION_CODE)
+    for n in range(people - 1):
+        habilitate(person("Collègue", "Banc", site, email=f"c{n}@banc.fr"), centre, site)
+    assert len(statements(signed_in(gestionnaire), "get", "/habilitations/ceres/")) == expected
+
+
+def test_the_invitation_form(ceres):
+    head, _site = company(11)
+    gestionnaire = person("Gaston", "Banc", head)
+    manager = ceres.roles.get(code="gestionnaire-centres")
+    habilitate(gestionnaire, manager, head, origin=Habilitation.Origin.ACTIVATION_CODE)
+    assert len(statements(signed_in(gestionnaire), "get", "/habilitations/ceres/inviter/")) == 7
