@@ -107,6 +107,11 @@ def remember_portal_session(sender: Any, request: HttpRequest, user: Any, **kwar
         PortalSession.objects.update_or_create(
             session_key=key, defaults={"sid": sid, "sub": user.get_username()}
         )
+        # The re-check signs in again (a new key each time): rows of keys gone are forgotten.
+        store = import_module(settings.SESSION_ENGINE).SessionStore
+        older = PortalSession.objects.filter(sid=sid).exclude(session_key=key)
+        gone = [k for k in older.values_list("session_key", flat=True) if not store().exists(k)]
+        PortalSession.objects.filter(session_key__in=gone).delete()
 
 
 user_logged_in.connect(remember_portal_session, dispatch_uid="ceres.web.backchannel")

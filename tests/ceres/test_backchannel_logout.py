@@ -13,8 +13,10 @@ from oauth2_provider.models import Application
 from portail.oidc import backchannel
 from portail.oidc.backchannel import EVENT, deliver_logouts
 from portail.oidc.keys import generate_private_key
+from portail.oidc.models import UsedAuthorizationCode
 from portail.oidc.webhooks import SigningKey, issuer, signed_jwt, signing_key
-from tests.ceres.server import CLIENT_ID
+from tests.ceres.fixtures import register_ceres
+from tests.ceres.server import CLIENT_ID, CeresServer
 from tests.ceres.test_ceres import ceres_role, logged_in_browser, make_centre
 from tests.factories import HabilitationFactory, UserFactory
 
@@ -40,6 +42,11 @@ def signed_in_ceres(browser_session, live_server, ceres, n):
     page = session.open(ceres.url + "/")
     page.get_by_text("Vous êtes dans Ceres").wait_for()
     return user, session, page
+
+
+def ceres_rows(ceres, sql: str) -> list[tuple]:
+    with sqlite3.connect(ceres.workdir / "ceres.sqlite3") as db:
+        return db.execute(sql).fetchall()
 
 
 def portal_sid(ceres) -> str:
@@ -144,3 +151,39 @@ def test_bad_logout_tokens_are_refused_and_end_nothing(
     assert ceres_sessions(ceres) == 0
     page.goto(ceres.url + "/")
     page.get_by_role("heading", name="Vous êtes déconnecté").wait_for()
+
+
+def test_after_the_recheck_the_new_ceres_session_is_the_one_ended(
+    browser_session, live_server, ceres, tmp_path, settings
+):
+    """The 10-minute re-check (2 s here) signs in again through the same portal session: the same
+    `sid`, one row in the index, and a portal logout still ends the session."""
+    settings.PORTAL_BASE_URL = live_server.url
+    quick = CeresServer(live_server.url, tmp_path, CERES_RECHECK_SECONDS="2").start()
+    try:
+        register_ceres(quick)
+        backchannel.set_endpoint(
+            Application.objects.get(client_id=CLIENT_ID), f"{quick.url}/portail/deconnexion/"
+        )
+        _user, session, page = signed_in_ceres(browser_session, live_server, quick, 3)
+        [(sid, first_key)] = ceres_rows(
+            quick, "select sid, session_key from ceres_web_portalsession"
+        )
+        time.sleep(2.5)
+        page.reload()
+        page.get_by_text("Vous êtes dans Ceres").wait_for()
+        [(same_sid, new_key)] = ceres_rows(
+            quick, "select sid, session_key from ceres_web_portalsession"
+        )
+        assert (same_sid, new_key) == (sid, first_key)  # Django keeps the key for the same user
+        assert UsedAuthorizationCode.objects.count() == 2  # signed in again: a second code
+
+        portal = session.context.new_page()
+        portal.goto(live_server.url + "/")
+        portal.get_by_role("button", name="Se déconnecter").click()
+        portal.get_by_text("Vous êtes déconnecté.").wait_for()
+        assert deliver_logouts()["delivered"] == 1
+        page.reload()
+        page.get_by_role("heading", name="Vous êtes déconnecté").wait_for()
+    finally:
+        quick.stop()
