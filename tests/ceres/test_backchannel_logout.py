@@ -3,6 +3,7 @@ at the portal ends the CERES session opened through it; a forged, foreign, repla
 nonce-bearing token is refused (400) and ends nothing."""
 
 import sqlite3
+import threading
 import time
 import uuid
 
@@ -187,3 +188,22 @@ def test_after_the_recheck_the_new_ceres_session_is_the_one_ended(
         page.get_by_role("heading", name="Vous êtes déconnecté").wait_for()
     finally:
         quick.stop()
+
+
+def test_the_same_logout_token_sent_at_once_is_accepted_once(clean_ceres, listening):
+    same = token("someone", "some-portal-session")
+    barrier = threading.Barrier(4)
+    statuses: list[int] = []
+
+    def send():
+        barrier.wait(timeout=10)
+        statuses.append(
+            requests.post(listening, data={"logout_token": same}, timeout=10).status_code
+        )
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(statuses) == [200, 400, 400, 400]
