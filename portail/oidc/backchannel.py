@@ -61,8 +61,10 @@ def queue_after_change(sender: Any, instance: Any, created: bool, **kwargs: Any)
     """`post_save` receiver of `HabilitationChange` (written after the habilitation itself)."""
     from portail.habilitations.models import Habilitation  # noqa: PLC0415
 
+    if not (created and instance.roles_before and not instance.roles_after):
+        return  # a grant or a role change: still habilitated there
     client_id = instance.demarche.oidc_client_id
-    if not (created and instance.roles_before and not instance.roles_after and client_id):
+    if not client_id:
         return
     still = Habilitation.objects.active().filter(
         user_id=instance.user_id, demarche_id=instance.demarche_id
