@@ -222,3 +222,14 @@ def test_losing_the_last_habilitation_for_the_demarche_logs_out_there(
     assert deliver_logouts()["delivered"] == 1
     [token] = received_tokens(receiver)
     assert verify(client, token, listening.client_id)["sid"] == id_token["sid"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_sends_the_logout_tokens(person, listening, receiver, capsys):
+    # The worker closes stale connections between polls: it needs real transactions.
+    browser = signed_in(person)
+    sign_in_demarche(browser, listening)
+    browser.post("/deconnexion/")
+    call_command("run_email_worker", "--once", "--housekeeping-every", "0")
+    assert "backchannel_logout: delivered=1 failed=0 dropped=0" in capsys.readouterr().out
+    assert len(received_tokens(receiver)) == 1
