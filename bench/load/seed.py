@@ -35,6 +35,10 @@ def register_ceres() -> None:
     from portail.oidc.clients import register_demarche_client
     from scripts import prodlike
 
+    # The load's gestionnaires sign in with a password only: CERES' second-factor rule
+    # (requires_mfa, decision 0015) is lifted on this throw-away database, or every management
+    # page would lead to the enrolment. Logins with a second factor: bench/login.py.
+    Demarche.objects.filter(code=CERES).update(requires_mfa=False)
     if Application.objects.filter(client_id=prodlike.CERES_CLIENT_ID).exists():
         # Registering again replaces the client row: the other workers' client cache would
         # point at the old row for OIDC_CLIENT_CACHE_SECONDS (500s at /o/authorize/ meanwhile).

@@ -53,6 +53,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # A session the portal ended (back-channel logout): "Vous êtes déconnecté" at the next click.
+    "ceres.web.backchannel.SignedOutByPortal",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # Silent re-authentication at the portal every CERES_RECHECK_SECONDS: habilitations re-read.

@@ -27,6 +27,7 @@ from django.urls import reverse
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationRequestView
 
+from ceres.web.backchannel import PORTAL_SID_KEY
 from ceres.web.revocation import KeepsRefreshToken, revoke_refresh_token
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,8 @@ class PortalOIDCBackend(KeepsRefreshToken, OIDCAuthenticationBackend):
         if user is not None:
             # The ID token says how the person signed in; the gestionnaire functions read it.
             amr = payload.get("amr")
+            # The portal session (`sid`): a logout token names it (ceres.web.backchannel).
+            self.request.session[PORTAL_SID_KEY] = str(payload.get("sid", ""))
             self.request.session[SIGN_IN_KEY] = {
                 "acr": str(payload.get("acr", "")),
                 "amr": [str(m) for m in amr] if isinstance(amr, list) else [],

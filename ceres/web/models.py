@@ -31,3 +31,26 @@ class ReceivedEvent(models.Model):
 
     def __str__(self) -> str:
         return self.event_id
+
+
+class PortalSession(models.Model):
+    """Which CERES session a portal session (`sid` of the ID token) signed in: a logout token
+    from the portal names the `sid` (ceres.web.backchannel)."""
+
+    sid = models.CharField(max_length=64, db_index=True)
+    sub = models.CharField(max_length=64, db_index=True)
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.sid} → session CERES"
+
+
+class ReceivedLogoutToken(models.Model):
+    """A logout token already used, by its `jti`: a replay is refused."""
+
+    jti = models.CharField(max_length=100, unique=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return self.jti

@@ -21,7 +21,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from portail.accounts.models import AccountToken, User
+from portail.accounts.models import AccountToken, User, UserSession
+from portail.accounts.user_sessions import session_ending
 from portail.audit.journal import record
 from portail.companies import registry
 from portail.companies.models import Establishment
@@ -656,3 +657,8 @@ def delete_account(user: User, *, context: Context = SYSTEM) -> None:
         locked.is_active = False
         locked.set_unusable_password()
         locked.save()
+        # Its sessions die at their next request (the password hash changed); the apps above
+        # hear of it now: tokens revoked, démarches sent a logout (portail.oidc).
+        open_sessions = list(UserSession.objects.filter(user=locked).values_list("pk", flat=True))
+        if open_sessions:
+            session_ending.send(sender=UserSession, user_sessions=open_sessions)

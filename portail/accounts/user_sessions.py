@@ -62,7 +62,7 @@ NOT_YOURS = (
 NOT_THIS_ONE = "Pour fermer la session de ce navigateur, utilisez « Se déconnecter »."
 
 # Sent before sessions end, inside the flow's transaction: `user_sessions`, the UserSession ids.
-# portail.oidc revokes the refresh tokens issued in them.
+# portail.oidc revokes the refresh tokens issued in them and queues the démarches' logout tokens.
 session_ending = Signal()
 
 

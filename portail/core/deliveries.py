@@ -1,7 +1,7 @@
 """Deliveries the worker runs on every poll, besides the outbox: registered by the apps above it.
 
 `manage.py run_email_worker` (portail.notifications) polls every second; an app that pushes
-something out (the démarches' webhooks, portail.oidc.webhooks) registers its one-pass function
+something out (the démarches' webhooks and logout tokens, portail.oidc) registers its one-pass function
 here in its `AppConfig.ready()`, so the worker runs it without importing that app.
 """
 

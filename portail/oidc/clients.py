@@ -15,6 +15,7 @@ from portail.audit.journal import record
 from portail.core.context import SYSTEM, Context
 from portail.core.refusals import Refusal
 from portail.demarches.models import Demarche
+from portail.oidc import backchannel
 from portail.oidc.webhooks import subscribe
 
 if TYPE_CHECKING:
@@ -62,12 +63,14 @@ def register_demarche_client(
     client_secret: str | None = None,
     replace: bool = False,
     webhook_url: str = "",
+    backchannel_logout_uri: str = "",
     context: Context = SYSTEM,
 ) -> RegisteredClient:
     """Create the confidential RS256 client of `demarche` (no consent screen: a ministry démarche).
 
     `replace` retires the démarche's previous client (its tokens go with it). `webhook_url`: where
     the portal pushes the démarche's habilitation changes (portail.oidc.webhooks).
+    `backchannel_logout_uri`: where it receives logout tokens (portail.oidc.backchannel).
     """
     if not redirect_uris:
         raise ClientRegistrationError("At least one redirect URI is required.")
@@ -75,6 +78,8 @@ def register_demarche_client(
     post_logout_redirect_uris = check_uris(post_logout_redirect_uris, "Post-logout URI")
     if webhook_url:
         check_uris([webhook_url], "Webhook URL")
+    if backchannel_logout_uri:
+        check_uris([backchannel_logout_uri], "Back-channel logout URI")
     client_id = client_id or generate_client_id()
     client_secret = client_secret or generate_client_secret()
     with transaction.atomic():
@@ -112,6 +117,8 @@ def register_demarche_client(
         demarche.save(update_fields=["oidc_client_id"])
         if webhook_url:
             subscribe(demarche, webhook_url)
+        if backchannel_logout_uri:
+            backchannel.set_endpoint(application, backchannel_logout_uri)
         record(
             "oidc.client_registered",
             actor=actor,
@@ -124,6 +131,7 @@ def register_demarche_client(
                 "post_logout_redirect_uris": post_logout_redirect_uris,
                 "replaced": previous is not None,
                 "webhook_url": webhook_url,
+                "backchannel_logout_uri": backchannel_logout_uri,
             },
         )
     return RegisteredClient(application, client_id, client_secret)

@@ -8,6 +8,7 @@ from django.core.management.base import OutputWrapper
 from oauth2_provider.models import get_application_model
 
 from portail.demarches.models import Demarche
+from portail.oidc import backchannel
 from portail.oidc.clients import register_demarche_client
 from portail.oidc.webhooks import subscribe
 
@@ -22,6 +23,7 @@ CERES_DEMO_CLIENT_SECRET = (
 CERES_REDIRECT_URIS = ["http://127.0.0.1:8001/oidc/callback/"]
 CERES_POST_LOGOUT_URIS = ["http://127.0.0.1:8001/deconnexion/terminee/"]
 CERES_WEBHOOK_URL = "http://127.0.0.1:8001/portail/evenements/"
+CERES_BACKCHANNEL_LOGOUT_URI = "http://127.0.0.1:8001/portail/deconnexion/"
 
 
 def load(stdout: OutputWrapper | None = None) -> list[str]:
@@ -38,8 +40,13 @@ def load(stdout: OutputWrapper | None = None) -> list[str]:
             client_secret=CERES_DEMO_CLIENT_SECRET,
             replace=True,
             webhook_url=CERES_WEBHOOK_URL,
+            backchannel_logout_uri=CERES_BACKCHANNEL_LOGOUT_URI,
         )
-    subscribe(demarche, CERES_WEBHOOK_URL)  # demo databases made before the feed existed
+    # Demo databases made before the feed or the back-channel logout existed.
+    subscribe(demarche, CERES_WEBHOOK_URL)
+    application = Application.objects.filter(client_id=CERES_DEMO_CLIENT_ID).first()
+    if application is not None:
+        backchannel.set_endpoint(application, CERES_BACKCHANNEL_LOGOUT_URI)
     Demarche.objects.filter(pk=demarche.pk).update(
         url=CERES_URL, oidc_client_id=CERES_DEMO_CLIENT_ID
     )

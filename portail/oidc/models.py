@@ -59,6 +59,13 @@ class SessionGrant(models.Model):
         related_name="+",
     )
     token_family = models.UUIDField(null=True, blank=True, db_index=True)
+    # The client it was for: it hears of the session's end (portail.oidc.backchannel).
+    application = models.ForeignKey(
+        oauth2_settings.APPLICATION_MODEL,
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -123,3 +130,48 @@ class GrantAuthentication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.acr} ({' '.join(self.amr)})"
+
+
+class BackchannelLogoutEndpoint(models.Model):
+    """Where a client receives logout tokens (OpenID Connect Back-Channel Logout 1.0,
+    `backchannel_logout_uri`): DOT's client model has no such field."""
+
+    application = models.OneToOneField(
+        oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    uri = models.URLField(max_length=500)
+
+    class Meta:
+        verbose_name = "adresse de déconnexion (back-channel)"
+
+    def __str__(self) -> str:
+        return f"{self.application_id} → {self.uri}"
+
+
+class PendingLogoutQuerySet(models.QuerySet["PendingLogout"]):
+    def due(self, now: datetime) -> "PendingLogoutQuerySet":
+        return self.filter(next_attempt_at__lte=now)
+
+
+class PendingLogout(models.Model):
+    """A logout token to POST to a client (portail.oidc.backchannel): written in the transaction
+    that ends the session, sent by the worker, deleted once acknowledged. The token itself is
+    signed at each try (short `exp`); this keeps what it says."""
+
+    application = models.ForeignKey(
+        oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    sub = models.CharField(max_length=64)
+    sid = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    objects = PendingLogoutQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "déconnexion à transmettre"
+
+    def __str__(self) -> str:
+        return f"logout {self.sid} → {self.application_id}"

@@ -28,13 +28,28 @@ def record_authorization(session_id: str | None, user_id: int, code_hash: str, g
     except ValueError:
         return
     if UserSession.objects.filter(pk=session_uuid, user_id=user_id).exists():
-        SessionGrant.objects.create(user_session_id=session_uuid, code_hash=code_hash, grant=grant)
+        SessionGrant.objects.create(
+            user_session_id=session_uuid,
+            code_hash=code_hash,
+            grant=grant,
+            application_id=grant.application_id,
+        )
 
 
 def record_exchange(code_hash: str, token_family: uuid.UUID | None) -> None:
     """At the code's exchange: the refresh-token family it issued."""
     if token_family:
         SessionGrant.objects.filter(code_hash=code_hash).update(token_family=token_family)
+
+
+def session_of_code(code_hash: str) -> uuid.UUID | None:
+    """The portal session that authorised the code (None: none recorded)."""
+    found: uuid.UUID | None = (
+        SessionGrant.objects.filter(code_hash=code_hash)
+        .values_list("user_session_id", flat=True)
+        .first()
+    )
+    return found
 
 
 def revoke_for_sessions(sender: Any, user_sessions: list[uuid.UUID], **kwargs: Any) -> None:

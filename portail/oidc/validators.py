@@ -33,7 +33,7 @@ from oauthlib.oauth2.rfc6749 import errors, utils
 
 from portail.audit.journal import record
 from portail.core.secrets import keyed_hash
-from portail.oidc import client_cache, code_rows, refresh_rows, session_tokens
+from portail.oidc import backchannel, client_cache, code_rows, refresh_rows, session_tokens
 from portail.oidc.authentication import ACR_PASSWORD
 from portail.oidc.claims import habilitations_claim
 from portail.oidc.models import GrantAuthentication, UsedAuthorizationCode
@@ -123,6 +123,12 @@ class PortalOAuth2Validator(OAuth2Validator):
             claims["acr"] = signed_in.acr
             if signed_in.auth_time is not None:
                 claims["auth_time"] = int(signed_in.auth_time.timestamp())
+        # `sid` (Back-Channel Logout §2.1): the portal session the code came from.
+        used = getattr(request, "used_code", None)
+        code_hash = getattr(request, "lean_exchange", None) or (used.code_hash if used else None)
+        user_session = session_tokens.session_of_code(code_hash) if code_hash else None
+        if user_session is not None:
+            claims["sid"] = backchannel.session_id(user_session)
         return claims, expiration
 
     # -- authorization codes: one use, replay revokes ------------------------------------------

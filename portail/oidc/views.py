@@ -213,7 +213,8 @@ class TokenView(oauth2_views.TokenView):
 
 class ConnectDiscoveryInfoView(oauth2_views.ConnectDiscoveryInfoView):
     """DOT's discovery document, naming also the revocation (RFC 7009) and introspection
-    (RFC 7662) endpoints, as RFC 8414 metadata does, and the `acr` values the provider gives."""
+    (RFC 7662) endpoints, as RFC 8414 metadata does, the `acr` values the provider gives, and
+    Back-Channel Logout (portail.oidc.backchannel)."""
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = super().get(request, *args, **kwargs)
@@ -224,6 +225,8 @@ class ConnectDiscoveryInfoView(oauth2_views.ConnectDiscoveryInfoView):
         document["revocation_endpoint_auth_methods_supported"] = auth_methods
         document["introspection_endpoint_auth_methods_supported"] = auth_methods
         document["acr_values_supported"] = authentication.ACR_VALUES
+        document["backchannel_logout_supported"] = True
+        document["backchannel_logout_session_supported"] = True
         answer = JsonResponse(document)
         answer["Access-Control-Allow-Origin"] = "*"
         return answer

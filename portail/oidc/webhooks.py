@@ -75,8 +75,6 @@ def _b64(data: bytes) -> str:
 
 def signed_event(demarche: Demarche, event: dict[str, Any], key: SigningKey | None = None) -> str:
     """The event as a compact JWS (RS256, RFC 7515), the ID tokens' format."""
-    key = key or signing_key()
-    header = {"alg": "RS256", "typ": "JWT", "kid": key.kid}
     claims = {
         "iss": issuer(),
         "aud": demarche.oidc_client_id,
@@ -84,6 +82,12 @@ def signed_event(demarche: Demarche, event: dict[str, Any], key: SigningKey | No
         "jti": event["id"],
         "event": event,
     }
+    return signed_jwt(claims, key or signing_key())
+
+
+def signed_jwt(claims: dict[str, Any], key: SigningKey, typ: str = "JWT") -> str:
+    """`claims` as a compact JWS (RS256, RFC 7515) with the ID-token key."""
+    header = {"alg": "RS256", "typ": typ, "kid": key.kid}
     signing_input = ".".join(
         _b64(json.dumps(part, separators=(",", ":")).encode()) for part in (header, claims)
     )

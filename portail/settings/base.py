@@ -239,6 +239,8 @@ OUTBOX_STALE_CLAIM_SECONDS = env_int("OUTBOX_STALE_CLAIM_SECONDS", 600)
 WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 5)
 WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 2)
 WEBHOOK_MAX_BACKOFF_SECONDS = env_int("WEBHOOK_MAX_BACKOFF_SECONDS", 300)
+# Back-channel logout tokens (portail.oidc.backchannel): same back-off, then given up.
+BACKCHANNEL_LOGOUT_MAX_ATTEMPTS = env_int("BACKCHANNEL_LOGOUT_MAX_ATTEMPTS", 8)
 
 # How long an activation code (portail.demarches.codes), an access request and an invitation
 # (portail.habilitations) stay valid.

@@ -1,5 +1,5 @@
 """`manage.py register_demarche_client <demarche_code> <redirect_uri>... [--post-logout-uri URI]
-[--webhook-url URL]`
+[--webhook-url URL] [--backchannel-logout-uri URI]`
 
 Creates the démarche's confidential OpenID Connect client and prints its credentials once: the
 portal keeps only a keyed hash of the secret.
@@ -33,6 +33,11 @@ class Command(BaseCommand):
             help="where the portal pushes the démarche's habilitation changes (signed events)",
         )
         parser.add_argument(
+            "--backchannel-logout-uri",
+            default="",
+            help="where the portal POSTs logout tokens (OpenID Connect Back-Channel Logout)",
+        )
+        parser.add_argument(
             "--replace",
             action="store_true",
             help="retire the démarche's current client and issue new credentials",
@@ -50,6 +55,7 @@ class Command(BaseCommand):
                 post_logout_redirect_uris=options["post_logout_uris"],
                 replace=options["replace"],
                 webhook_url=options["webhook_url"],
+                backchannel_logout_uri=options["backchannel_logout_uri"],
             )
         except ClientRegistrationError as exc:
             raise CommandError(str(exc)) from exc

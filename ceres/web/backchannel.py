@@ -1,0 +1,132 @@
+"""OpenID Connect Back-Channel Logout 1.0, CERES' side: the portal says a session ended.
+
+- at sign-in, the ID token's `sid` (the portal session) is kept with the CERES session key
+  (`PortalSession`, written at `user_logged_in`);
+- `POST /portail/deconnexion/` (form field `logout_token`) gets a JWT signed by the portal's key
+  (the JWKS of the ID tokens, as the feed's events): `iss`, `aud` (our client_id), `iat`, `exp`,
+  `jti` never seen before, the back-channel `events` member, `sid` or `sub`, and no `nonce`
+  (spec §2.6). Anything else: 400, nothing ended;
+- the CERES sessions of that `sid` (or, without one, of that `sub`) are emptied but for a mark:
+  the person's next click lands on "Vous êtes déconnecté" (`SignedOutByPortal`).
+
+The 10-minute re-check (ceres.web.middleware) stays: a logout token lost for good is caught there.
+"""
+
+import logging
+from datetime import timedelta
+from importlib import import_module
+from typing import Any
+
+import jwt
+from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+
+from ceres.web.feed import _jwks
+from ceres.web.models import PortalSession, ReceivedLogoutToken
+
+log = logging.getLogger(__name__)
+
+EVENT = "http://schemas.openid.net/event/backchannel-logout"
+PORTAL_SID_KEY = "ceres_portal_sid"  # the ID token's `sid`, in the session until login ends
+ENDED_KEY = "ceres_ended_by_portal"  # what is left of a session the portal ended
+
+Claims = dict[str, Any]
+
+
+class RejectedLogoutError(Exception):
+    """Not a valid logout token of the portal for CERES, or one already used."""
+
+
+def verified_logout(token: str) -> Claims:
+    try:
+        header = jwt.get_unverified_header(token)
+        if header.get("typ", "logout+jwt") != "logout+jwt":
+            raise RejectedLogoutError("not a logout token (typ)")
+        key = _jwks().get_signing_key_from_jwt(token)
+        claims: Claims = jwt.decode(
+            token,
+            key,
+            algorithms=["RS256"],
+            audience=settings.OIDC_RP_CLIENT_ID,
+            issuer=settings.OIDC_ISSUER,
+            options={"require": ["iss", "aud", "iat", "exp", "jti", "events"]},
+            leeway=30,
+        )
+    except (jwt.PyJWTError, jwt.PyJWKClientError) as exc:
+        raise RejectedLogoutError(
+            f"signature or claims rejected: {exc.__class__.__name__}"
+        ) from exc
+    events = claims.get("events")
+    if not isinstance(events, dict) or not isinstance(events.get(EVENT), dict):
+        raise RejectedLogoutError("no back-channel logout event")
+    if "nonce" in claims:
+        raise RejectedLogoutError("a nonce (an ID token, not a logout token)")
+    if not (isinstance(claims.get("sid"), str) or isinstance(claims.get("sub"), str)):
+        raise RejectedLogoutError("neither sid nor sub")
+    return claims
+
+
+def end_sessions(claims: Claims) -> int:
+    """Record the `jti` (a replay is refused) and end the matching sessions. How many ended."""
+    rows = PortalSession.objects.all()
+    if isinstance(claims.get("sid"), str):
+        rows = rows.filter(sid=claims["sid"])
+    if isinstance(claims.get("sub"), str):
+        rows = rows.filter(sub=claims["sub"])
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    try:
+        with transaction.atomic():
+            # A token lives minutes (`exp`): a day of jtis is more than enough to refuse replays.
+            ReceivedLogoutToken.objects.filter(
+                received_at__lt=timezone.now() - timedelta(days=1)
+            ).delete()
+            ReceivedLogoutToken.objects.create(jti=str(claims["jti"])[:100])
+            keys = list(rows.values_list("session_key", flat=True))
+            for key in keys:
+                session = store(session_key=key)
+                if session.exists(key):
+                    # Emptied, not deleted: the next click says why the person is signed out.
+                    session.clear()
+                    session[ENDED_KEY] = True
+                    session.save(must_create=False)
+            rows.delete()
+    except IntegrityError as exc:
+        raise RejectedLogoutError("jti already used") from exc
+    return len(keys)
+
+
+def remember_portal_session(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    """`user_logged_in`: the new CERES session key, with the portal session that signed it in."""
+    sid = request.session.get(PORTAL_SID_KEY)
+    key = request.session.session_key
+    if isinstance(sid, str) and sid and key:
+        PortalSession.objects.update_or_create(
+            session_key=key, defaults={"sid": sid, "sub": user.get_username()}
+        )
+        # The re-check signs in again (a new key each time): rows of keys gone are forgotten.
+        store = import_module(settings.SESSION_ENGINE).SessionStore
+        older = PortalSession.objects.filter(sid=sid).exclude(session_key=key)
+        gone = [k for k in older.values_list("session_key", flat=True) if not store().exists(k)]
+        PortalSession.objects.filter(session_key__in=gone).delete()
+
+
+user_logged_in.connect(remember_portal_session, dispatch_uid="ceres.web.backchannel")
+
+
+class SignedOutByPortal:
+    """A session the portal ended: forgotten, and the person sent to "Vous êtes déconnecté"."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.session.get(ENDED_KEY):
+            request.session.flush()
+            response: HttpResponse = redirect("ceres_web:logged_out")
+            return response
+        result: HttpResponse = self.get_response(request)
+        return result
