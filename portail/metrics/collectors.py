@@ -1,4 +1,5 @@
-"""Figures read at scrape time: the outbox backlog and failures, the database's connections.
+"""Figures read at scrape time: the outbox backlog and failures, the delivery of the feed of
+habilitation changes to the démarches' webhooks, the database's connections.
 
 Read from the database by whichever process is scraped, so they hold for every process at once
 (the workers that send email included).
@@ -13,7 +14,9 @@ from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from portail.habilitations.models import HabilitationChange, HabilitationFeed
 from portail.notifications.models import OutboxEmail
+from portail.oidc.models import WebhookSubscription
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +25,7 @@ class DatabaseFiguresCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         up = GaugeMetricFamily("portail_database_up", "1 when the database answered the scrape.")
         try:
-            families = [*self._outbox(), *self._connections()]
+            families = [*self._outbox(), *self._feed(), *self._connections()]
         except Exception:  # the scrape still reports the process's own series
             logger.exception("Metrics: the database did not answer")
             up.add_metric([], 0)
@@ -56,6 +59,39 @@ class DatabaseFiguresCollector(Collector):
             value=(timezone.now() - oldest).total_seconds() if oldest else 0.0,
         )
         return [by_status, retrying, age]
+
+    def _feed(self) -> list[GaugeMetricFamily]:
+        backlog = GaugeMetricFamily(
+            "portail_feed_backlog_events",
+            "Events of a démarche's feed of habilitation changes not yet acknowledged by its "
+            "webhook.",
+            labels=["demarche"],
+        )
+        lag = GaugeMetricFamily(
+            "portail_feed_delivery_lag_seconds",
+            "Age of the oldest event a démarche's webhook has not acknowledged (0 when none).",
+            labels=["demarche"],
+        )
+        last = dict(HabilitationFeed.objects.values_list("demarche_id", "last_sequence"))
+        now = timezone.now()
+        for subscription in WebhookSubscription.objects.select_related("demarche"):
+            code = subscription.demarche.code
+            waiting = max(
+                0, last.get(subscription.demarche_id, 0) - subscription.delivered_sequence
+            )
+            backlog.add_metric([code], waiting)
+            oldest = (
+                HabilitationChange.objects.filter(
+                    demarche_id=subscription.demarche_id,
+                    sequence=subscription.delivered_sequence + 1,
+                )
+                .values_list("occurred_at", flat=True)
+                .first()
+                if waiting
+                else None
+            )
+            lag.add_metric([code], (now - oldest).total_seconds() if oldest else 0.0)
+        return [backlog, lag]
 
     def _connections(self) -> list[GaugeMetricFamily]:
         if connection.vendor != "postgresql":

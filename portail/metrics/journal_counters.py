@@ -29,6 +29,14 @@ def _count(action: str, data: dict[str, Any]) -> None:
         series.SECOND_FACTOR.labels(outcome="success").inc()
     elif action == "backoffice.agent.otp_failed":
         series.SECOND_FACTOR.labels(outcome="failure").inc()
+    elif action == "account.mfa.used":
+        factor = str(data.get("factor") or "unknown")
+        series.ACCOUNT_SECOND_FACTOR.labels(factor=factor, outcome="success").inc()
+    elif action == "account.mfa.recovery_code_used":
+        series.ACCOUNT_SECOND_FACTOR.labels(factor="recovery", outcome="success").inc()
+    elif action == "account.mfa.failed":
+        factor = str(data.get("factor") or "code")
+        series.ACCOUNT_SECOND_FACTOR.labels(factor=factor, outcome="failure").inc()
     elif action == "demarche.activated":
         series.CODES_REDEEMED.inc()
     elif action in {"demarche.activation_failed", "demarche.activation_blocked"}:

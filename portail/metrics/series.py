@@ -24,6 +24,12 @@ SECOND_FACTOR = Counter(
     "Second-factor (TOTP) codes submitted by agents: success or failure.",
     ["outcome"],
 )
+ACCOUNT_SECOND_FACTOR = Counter(
+    "portail_account_second_factor",
+    "Second factors checked for portal accounts (login, step-up, removal), by factor (totp, "
+    "recovery, passkey) and outcome (success, failure).",
+    ["factor", "outcome"],
+)
 CODES_REDEEMED = Counter(
     "portail_activation_codes_redeemed",
     "Activation codes redeemed (a démarche activated with a code).",

@@ -4,18 +4,23 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from prometheus_client import REGISTRY
 
+from portail.audit.journal import record
 from portail.demarches.catalogue import CERES
+from portail.habilitations.grants import revoke_habilitation
+from portail.habilitations.models import HabilitationChange
 from portail.notifications.models import OutboxEmail
+from portail.oidc.clients import set_webhook
+from portail.oidc.webhooks import deliver_webhooks
 from tests.backoffice.factories import current_code
 from tests.demarches.factories import issued_code
-from tests.factories import PASSWORD, EstablishmentFactory, UserFactory
+from tests.factories import PASSWORD, EstablishmentFactory, HabilitationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -155,3 +160,44 @@ def test_database_connections_on_postgresql(client, settings):
     text = scraped(client, settings)
     assert 'portail_db_connections{state="active"}' in text
     assert "portail_db_max_connections" in text
+
+
+def test_second_factor_of_portal_accounts(django_capture_on_commit_callbacks):
+    user = UserFactory()
+    before = value("portail_account_second_factor_total", factor="totp", outcome="success")
+    before_ko = value("portail_account_second_factor_total", factor="code", outcome="failure")
+    before_recovery = value(
+        "portail_account_second_factor_total", factor="recovery", outcome="success"
+    )
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        record("account.mfa.used", actor=user, data={"factor": "totp", "purpose": "login"})
+        record("account.mfa.failed", actor=user, data={"purpose": "login"})
+        record("account.mfa.recovery_code_used", actor=user, data={"remaining": 9})
+    assert value("portail_account_second_factor_total", factor="totp", outcome="success") == (
+        before + 1
+    )
+    assert value("portail_account_second_factor_total", factor="code", outcome="failure") == (
+        before_ko + 1
+    )
+    assert value("portail_account_second_factor_total", factor="recovery", outcome="success") == (
+        before_recovery + 1
+    )
+
+
+def test_feed_backlog_and_delivery_lag(client, settings, ceres):
+    set_webhook(actor=None, demarche=ceres, url="http://127.0.0.1:9/injoignable/")
+    text = scraped(client, settings)
+    assert 'portail_feed_backlog_events{demarche="ceres"} 0.0' in text
+    assert 'portail_feed_delivery_lag_seconds{demarche="ceres"} 0.0' in text
+    habilitation = HabilitationFactory(role=ceres.roles.first())
+    with transaction.atomic():
+        revoke_habilitation(actor=None, habilitation=habilitation)
+    deliver_webhooks()  # port 9 (discard): refused, the event waits
+    HabilitationChange.objects.update(occurred_at=timezone.now() - timedelta(minutes=5))
+    text = scraped(client, settings)
+    waiting = re.search(r'^portail_feed_backlog_events\{demarche="ceres"\} (\S+)$', text, re.M)
+    assert waiting is not None
+    assert float(waiting.group(1)) >= 1
+    lag = re.search(r'^portail_feed_delivery_lag_seconds\{demarche="ceres"\} (\S+)$', text, re.M)
+    assert lag is not None
+    assert 300 <= float(lag.group(1)) < 400
