@@ -20,7 +20,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from django.db import IntegrityError, connections, router, transaction
+from django.db import IntegrityError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 from oauth2_provider.models import (
@@ -31,7 +31,7 @@ from oauth2_provider.models import (
 )
 
 from portail.oidc.models import GrantAuthentication, SessionGrant, UsedAuthorizationCode
-from portail.oidc.refresh_rows import _columns, _stored, _table, _values
+from portail.oidc.refresh_rows import _columns, _connection, _stored, _table, _values
 from portail.oidc.tokens import checksum
 
 AccessToken = get_access_token_model()
@@ -55,10 +55,6 @@ class Issued:
     refresh_token: str
     expires: datetime
     resource: list[str]
-
-
-def _connection() -> BaseDatabaseWrapper:
-    return connections[router.db_for_write(AccessToken)]
 
 
 # The new rows: column → value, as placeholders of issue()'s parameters.
