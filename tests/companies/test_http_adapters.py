@@ -231,17 +231,19 @@ def test_429_with_a_long_retry_after_is_unavailable_without_waiting(any_registry
     started = time.monotonic()
     with pytest.raises(registry.RegistryUnavailable):
         registry.lookup(HEAD_OFFICE)
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 60  # the 120 s were not waited
     assert len(server.requests) == 1
 
 
 def test_timeout_is_unavailable(any_registry):
     server, path, success = any_registry
-    server.reply(path, Reply(200, success, delay=1.5))
+    server.reply(path, Reply(200, success, delay=6))
     started = time.monotonic()
     with pytest.raises(registry.RegistryUnavailable):
         registry.lookup(HEAD_OFFICE)
-    assert time.monotonic() - started < 1.4
+    # Given up after the 0.5 s timeout (twice at most), far before the 6 s answer: a wide
+    # margin, for a loaded machine.
+    assert time.monotonic() - started < 4
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
