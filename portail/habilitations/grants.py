@@ -22,6 +22,8 @@ from portail.habilitations.models import Habilitation, HabilitationChange
 if TYPE_CHECKING:
     from portail.accounts.models import User
 
+Kind = HabilitationChange.Kind
+
 
 class HabilitationError(Refusal):
     """A rule of habilitations refused the change; the message is for the user (French)."""
@@ -139,30 +141,9 @@ def suspend_habilitation(
 ) -> Habilitation:
     """Take away the access a live habilitation gives, for `reason` (`Habilitation.Suspension`),
     until it is resumed or ended. Idempotent: a suspended one keeps its first date and reason."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("suspend_habilitation must run inside the caller's transaction")
     if reason not in Habilitation.Suspension.values:
         raise ValueError(f"unknown suspension reason {reason!r}")
-    habilitation = Habilitation.objects.select_for_update().get(pk=habilitation.pk)
-    if habilitation.revoked_at is not None or habilitation.suspended_at is not None:
-        return habilitation
-    habilitation.suspended_at = timezone.now()
-    habilitation.suspension_reason = reason
-    habilitation.save(update_fields=["suspended_at", "suspension_reason"])
-    record(
-        "habilitation.suspended",
-        actor=actor,
-        target=habilitation,
-        demarche=habilitation.demarche,
-        establishment=habilitation.establishment,
-        context=context,
-        data={"user": habilitation.user.email, "role": habilitation.role.code, "reason": reason},
-    )
-    if feed:
-        record_change(
-            habilitation, removed=habilitation.role.code, kind=HabilitationChange.Kind.SUSPENDED
-        )
-    return habilitation
+    return _set_suspension(actor, habilitation, reason, context=context, feed=feed)
 
 
 def resume_habilitation(
@@ -173,28 +154,39 @@ def resume_habilitation(
     feed: bool = True,
 ) -> Habilitation:
     """Give back the access of a suspended habilitation. Idempotent."""
+    return _set_suspension(actor, habilitation, "", context=context, feed=feed)
+
+
+def _set_suspension(
+    actor: "User | None", habilitation: Habilitation, reason: str, *, context: Context, feed: bool
+) -> Habilitation:
+    """Suspend for `reason`, or resume (`reason` empty): the row, its journal line, its event."""
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("resume_habilitation must run inside the caller's transaction")
+        raise RuntimeError("a suspension changes inside the caller's transaction")
     habilitation = Habilitation.objects.select_for_update().get(pk=habilitation.pk)
-    if habilitation.revoked_at is not None or habilitation.suspended_at is None:
+    if habilitation.revoked_at is not None or habilitation.is_suspended == bool(reason):
         return habilitation
-    reason = habilitation.suspension_reason
-    habilitation.suspended_at = None
-    habilitation.suspension_reason = ""
+    journal_reason = reason or habilitation.suspension_reason
+    habilitation.suspended_at = timezone.now() if reason else None
+    habilitation.suspension_reason = reason
     habilitation.save(update_fields=["suspended_at", "suspension_reason"])
     record(
-        "habilitation.resumed",
+        "habilitation.suspended" if reason else "habilitation.resumed",
         actor=actor,
         target=habilitation,
         demarche=habilitation.demarche,
         establishment=habilitation.establishment,
         context=context,
-        data={"user": habilitation.user.email, "role": habilitation.role.code, "reason": reason},
+        data={
+            "user": habilitation.user.email,
+            "role": habilitation.role.code,
+            "reason": journal_reason,
+        },
     )
-    if feed:
-        record_change(
-            habilitation, added=habilitation.role.code, kind=HabilitationChange.Kind.RESUMED
-        )
+    if feed and reason:
+        record_change(habilitation, removed=habilitation.role.code, kind=Kind.SUSPENDED)
+    elif feed:
+        record_change(habilitation, added=habilitation.role.code, kind=Kind.RESUMED)
     return habilitation
 
 
