@@ -83,3 +83,25 @@ def test_two_sign_ups_with_one_address_make_one_account(db):
     outcomes = together(sign_up, ["Une", "Deux", "Trois"])
     assert sorted(outcomes) == ["created", "same page", "same page"], outcomes
     assert User.objects.filter(email="meme.adresse@exemple.fr").count() == 1
+
+
+def test_two_accounts_closing_at_once_in_two_demarches_both_close(db):
+    """Each revocation locks its démarche's feed row until commit: two closures touching two
+    démarches in opposite orders would wait for each other (a deadlock) unless both take the
+    démarches in one order."""
+    first, second = RoleFactory(), RoleFactory()
+    for round_ in range(5):
+        ann, bob = UserFactory(), UserFactory()
+        establishment = EstablishmentFactory()
+        # Listed newest first: Ann's revocations go second → first, Bob's first → second.
+        for user, roles in ((ann, (first, second)), (bob, (second, first))):
+            for role in roles:
+                HabilitationFactory(user=user, role=role, establishment=establishment)
+
+        def close(user):
+            flows.delete_account(user)
+            return "deleted"
+
+        outcomes = together(close, [ann, bob])
+        assert outcomes == ["deleted", "deleted"], (round_, outcomes)
+    assert not Habilitation.objects.active().exists()
