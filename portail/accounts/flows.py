@@ -442,8 +442,9 @@ def record_login_failure(email: str, reason: str, *, context: Context = SYSTEM) 
     )
 
 
-def record_logout(user: User, *, context: Context = SYSTEM) -> None:
-    _journal("account.logout", user, context)
+def record_logout(user: User, *, context: Context = SYSTEM, reason: str = "") -> None:
+    """`reason`: why the portal ended the session itself (a démarche asked for a new login)."""
+    _journal("account.logout", user, context, {"reason": reason} if reason else None)
 
 
 # --- password -----------------------------------------------------------------------------------
