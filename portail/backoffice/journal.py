@@ -139,7 +139,7 @@ def _row(event: AuditEvent) -> list[str]:
     ]
 
 
-class CappedPaginator(Paginator[AuditEvent]):
+class CappedPaginator(Paginator):  # type: ignore[type-arg]  # not subscriptable at run time
     """Counts at most `EXPORT_MAX_ROWS` + 1 events: a count of millions of rows would cost the
     page seconds, and past that bound the page says "plus de 50 000" (the export's own bound)."""
 
