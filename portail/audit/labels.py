@@ -34,6 +34,8 @@ ACTION_LABELS = {
     "access_request.refused": "Demande d’accès refusée",
     "habilitation.granted": "Habilitation accordée",
     "habilitation.revoked": "Habilitation révoquée",
+    "habilitation.suspended": "Habilitation suspendue",
+    "habilitation.resumed": "Habilitation rétablie",
     "habilitation.role_changed": "Rôle modifié",
     "invitation.sent": "Invitation envoyée",
     "invitation.delegated": "Délégation proposée à un tiers",
