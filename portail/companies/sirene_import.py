@@ -54,8 +54,8 @@ from portail.companies.models import (
 )
 
 DEFAULT_BATCH_SIZE = 2000
-# Lines sent to PostgreSQL's COPY per write (and between two progress reports).
-COPY_CHUNK_LINES = 20_000
+# The housekeeping chore that reacts to the closures found (registered by the back-office).
+CLOSURES_CHORE = "establishment_closures"
 # Refused lines listed by number in the result (all are counted).
 MAX_REPORTED_LINES = 100
 
@@ -280,6 +280,36 @@ def _read_header(stream: IO[bytes], required: Sequence[str], known: frozenset[st
     return Header(columns=columns, unknown=unknown)
 
 
+BLOCK_BYTES = 4 << 20  # read at once; its lines are checked together (one chunk)
+INVALID_UTF8 = "caractères illisibles : le fichier doit être en UTF-8."
+
+
+def _checked_line(body: bytes, fields: int) -> tuple[bytes | None, str]:
+    """One line, without its line end: the line to import (written back in the plain CSV form
+    Python and PostgreSQL read alike when it holds quotes), or None and why it is refused."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, INVALID_UTF8
+    if "\r" in text or "\x00" in text:
+        return None, "caractère de contrôle (retour chariot ou NUL) dans la ligne."
+    if '"' not in text:
+        count = text.count(",") + 1
+    else:
+        try:
+            values = next(csv.reader([text], strict=True))
+        except csv.Error:
+            return None, "guillemets mal fermés ou mal placés."
+        count = len(values)
+        if count == fields:
+            out = io.StringIO()
+            csv.writer(out, lineterminator="").writerow(values)
+            return out.getvalue().encode("utf-8"), ""
+    if count != fields:
+        return None, f"{count} champs au lieu de {fields} (ligne tronquée ?)."
+    return body, ""
+
+
 def _checked_lines(
     stream: IO[bytes], header: Header, result: ImportResult
 ) -> Iterator[list[bytes]]:
@@ -287,63 +317,65 @@ def _checked_lines(
     is refused (`result.refuse`, with its number) and left out. Both ways of importing read these
     same lines.
 
-    A line is refused when it is not UTF-8, holds a NUL or a carriage return, has a quote left
-    open or misplaced, has more or fewer fields than the header (a truncated line), or is the
-    last one and lacks its line end (the file was cut). A line holding quotes is written back in
-    the plain CSV form that Python and PostgreSQL read alike.
+    A line is refused when it is not UTF-8, holds a NUL or a carriage return (other than a
+    CRLF line end), has a quote left open or misplaced, has more or fewer fields than the header
+    (a truncated line), or is the last one and lacks its line end (the file was cut). Records
+    never span lines in INSEE's files: a quoted line break is refused too.
+
+    The file is read by blocks of a few megabytes: a block that is UTF-8 and holds no NUL or
+    stray carriage return is checked at once, and only its lines holding a quote or the wrong
+    number of commas are looked at one by one.
     """
     fields = len(header.columns)
     commas = fields - 1
-    chunk: list[bytes] = []
-    number = 1
-    for line in stream:
-        number += 1
-        if not line.endswith(b"\n"):
-            result.refuse(number, "ligne incomplète : le fichier s’arrête au milieu de la ligne.")
+    number = 1  # the header
+    pending = b""
+    while True:
+        block = stream.read(BLOCK_BYTES)
+        if not block:
             break
-        body = line.rstrip(b"\r\n")
-        if not body:
+        block = pending + block
+        cut = block.rfind(b"\n")
+        if cut < 0:
+            pending = block
             continue
-        if b'"' not in body and b"\r" not in body and b"\x00" not in body:
-            if body.count(b",") != commas:
-                result.refuse(
-                    number, f"{body.count(b',') + 1} champs au lieu de {fields} (ligne tronquée ?)."
-                )
-                continue
-            if not body.isascii():
-                try:
-                    body.decode("utf-8")
-                except UnicodeDecodeError:
-                    result.refuse(number, "caractères illisibles : le fichier doit être en UTF-8.")
-                    continue
-            chunk.append(body)
+        pending = block[cut + 1 :]
+        block = block[: cut + 1]
+        if b"\r" in block:
+            block = block.replace(b"\r\n", b"\n")  # CRLF line ends
+        block = block[:-1]
+        lines = block.split(b"\n")
+        first = number + 1
+        number += len(lines)
+        try:
+            block.decode("utf-8")
+            clean = b"\x00" not in block and b"\r" not in block
+        except UnicodeDecodeError:
+            clean = False
+        if clean:
+            doubtful = [
+                i for i, line in enumerate(lines) if b'"' in line or line.count(b",") != commas
+            ]
         else:
-            try:
-                text = body.decode("utf-8")
-            except UnicodeDecodeError:
-                result.refuse(number, "caractères illisibles : le fichier doit être en UTF-8.")
-                continue
-            if "\r" in text or "\x00" in text:
-                result.refuse(number, "caractère de contrôle (retour chariot ou NUL) dans la ligne.")
-                continue
-            try:
-                values = next(csv.reader([text], strict=True))
-            except csv.Error:
-                result.refuse(number, "guillemets mal fermés ou mal placés.")
-                continue
-            if len(values) != fields:
-                result.refuse(
-                    number, f"{len(values)} champs au lieu de {fields} (ligne tronquée ?)."
-                )
-                continue
-            out = io.StringIO()
-            csv.writer(out, lineterminator="").writerow(values)
-            chunk.append(out.getvalue().encode("utf-8"))
-        if len(chunk) >= COPY_CHUNK_LINES:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+            doubtful = list(range(len(lines)))
+        if doubtful:
+            kept = list(lines)
+            for i in doubtful:
+                body = lines[i]
+                if not body:
+                    kept[i] = b""
+                    continue
+                line, reason = _checked_line(body, fields)
+                if line is None:
+                    result.refuse(first + i, reason)
+                    kept[i] = b""
+                else:
+                    kept[i] = line
+            lines = [line for line in kept if line]
+        if lines:
+            yield lines
+    if pending.strip(b"\r\n"):
+        result.refuse(number + 1, "ligne incomplète : le fichier s’arrête au milieu de la ligne.")
 
 
 def _rows(chunks: Iterator[list[bytes]], header: Header) -> Iterator[Row]:
@@ -631,15 +663,11 @@ STAGING = "sirene_staging"
 
 def _merge_sql(header: Header, kind: Kind, *, active_only: bool, deduplicate: bool) -> str:
     """One statement: the staging table's lines, cleaned and computed as `kind.build` does,
-    merged into the table (a line whose key comes twice: the last one wins)."""
+    merged into the table (a line whose key comes twice: the last one wins — the staging table
+    is only ever appended to, by one COPY, so its rows' physical order, ctid, is the file's)."""
     quote = connection.ops.quote_name
     needed = sorted(set(kind.required))
-    blanks = "E' \\t\\n\\r\\f\\x0B'"  # WHITESPACE
-    cleaned = ", ".join(
-        f"CASE WHEN btrim(coalesce(c{header.index(name)}, ''), {blanks}) = '{NOT_DIFFUSIBLE}' "
-        f"THEN '' ELSE btrim(coalesce(c{header.index(name)}, ''), {blanks}) END AS {quote(name)}"
-        for name in needed
-    )
+    cleaned = ", ".join(f"{_sql_clean(header, name)} AS {quote(name)}" for name in needed)
     exprs = kind.sql(quote)
     columns = _columns(kind.model)
     select = ", ".join(
@@ -648,11 +676,11 @@ def _merge_sql(header: Header, kind: Kind, *, active_only: bool, deduplicate: bo
     key_expr = exprs[kind.key]
     where = f"{key_expr} <> ''" + (f" AND {exprs['is_active']}" if active_only else "")
     # OFFSET 0 keeps the subquery apart, so that each column is cleaned once per line.
-    source = f"(SELECT lineno, {cleaned} FROM {STAGING} OFFSET 0) AS v"  # noqa: S608
+    source = f"(SELECT ctid AS line, {cleaned} FROM {STAGING} OFFSET 0) AS v"  # noqa: S608
     if deduplicate:
         body = (
             f"SELECT DISTINCT ON ({key_expr}) {select} FROM {source} WHERE {where} "  # noqa: S608
-            f"ORDER BY {key_expr}, lineno DESC"
+            f"ORDER BY {key_expr}, line DESC"
         )
     else:
         body = f"SELECT {select} FROM {source} WHERE {where}"  # noqa: S608
@@ -662,16 +690,16 @@ def _merge_sql(header: Header, kind: Kind, *, active_only: bool, deduplicate: bo
     )
 
 
-def _count_sql(header: Header, kind: Kind, *, active_only: bool) -> str:
-    def v(name: str) -> str:
-        blanks = "E' \\t\\n\\r\\f\\x0B'"
-        column = f"c{header.index(name)}"
-        return (
-            f"(CASE WHEN btrim(coalesce({column}, ''), {blanks}) = '{NOT_DIFFUSIBLE}' THEN '' "
-            f"ELSE btrim(coalesce({column}, ''), {blanks}) END)"
-        )
+def _sql_clean(header: Header, name: str) -> str:
+    """`_value` in SQL: the staging column of `name`, stripped, "[ND]" made empty (an empty
+    unquoted field is NULL after COPY: empty too)."""
+    blanks = "E' \\t\\n\\r\\f\\x0B'"  # WHITESPACE
+    column = f"c{header.index(name)}"
+    return f"coalesce(nullif(btrim({column}, {blanks}), '{NOT_DIFFUSIBLE}'), '')"
 
-    exprs = kind.sql(v)
+
+def _count_sql(header: Header, kind: Kind, *, active_only: bool) -> str:
+    exprs = kind.sql(lambda name: _sql_clean(header, name))
     where = f"{exprs[kind.key]} <> ''" + (f" AND {exprs['is_active']}" if active_only else "")
     return f"SELECT count(*) FROM {STAGING} WHERE {where}"  # noqa: S608
 
@@ -696,7 +724,7 @@ def _import_copy(
         cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
         cursor.execute(
             f"CREATE TEMPORARY TABLE {STAGING} "
-            f"(lineno bigint GENERATED ALWAYS AS IDENTITY, {columns}) ON COMMIT DROP"
+            f"({columns}) ON COMMIT DROP"
         )
         raw = cursor.cursor  # psycopg's own cursor: Django's wrapper has no copy()
         with raw.copy(f"COPY {STAGING} ({names}) FROM STDIN (FORMAT csv)") as copy:
@@ -707,7 +735,6 @@ def _import_copy(
                 if progress:
                     result.rows = copied
                     progress(result)
-        cursor.execute(f"ANALYZE {STAGING}")
         cursor.execute(_count_sql(header, kind, active_only=active_only))
         result.rows = int(cursor.fetchone()[0])
         stamp = connection.ops.adapt_datetimefield_value(imported_at)

@@ -178,8 +178,8 @@ def test_management_command(tmp_path):
     call_command(
         "import_sirene", unites_legales=str(ul_path), etablissements=str(et_path), stdout=out
     )
-    assert "1 unités légales" in out.getvalue()
-    assert "3 établissements" in out.getvalue()
+    assert "1 unités légales lus" in out.getvalue()
+    assert "3 établissements lus" in out.getvalue()
     assert registry.lookup(make_siret(make_siren(500000), 2)).name == "ESSAI SA"
 
     with pytest.raises(CommandError):
