@@ -41,7 +41,8 @@ def grant_habilitation(
 ) -> tuple[Habilitation, bool]:
     """Give `user` the `role` on `establishment`. Returns (habilitation, created).
 
-    Idempotent: when the user already holds that role there, the live habilitation is returned.
+    Idempotent: when the user already holds that role there, the live habilitation is returned
+    (a suspended one stays suspended: only `resume_habilitation` lifts a suspension).
     `granted_by` defaults to the actor; an accepted invitation passes the person who invited.
     `feed=False`: the caller writes the feed's event itself (a role change is one event).
     """
@@ -125,6 +126,75 @@ def revoke_habilitation(
         )
     elif feed:
         record_change(habilitation, removed=habilitation.role.code)
+    return habilitation
+
+
+def suspend_habilitation(
+    *,
+    actor: "User | None",
+    habilitation: Habilitation,
+    reason: str,
+    context: Context = SYSTEM,
+    feed: bool = True,
+) -> Habilitation:
+    """Take away the access a live habilitation gives, for `reason` (`Habilitation.Suspension`),
+    until it is resumed or ended. Idempotent: a suspended one keeps its first date and reason."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("suspend_habilitation must run inside the caller's transaction")
+    if reason not in Habilitation.Suspension.values:
+        raise ValueError(f"unknown suspension reason {reason!r}")
+    habilitation = Habilitation.objects.select_for_update().get(pk=habilitation.pk)
+    if habilitation.revoked_at is not None or habilitation.suspended_at is not None:
+        return habilitation
+    habilitation.suspended_at = timezone.now()
+    habilitation.suspension_reason = reason
+    habilitation.save(update_fields=["suspended_at", "suspension_reason"])
+    record(
+        "habilitation.suspended",
+        actor=actor,
+        target=habilitation,
+        demarche=habilitation.demarche,
+        establishment=habilitation.establishment,
+        context=context,
+        data={"user": habilitation.user.email, "role": habilitation.role.code, "reason": reason},
+    )
+    if feed:
+        record_change(
+            habilitation, removed=habilitation.role.code, kind=HabilitationChange.Kind.SUSPENDED
+        )
+    return habilitation
+
+
+def resume_habilitation(
+    *,
+    actor: "User | None",
+    habilitation: Habilitation,
+    context: Context = SYSTEM,
+    feed: bool = True,
+) -> Habilitation:
+    """Give back the access of a suspended habilitation. Idempotent."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("resume_habilitation must run inside the caller's transaction")
+    habilitation = Habilitation.objects.select_for_update().get(pk=habilitation.pk)
+    if habilitation.revoked_at is not None or habilitation.suspended_at is None:
+        return habilitation
+    reason = habilitation.suspension_reason
+    habilitation.suspended_at = None
+    habilitation.suspension_reason = ""
+    habilitation.save(update_fields=["suspended_at", "suspension_reason"])
+    record(
+        "habilitation.resumed",
+        actor=actor,
+        target=habilitation,
+        demarche=habilitation.demarche,
+        establishment=habilitation.establishment,
+        context=context,
+        data={"user": habilitation.user.email, "role": habilitation.role.code, "reason": reason},
+    )
+    if feed:
+        record_change(
+            habilitation, added=habilitation.role.code, kind=HabilitationChange.Kind.RESUMED
+        )
     return habilitation
 
 
