@@ -36,31 +36,69 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 WORKDIR = ROOT / "var" / "bench" / "sirene"
 
-COLUMNS = (
-    "siren,nic,siret,statutDiffusionEtablissement,dateCreationEtablissement,"
-    "trancheEffectifsEtablissement,anneeEffectifsEtablissement,"
-    "activitePrincipaleRegistreMetiersEtablissement,dateDernierTraitementEtablissement,"
-    "etablissementSiege,nombrePeriodesEtablissement,complementAdresseEtablissement,"
-    "numeroVoieEtablissement,indiceRepetitionEtablissement,dernierNumeroVoieEtablissement,"
-    "indiceRepetitionDernierNumeroVoieEtablissement,typeVoieEtablissement,"
-    "libelleVoieEtablissement,codePostalEtablissement,libelleCommuneEtablissement,"
-    "libelleCommuneEtrangerEtablissement,distributionSpecialeEtablissement,"
-    "codeCommuneEtablissement,codeCedexEtablissement,libelleCedexEtablissement,"
-    "codePaysEtrangerEtablissement,libellePaysEtrangerEtablissement,"
-    "identifiantAdresseEtablissement,coordonneeLambertAbscisseEtablissement,"
-    "coordonneeLambertOrdonneeEtablissement,complementAdresse2Etablissement,"
-    "numeroVoie2Etablissement,indiceRepetition2Etablissement,typeVoie2Etablissement,"
-    "libelleVoie2Etablissement,codePostal2Etablissement,libelleCommune2Etablissement,"
-    "libelleCommuneEtranger2Etablissement,distributionSpeciale2Etablissement,"
-    "codeCommune2Etablissement,codeCedex2Etablissement,libelleCedex2Etablissement,"
-    "codePaysEtranger2Etablissement,libellePaysEtranger2Etablissement,dateDebut,"
-    "etatAdministratifEtablissement,enseigne1Etablissement,enseigne2Etablissement,"
-    "enseigne3Etablissement,denominationUsuelleEtablissement,activitePrincipaleEtablissement,"
-    "nomenclatureActivitePrincipaleEtablissement,caractereEmployeurEtablissement"
-).split(",")
+COLUMNS = [
+    "siren",
+    "nic",
+    "siret",
+    "statutDiffusionEtablissement",
+    "dateCreationEtablissement",
+    "trancheEffectifsEtablissement",
+    "anneeEffectifsEtablissement",
+    "activitePrincipaleRegistreMetiersEtablissement",
+    "dateDernierTraitementEtablissement",
+    "etablissementSiege",
+    "nombrePeriodesEtablissement",
+    "complementAdresseEtablissement",
+    "numeroVoieEtablissement",
+    "indiceRepetitionEtablissement",
+    "dernierNumeroVoieEtablissement",
+    "indiceRepetitionDernierNumeroVoieEtablissement",
+    "typeVoieEtablissement",
+    "libelleVoieEtablissement",
+    "codePostalEtablissement",
+    "libelleCommuneEtablissement",
+    "libelleCommuneEtrangerEtablissement",
+    "distributionSpecialeEtablissement",
+    "codeCommuneEtablissement",
+    "codeCedexEtablissement",
+    "libelleCedexEtablissement",
+    "codePaysEtrangerEtablissement",
+    "libellePaysEtrangerEtablissement",
+    "identifiantAdresseEtablissement",
+    "coordonneeLambertAbscisseEtablissement",
+    "coordonneeLambertOrdonneeEtablissement",
+    "complementAdresse2Etablissement",
+    "numeroVoie2Etablissement",
+    "indiceRepetition2Etablissement",
+    "typeVoie2Etablissement",
+    "libelleVoie2Etablissement",
+    "codePostal2Etablissement",
+    "libelleCommune2Etablissement",
+    "libelleCommuneEtranger2Etablissement",
+    "distributionSpeciale2Etablissement",
+    "codeCommune2Etablissement",
+    "codeCedex2Etablissement",
+    "libelleCedex2Etablissement",
+    "codePaysEtranger2Etablissement",
+    "libellePaysEtranger2Etablissement",
+    "dateDebut",
+    "etatAdministratifEtablissement",
+    "enseigne1Etablissement",
+    "enseigne2Etablissement",
+    "enseigne3Etablissement",
+    "denominationUsuelleEtablissement",
+    "activitePrincipaleEtablissement",
+    "nomenclatureActivitePrincipaleEtablissement",
+    "caractereEmployeurEtablissement",
+]
 STREETS = ["RUE", "AV", "BD", "CHE", "PL", "IMP", "RTE", "ALL", "QUAI", "LD"]
 NAMES = ["DE LA REPUBLIQUE", "VICTOR HUGO", "DES LILAS", "DU GENERAL DE GAULLE", "JEAN JAURES"]
-COMMUNES = [("75011", "PARIS 11"), ("44000", "NANTES"), ("69003", "LYON 3EME"), ("13001", "MARSEILLE")]
+COMMUNES = [
+    ("75011", "PARIS 11"),
+    ("44000", "NANTES"),
+    ("69003", "LYON 3EME"),
+    ("13001", "MARSEILLE"),
+]
 
 
 def _row(n: int, rng: random.Random, *, changed: bool = False) -> list[str]:
@@ -136,18 +174,18 @@ def child(args: argparse.Namespace) -> None:
     """Runs one import in this process (started by `main`), prints its figures as JSON."""
     sys.path.insert(0, args.code)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portail.settings.dev")
-    import inspect  # noqa: PLC0415
+    import inspect
 
-    import django  # noqa: PLC0415
+    import django
 
     django.setup()
-    from portail.companies import sirene_import  # noqa: PLC0415
+    from portail.companies import sirene_import
 
     options = {}
     if "method" in inspect.signature(sirene_import.import_etablissements).parameters:
         options["method"] = args.child_method
     result = sirene_import.import_etablissements(args.child_file, **options)
-    print(json.dumps({"rows": result.rows, "seconds": result.seconds}))  # noqa: T201
+    print(json.dumps({"rows": result.rows, "seconds": result.seconds}))
 
 
 def run_child(file: Path, method: str, env: dict[str, str], code: str) -> dict[str, float]:
@@ -170,7 +208,7 @@ def fresh_database(url: str, code: str) -> dict[str, str]:
     if url.startswith("sqlite"):
         Path(urlsplit(url).path).unlink(missing_ok=True)
     else:
-        import psycopg  # noqa: PLC0415
+        import psycopg
 
         parts = urlsplit(url)
         name = parts.path.lstrip("/")
@@ -179,7 +217,10 @@ def fresh_database(url: str, code: str) -> dict[str, str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
             conn.execute(f'CREATE DATABASE "{name}"')
     subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env=env, cwd=code, check=True
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        env=env,
+        cwd=code,
+        check=True,
     )
     return env
 
@@ -208,7 +249,7 @@ def main() -> None:
     started = time.monotonic()
     generate(stock, args.rows)
     generate(changes_file, changes, changes_of=args.rows)
-    print(  # noqa: T201
+    print(
         f"files: {stock.name} ({stock.stat().st_size / 1e6:,.0f} MB), "
         f"{changes_file.name} ({changes_file.stat().st_size / 1e6:,.0f} MB) "
         f"ready in {time.monotonic() - started:.0f} s"
@@ -218,8 +259,10 @@ def main() -> None:
         targets.append(("PostgreSQL", args.database_url))
     if args.sqlite or not targets:
         targets.append(("SQLite", f"sqlite:///{WORKDIR / 'bench.sqlite3'}"))
-    print(f"load average: {os.getloadavg()[0]:.1f} (2 cores shared)")  # noqa: T201
-    print(f"{'database':<11} {'method':<8} {'step':<16} {'rows':>10} {'s':>8} {'rows/s':>9} {'peak MB':>8}")  # noqa: T201
+    print(f"load average: {os.getloadavg()[0]:.1f} (2 cores shared)")
+    print(
+        f"{'database':<11} {'method':<8} {'step':<16} {'rows':>10} {'s':>8} {'rows/s':>9} {'peak MB':>8}"
+    )
     for label, url in targets:
         for method in args.method or ["auto"]:
             if method == "copy" and label == "SQLite":
@@ -228,12 +271,12 @@ def main() -> None:
             for step, file in (("stock", stock), ("changes", changes_file), ("stock again", stock)):
                 figures = run_child(file, method, env, args.code)
                 rate = figures["rows"] / figures["seconds"] if figures["seconds"] else 0
-                print(  # noqa: T201
+                print(
                     f"{label:<11} {method:<8} {step:<16} {figures['rows']:>10,} "
                     f"{figures['seconds']:>8.1f} {rate:>9,.0f} {figures['peak_mb']:>8.0f}",
                     flush=True,
                 )
-    print(f"load average: {os.getloadavg()[0]:.1f}")  # noqa: T201
+    print(f"load average: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

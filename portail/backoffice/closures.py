@@ -90,7 +90,9 @@ def react_to_closure(closure_id: int, *, context: Context = SYSTEM) -> bool:
     if own_centre is not None:
         close_centre(actor=None, centre=own_centre, reason=REASON, context=context)
     centres = list(
-        Centre.objects.filter(Q(establishment=establishment) | Q(sites__establishment=establishment))
+        Centre.objects.filter(
+            Q(establishment=establishment) | Q(sites__establishment=establishment)
+        )
         .select_related("region")
         .distinct()
         .order_by("letter_name")

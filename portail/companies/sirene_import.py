@@ -40,7 +40,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, Protocol
 
 from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Exists, OuterRef
@@ -97,41 +97,101 @@ ETABLISSEMENT_COLUMNS = (
 # Every column of INSEE's files as published (the shipped samples have them all): a column
 # outside these is "unknown", ignored and named in the report.
 INSEE_UNITE_LEGALE_COLUMNS = frozenset(
-    "siren,statutDiffusionUniteLegale,unitePurgeeUniteLegale,dateCreationUniteLegale,"
-    "sigleUniteLegale,sexeUniteLegale,prenom1UniteLegale,prenom2UniteLegale,prenom3UniteLegale,"
-    "prenom4UniteLegale,prenomUsuelUniteLegale,pseudonymeUniteLegale,"
-    "identifiantAssociationUniteLegale,trancheEffectifsUniteLegale,anneeEffectifsUniteLegale,"
-    "dateDernierTraitementUniteLegale,nombrePeriodesUniteLegale,categorieEntreprise,"
-    "anneeCategorieEntreprise,dateDebut,etatAdministratifUniteLegale,nomUniteLegale,"
-    "nomUsageUniteLegale,denominationUniteLegale,denominationUsuelle1UniteLegale,"
-    "denominationUsuelle2UniteLegale,denominationUsuelle3UniteLegale,"
-    "categorieJuridiqueUniteLegale,activitePrincipaleUniteLegale,"
-    "nomenclatureActivitePrincipaleUniteLegale,nicSiegeUniteLegale,"
-    "economieSocialeSolidaireUniteLegale,societeMissionUniteLegale,"
-    "caractereEmployeurUniteLegale,activitePrincipaleNAF25UniteLegale".split(",")
+    [
+        "siren",
+        "statutDiffusionUniteLegale",
+        "unitePurgeeUniteLegale",
+        "dateCreationUniteLegale",
+        "sigleUniteLegale",
+        "sexeUniteLegale",
+        "prenom1UniteLegale",
+        "prenom2UniteLegale",
+        "prenom3UniteLegale",
+        "prenom4UniteLegale",
+        "prenomUsuelUniteLegale",
+        "pseudonymeUniteLegale",
+        "identifiantAssociationUniteLegale",
+        "trancheEffectifsUniteLegale",
+        "anneeEffectifsUniteLegale",
+        "dateDernierTraitementUniteLegale",
+        "nombrePeriodesUniteLegale",
+        "categorieEntreprise",
+        "anneeCategorieEntreprise",
+        "dateDebut",
+        "etatAdministratifUniteLegale",
+        "nomUniteLegale",
+        "nomUsageUniteLegale",
+        "denominationUniteLegale",
+        "denominationUsuelle1UniteLegale",
+        "denominationUsuelle2UniteLegale",
+        "denominationUsuelle3UniteLegale",
+        "categorieJuridiqueUniteLegale",
+        "activitePrincipaleUniteLegale",
+        "nomenclatureActivitePrincipaleUniteLegale",
+        "nicSiegeUniteLegale",
+        "economieSocialeSolidaireUniteLegale",
+        "societeMissionUniteLegale",
+        "caractereEmployeurUniteLegale",
+        "activitePrincipaleNAF25UniteLegale",
+    ]
 )
 INSEE_ETABLISSEMENT_COLUMNS = frozenset(
-    "siren,nic,siret,statutDiffusionEtablissement,dateCreationEtablissement,"
-    "trancheEffectifsEtablissement,anneeEffectifsEtablissement,"
-    "activitePrincipaleRegistreMetiersEtablissement,dateDernierTraitementEtablissement,"
-    "etablissementSiege,nombrePeriodesEtablissement,complementAdresseEtablissement,"
-    "numeroVoieEtablissement,indiceRepetitionEtablissement,dernierNumeroVoieEtablissement,"
-    "indiceRepetitionDernierNumeroVoieEtablissement,typeVoieEtablissement,"
-    "libelleVoieEtablissement,codePostalEtablissement,libelleCommuneEtablissement,"
-    "libelleCommuneEtrangerEtablissement,distributionSpecialeEtablissement,"
-    "codeCommuneEtablissement,codeCedexEtablissement,libelleCedexEtablissement,"
-    "codePaysEtrangerEtablissement,libellePaysEtrangerEtablissement,"
-    "identifiantAdresseEtablissement,coordonneeLambertAbscisseEtablissement,"
-    "coordonneeLambertOrdonneeEtablissement,complementAdresse2Etablissement,"
-    "numeroVoie2Etablissement,indiceRepetition2Etablissement,typeVoie2Etablissement,"
-    "libelleVoie2Etablissement,codePostal2Etablissement,libelleCommune2Etablissement,"
-    "libelleCommuneEtranger2Etablissement,distributionSpeciale2Etablissement,"
-    "codeCommune2Etablissement,codeCedex2Etablissement,libelleCedex2Etablissement,"
-    "codePaysEtranger2Etablissement,libellePaysEtranger2Etablissement,dateDebut,"
-    "etatAdministratifEtablissement,enseigne1Etablissement,enseigne2Etablissement,"
-    "enseigne3Etablissement,denominationUsuelleEtablissement,activitePrincipaleEtablissement,"
-    "nomenclatureActivitePrincipaleEtablissement,caractereEmployeurEtablissement,"
-    "activitePrincipaleNAF25Etablissement".split(",")
+    [
+        "siren",
+        "nic",
+        "siret",
+        "statutDiffusionEtablissement",
+        "dateCreationEtablissement",
+        "trancheEffectifsEtablissement",
+        "anneeEffectifsEtablissement",
+        "activitePrincipaleRegistreMetiersEtablissement",
+        "dateDernierTraitementEtablissement",
+        "etablissementSiege",
+        "nombrePeriodesEtablissement",
+        "complementAdresseEtablissement",
+        "numeroVoieEtablissement",
+        "indiceRepetitionEtablissement",
+        "dernierNumeroVoieEtablissement",
+        "indiceRepetitionDernierNumeroVoieEtablissement",
+        "typeVoieEtablissement",
+        "libelleVoieEtablissement",
+        "codePostalEtablissement",
+        "libelleCommuneEtablissement",
+        "libelleCommuneEtrangerEtablissement",
+        "distributionSpecialeEtablissement",
+        "codeCommuneEtablissement",
+        "codeCedexEtablissement",
+        "libelleCedexEtablissement",
+        "codePaysEtrangerEtablissement",
+        "libellePaysEtrangerEtablissement",
+        "identifiantAdresseEtablissement",
+        "coordonneeLambertAbscisseEtablissement",
+        "coordonneeLambertOrdonneeEtablissement",
+        "complementAdresse2Etablissement",
+        "numeroVoie2Etablissement",
+        "indiceRepetition2Etablissement",
+        "typeVoie2Etablissement",
+        "libelleVoie2Etablissement",
+        "codePostal2Etablissement",
+        "libelleCommune2Etablissement",
+        "libelleCommuneEtranger2Etablissement",
+        "distributionSpeciale2Etablissement",
+        "codeCommune2Etablissement",
+        "codeCedex2Etablissement",
+        "libelleCedex2Etablissement",
+        "codePaysEtranger2Etablissement",
+        "libellePaysEtranger2Etablissement",
+        "dateDebut",
+        "etatAdministratifEtablissement",
+        "enseigne1Etablissement",
+        "enseigne2Etablissement",
+        "enseigne3Etablissement",
+        "denominationUsuelleEtablissement",
+        "activitePrincipaleEtablissement",
+        "nomenclatureActivitePrincipaleEtablissement",
+        "caractereEmployeurEtablissement",
+        "activitePrincipaleNAF25Etablissement",
+    ]
 )
 
 # INSEE's codes for the kind of street (typeVoieEtablissement), spelled out as the registry's
@@ -226,8 +286,16 @@ def _value(row: Row, column: str) -> str:
     return "" if value == NOT_DIFFUSIBLE else value
 
 
+class ByteStream(Protocol):
+    """A file read as bytes: plain, gzip or a member of a ZIP archive."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def readline(self, size: int = -1, /) -> bytes: ...
+
+
 @contextmanager
-def open_stock_file(path: Path | str) -> Iterator[IO[bytes]]:
+def open_stock_file(path: Path | str) -> Iterator[ByteStream]:
     """A byte stream over a CSV, a .csv.gz or a .zip holding one CSV (as INSEE ships them).
 
     Bytes, not text: each line is decoded on its own, so that a line that is not UTF-8 is
@@ -242,8 +310,8 @@ def open_stock_file(path: Path | str) -> Iterator[IO[bytes]]:
             members = [name for name in archive.namelist() if name.lower().endswith(".csv")]
             if len(members) != 1:
                 raise SireneFileError(f"{path.name} : l’archive doit contenir un seul fichier CSV.")
-            with archive.open(members[0]) as raw, io.BufferedReader(raw, 1 << 20) as buffered:
-                yield buffered
+            with archive.open(members[0]) as member:
+                yield member
     elif path.suffix == ".gz":
         with gzip.open(path, mode="rb") as stream:
             yield stream
@@ -261,7 +329,7 @@ class Header:
         return self.columns.index(column)
 
 
-def _read_header(stream: IO[bytes], required: Sequence[str], known: frozenset[str]) -> Header:
+def _read_header(stream: ByteStream, required: Sequence[str], known: frozenset[str]) -> Header:
     first = stream.readline()
     if first.startswith(b"\xef\xbb\xbf"):  # the byte order mark some tools write
         first = first[3:]
@@ -310,8 +378,25 @@ def _checked_line(body: bytes, fields: int) -> tuple[bytes | None, str]:
     return body, ""
 
 
+def _recheck(
+    lines: list[bytes], doubtful: list[int], first: int, fields: int, result: ImportResult
+) -> list[bytes]:
+    """`lines` (the first being line `first` of the file) with the `doubtful` ones checked one
+    by one: kept, written back, or refused; empty lines left out."""
+    kept = list(lines)
+    for i in doubtful:
+        if not lines[i]:
+            kept[i] = b""
+            continue
+        line, reason = _checked_line(lines[i], fields)
+        if line is None:
+            result.refuse(first + i, reason)
+        kept[i] = line or b""
+    return [line for line in kept if line]
+
+
 def _checked_lines(
-    stream: IO[bytes], header: Header, result: ImportResult
+    stream: ByteStream, header: Header, result: ImportResult
 ) -> Iterator[list[bytes]]:
     """The file's data lines, in chunks, each line checked and without its line end; a bad line
     is refused (`result.refuse`, with its number) and left out. Both ways of importing read these
@@ -359,19 +444,7 @@ def _checked_lines(
         else:
             doubtful = list(range(len(lines)))
         if doubtful:
-            kept = list(lines)
-            for i in doubtful:
-                body = lines[i]
-                if not body:
-                    kept[i] = b""
-                    continue
-                line, reason = _checked_line(body, fields)
-                if line is None:
-                    result.refuse(first + i, reason)
-                    kept[i] = b""
-                else:
-                    kept[i] = line
-            lines = [line for line in kept if line]
+            lines = _recheck(lines, doubtful, first, fields, result)
         if lines:
             yield lines
     if pending.strip(b"\r\n"):
@@ -456,9 +529,7 @@ def _sql_text(value: str) -> str:
 
 def _sql_unite_legale(v: Callable[[str], str]) -> dict[str, str]:
     """`unite_legale_from_row` in SQL; `v(column)` is the cleaned value of a column."""
-    first_name = (
-        f"coalesce(nullif({v('prenomUsuelUniteLegale')}, ''), {v('prenom1UniteLegale')})"
-    )
+    first_name = f"coalesce(nullif({v('prenomUsuelUniteLegale')}, ''), {v('prenom1UniteLegale')})"
     last_name = f"coalesce(nullif({v('nomUsageUniteLegale')}, ''), {v('nomUniteLegale')})"
     person = f"concat_ws(' ', nullif({first_name}, ''), nullif({last_name}, ''))"
     name = (
@@ -565,8 +636,7 @@ def _on_conflict(model: type[models.Model], key: str) -> str:
     columns = _columns(model)
     updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns if c != key)
     return (
-        f"ON CONFLICT ({quote(key)}) DO UPDATE SET {updates} "
-        f"WHERE {_changed(columns, key, table)}"
+        f"ON CONFLICT ({quote(key)}) DO UPDATE SET {updates} WHERE {_changed(columns, key, table)}"
     )
 
 
@@ -670,9 +740,7 @@ def _merge_sql(header: Header, kind: Kind, *, active_only: bool, deduplicate: bo
     cleaned = ", ".join(f"{_sql_clean(header, name)} AS {quote(name)}" for name in needed)
     exprs = kind.sql(quote)
     columns = _columns(kind.model)
-    select = ", ".join(
-        "%s" if c == "updated_at" else f"{exprs[c]} AS {quote(c)}" for c in columns
-    )
+    select = ", ".join("%s" if c == "updated_at" else f"{exprs[c]} AS {quote(c)}" for c in columns)
     key_expr = exprs[kind.key]
     where = f"{key_expr} <> ''" + (f" AND {exprs['is_active']}" if active_only else "")
     # OFFSET 0 keeps the subquery apart, so that each column is cleaned once per line.
@@ -685,7 +753,7 @@ def _merge_sql(header: Header, kind: Kind, *, active_only: bool, deduplicate: bo
     else:
         body = f"SELECT {select} FROM {source} WHERE {where}"  # noqa: S608
     return (
-        f"INSERT INTO {quote(kind.model._meta.db_table)} "  # noqa: S608
+        f"INSERT INTO {quote(kind.model._meta.db_table)} "
         f"({', '.join(quote(c) for c in columns)}) {body} {_on_conflict(kind.model, kind.key)}"
     )
 
@@ -722,10 +790,7 @@ def _import_copy(
     with transaction.atomic(), connection.cursor() as cursor:
         # Dropped at commit, or at the end here when this runs inside a caller's transaction.
         cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {STAGING} "
-            f"({columns}) ON COMMIT DROP"
-        )
+        cursor.execute(f"CREATE TEMPORARY TABLE {STAGING} ({columns}) ON COMMIT DROP")
         raw = cursor.cursor  # psycopg's own cursor: Django's wrapper has no copy()
         with raw.copy(f"COPY {STAGING} ({names}) FROM STDIN (FORMAT csv)") as copy:
             for chunk in chunks:

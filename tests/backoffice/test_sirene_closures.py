@@ -2,6 +2,7 @@
 suspended, the people concerned told, the centre's page says so (decision 0022)."""
 
 import csv
+import io
 
 import pytest
 from django.core.management import call_command
@@ -92,7 +93,7 @@ def test_a_file_of_changes_closing_a_site_suspends_its_habilitations_and_tells_p
     network, tmp_path, mailbox, client
 ):
     changes = sirene_file(tmp_path / "MisesAJour.csv", [line(SITE, "F")])
-    call_command("import_sirene", mises_a_jour=[changes], stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("import_sirene", mises_a_jour=[changes], stdout=io.StringIO())
 
     habilitation = Habilitation.objects.get(pk=network["site_habilitation"].pk)
     assert habilitation.suspended_at is not None
@@ -136,7 +137,7 @@ def test_a_file_of_changes_closing_a_site_suspends_its_habilitations_and_tells_p
 
     # Nothing happens twice.
     assert handle_establishment_closures() == 0
-    call_command("import_sirene", mises_a_jour=[changes], stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("import_sirene", mises_a_jour=[changes], stdout=io.StringIO())
     assert EstablishmentClosure.objects.count() == 1
     assert OutboxEmail.objects.count() == 3
 

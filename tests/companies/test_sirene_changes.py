@@ -223,7 +223,11 @@ def _edge_cases(tmp_path):
                 "nomUniteLegale": " DURAND ",
                 "etatAdministratifUniteLegale": "C",
             },
-            {**dict.fromkeys(UL_COLUMNS, ""), "siren": make_siren(700002), "nomUniteLegale": "[ND]"},
+            {
+                **dict.fromkeys(UL_COLUMNS, ""),
+                "siren": make_siren(700002),
+                "nomUniteLegale": "[ND]",
+            },
         ],
         UL_COLUMNS,
     )
