@@ -13,7 +13,7 @@ establishments closed, a tenth with a quoted field), and a file of changes in th
 For each database, it creates the database afresh (PostgreSQL: drops and creates the one named in
 the URL; SQLite: a new file), migrates it, then runs, each in a child process of its own: the
 stock import, the file of changes, and the stock again (every row already there and unchanged).
-It prints, for each, the rows, the wall time of the import, rows per second and the child's peak
+It prints, for each (`--no-again` skips the third), the rows, the wall time of the import, rows per second and the child's peak
 resident memory (`getrusage` of that child: Python, the file's buffers and the database driver,
 not the database server).
 
@@ -235,6 +235,9 @@ def main() -> None:
         "--method", action="append", choices=["auto", "copy", "batched"], help="default: auto"
     )
     parser.add_argument("--code", default=str(ROOT), help="the checkout whose importer runs")
+    parser.add_argument(
+        "--no-again", action="store_true", help="skip the second import of the stock"
+    )
     parser.add_argument("--child-file", help=argparse.SUPPRESS)
     parser.add_argument("--child-method", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -268,7 +271,8 @@ def main() -> None:
             if method == "copy" and label == "SQLite":
                 continue  # PostgreSQL only
             env = fresh_database(url, args.code)
-            for step, file in (("stock", stock), ("changes", changes_file), ("stock again", stock)):
+            steps = [("stock", stock), ("changes", changes_file), ("stock again", stock)]
+            for step, file in steps[:2] if args.no_again else steps:
                 figures = run_child(file, method, env, args.code)
                 rate = figures["rows"] / figures["seconds"] if figures["seconds"] else 0
                 print(

@@ -181,6 +181,9 @@ def test_the_command_imports_the_good_lines_then_fails_naming_the_bad_ones(tmp_p
     assert "ligne 3 :" in err.getvalue()
     assert "ligne 5 : caractères illisibles" in err.getvalue()
     assert SireneEtablissement.objects.count() == 3
+    if connection.vendor != "postgresql":
+        with pytest.raises(CommandError, match="needs PostgreSQL"):
+            call_command("import_sirene", mises_a_jour=[str(path)], method="copy", stdout=out)
 
 
 def _edge_cases(tmp_path):

@@ -14,6 +14,7 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from portail.companies import sirene_import
 from portail.core import housekeeping
@@ -57,6 +58,8 @@ class Command(BaseCommand):
             raise CommandError("Give --unites-legales, --etablissements and/or --mises-a-jour.")
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1.")
+        if options["method"] == "copy" and connection.vendor != "postgresql":
+            raise CommandError("--method copy needs PostgreSQL (COPY … FROM STDIN).")
         verbosity = options["verbosity"]
         common = {"batch_size": options["batch_size"], "method": options["method"]}
 
