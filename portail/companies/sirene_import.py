@@ -352,46 +352,86 @@ BLOCK_BYTES = 4 << 20  # read at once; its lines are checked together (one chunk
 INVALID_UTF8 = "caractères illisibles : le fichier doit être en UTF-8."
 
 
-def _checked_line(body: bytes, fields: int) -> tuple[bytes | None, str]:
-    """One line, without its line end: the line to import (written back in the plain CSV form
-    Python and PostgreSQL read alike when it holds quotes), or None and why it is refused."""
+CONTROL = "caractère de contrôle (retour chariot ou NUL) dans la ligne."
+BAD_QUOTES = "guillemets mal fermés ou mal placés."
+
+
+def _wrong_count(count: int, fields: int) -> str:
+    return f"{count} champs au lieu de {fields} (ligne tronquée ?)."
+
+
+def _parse_one(text: str) -> list[str] | None:
     try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return None, INVALID_UTF8
-    if "\r" in text or "\x00" in text:
-        return None, "caractère de contrôle (retour chariot ou NUL) dans la ligne."
-    if '"' not in text:
-        count = text.count(",") + 1
-    else:
+        return next(csv.reader([text], strict=True))
+    except (csv.Error, StopIteration):
+        return None
+
+
+def _parse_quoted(texts: list[str]) -> list[list[str] | None]:
+    """Each line parsed (None: refused), by one reader; line by line if a quote that a line
+    leaves open made the reader run into the next one."""
+    reader = csv.reader(texts, strict=True)
+    parsed: list[list[str] | None] = []
+    for number in range(1, len(texts) + 1):
         try:
-            values = next(csv.reader([text], strict=True))
+            values: list[str] | None = next(reader)
         except csv.Error:
-            return None, "guillemets mal fermés ou mal placés."
-        count = len(values)
-        if count == fields:
-            out = io.StringIO()
-            csv.writer(out, lineterminator="").writerow(values)
-            return out.getvalue().encode("utf-8"), ""
-    if count != fields:
-        return None, f"{count} champs au lieu de {fields} (ligne tronquée ?)."
-    return body, ""
+            values = None
+        except StopIteration:
+            break
+        if reader.line_num != number:
+            return [_parse_one(text) for text in texts]
+        parsed.append(values)
+    return parsed if len(parsed) == len(texts) else [_parse_one(text) for text in texts]
 
 
 def _recheck(
     lines: list[bytes], doubtful: list[int], first: int, fields: int, result: ImportResult
 ) -> list[bytes]:
-    """`lines` (the first being line `first` of the file) with the `doubtful` ones checked one
-    by one: kept, written back, or refused; empty lines left out."""
+    """`lines` (the first being line `first` of the file) with the `doubtful` ones checked: kept,
+    written back, or refused; empty lines left out.
+
+    The lines holding quotes are parsed by one strict `csv` reader and written back by one
+    writer, in the plain form Python and PostgreSQL read alike (a quote in the middle of an
+    unquoted field means a quote to Python, the start of a quoted one to PostgreSQL). An odd
+    number of quotes is refused first: such a line would run into the next one."""
     kept = list(lines)
+    quoted: list[tuple[int, str]] = []
     for i in doubtful:
-        if not lines[i]:
-            kept[i] = b""
+        body = lines[i]
+        kept[i] = b""
+        if not body:
             continue
-        line, reason = _checked_line(lines[i], fields)
-        if line is None:
-            result.refuse(first + i, reason)
-        kept[i] = line or b""
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            result.refuse(first + i, INVALID_UTF8)
+            continue
+        if "\r" in text or "\x00" in text:
+            result.refuse(first + i, CONTROL)
+        elif '"' not in text:
+            count = text.count(",") + 1
+            if count == fields:
+                kept[i] = body
+            else:
+                result.refuse(first + i, _wrong_count(count, fields))
+        elif text.count('"') % 2:
+            result.refuse(first + i, BAD_QUOTES)
+        else:
+            quoted.append((i, text))
+    if quoted:
+        good: list[tuple[int, list[str]]] = []
+        for (i, _), values in zip(quoted, _parse_quoted([t for _, t in quoted]), strict=True):
+            if values is None:
+                result.refuse(first + i, BAD_QUOTES)
+            elif len(values) == fields:
+                good.append((i, values))
+            else:
+                result.refuse(first + i, _wrong_count(len(values), fields))
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(values for _, values in good)
+        for (i, _), line in zip(good, out.getvalue().split("\n"), strict=False):
+            kept[i] = line.encode("utf-8")
     return [line for line in kept if line]
 
 

@@ -206,6 +206,12 @@ def _edge_cases(tmp_path):
         etablissement(9, libelleVoieEtablissement="DU PORT, QUAI SUD"),
     ]
     stock = write(tmp_path / "stock.csv", rows)
+    # Quotes inside an unquoted field: quotes to Python, a quoted part to PostgreSQL's COPY
+    # unless the line is written back. One quote alone is refused (it would open a field).
+    with stock.open("a", encoding="utf-8") as f:
+        for n, enseigne in ((11, 'L"AT"ELIER'), (12, 'L"ATELIER')):
+            raw = etablissement(n, enseigne1Etablissement=enseigne)
+            f.write(",".join(raw[c] for c in ET_COLUMNS) + "\n")
     changes = write(
         tmp_path / "changes.csv",
         [
@@ -264,12 +270,13 @@ def test_copy_and_batched_imports_give_the_same_rows(tmp_path):
     assert seen["copy"] == seen["batched"]
     unites, etablissements, closures, counts = seen["copy"]
     assert len(unites) == 3
-    assert len(etablissements) == 9  # 8 with a SIRET in the stock, 1 new
+    assert len(etablissements) == 10  # 9 with a SIRET in the stock, 1 new
     assert closures == [siret(2)]
-    assert counts == [(3, 3, 0, 0), (8, 8, 0, 0), (4, 3, 0, 1)]
+    assert counts == [(3, 3, 0, 0), (9, 9, 1, 0), (4, 3, 0, 1)]
     by_siret = {row[5]: row for row in etablissements}
     assert by_siret[siret(3)][0] == "14 BOULEVARD DES ESSAIS"  # the last line of the two
     assert len(by_siret[siret(5)][7]) == 255
+    assert by_siret[siret(11)][7] == 'L"AT"ELIER'
 
 
 @pytest.mark.postgres_only
