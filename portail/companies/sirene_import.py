@@ -420,19 +420,27 @@ def _recheck(
         else:
             quoted.append((i, text))
     if quoted:
-        good: list[tuple[int, list[str]]] = []
-        for (i, _), values in zip(quoted, _parse_quoted([t for _, t in quoted]), strict=True):
-            if values is None:
-                result.refuse(first + i, BAD_QUOTES)
-            elif len(values) == fields:
-                good.append((i, values))
-            else:
-                result.refuse(first + i, _wrong_count(len(values), fields))
-        out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerows(values for _, values in good)
-        for (i, _), line in zip(good, out.getvalue().split("\n"), strict=False):
-            kept[i] = line.encode("utf-8")
+        _rewrite_quoted(quoted, kept, first, fields, result)
     return [line for line in kept if line]
+
+
+def _rewrite_quoted(
+    quoted: list[tuple[int, str]], kept: list[bytes], first: int, fields: int, result: ImportResult
+) -> None:
+    """The lines holding quotes (index, text), parsed then written back into `kept`, or
+    refused."""
+    good: list[tuple[int, list[str]]] = []
+    for (i, _), values in zip(quoted, _parse_quoted([t for _, t in quoted]), strict=True):
+        if values is None:
+            result.refuse(first + i, BAD_QUOTES)
+        elif len(values) == fields:
+            good.append((i, values))
+        else:
+            result.refuse(first + i, _wrong_count(len(values), fields))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(values for _, values in good)
+    for (i, _), line in zip(good, out.getvalue().split("\n"), strict=False):
+        kept[i] = line.encode("utf-8")
 
 
 def _checked_lines(
