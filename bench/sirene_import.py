@@ -179,7 +179,13 @@ def child(args: argparse.Namespace) -> None:
     import django
 
     django.setup()
+    from django.conf import settings
+
     from portail.companies import sirene_import
+
+    # As in production: with DEBUG, Django keeps the last 9,000 statements (here, large INSERTs)
+    # in memory, which the peak would count.
+    settings.DEBUG = False
 
     options = {}
     if "method" in inspect.signature(sirene_import.import_etablissements).parameters:
