@@ -18,7 +18,7 @@ from portail.habilitations.models import Habilitation
 from portail.notifications.models import OutboxEmail
 from tests.backoffice.conftest import login_agent
 from tests.backoffice.factories import AgentFactory, CentreFactory
-from tests.factories import EstablishmentFactory, make_siren, make_siret
+from tests.factories import EstablishmentFactory, UserFactory, make_siren, make_siret
 from tests.habilitations.factories import ceres as ceres_roles
 from tests.habilitations.factories import habilitate, person
 
@@ -181,3 +181,12 @@ def test_an_establishment_open_in_sirene_is_left_alone(network, tmp_path):
     assert handle_establishment_closures() == 0
     assert not Habilitation.objects.suspended().exists()
     assert not OutboxEmail.objects.exists()
+
+
+def test_the_admin_lists_the_closures_read_only(network, tmp_path, client):
+    sirene_import.import_etablissements(sirene_file(tmp_path / "MisesAJour.csv", [line(SITE, "F")]))
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    page = client.get(reverse("admin:companies_establishmentclosure_changelist"))
+    assert page.status_code == 200
+    assert SITE in page.content.decode()
+    assert client.get(reverse("admin:companies_establishmentclosure_add")).status_code == 403
