@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from portail.core import housekeeping
+
 
 class BackofficeConfig(AppConfig):
     name = "portail.backoffice"
@@ -9,3 +11,8 @@ class BackofficeConfig(AppConfig):
         # Registers the app's rate limiters (the support page lists them); it imports models,
         # which Django loads after the app configs.
         from portail.backoffice import limits  # noqa: F401, PLC0415
+        from portail.backoffice.closures import handle_establishment_closures  # noqa: PLC0415
+        from portail.companies.sirene_import import CLOSURES_CHORE  # noqa: PLC0415
+
+        # Establishments found closed by the Sirene import (decision 0022).
+        housekeeping.register_chore(CLOSURES_CHORE, handle_establishment_closures)

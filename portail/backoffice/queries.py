@@ -2,13 +2,16 @@
 view or a form)."""
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from portail.audit.models import AuditEvent
 from portail.centres.departements import region_code_of_postcode
 from portail.centres.models import Centre, Region
 from portail.companies import registry
+from portail.companies.models import Establishment, EstablishmentClosure
 
 
 @dataclass(frozen=True)
@@ -53,3 +56,27 @@ def centre_events(centre: Centre, limit: int = 20) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(establishment_id__in=establishments).order_by("-at", "-id")[
         :limit
     ]
+
+
+def sirene_closure_date(establishment_path: str = "establishment") -> "Subquery":
+    """Annotation: when the Sirene import last found the establishment at `establishment_path`
+    closed (None if never)."""
+    latest: QuerySet[EstablishmentClosure, Any] = (
+        EstablishmentClosure.objects.filter(establishment=OuterRef(establishment_path))
+        .order_by("-detected_at", "-pk")
+        .values("detected_at")[:1]
+    )
+    return Subquery(latest)
+
+
+def closed_in_sirene_at(establishment: Establishment) -> datetime | None:
+    """When the Sirene import found this establishment closed, while it still is (None if it
+    is open, or was closed otherwise)."""
+    if establishment.is_active:
+        return None
+    closure = (
+        EstablishmentClosure.objects.filter(establishment=establishment)
+        .order_by("-detected_at", "-pk")
+        .first()
+    )
+    return closure.detected_at if closure is not None else None

@@ -329,7 +329,10 @@ def centre_detail(request: AgentRequest, pk: int) -> HttpResponse:
             "centre": centre,
             "status": activation.status_of(annotated),
             "followup": followup.centre_followup(centre, demarche),
-            "sites": centre.sites.select_related("establishment"),
+            "sites": centre.sites.select_related("establishment").annotate(
+                sirene_closed_at=queries.sirene_closure_date()
+            ),
+            "sirene_closed_at": queries.closed_in_sirene_at(centre.establishment),
             "site_form": LinkedSiteForm(),
             "events": queries.centre_events(centre),
             "now": timezone.now(),

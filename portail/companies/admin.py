@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
 
-from portail.companies.models import Establishment, RegistryRecord
+from portail.companies.models import Establishment, EstablishmentClosure, RegistryRecord
 
 # The change pages keep the order of a registry extract (the abstract Place's columns would
 # otherwise come first).
@@ -37,6 +37,24 @@ class RegistryRecordAdmin(admin.ModelAdmin):
     list_filter = ("source", "is_active")
     search_fields = ("siret", "siren", "name")
     fields = (*_IDENTITY, *_PLACE, "source", "fetched_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(EstablishmentClosure)
+class EstablishmentClosureAdmin(admin.ModelAdmin):
+    """Establishments the Sirene import found closed, and when the back-office handled them:
+    read-only (written by the import, handled by the chore `establishment_closures`)."""
+
+    list_display = ("establishment", "detected_at", "handled_at")
+    list_filter = ("handled_at",)
+    search_fields = ("establishment__siret", "establishment__name")
+    list_select_related = ("establishment",)
+    fields = ("establishment", "detected_at", "handled_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -123,3 +123,42 @@ class SireneEtablissement(Place):
 
     def __str__(self) -> str:
         return self.siret
+
+
+class EstablishmentClosureQuerySet(models.QuerySet["EstablishmentClosure"]):
+    def pending(self) -> "EstablishmentClosureQuerySet":
+        return self.filter(handled_at__isnull=True)
+
+
+class EstablishmentClosure(models.Model):
+    """An establishment of the portal that the Sirene import found closed
+    (`etatAdministratifEtablissement = F`) while the portal still had it open.
+
+    Written by the import (`sirene_import.record_closures`), in a table rather than a signal, so
+    that nothing is lost if the process stops between the import and the reaction: the
+    back-office's chore suspends the habilitations on it, tells the people concerned, then marks
+    the row handled (docs/decisions/0022).
+    """
+
+    establishment = models.ForeignKey(
+        Establishment, on_delete=models.CASCADE, related_name="closures"
+    )
+    detected_at = models.DateTimeField("constatée le", default=timezone.now)
+    handled_at = models.DateTimeField("traitée le", null=True, blank=True)
+
+    objects = EstablishmentClosureQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "fermeture d’établissement (Sirene)"
+        verbose_name_plural = "fermetures d’établissement (Sirene)"
+        ordering = ["-detected_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["establishment"],
+                condition=models.Q(handled_at__isnull=True),
+                name="one_pending_closure_per_establishment",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.establishment_id} fermé le {self.detected_at:%Y-%m-%d}"

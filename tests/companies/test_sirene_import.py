@@ -113,7 +113,7 @@ def test_import_streams_in_batches_and_upserts(tmp_path):
     _write_etablissements(path, 2500)
     seen = []
     result = sirene_import.import_etablissements(
-        path, batch_size=1000, progress=lambda r: seen.append(r.rows)
+        path, batch_size=1000, method="batched", progress=lambda r: seen.append(r.rows)
     )
     assert (result.rows, result.batches) == (2500, 3)
     assert seen == [1000, 2000, 2500]
@@ -178,8 +178,8 @@ def test_management_command(tmp_path):
     call_command(
         "import_sirene", unites_legales=str(ul_path), etablissements=str(et_path), stdout=out
     )
-    assert "1 unités légales" in out.getvalue()
-    assert "3 établissements" in out.getvalue()
+    assert "1 unités légales lus" in out.getvalue()
+    assert "3 établissements lus" in out.getvalue()
     assert registry.lookup(make_siret(make_siren(500000), 2)).name == "ESSAI SA"
 
     with pytest.raises(CommandError):
@@ -198,7 +198,7 @@ def test_a_siret_twice_in_one_batch_keeps_its_last_row(tmp_path):
         "\n".join([*lines, lines[1].replace(",0,,AV,", ",99,,AV,")]) + "\n", encoding="utf-8"
     )
     result = sirene_import.import_etablissements(path)
-    assert result.rows == 2
+    assert (result.rows, result.written) == (3, 2)  # three lines read, two rows written
     assert SireneEtablissement.objects.get(siret=make_siret(make_siren(500000), 1)).address == (
         "99 AVENUE DES ESSAIS"
     )

@@ -89,6 +89,7 @@ def test_each_app_registers_its_chores():
         "ratelimits_expired",
         "oauth_tokens_cleared",
         "known_browsers_forgotten",
+        "establishment_closures",
     }
 
 
@@ -105,9 +106,15 @@ def test_a_registered_chore_runs_with_the_others(chores):
         "ratelimits_expired",
         "oauth_tokens_cleared",
         "known_browsers_forgotten",
+        "establishment_closures",
         "widgets_tidied",
         "nothing_said",
     }
+
+
+def test_run_may_name_the_chores_to_run(chores):
+    housekeeping.register_chore("widgets_tidied", lambda: 7)
+    assert housekeeping.run(only=["widgets_tidied", "not_registered"]) == {"widgets_tidied": 7}
 
 
 def test_a_failing_registered_chore_is_logged_and_counts_minus_one(chores, caplog):
