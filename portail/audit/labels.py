@@ -51,6 +51,7 @@ ACTION_LABELS = {
     "backoffice.centre.created": "Centre agréé créé",
     "backoffice.centre.updated": "Centre agréé modifié",
     "backoffice.centre.closed": "Centre agréé fermé",
+    "backoffice.establishment.closed_in_sirene": "Établissement fermé au répertoire Sirene",
     "backoffice.centres.imported": "Centres importés",
     "backoffice.site.added": "Site lié ajouté",
     "backoffice.site.removed": "Site lié retiré",
