@@ -45,6 +45,7 @@ _LINK_VIEWS = {
     AccountToken.Purpose.ACTIVATION: "accounts:activate",
     AccountToken.Purpose.PASSWORD_RESET: "accounts:password_reset_confirm",
     AccountToken.Purpose.EMAIL_CHANGE: "accounts:email_change_confirm",
+    AccountToken.Purpose.REACTIVATION: "accounts:reactivate",
 }
 
 
@@ -662,3 +663,12 @@ def delete_account(user: User, *, context: Context = SYSTEM) -> None:
         open_sessions = list(UserSession.objects.filter(user=locked).values_list("pk", flat=True))
         if open_sessions:
             session_ending.send(sender=UserSession, user_sessions=open_sessions)
+
+
+# --- "Mes données" ------------------------------------------------------------------------------
+
+
+def record_data_export(user: User, fmt: str, *, context: Context = SYSTEM) -> None:
+    """The journal line of a download of "Mes données" (`fmt`: "json" or "html")."""
+    logger.info("Account %s downloaded its data (%s)", user.pk, fmt)
+    _journal("account.data_exported", user, context, {"format": fmt})
