@@ -42,7 +42,7 @@ from portail.notifications.models import OutboxEmail
 MASKED_LINK = "[lien masqué]"
 CONFIGURED = "configuré"
 OTHER_PERSON = "une autre personne"
-SYSTEM_ACTOR = "le système"
+SYSTEM_ACTOR = "le système (ou une personne non connectée)"
 YOU = "vous"
 OTHER_NAME = "[autre personne]"
 NOT_GIVEN = "non communiqué (il concerne une autre personne ou le ministère)"
