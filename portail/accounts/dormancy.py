@@ -210,7 +210,9 @@ def _warn_agents(user: User, alone: list[Any], now: datetime) -> None:
             "deactivation_on": deactivation_on.date().isoformat(),
         },
     )
-    logger.info("Account %s is the last gestionnaire somewhere: %d agent(s) warned", user.pk, agents)
+    logger.info(
+        "Account %s is the last gestionnaire somewhere: %d agent(s) warned", user.pk, agents
+    )
 
 
 def _deactivate(user: User, now: datetime, *, sole_gestionnaire: bool) -> None:

@@ -124,9 +124,7 @@ def _names_pattern(user: User, ids: set[int | None]) -> re.Pattern[str] | None:
     wanted = {pk for pk in ids if pk is not None and pk != user.pk}
     names = {
         " ".join(f"{first} {last}".split())
-        for first, last in User.objects.filter(pk__in=wanted).values_list(
-            "first_name", "last_name"
-        )
+        for first, last in User.objects.filter(pk__in=wanted).values_list("first_name", "last_name")
     }
     names.discard(" ".join(user.get_full_name().split()))
     names = {name for name in names if len(name) > 3}
@@ -231,6 +229,7 @@ def _actor(event: AuditEvent, user: User) -> str:
 def _event(
     event: AuditEvent,
     user: User,
+    *,
     own_targets: set[tuple[str, str]],
     masker: _Masker,
     demarches: dict[int, str],
@@ -331,7 +330,14 @@ def export_of(user: User) -> dict[str, Any]:
     demarches = _demarche_names(event.demarche_id for event in events)
     establishments = _establishment_names(event.establishment_id for event in events)
     lines = {
-        event.pk: _event(event, user, own_targets, masker, demarches, establishments)
+        event.pk: _event(
+            event,
+            user,
+            own_targets=own_targets,
+            masker=masker,
+            demarches=demarches,
+            establishments=establishments,
+        )
         for event in events
     }
     history: dict[str, list[dict[str, Any]]] = {}

@@ -107,7 +107,8 @@ def test_nothing_happens_before_the_thirty_days_of_notice():
     User.objects.filter(pk=user.pk).update(dormancy_warned_at=ago(29))
     assert dormancy.deactivate_dormant_accounts() == 0
     user.refresh_from_db()
-    assert user.is_active and user.deactivated_at is None
+    assert user.is_active
+    assert user.deactivated_at is None
 
 
 # --- the deactivation and the reactivation ------------------------------------------------------
@@ -127,7 +128,8 @@ def test_deactivation_ends_the_sessions_and_mails_a_link_that_reactivates_once(m
     assert housekeeping.run()["dormant_accounts_deactivated"] == 1
 
     user.refresh_from_db()
-    assert not user.is_active and user.deactivated_at is not None
+    assert not user.is_active
+    assert user.deactivated_at is not None
     assert user.dormancy_warned_at is None
     assert not UserSession.objects.filter(user=user).exists()
     assert not Session.objects.exists()
@@ -149,9 +151,12 @@ def test_deactivation_ends_the_sessions_and_mails_a_link_that_reactivates_once(m
     assert not user.is_active  # a GET (a mail scanner) changes nothing
 
     response = browser.post(link)
-    assert response.status_code == 302 and response["Location"] == "/"
+    assert response.status_code == 302
+    assert response["Location"] == "/"
     user.refresh_from_db()
-    assert user.is_active and user.deactivated_at is None and user.reactivated_at is not None
+    assert user.is_active
+    assert user.deactivated_at is None
+    assert user.reactivated_at is not None
     assert events("account.reactivated", user) == 1
     # A reactivated account is not dormant: the next chore leaves it alone.
     assert dormancy.warn_dormant_accounts() == 0
@@ -181,7 +186,7 @@ def test_a_reactivation_link_unknown_or_expired_is_refused():
 
 
 def test_the_last_gestionnaire_waits_for_the_agents_of_the_region_to_be_warned():
-    demarche, _, manager = ceres()
+    _demarche, _, manager = ceres()
     centre = CentreFactory(establishment=EstablishmentFactory(postcode="44000"))  # region 52
     user = idle("seul.gestionnaire@exemple.fr")
     habilitate(user, manager, centre.establishment)
@@ -193,11 +198,13 @@ def test_the_last_gestionnaire_waits_for_the_agents_of_the_region_to_be_warned()
     assert dormancy.deactivate_dormant_accounts() == 1  # one step: the agents warned
 
     user.refresh_from_db()
-    assert user.is_active and user.dormancy_agents_warned_at is not None
+    assert user.is_active
+    assert user.dormancy_agents_warned_at is not None
     (told,) = emails_to(region_agent.user.email, "Un gestionnaire inactif")
     assert user.email in told.body_text
     assert centre.establishment.siret in told.body_text
-    assert emails_to(other_region.user.email) == [] and emails_to(national.user.email) == []
+    assert emails_to(other_region.user.email) == []
+    assert emails_to(national.user.email) == []
     warned = AuditEvent.objects.get(action="account.dormancy_agents_warned")
     assert warned.data["agents"] == 1
 
@@ -212,9 +219,7 @@ def test_the_last_gestionnaire_waits_for_the_agents_of_the_region_to_be_warned()
     assert dormancy.deactivate_dormant_accounts() == 1
     user.refresh_from_db()
     assert not user.is_active
-    assert AuditEvent.objects.get(action="account.deactivated_dormant").data[
-        "sole_gestionnaire"
-    ]
+    assert AuditEvent.objects.get(action="account.deactivated_dormant").data["sole_gestionnaire"]
 
 
 def test_without_agents_for_the_region_the_national_agents_are_warned():

@@ -26,8 +26,10 @@ ANNE_IP, BRUNO_IP = "203.0.113.41", "198.51.100.77"
 
 
 def browser(ip: str) -> Client:
-    return Client(REMOTE_ADDR=ip, HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64; rv:132.0) "
-                  "Gecko/20100101 Firefox/132.0")
+    return Client(
+        REMOTE_ADDR=ip,
+        HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0",
+    )
 
 
 def log_in(client: Client, email: str) -> None:
@@ -128,20 +130,21 @@ def test_the_json_holds_what_the_account_holds(two_people):
 
     (habilitation,) = data["habilitations"]
     assert habilitation["etablissement"].startswith("CFI ATLANTIQUE")
-    assert habilitation["revoquee_le"] and not habilitation["en_cours"]
+    assert habilitation["revoquee_le"]
+    assert not habilitation["en_cours"]
     assert habilitation["motif_de_revocation"] == "Départ de l’équipe"
     history = [(line["code"], line["par"]) for line in habilitation["historique"]]
     assert ("habilitation.granted", "vous") in history
     assert ("habilitation.revoked", "une autre personne") in history
 
     (received,) = data["invitations_recues"]
-    assert received["etat"] == "acceptée" and received["adresse_invitee"] == anne.email
+    assert received["etat"] == "acceptée"
+    assert received["adresse_invitee"] == anne.email
     assert data["invitations_envoyees"] == []
     (request,) = data["demandes_d_acces"]
     assert request["message"] == "Je reviens dans l’équipe"
-    assert len(data["sessions"]) == 1 and data["sessions"][0]["adresse_ip_masquee"] == (
-        "203.0.113.xxx"
-    )
+    assert len(data["sessions"]) == 1
+    assert data["sessions"][0]["adresse_ip_masquee"] == ("203.0.113.xxx")
     assert len(data["navigateurs_connus"]) == 1
 
     codes = [line["code"] for line in data["journal"]]
@@ -149,7 +152,8 @@ def test_the_json_holds_what_the_account_holds(two_people):
         codes
     )
     (login,) = [line for line in data["journal"] if line["code"] == "account.login"]
-    assert login["adresse_ip"] == ANNE_IP and login["par"] == "vous"
+    assert login["adresse_ip"] == ANNE_IP
+    assert login["par"] == "vous"
 
     subjects = [email["objet"] for email in data["courriels"]]
     assert any("Réinitialisation de votre mot de passe" in s for s in subjects)
@@ -161,7 +165,7 @@ def test_the_json_holds_what_the_account_holds(two_people):
 
 
 def test_nothing_of_anyone_else_is_in_either_export(two_people):
-    anne, bruno, anne_browser, _ = two_people
+    _anne, bruno, anne_browser, _ = two_people
     bruno_habilitation = Habilitation.objects.get(user=bruno)
     for fmt in ("json", "html"):
         response = download(anne_browser, fmt)
@@ -190,7 +194,8 @@ def test_no_secret_and_no_usable_link_is_in_the_export(two_people):
     anne, _, anne_browser, _ = two_people
     text = download(anne_browser, "json").content.decode()
     anne.refresh_from_db()
-    assert anne.password not in text and "argon2" not in text
+    assert anne.password not in text
+    assert "argon2" not in text
     for token_hash in AccountToken.objects.filter(user=anne).values_list("token_hash", flat=True):
         assert token_hash not in text
     reset = OutboxEmail.objects.get(recipient=anne.email, subject__contains="Réinitialisation")
@@ -206,8 +211,14 @@ def test_the_readable_page_is_a_printable_html_download(two_people):
     assert response["Content-Type"].startswith("text/html")
     assert response["Content-Disposition"].endswith('.html"')
     html = response.content.decode()
-    for heading in ("Mon compte", "Mes habilitations", "Invitations reçues", "Journal",
-                    "Courriels reçus", "Sessions et navigateurs"):
+    for heading in (
+        "Mon compte",
+        "Mes habilitations",
+        "Invitations reçues",
+        "Journal",
+        "Courriels reçus",
+        "Sessions et navigateurs",
+    ):
         assert f"<h2>{heading}</h2>" in html
     assert "CFI ATLANTIQUE" in html
 
@@ -217,7 +228,8 @@ def test_each_person_downloads_their_own(two_people):
     data = json.loads(download(bruno_browser, "json").content)
     assert data["compte"]["adresse_electronique"] == bruno.email
     text = json.dumps(data, ensure_ascii=False)
-    assert anne.email not in text and "Martin" not in text
+    assert anne.email not in text
+    assert "Martin" not in text
     (sent_to_anne, sent_to_claire) = sorted(
         data["invitations_envoyees"], key=lambda i: i["adresse_invitee"]
     )
@@ -268,5 +280,6 @@ def test_the_factors_are_said_configured_never_given():
 
     data = export_of(User.objects.get(pk=user.pk))
     (app,) = data["compte"]["double_authentification"]["applications_d_authentification"]
-    assert app["nom"] == "Mon téléphone" and app["etat"] == "configuré"
+    assert app["nom"] == "Mon téléphone"
+    assert app["etat"] == "configuré"
     assert device.key not in json.dumps(data)

@@ -65,7 +65,8 @@ def test_an_invitation_to_a_deleted_account_keeps_its_address():
     assert delete_unactivated_accounts() == 1
 
     invitation = Invitation.objects.get()
-    assert invitation.invited_user is None and invitation.email == "invitee@exemple.fr"
+    assert invitation.invited_user is None
+    assert invitation.email == "invitee@exemple.fr"
 
 
 def test_the_limit_is_a_setting(settings):

@@ -34,12 +34,15 @@ def test_bodies_of_emails_older_than_ninety_days_are_emptied_rows_and_status_kep
 
     for row, status in ((old_sent, Status.SENT), (old_failed, Status.FAILED)):
         row.refresh_from_db()
-        assert row.body_text == "" and row.body_html == ""
-        assert row.status == status and row.subject == subjects[row.pk]
+        assert row.body_text == ""
+        assert row.body_html == ""
+        assert row.status == status
+        assert row.subject == subjects[row.pk]
         assert row.recipient == "anne@exemple.fr"
     for row in (young, old_pending):
         row.refresh_from_db()
-        assert row.body_text and row.body_html
+        assert row.body_text
+        assert row.body_html
     assert OutboxEmail.objects.count() == 4
     assert purge_old_bodies() == 0  # done once
 
@@ -50,4 +53,5 @@ def test_the_limit_is_a_setting(settings):
     assert purge_old_bodies() == 1
     week_old.refresh_from_db()
     fresh.refresh_from_db()
-    assert week_old.body_text == "" and fresh.body_text
+    assert week_old.body_text == ""
+    assert fresh.body_text
