@@ -89,6 +89,11 @@ def test_each_app_registers_its_chores():
         "ratelimits_expired",
         "oauth_tokens_cleared",
         "known_browsers_forgotten",
+        "dormant_accounts_warned",
+        "dormant_accounts_deactivated",
+        "unactivated_accounts_deleted",
+        "outbox_bodies_purged",
+        "journal_purged",
     }
 
 
@@ -105,6 +110,11 @@ def test_a_registered_chore_runs_with_the_others(chores):
         "ratelimits_expired",
         "oauth_tokens_cleared",
         "known_browsers_forgotten",
+        "dormant_accounts_warned",
+        "dormant_accounts_deactivated",
+        "unactivated_accounts_deleted",
+        "outbox_bodies_purged",
+        "journal_purged",
         "widgets_tidied",
         "nothing_said",
     }
