@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -357,7 +358,7 @@ def export_of(user: User) -> dict[str, Any]:
     return {
         "export": {
             "genere_le": _when(now),
-            "portail": "Mes Démarches Emploi et Formation Professionnelle",
+            "portail": settings.SERVICE_NAME,
             "note": (
                 "Les liens personnels des courriels sont remplacés par « [lien masqué] » ; "
                 "les adresses électroniques d’autres personnes sont masquées."

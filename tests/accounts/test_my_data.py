@@ -283,3 +283,29 @@ def test_the_factors_are_said_configured_never_given():
     assert app["nom"] == "Mon téléphone"
     assert app["etat"] == "configuré"
     assert device.key not in json.dumps(data)
+
+
+def test_emails_to_a_former_address_stop_at_the_change_of_address():
+    """Anne leaves anne@ancien.fr for anne@nouveau.fr; Bruno then signs up with anne@ancien.fr.
+    Anne's export has her mail to the old address up to the change, none of Bruno's after."""
+    anne = UserFactory(email="anne@ancien.fr", first_name="Anne", last_name="Martin")
+    flows.request_password_reset("anne@ancien.fr")  # before the change: hers
+    flows.request_email_change(anne, "anne@nouveau.fr")
+    body = OutboxEmail.objects.get(recipient="anne@nouveau.fr").body_text
+    token = next(w for w in body.split() if "/mon-compte/adresse/" in w).rstrip("/").rsplit("/")[-1]
+    flows.confirm_email_change(token)
+    bruno = UserFactory(email="anne@ancien.fr", first_name="Bruno", last_name="Suivant")
+    flows.request_password_reset(bruno.email)  # after the change: Bruno's
+    flows.request_password_reset("anne@nouveau.fr")  # hers
+
+    from portail.accounts.my_data import export_of
+
+    emails = export_of(User.objects.get(pk=anne.pk))["courriels"]
+    to_old = [e for e in emails if e["destinataire"] == "anne@ancien.fr"]
+    assert any("Réinitialisation" in e["objet"] for e in to_old)
+    assert not any("Bruno" in e["texte"] for e in emails)
+    assert len([e for e in to_old if "Réinitialisation" in e["objet"]]) == 1
+    assert [e["destinataire"] for e in emails if "Réinitialisation" in e["objet"]] == [
+        "anne@ancien.fr",
+        "anne@nouveau.fr",
+    ]
