@@ -45,7 +45,7 @@ def delete_unactivated_accounts() -> int:
     deleted = 0
     for pk in list(unactivated_accounts().order_by("pk").values_list("pk", flat=True)[:BATCH]):
         with transaction.atomic():
-            user = unactivated_accounts().select_for_update().filter(pk=pk).first()
+            user = unactivated_accounts().select_for_update(of=("self",)).filter(pk=pk).first()
             if user is None:  # activated meanwhile
                 continue
             Invitation.objects.filter(invited_user=user).update(invited_user=None)
