@@ -61,6 +61,7 @@ def test_the_reactivation_page(browser_session, axe_check, live_server):
     user = UserFactory(email="endormie@exemple.fr")
     User.objects.filter(pk=user.pk).update(
         last_login=timezone.now() - timedelta(days=400),
+        date_joined=timezone.now() - timedelta(days=500),
         dormancy_warned_at=timezone.now() - timedelta(days=31),
     )
     dormancy.deactivate_dormant_accounts()
