@@ -48,6 +48,7 @@ from portail.accounts.flows import (
     _issue_token,
     _link,
     _token_hash,
+    lock_gestionnaires_around,
     sole_gestionnaire_of,
 )
 from portail.accounts.models import AccountToken, User, UserSession
@@ -181,6 +182,7 @@ def deactivate_if_due(user: User, *, now: datetime | None = None) -> str:
             return ""
         if not _still_dormant(locked, now) or (locked.last_login or warned) > warned:
             return ""
+        lock_gestionnaires_around(locked)  # two gestionnaires of one site never leave at once
         alone = sole_gestionnaire_of(locked)
         if alone:
             agents_warned = locked.dormancy_agents_warned_at

@@ -11,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from portail.accounts import dormancy
+from portail.accounts.flows import delete_account
 from portail.accounts.models import AccountToken, User, UserSession
 from portail.audit.models import AuditEvent
 from portail.core import housekeeping
@@ -293,8 +294,6 @@ def test_the_right_password_of_a_deactivated_account_sends_a_new_link_the_wrong_
 
 
 def test_a_closed_account_is_not_reactivated_by_its_password():
-    from portail.accounts.flows import delete_account
-
     user = UserFactory(email="ferme@exemple.fr")
     delete_account(user)
     response = log_in(Client(), "ferme@exemple.fr")

@@ -12,6 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from portail.accounts import flows
 from portail.accounts.limits import DATA_EXPORT_PER_ACCOUNT
 from portail.accounts.models import AccountToken, User
+from portail.accounts.my_data import export_of
 from portail.audit.models import AuditEvent
 from portail.habilitations.flows import accept_invitation, invite, revoke
 from portail.habilitations.models import AccessRequest, Habilitation
@@ -276,8 +277,6 @@ def test_an_account_with_a_second_factor_checks_it_again_first():
 def test_the_factors_are_said_configured_never_given():
     user = UserFactory(email="cles@exemple.fr")
     device = TOTPDevice.objects.create(user=user, name="Mon téléphone", confirmed=True)
-    from portail.accounts.my_data import export_of
-
     data = export_of(User.objects.get(pk=user.pk))
     (app,) = data["compte"]["double_authentification"]["applications_d_authentification"]
     assert app["nom"] == "Mon téléphone"
@@ -297,8 +296,6 @@ def test_emails_to_a_former_address_stop_at_the_change_of_address():
     bruno = UserFactory(email="anne@ancien.fr", first_name="Bruno", last_name="Suivant")
     flows.request_password_reset(bruno.email)  # after the change: Bruno's
     flows.request_password_reset("anne@nouveau.fr")  # hers
-
-    from portail.accounts.my_data import export_of
 
     emails = export_of(User.objects.get(pk=anne.pk))["courriels"]
     to_old = [e for e in emails if e["destinataire"] == "anne@ancien.fr"]
