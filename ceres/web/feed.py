@@ -10,7 +10,7 @@ Applying an event sets the person's roles on the establishment to `roles_after`.
 """
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -19,6 +19,7 @@ import requests
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from ceres.web.models import PortalRoles, ReceivedEvent
 
@@ -55,6 +56,22 @@ def verified_event(token: str, idempotency_key: str) -> Event:
     if idempotency_key and idempotency_key != claims["jti"]:
         raise RejectedEventError("Idempotency-Key differs from jti")
     return event
+
+
+# A delivery is retried for minutes, hours at most: an event id older than this is no longer
+# needed to refuse a second copy (and an old copy never undoes a newer event: `apply`).
+RECEIVED_EVENTS_KEPT = timedelta(days=30)
+
+
+def forget_old_events(now: datetime | None = None) -> int:
+    """Delete the ids of events applied more than 30 days ago, but the last one (its number is
+    the cursor of the catch-up). How many were deleted."""
+    last = last_applied()
+    cutoff = (now or timezone.now()) - RECEIVED_EVENTS_KEPT
+    deleted, _ = (
+        ReceivedEvent.objects.filter(received_at__lt=cutoff).exclude(sequence=last).delete()
+    )
+    return deleted
 
 
 def last_applied() -> int:

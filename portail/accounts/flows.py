@@ -30,6 +30,7 @@ from portail.companies.registry import EstablishmentData
 from portail.core.context import SYSTEM, Context
 from portail.core.refusals import Refusal
 from portail.core.secrets import keyed_hash, new_url_token
+from portail.habilitations.feed import lock_feeds
 from portail.habilitations.grants import revoke_habilitation
 from portail.habilitations.models import Habilitation
 from portail.notifications.emails import send_email
@@ -442,8 +443,9 @@ def record_login_failure(email: str, reason: str, *, context: Context = SYSTEM) 
     )
 
 
-def record_logout(user: User, *, context: Context = SYSTEM) -> None:
-    _journal("account.logout", user, context)
+def record_logout(user: User, *, context: Context = SYSTEM, reason: str = "") -> None:
+    """`reason`: why the portal ended the session itself (a démarche asked for a new login)."""
+    _journal("account.logout", user, context, {"reason": reason} if reason else None)
 
 
 # --- password -----------------------------------------------------------------------------------
@@ -643,7 +645,9 @@ def delete_account(user: User, *, context: Context = SYSTEM) -> None:
         blockers = sole_gestionnaire_of(locked)
         if blockers:
             raise AccountDeletionRefusedError(blockers)
-        for habilitation in Habilitation.objects.active().filter(user=locked):
+        held = list(Habilitation.objects.active().filter(user=locked).order_by("demarche_id", "pk"))
+        lock_feeds(h.demarche_id for h in held)
+        for habilitation in held:
             revoke_habilitation(
                 actor=locked, habilitation=habilitation, reason="Compte supprimé", context=context
             )

@@ -11,8 +11,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from portail.audit.labels import FORMER_SUPPORT_ACTIONS
 from portail.audit.models import AuditEvent
@@ -135,6 +137,23 @@ def _row(event: AuditEvent) -> list[str]:
         event.siret,  # type: ignore[attr-defined]  # set by with_details
         _text(event.reason),  # type: ignore[attr-defined]
     ]
+
+
+class CappedPaginator(Paginator):  # type: ignore[type-arg]  # not subscriptable at run time
+    """Counts at most `EXPORT_MAX_ROWS` + 1 events: a count of millions of rows would cost the
+    page seconds, and past that bound the page says "plus de 50 000" (the export's own bound)."""
+
+    def __init__(self, events: QuerySet[AuditEvent], per_page: int) -> None:
+        super().__init__(events, per_page)
+        self.events = events
+
+    @cached_property
+    def count(self) -> int:
+        return self.events[: EXPORT_MAX_ROWS + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > EXPORT_MAX_ROWS
 
 
 def csv_rows(events: QuerySet[AuditEvent]) -> Iterator[list[str]]:

@@ -571,7 +571,8 @@ def _journal_page(
     page = None
     if form.is_valid():
         events = agents_journal.filtered_events(request.agent, form.cleaned_data)
-        page = Paginator(events, JOURNAL_PAGE_SIZE).get_page(request.GET.get("page"))
+        paginator = agents_journal.CappedPaginator(events, JOURNAL_PAGE_SIZE)
+        page = paginator.get_page(request.GET.get("page"))
         page.object_list = agents_journal.with_details(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)

@@ -7,6 +7,7 @@ them, so none is missed. The number comes from the démarche's `HabilitationFeed
 until commit (docs/decisions/0019).
 """
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,23 @@ def next_sequence(demarche: Demarche) -> int:
     feed, _ = HabilitationFeed.objects.select_for_update().get_or_create(demarche=demarche)
     HabilitationFeed.objects.filter(pk=feed.pk).update(last_sequence=F("last_sequence") + 1)
     return feed.last_sequence + 1
+
+
+def lock_feeds(demarche_ids: Iterable[int]) -> None:
+    """Take the feed rows of several démarches now, in the order of their ids: a change that
+    touches several démarches (an account closed) then waits for another such change instead of
+    each holding the row the other wants (a deadlock)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("lock_feeds must run inside the change's transaction")
+    ids = sorted(set(demarche_ids))
+    for demarche_id in ids:
+        HabilitationFeed.objects.get_or_create(demarche_id=demarche_id)
+    list(
+        HabilitationFeed.objects.select_for_update()
+        .filter(demarche_id__in=ids)
+        .order_by("demarche_id")
+        .values_list("pk", flat=True)
+    )
 
 
 def record_change(

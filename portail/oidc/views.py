@@ -22,8 +22,11 @@ from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 from oauthlib.oauth2.rfc6749.errors import CustomOAuth2Error
 
+from portail.accounts.flows import record_logout
+from portail.accounts.models import User
 from portail.accounts.user_sessions import USER_SESSION_KEY
 from portail.core import strong_auth
+from portail.core.context import context_of
 from portail.oidc import authentication, session_tokens
 from portail.oidc.middleware import add_form_action
 
@@ -104,6 +107,9 @@ class AuthorizationView(oauth2_views.AuthorizationView):
         prompt = set(request.GET.get("prompt", "").split())
         if ("login" in prompt or self._too_old(request)) and "none" not in prompt:
             # Signed in anew: the session ends here, the login page leads back without prompt.
+            if isinstance(request.user, User):
+                why = "prompt=login" if "login" in prompt else "max_age"
+                record_logout(request.user, context=context_of(request), reason=why)
             logout(request)
             query = request.GET.copy()
             query.pop("prompt", None)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.local_http import Answer, LocalHTTPServer, Request
 
 PREFIX = re.compile(r"^/range/([0-9A-F]{5})$")
 
@@ -28,40 +28,23 @@ class FakePwnedPasswords:
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.status = 200
         self.delay = 0.0
-        service = self
+        self.server = LocalHTTPServer(self.answer)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                service.requests.append((self.path, dict(self.headers)))
-                if service.delay:
-                    time.sleep(service.delay)
-                match = PREFIX.match(self.path)
-                if service.status != 200 or not match:
-                    status = service.status if match else 400
-                    body = b"The hash prefix was not in a valid format"
-                else:
-                    status = 200
-                    body = service.range_body(
-                        match.group(1), padded=self.headers.get("Add-Padding") == "true"
-                    )
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "text/plain")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
-                    pass
+    @property
+    def url(self) -> str:
+        return self.server.url
 
-            def log_message(self, format, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.handle_error = lambda request, client_address: None
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+    def answer(self, request: Request) -> Answer:
+        self.requests.append((request.path, request.headers))
+        if self.delay:
+            time.sleep(self.delay)
+        match = PREFIX.match(request.path)
+        if self.status != 200 or not match:
+            return Answer(
+                self.status if match else 400, b"The hash prefix was not in a valid format"
+            )
+        padded = request.headers.get("Add-Padding") == "true"
+        return Answer(200, self.range_body(match.group(1), padded=padded))
 
     def range_body(self, prefix: str, *, padded: bool) -> bytes:
         lines = [
@@ -76,10 +59,8 @@ class FakePwnedPasswords:
         return "\r\n".join(lines).encode()
 
     def start(self):
-        self.thread.start()
+        self.server.start()
         return self
 
     def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+        self.server.stop()

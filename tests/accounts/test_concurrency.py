@@ -106,3 +106,25 @@ def test_two_dormant_gestionnaires_of_one_site_deactivated_at_once_leave_one_war
 
     assert sorted(outcomes) == ["agents_warned", "deactivated"], outcomes
     assert User.objects.filter(pk__in=[u.pk for u in users], is_active=True).count() == 1
+
+
+def test_two_accounts_closing_at_once_in_two_demarches_both_close(db):
+    """Each revocation locks its démarche's feed row until commit: two closures touching two
+    démarches in opposite orders would wait for each other (a deadlock) unless both take the
+    démarches in one order."""
+    first, second = RoleFactory(), RoleFactory()
+    for round_ in range(5):
+        ann, bob = UserFactory(), UserFactory()
+        establishment = EstablishmentFactory()
+        # Listed newest first: Ann's revocations go second → first, Bob's first → second.
+        for user, roles in ((ann, (first, second)), (bob, (second, first))):
+            for role in roles:
+                HabilitationFactory(user=user, role=role, establishment=establishment)
+
+        def close(user):
+            flows.delete_account(user)
+            return "deleted"
+
+        outcomes = together(close, [ann, bob])
+        assert outcomes == ["deleted", "deleted"], (round_, outcomes)
+    assert not Habilitation.objects.active().exists()

@@ -288,6 +288,7 @@ def test_the_export_is_bounded_and_the_page_says_so(agent_client, world, monkeyp
     monkeypatch.setattr(agents_journal, "EXPORT_MAX_ROWS", 3)
     html = page_of(agent_client)
     assert "L’export CSV contient les 3 événements les plus récents" in html
+    assert "Plus de 3 événements" in html  # counted no further than the bound
     rows = csv_rows(agent_client.get(CSV_URL))
     assert len(rows) == 1 + 3
     assert rows[1][2] == "Export CSV"  # the most recent first: the export itself

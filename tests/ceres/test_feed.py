@@ -155,6 +155,38 @@ def test_after_an_outage_ceres_catches_up_with_the_cursor(ceres, following):
         assert rows == [('["centre-agree"]',)]
 
 
+def test_the_catch_up_forgets_event_ids_older_than_30_days_but_the_last(ceres, following):
+    with sqlite3.connect(ceres.workdir / "ceres.sqlite3") as db:
+        db.executemany(
+            "insert into ceres_web_receivedevent (event_id, sequence, received_at) values (?, ?, ?)",
+            [
+                ("ancien-1", 1, "2026-01-01 00:00:00"),
+                ("ancien-2", 2, "2026-01-02 00:00:00"),
+                ("recent-3", 3, "2099-01-01 00:00:00"),
+            ],
+        )
+    WebhookSubscription.objects.all().delete()
+    for _ in range(3):  # the portal's events 1 to 3, which CERES has applied
+        grant(UserFactory(), ceres_role("centre-agree"), EstablishmentFactory())
+    follow = [sys.executable, str(ROOT / "ceres" / "manage.py"), "follow_portal_feed"]
+    run = subprocess.run(
+        follow, env=ceres.env, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "2 identifiant(s) d’événement de plus de 30 jours oublié(s)." in run.stdout
+    assert ceres_rows(ceres, "select event_id from ceres_web_receivedevent") == [("recent-3",)]
+
+    # Only old ones left: the newest (the cursor) stays whatever its age.
+    with sqlite3.connect(ceres.workdir / "ceres.sqlite3") as db:
+        db.execute("update ceres_web_receivedevent set received_at = '2026-01-03 00:00:00'")
+    subprocess.run(
+        follow, env=ceres.env, cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert ceres_rows(ceres, "select event_id, sequence from ceres_web_receivedevent") == [
+        ("recent-3", 3)
+    ]
+
+
 def test_logout_revokes_the_refresh_token(browser_session, live_server, ceres):
     centre = make_centre("Centre Sortie", 22)
     user = UserFactory()

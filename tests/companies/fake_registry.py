@@ -8,11 +8,11 @@ sent as JSON, a str body as is (for malformed JSON).
 from __future__ import annotations
 
 import json
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from tests.local_http import Answer, LocalHTTPServer, Request
 
 
 @dataclass
@@ -35,56 +35,35 @@ class FakeRegistry:
     def __init__(self):
         self.routes: dict[str, list[Reply]] = {}
         self.requests: list[Seen] = []
-        registry = self
+        self.server = LocalHTTPServer(self.answer)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                url = urlsplit(self.path)
-                registry.requests.append(
-                    Seen(url.path, parse_qs(url.query), dict(self.headers), time.monotonic())
-                )
-                replies = registry.routes.get(url.path)
-                reply = (
-                    (replies.pop(0) if len(replies) > 1 else replies[0])
-                    if replies
-                    else Reply(404, {"errors": []})
-                )
-                if reply.delay:
-                    time.sleep(reply.delay)
-                body = reply.body if isinstance(reply.body, str) else json.dumps(reply.body)
-                data = body.encode()
-                try:
-                    self.send_response(reply.status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    for name, value in reply.headers.items():
-                        self.send_header(name, value)
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
-                    pass
+    @property
+    def url(self) -> str:
+        return self.server.url
 
-            def log_message(self, format, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.handle_error = lambda request, client_address: None
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    def answer(self, request: Request) -> Answer:
+        url = urlsplit(request.path)
+        self.requests.append(Seen(url.path, parse_qs(url.query), request.headers, time.monotonic()))
+        replies = self.routes.get(url.path)
+        reply = (
+            (replies.pop(0) if len(replies) > 1 else replies[0])
+            if replies
+            else Reply(404, {"errors": []})
         )
+        if reply.delay:
+            time.sleep(reply.delay)
+        body = reply.body if isinstance(reply.body, str) else json.dumps(reply.body)
+        return Answer(reply.status, body.encode(), "application/json", dict(reply.headers))
 
     def reply(self, path: str, *replies: Reply) -> None:
         self.routes[path] = list(replies)
 
     def start(self):
-        self.thread.start()
+        self.server.start()
         return self
 
     def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+        self.server.stop()
 
 
 def recherche_company(

@@ -102,6 +102,8 @@ def test_prompt_login_asks_the_password_again(client, flow):
     assert response["Location"].startswith("/connexion/?next=/o/authorize/")
     assert "prompt" not in response["Location"]
     assert "_auth_user_id" not in client.session
+    logout = AuditEvent.objects.get(action="account.logout")
+    assert (logout.actor_id, logout.data) == (user.pk, {"reason": "prompt=login"})
 
 
 def test_max_age_asks_again_a_login_too_old(client, flow):
@@ -116,3 +118,4 @@ def test_max_age_asks_again_a_login_too_old(client, flow):
     response = client.get(flow.authorize_url(max_age="300"))
     assert response["Location"].startswith("/connexion/?next=")
     assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.get(action="account.logout").data == {"reason": "max_age"}
