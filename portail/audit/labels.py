@@ -44,6 +44,8 @@ ACTION_LABELS = {
     "habilitation.granted": "Habilitation accordée",
     "habilitation.revoked": "Habilitation révoquée",
     "habilitation.role_changed": "Rôle modifié",
+    "habilitation.suspended": "Habilitation suspendue",
+    "habilitation.resumed": "Habilitation rétablie",
     "invitation.sent": "Invitation envoyée",
     "invitation.delegated": "Délégation proposée à un tiers",
     "invitation.resent": "Invitation renvoyée",
