@@ -46,6 +46,7 @@ _LINK_VIEWS = {
     AccountToken.Purpose.ACTIVATION: "accounts:activate",
     AccountToken.Purpose.PASSWORD_RESET: "accounts:password_reset_confirm",
     AccountToken.Purpose.EMAIL_CHANGE: "accounts:email_change_confirm",
+    AccountToken.Purpose.REACTIVATION: "accounts:reactivate",
 }
 
 
@@ -612,6 +613,26 @@ def sole_gestionnaire_of(user: User) -> list[Habilitation]:
     return alone
 
 
+def lock_gestionnaires_around(user: User) -> None:
+    """Lock the live gestionnaire habilitations of the establishments `user` manages, the rows
+    `sole_gestionnaire_of` reads, so that two gestionnaires of the same establishment cannot both
+    leave (close their account, be deactivated) at the same time. Inside a transaction."""
+    sites = list(
+        Habilitation.objects.active()
+        .managing()
+        .filter(user=user)
+        .values_list("establishment_id", flat=True)
+    )
+    list(
+        Habilitation.objects.select_for_update(of=("self",))
+        .active()
+        .managing()
+        .filter(establishment_id__in=sites)
+        .order_by("pk")  # one locking order
+        .values_list("pk", flat=True)
+    )
+
+
 def delete_account(user: User, *, context: Context = SYSTEM) -> None:
     """Close the account: habilitations revoked, personal data wiped, the row kept anonymous so
     the journal and the démarches' history still hold together (decision 0004).
@@ -620,21 +641,7 @@ def delete_account(user: User, *, context: Context = SYSTEM) -> None:
     """
     with transaction.atomic():
         locked = _lock_user(user)
-        # Lock the gestionnaire habilitations the rule reads, so that two gestionnaires of the
-        # same establishment cannot both leave at the same time.
-        sites = list(
-            Habilitation.objects.active()
-            .managing()
-            .filter(user=locked)
-            .values_list("establishment_id", flat=True)
-        )
-        list(
-            Habilitation.objects.select_for_update(of=("self",))
-            .active()
-            .managing()
-            .filter(establishment_id__in=sites)
-            .values_list("pk", flat=True)
-        )
+        lock_gestionnaires_around(locked)
         blockers = sole_gestionnaire_of(locked)
         if blockers:
             raise AccountDeletionRefusedError(blockers)
@@ -666,3 +673,12 @@ def delete_account(user: User, *, context: Context = SYSTEM) -> None:
         open_sessions = list(UserSession.objects.filter(user=locked).values_list("pk", flat=True))
         if open_sessions:
             session_ending.send(sender=UserSession, user_sessions=open_sessions)
+
+
+# --- "Mes données" ------------------------------------------------------------------------------
+
+
+def record_data_export(user: User, fmt: str, *, context: Context = SYSTEM) -> None:
+    """The journal line of a download of "Mes données" (`fmt`: "json" or "html")."""
+    logger.info("Account %s downloaded its data (%s)", user.pk, fmt)
+    _journal("account.data_exported", user, context, {"format": fmt})

@@ -58,3 +58,19 @@ TOKEN_PER_IP = Limiter(
     window=15 * 60,
     base_wait=60,
 )
+# "Mes données": downloads of everything the portal holds about the account, per account.
+DATA_EXPORT_PER_ACCOUNT = Limiter(
+    "data-export",
+    label="Téléchargement de « Mes données » suspendu après trop de demandes",
+    limit=10,
+    window=60 * 60,
+    base_wait=60 * 60,
+)
+# Reactivation links sent from the login page (the right password of a deactivated account).
+REACTIVATION_PER_ACCOUNT = Limiter(
+    "reactivation-email",
+    label="Envoi du lien de réactivation suspendu après trop de demandes",
+    limit=3,
+    window=60 * 60,
+    base_wait=15 * 60,
+)

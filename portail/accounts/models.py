@@ -83,6 +83,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Dormancy (portail.accounts.dormancy): when the owner was warned that the account, unused for
+    # DORMANT_ACCOUNT_DAYS, would be deactivated; when the agents of the region were warned (the
+    # last gestionnaire of a démarche somewhere); a login clears both. `deactivated_at`: the
+    # account was deactivated for dormancy (its owner may reactivate it by the emailed link);
+    # `reactivated_at`: the last reactivation, which counts as a use.
+    dormancy_warned_at = models.DateTimeField(null=True, blank=True)
+    dormancy_agents_warned_at = models.DateTimeField(null=True, blank=True)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+    reactivated_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -138,6 +147,7 @@ class AccountToken(models.Model):
         ACTIVATION = "activation", "Activation du compte"
         PASSWORD_RESET = "password_reset", "Réinitialisation du mot de passe"
         EMAIL_CHANGE = "email_change", "Changement d’adresse électronique"
+        REACTIVATION = "reactivation", "Réactivation du compte"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tokens")
     purpose = models.CharField(max_length=20, choices=Purpose.choices)

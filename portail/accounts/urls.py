@@ -33,6 +33,8 @@ urlpatterns = [
         name="end_other_sessions",
     ),
     path("mon-compte/suppression/", views.account_delete, name="account_delete"),
+    path("mon-compte/mes-donnees/", views.my_data_page, name="my_data"),
+    path("reactivation/<str:token>/", views.reactivate, name="reactivate"),
     path("en-savoir-plus/", views.about, name="about"),
     path("agent/", views.agent_entry, name="agent_entry"),
 ]

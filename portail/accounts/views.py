@@ -15,12 +15,13 @@ from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portail.accounts import altcha, flows, mfa, mfa_views, user_sessions
+from portail.accounts import altcha, dormancy, flows, mfa, mfa_views, my_data, user_sessions
 from portail.accounts.forms import (
     DeleteAccountForm,
     EmailChangeForm,
@@ -33,11 +34,13 @@ from portail.accounts.forms import (
     display_phone,
 )
 from portail.accounts.limits import (
+    DATA_EXPORT_PER_ACCOUNT,
     EMAIL_PER_ADDRESS,
     EMAIL_PER_IP,
     LOGIN_PER_ACCOUNT,
     LOGIN_PER_IP,
     LOOKUP_PER_IP,
+    REACTIVATION_PER_ACCOUNT,
     SIGNUP_PER_IP,
     TOKEN_PER_IP,
 )
@@ -48,6 +51,12 @@ from portail.core.ratelimit import LimitsUnavailable, attempt, format_wait
 from portail.core.refusals import Refusal, refusal_shown
 
 LOGIN_ERROR = "Adresse électronique ou mot de passe incorrect."
+# Shown only to whoever typed the right password of an account deactivated for dormancy: it tells
+# nothing to someone who does not know the password (no enumeration).
+DEACTIVATED_LOGIN = (
+    "Votre compte a été désactivé faute d’utilisation. Un lien pour le réactiver vient d’être "
+    "envoyé à votre adresse électronique (s’il n’arrive pas, réessayez dans une heure)."
+)
 AFTER_ACTIVATION_NEXT = "accounts_after_activation_next"
 TOKEN_STATUS = {"unknown": 404, "expired": 410, "used": 410}
 
@@ -132,6 +141,14 @@ def _attempt_login(request: HttpRequest, form: LoginForm) -> User | tuple[int, s
         return 429, ""
     user = authenticate(request, username=email, password=form.cleaned_data["password"])
     if not isinstance(user, User):
+        deactivated = dormancy.deactivated_account_for(email, form.cleaned_data["password"])
+        if deactivated is not None:  # the right password: no guess
+            slots.succeeded()
+            if not REACTIVATION_PER_ACCOUNT.hit(email):
+                dormancy.send_reactivation_link(deactivated, context=context_of(request))
+            flows.record_login_failure(email, "deactivated", context=context_of(request))
+            form.add_error(None, DEACTIVATED_LOGIN)
+            return 200, ""
         slots.failed()
         flows.record_login_failure(email, "credentials", context=context_of(request))
         form.add_error(None, LOGIN_ERROR)
@@ -561,3 +578,81 @@ def account_delete(request: HttpRequest) -> HttpResponse:
 @login_not_required
 def about(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/about.html", {"title": "En savoir plus"})
+
+
+# --- dormant accounts: reactivation -------------------------------------------------------------
+
+
+@token_page("reactivation")
+def reactivate(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows "Réactiver mon compte"; only the POST reactivates (mail scanners GET)."""
+    if request.method != "POST":
+        dormancy.find_reactivation_token(token)
+        return render(request, "accounts/reactivate.html", {"title": "Réactiver mon compte"})
+    dormancy.reactivate(token, context=context_of(request))
+    messages.success(request, "Votre compte est réactivé. Vous pouvez vous connecter.")
+    return redirect("home")
+
+
+# --- Mes données --------------------------------------------------------------------------------
+
+EXPORT_FORMATS = ("json", "html")
+
+
+def _strong_auth_first(request: HttpRequest) -> HttpResponse | None:
+    """An account with a second factor checks it again (within 15 minutes) before a download."""
+    return strong_auth.strong_auth_redirect(
+        request,
+        required=mfa.has_second_factor(_user(request)),
+        step_up=True,
+        next_url=reverse("accounts:my_data"),
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def my_data_page(request: HttpRequest) -> HttpResponse:
+    """ "Mes données": what the download holds, and two buttons (POST): JSON, readable page."""
+    if (step_up := _strong_auth_first(request)) is not None:
+        return step_up
+    status = 200
+    error = ""
+    if request.method == "POST":
+        fmt = request.POST.get("format", "")
+        if fmt not in EXPORT_FORMATS:
+            error = "Choisissez l’un des deux formats proposés."
+            status = 400
+        elif wait := DATA_EXPORT_PER_ACCOUNT.hit(str(_user(request).pk)):
+            error = (
+                "Vous avez déjà téléchargé vos données plusieurs fois en une heure. "
+                f"Réessayez dans {format_wait(wait)}."
+            )
+            status = 429
+        else:
+            return _download(request, fmt)
+    retention = {
+        "outbox_days": settings.RETENTION_OUTBOX_BODY_DAYS,
+        "journal_years": settings.RETENTION_JOURNAL_YEARS,
+        "unactivated_days": settings.RETENTION_UNACTIVATED_ACCOUNT_DAYS,
+        "dormant_days": settings.DORMANT_ACCOUNT_DAYS,
+        "notice_days": settings.DORMANT_ACCOUNT_NOTICE_DAYS,
+    }
+    context = {"title": "Mes données", "error": error, "retention": retention}
+    return render(request, "accounts/my_data.html", context, status=status)
+
+
+def _download(request: HttpRequest, fmt: str) -> HttpResponse:
+    user = _user(request)
+    data = my_data.export_of(user)
+    flows.record_data_export(user, fmt, context=context_of(request))
+    stamp = timezone.localdate().isoformat()
+    if fmt == "json":
+        response: HttpResponse = JsonResponse(
+            data, json_dumps_params={"ensure_ascii": False, "indent": 2}
+        )
+        filename = f"mes-donnees-{stamp}.json"
+    else:
+        response = render(request, "accounts/my_data_export.html", {"data": data})
+        filename = f"mes-donnees-{stamp}.html"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -2,7 +2,7 @@ from typing import TYPE_CHECKING, cast
 
 from django.apps import AppConfig
 
-from portail.core import health
+from portail.core import health, housekeeping
 
 if TYPE_CHECKING:
     from portail.notifications.models import OutboxEmail
@@ -18,3 +18,6 @@ class NotificationsConfig(AppConfig):
         outbox = cast("type[OutboxEmail]", self.get_model("OutboxEmail"))
         health.register("outbox_pending", lambda: outbox.objects.pending().count())
         health.register("outbox_failed", lambda: outbox.objects.failed().count())
+        from portail.notifications import retention  # noqa: PLC0415
+
+        housekeeping.register_chore("outbox_bodies_purged", retention.purge_old_bodies)

@@ -248,6 +248,21 @@ ACTIVATION_CODE_VALIDITY_DAYS = env_int("ACTIVATION_CODE_VALIDITY_DAYS", 183)
 ACCESS_REQUEST_VALIDITY_DAYS = env_int("ACCESS_REQUEST_VALIDITY_DAYS", 30)
 INVITATION_VALIDITY_DAYS = env_int("INVITATION_VALIDITY_DAYS", 14)
 
+# Dormant accounts (portail.accounts.dormancy, docs/retention.md): an account without a login for
+# this many days is warned by email, then deactivated that many days after the warning unless it
+# logs in; the last gestionnaire of a démarche only after the agents of its region were warned,
+# that many days before.
+DORMANT_ACCOUNT_DAYS = env_int("DORMANT_ACCOUNT_DAYS", 365)
+DORMANT_ACCOUNT_NOTICE_DAYS = env_int("DORMANT_ACCOUNT_NOTICE_DAYS", 30)
+DORMANT_ACCOUNT_AGENTS_NOTICE_DAYS = env_int("DORMANT_ACCOUNT_AGENTS_NOTICE_DAYS", 30)
+
+# Retention (docs/retention.md), applied by the housekeeping: bodies of the outbox's emails emptied
+# after so many days (the row and its status kept), journal events deleted after so many years,
+# accounts never activated deleted so many days after their sign-up.
+RETENTION_OUTBOX_BODY_DAYS = env_int("RETENTION_OUTBOX_BODY_DAYS", 90)
+RETENTION_JOURNAL_YEARS = env_int("RETENTION_JOURNAL_YEARS", 5)
+RETENTION_UNACTIVATED_ACCOUNT_DAYS = env_int("RETENTION_UNACTIVATED_ACCOUNT_DAYS", 30)
+
 # Content-Security-Policy: no inline script anywhere; DSFR's module script carries a nonce.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -3,11 +3,13 @@ establishment deleting their accounts at the same moment — one must stay; two 
 same address at the same moment — one account."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
-from portail.accounts import flows
+from portail.accounts import dormancy, flows
 from portail.accounts.models import User
 from portail.habilitations.models import Habilitation
 from tests.factories import EstablishmentFactory, HabilitationFactory, RoleFactory, UserFactory
@@ -83,6 +85,27 @@ def test_two_sign_ups_with_one_address_make_one_account(db):
     outcomes = together(sign_up, ["Une", "Deux", "Trois"])
     assert sorted(outcomes) == ["created", "same page", "same page"], outcomes
     assert User.objects.filter(email="meme.adresse@exemple.fr").count() == 1
+
+
+def test_two_dormant_gestionnaires_of_one_site_deactivated_at_once_leave_one_warning(db):
+    """Two workers run the dormancy chore at the same moment for the two gestionnaires of an
+    establishment, both dormant and warned a month ago: one is deactivated, and the other, left
+    the only active one, waits for the agents to be warned."""
+    role = RoleFactory(can_manage=True)
+    establishment = EstablishmentFactory()
+    users = [UserFactory() for _ in range(2)]
+    for user in users:
+        HabilitationFactory(user=user, role=role, establishment=establishment)
+    User.objects.filter(pk__in=[u.pk for u in users]).update(
+        last_login=timezone.now() - timedelta(days=400),
+        date_joined=timezone.now() - timedelta(days=500),
+        dormancy_warned_at=timezone.now() - timedelta(days=31),
+    )
+
+    outcomes = together(dormancy.deactivate_if_due, users)
+
+    assert sorted(outcomes) == ["agents_warned", "deactivated"], outcomes
+    assert User.objects.filter(pk__in=[u.pk for u in users], is_active=True).count() == 1
 
 
 def test_two_accounts_closing_at_once_in_two_demarches_both_close(db):

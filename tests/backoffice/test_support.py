@@ -229,3 +229,18 @@ def test_every_limiter_has_a_label_for_the_agents():
 )
 def test_remaining_time_in_words(seconds, words):
     assert format_remaining(seconds) == words
+
+
+def test_the_account_page_says_a_dormancy_warning_and_a_deactivation(agent_client):
+    warned = UserFactory(email="prevenu@exemple.fr")
+    warned.dormancy_warned_at = timezone.now()
+    warned.save(update_fields=["dormancy_warned_at"])
+    asleep = UserFactory(email="endormi@exemple.fr", is_active=False)
+    asleep.deactivated_at = timezone.now()
+    asleep.save(update_fields=["deactivated_at"])
+
+    page = html.unescape(agent_client.get(account_url(warned)).content.decode())
+    assert "d’une désactivation faute d’utilisation (une connexion l’annule)" in page
+    page = html.unescape(agent_client.get(account_url(asleep)).content.decode())
+    assert "désactivé le" in page
+    assert "faute d’utilisation (la personne peut le réactiver" in page

@@ -90,6 +90,11 @@ def test_each_app_registers_its_chores():
         "oauth_tokens_cleared",
         "known_browsers_forgotten",
         "establishment_closures",
+        "dormant_accounts_warned",
+        "dormant_accounts_deactivated",
+        "unactivated_accounts_deleted",
+        "outbox_bodies_purged",
+        "journal_purged",
     }
 
 
@@ -107,6 +112,11 @@ def test_a_registered_chore_runs_with_the_others(chores):
         "oauth_tokens_cleared",
         "known_browsers_forgotten",
         "establishment_closures",
+        "dormant_accounts_warned",
+        "dormant_accounts_deactivated",
+        "unactivated_accounts_deleted",
+        "outbox_bodies_purged",
+        "journal_purged",
         "widgets_tidied",
         "nothing_said",
     }
