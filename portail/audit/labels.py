@@ -46,8 +46,6 @@ ACTION_LABELS = {
     "habilitation.suspended": "Habilitation suspendue",
     "habilitation.resumed": "Habilitation rétablie",
     "habilitation.role_changed": "Rôle modifié",
-    "habilitation.suspended": "Habilitation suspendue",
-    "habilitation.resumed": "Habilitation rétablie",
     "invitation.sent": "Invitation envoyée",
     "invitation.delegated": "Délégation proposée à un tiers",
     "invitation.resent": "Invitation renvoyée",
