@@ -110,7 +110,8 @@ TEMPLATES: list[dict[str, Any]] = [
         },
     },
 ]
-FORM_RENDERER = "dsfr.forms.DsfrDjangoTemplates"
+# django-dsfr's renderer with its text fields and error lists in Python (portail.core.form_rendering).
+FORM_RENDERER = "portail.core.form_rendering.FormRenderer"
 
 DATABASES = {
     "default": dj_database_url.parse(
