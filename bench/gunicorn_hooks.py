@@ -18,6 +18,7 @@ _state = {"cpu": time.process_time(), "queries": 0, "file": None, "installed": F
 
 def _count(execute, sql, params, many, context):
     _state["queries"] += 1
+    _state.setdefault("sql", []).append(sql[:200])
     return execute(sql, params, many, context)
 
 
@@ -33,6 +34,7 @@ def pre_request(worker, req):
         connections["default"].execute_wrappers.append(_count)
         _state["installed"] = True
     _state["queries"] = 0
+    _state["sql"] = []
 
 
 def post_request(worker, req, environ, resp):
@@ -48,3 +50,9 @@ def post_request(worker, req, environ, resp):
         "queries": _state["queries"],
     }
     _state["file"].write(json.dumps(line) + "\n")
+    if os.environ.get("BENCH_SQL_DUMP") and not step.startswith(("setup", "warmup")):
+        dumped = _state.setdefault("dumped", set())
+        if step not in dumped:
+            dumped.add(step)
+            with open(os.environ["BENCH_SQL_DUMP"] + "-" + os.environ.get("BENCH_APP", ""), "a") as f:
+                f.write(f"== {step}\n" + "\n".join(_state["sql"]) + "\n")
