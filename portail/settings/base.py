@@ -107,6 +107,8 @@ TEMPLATES: list[dict[str, Any]] = [
                 "django.contrib.messages.context_processors.messages",
                 "dsfr_layout.context_processors.page",
             ],
+            # {% url %} with its answers kept (portail.core.url_tag).
+            "builtins": ["portail.core.url_tag"],
         },
     },
 ]
