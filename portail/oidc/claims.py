@@ -17,6 +17,21 @@ if TYPE_CHECKING:
     from portail.accounts.models import User
 
 
+# What habilitations_claim reads of each habilitation.
+CLAIM_FIELDS = (
+    "ends_at",
+    "establishment__siret",
+    "establishment__name",
+    "establishment__commune",
+    "establishment__address",
+    "establishment__postcode",
+    "establishment__centre__id",
+    "role__code",
+    "role__label",
+    "role__can_manage",
+)
+
+
 def _sites_lies(establishment: Establishment) -> list[dict[str, Any]]:
     sites = []
     for site in linked_sites_of(establishment):
@@ -43,6 +58,9 @@ def habilitations_claim(user: "User", client_id: str) -> list[dict[str, Any]]:
         Habilitation.objects.active()
         .filter(user=user, demarche__oidc_client_id=client_id)
         .select_related("establishment", "establishment__centre", "role")
+        # The columns the claim shows, and nothing more: building a select of every column of
+        # four tables cost as much as running it (decision 0014).
+        .only(*CLAIM_FIELDS)
         .prefetch_related(prefetch_linked_sites("establishment__centre"))
         .order_by("establishment__siret", "role__order", "role__code")
     )

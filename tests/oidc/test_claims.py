@@ -190,3 +190,18 @@ def test_inactive_person_gets_no_habilitation(person, ceres_client, centre):
     )
     person.is_active = False
     assert habilitations_claim(person, ceres_client.client_id) == []
+
+
+def test_a_centre_with_its_sites_lies_is_claimed_in_two_queries(
+    person, ceres_client, centre, django_assert_num_queries
+):
+    HabilitationFactory(
+        user=person, role=role("ceres", "centre-agree"), establishment=centre.establishment
+    )
+    # The habilitations with only the columns shown, then the sites liés: no deferred column
+    # read afterwards.
+    with django_assert_num_queries(2):
+        claim = habilitations_claim(person, ceres_client.client_id)
+    assert [site["name"] for site in claim[0]["sites_lies"]][-1] == "Annexe du port"
+    assert claim[0]["address"]
+    assert claim[0]["commune"]
