@@ -47,6 +47,11 @@ class SessionStore(DatabaseSessionStore):
 
     def cycle_key(self) -> None:
         # SessionBase.cycle_key, with the move of the index in between.
+        if self._insert_pending:
+            # Never written (a second change of key in the login's request): a new key, and the
+            # waiting index row follows it at the insert.
+            self._session_key = get_random_string(32, VALID_KEY_CHARS)
+            return
         data = self._session  # type: ignore[attr-defined]  # SessionBase property, not in the stubs
         key = self.session_key
         if key and data.get(INDEXED_KEY):

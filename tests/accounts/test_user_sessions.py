@@ -422,3 +422,20 @@ def test_a_new_session_whose_key_is_taken_draws_another_and_its_index_follows():
     with pytest.raises(CreateError):
         other.save()
     assert Session.objects.count() == 2
+
+
+def test_a_second_change_of_key_before_the_insert_keeps_the_waiting_index():
+    from portail.accounts.session_store import SessionStore
+
+    user = UserFactory()
+    store = SessionStore()
+    store.create()
+    first = store.session_key
+    row = UserSession(user=user)
+    store.index_once_written(row)
+    store[user_sessions.USER_SESSION_KEY] = str(row.pk)
+    store.cycle_key()  # as an agent's or a second factor's login does after Django's
+    assert store.session_key != first
+    store.save()
+    assert UserSession.objects.get().session_id == store.session_key
+    assert list(Session.objects.values_list("session_key", flat=True)) == [store.session_key]
