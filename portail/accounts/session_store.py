@@ -45,6 +45,12 @@ class SessionStore(DatabaseSessionStore):
         self._insert_pending = True
         self.modified = True
 
+    def flush(self) -> None:
+        # A session ended before its insert takes no waiting index row with it.
+        self._index_row = None
+        self._insert_pending = False
+        super().flush()
+
     def cycle_key(self) -> None:
         # SessionBase.cycle_key, with the move of the index in between.
         if self._insert_pending:

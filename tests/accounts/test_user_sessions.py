@@ -439,3 +439,16 @@ def test_a_second_change_of_key_before_the_insert_keeps_the_waiting_index():
     store.save()
     assert UserSession.objects.get().session_id == store.session_key
     assert list(Session.objects.values_list("session_key", flat=True)) == [store.session_key]
+
+
+def test_a_session_ended_before_its_insert_writes_no_index():
+    from portail.accounts.session_store import SessionStore
+
+    store = SessionStore()
+    store.create()
+    store.index_once_written(UserSession(user=UserFactory()))
+    store.flush()
+    store["a"] = 1
+    store.save()
+    assert not UserSession.objects.exists()
+    assert Session.objects.count() == 1
