@@ -5,6 +5,9 @@ portal), the status, the worker's CPU time since the previous request ended (so 
 parsing the request count too) and the SQL statements Django sent. The counter is a database
 execute wrapper installed here, in the benchmark's server only: no setting, no middleware, nothing
 of it in the product's code paths.
+
+With BENCH_SQL_DUMP=<path>, the statements of each step's first measured request are written to
+<path>-<app> (`BENCH_SQL_DUMP=/tmp/sql .venv/bin/python bench/pages.py`): what a count is made of.
 """
 
 import json
@@ -13,11 +16,15 @@ import time
 from pathlib import Path
 
 accesslog = None
-_state = {"cpu": time.process_time(), "queries": 0, "file": None, "installed": False}
+_state = {"cpu": time.process_time(), "queries": 0, "file": None, "installed": False, "sql": []}
+DUMP = os.environ.get("BENCH_SQL_DUMP", "")
+_dumped: set[str] = set()
 
 
 def _count(execute, sql, params, many, context):
     _state["queries"] += 1
+    if DUMP:
+        _state["sql"].append(sql[:200])
     return execute(sql, params, many, context)
 
 
@@ -33,6 +40,7 @@ def pre_request(worker, req):
         connections["default"].execute_wrappers.append(_count)
         _state["installed"] = True
     _state["queries"] = 0
+    _state["sql"] = []
 
 
 def post_request(worker, req, environ, resp):
@@ -48,3 +56,7 @@ def post_request(worker, req, environ, resp):
         "queries": _state["queries"],
     }
     _state["file"].write(json.dumps(line) + "\n")
+    if DUMP and step not in _dumped and not step.startswith(("setup:", "warmup:")):
+        _dumped.add(step)
+        with Path(f"{DUMP}-{line['app']}").open("a") as dump:
+            dump.write(f"== {step}\n" + "\n".join(_state["sql"]) + "\n")

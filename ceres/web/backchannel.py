@@ -104,14 +104,15 @@ def remember_portal_session(sender: Any, request: HttpRequest, user: Any, **kwar
     sid = request.session.get(PORTAL_SID_KEY)
     key = request.session.session_key
     if isinstance(sid, str) and sid and key:
-        PortalSession.objects.update_or_create(
-            session_key=key, defaults={"sid": sid, "sub": user.get_username()}
-        )
-        # The re-check signs in again (a new key each time): rows of keys gone are forgotten.
-        store = import_module(settings.SESSION_ENGINE).SessionStore
-        older = PortalSession.objects.filter(sid=sid).exclude(session_key=key)
-        gone = [k for k in older.values_list("session_key", flat=True) if not store().exists(k)]
-        PortalSession.objects.filter(session_key__in=gone).delete()
+        sub = user.get_username()
+        if not PortalSession.objects.filter(session_key=key).update(sid=sid, sub=sub):
+            PortalSession.objects.create(session_key=key, sid=sid, sub=sub)
+        # The re-check signs in again (a new key each time): rows of keys gone are forgotten,
+        # in one statement whatever their number.
+        sessions = import_module(settings.SESSION_ENGINE).SessionStore.get_model_class()
+        PortalSession.objects.filter(sid=sid).exclude(session_key=key).exclude(
+            session_key__in=sessions.objects.values("session_key")
+        ).delete()
 
 
 user_logged_in.connect(remember_portal_session, dispatch_uid="ceres.web.backchannel")

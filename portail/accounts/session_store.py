@@ -1,23 +1,104 @@
-"""Django's database sessions, keeping "Mes sessions et appareils" pointed at the right row.
+"""Django's database sessions, each new one written once, with its row of "Mes sessions et appareils".
 
-`UserSession` is tied to its session row (a one-to-one that cascades). Django changes the key of
-a live session (`cycle_key`: at login, at a change of password) by creating a new row and
-deleting the old one, which would take the `UserSession` with it: it is moved to the new row
-first. SESSION_ENGINE = "portail.accounts.session_store".
+- **Written once**: Django's `create()` checks that a fresh key is free, inserts an empty row, and
+  the end of the request updates it: at every login. Here `create()` only draws the key, and the
+  response's save inserts the row; a key already taken (2^-190) fails that insert and another is
+  drawn (CERES' `ceres.web.sessions` does the same).
+- **The index after its row**: `UserSession` points at its session row (a one-to-one that
+  cascades), so the login's `UserSession` waits for that insert: `index_once_written(row)` and
+  the response writes both, in one transaction.
+- **A change of key**: Django changes the key of a live session (`cycle_key`: at login, at a
+  change of password) by creating a new row and deleting the old one, which would take the
+  `UserSession` with it: when the session has one, the new row is written at once and the
+  `UserSession` moved to it first.
+
+SESSION_ENGINE = "portail.accounts.session_store".
 """
 
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.db import IntegrityError, router, transaction
+from django.utils.crypto import get_random_string
 
 from portail.accounts.models import UserSession
 
+# user_sessions.USER_SESSION_KEY (which imports this module's app's models, not this module).
+INDEXED_KEY = "portail_user_session"
+
 
 class SessionStore(DatabaseSessionStore):
+    _insert_pending = False
+    _index_row: UserSession | None = None
+
+    @property
+    def insert_pending(self) -> bool:
+        """The session's row is not written yet (it will be with the response)."""
+        return self._insert_pending
+
+    def index_once_written(self, row: UserSession) -> None:
+        """Insert `row` (unsaved, its session not set) right after the session's row."""
+        self._index_row = row
+        self.modified = True
+
+    def create(self) -> None:
+        self._session_key = get_random_string(32, VALID_KEY_CHARS)
+        self._insert_pending = True
+        self.modified = True
+
+    def flush(self) -> None:
+        # A session ended before its insert takes no waiting index row with it.
+        self._index_row = None
+        self._insert_pending = False
+        super().flush()
+
     def cycle_key(self) -> None:
-        # SessionBase.cycle_key, with the move in between.
+        # SessionBase.cycle_key, with the move of the index in between.
+        if self._insert_pending:
+            # Never written (a second change of key in the login's request): a new key, and the
+            # waiting index row follows it at the insert.
+            self._session_key = get_random_string(32, VALID_KEY_CHARS)
+            return
         data = self._session  # type: ignore[attr-defined]  # SessionBase property, not in the stubs
         key = self.session_key
-        self.create()
-        self._session_cache = data
-        if key:
+        if key and data.get(INDEXED_KEY):
+            DatabaseSessionStore.create(self)  # the row now: the UserSession moves onto it
+            self._insert_pending = False
+            self._session_cache = data
             UserSession.objects.filter(session_id=key).update(session_id=self.session_key)
+        else:
+            self.create()
+            self._session_cache = data
+        if key:
             self.delete(key)
+
+    def save(self, must_create: bool = False) -> None:
+        if self.session_key is None:
+            self.create()
+        if not (self._insert_pending or must_create):
+            super().save()
+            return
+        for attempt in range(3):  # a key already taken: 2^-190; anything else fails thrice
+            try:
+                self._insert()
+            except CreateError:
+                if not self._insert_pending or attempt == 2:
+                    raise
+                self._session_key = get_random_string(32, VALID_KEY_CHARS)
+                continue
+            self._insert_pending = False
+            return
+
+    def _insert(self) -> None:
+        """The session's row, then its index row if one waits: one transaction."""
+        data = self._get_session(no_load=True)  # type: ignore[attr-defined]  # not in the stubs
+        obj = self.create_model_instance(data)
+        using = router.db_for_write(self.model, instance=obj)
+        try:
+            with transaction.atomic(using=using):
+                obj.save(force_insert=True, using=using)
+                if self._index_row is not None:
+                    self._index_row.session_id = obj.session_key
+                    self._index_row.save(force_insert=True, using=using)
+        except IntegrityError as exc:
+            raise CreateError from exc
+        self._index_row = None

@@ -39,6 +39,7 @@ from django.utils.crypto import constant_time_compare
 
 from portail.accounts import user_agent
 from portail.accounts.models import KnownBrowser, User, UserSession
+from portail.accounts.session_store import INDEXED_KEY, SessionStore
 from portail.audit.journal import record
 from portail.core.context import SYSTEM, Context, context_of
 from portail.core.refusals import Refusal
@@ -47,7 +48,7 @@ from portail.notifications.emails import send_email
 
 logger = logging.getLogger(__name__)
 
-USER_SESSION_KEY = "portail_user_session"  # the UserSession id, in the session
+USER_SESSION_KEY = INDEXED_KEY  # the UserSession id, in the session
 SEEN_KEY = "portail_session_seen_at"
 SEEN_INTERVAL = 60  # seconds between two writes of the last activity
 BROWSER_COOKIE = "portail_navigateur"
@@ -93,6 +94,14 @@ def _index(request: HttpRequest, user: User) -> None:
         return
     now = timezone.now()
     described = _describe(context_of(request))
+    session = request.session
+    if isinstance(session, SessionStore) and session.insert_pending:
+        # A new session (a login): its row and this one are inserted with the response.
+        row = UserSession(id=uuid.uuid4(), user=user, started_at=now, last_seen_at=now, **described)
+        session.index_once_written(row)
+        session[USER_SESSION_KEY] = str(row.pk)
+        session[SEEN_KEY] = int(time.time())
+        return
     known = request.session.get(USER_SESSION_KEY)
     if not (
         known

@@ -1,10 +1,17 @@
 """Request id and the security headers Django does not set by itself."""
 
+import functools
 import re
 import uuid
 from collections.abc import Callable
 
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject
 from csp.middleware import CSPMiddleware as BaseCSPMiddleware
+from csp.utils import build_policy
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
@@ -56,12 +63,59 @@ class SecurityHeadersMiddleware:
 
 
 class CSPMiddleware(BaseCSPMiddleware):
-    """django-csp's middleware, without building a policy for a response exempted from it (JSON
-    for machines, such as the token endpoint's: 5 % of a token refresh)."""
+    """django-csp's middleware, with the policy built once per process.
+
+    django-csp builds the header from the settings at every response (5 % of a light page), and
+    for a response exempted from it (JSON for machines, such as the token endpoint's). Here a
+    response without a policy of its own (no `_csp_*` attribute, such as the authorization
+    form's `_csp_update`) gets the settings' policy built once, the request's nonce put in;
+    everything else goes to django-csp as before (tests/core/test_csp.py, tests/oidc/test_form_action.py)."""
 
     def process_response(
         self, request: HttpRequest, response: HttpResponseBase
     ) -> HttpResponseBase:
         if getattr(response, "_csp_exempt", False):
             return response
-        return super().process_response(request, response)
+        if settings.DEBUG or any(hasattr(response, name) for name in _OWN_POLICY):
+            return super().process_response(request, response)
+        nonce = getattr(request, "_csp_nonce", None)
+        policy, report_only = _policies(nonce is not None)
+        for header, value in ((HEADER, policy), (HEADER_REPORT_ONLY, report_only)):
+            if value and header not in response:
+                response[header] = value.replace(_NONCE_MARK, nonce) if nonce else value
+        if nonce is None:
+            # As django-csp: a nonce asked for after the header is written is an error.
+            request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)  # type: ignore[attr-defined]
+        return response
+
+
+# A response carrying one of these has a policy of its own: django-csp builds it.
+_OWN_POLICY = (
+    "_csp_config",
+    "_csp_update",
+    "_csp_replace",
+    "_csp_config_ro",
+    "_csp_update_ro",
+    "_csp_replace_ro",
+    "_csp_exempt_ro",
+)
+_NONCE_MARK = "\x00nonce\x00"
+
+
+@functools.cache
+def _policies(with_nonce: bool) -> tuple[str, str]:
+    """The settings' policy and report-only policy, as django-csp builds them (the nonce a mark
+    to replace), when no URL prefix is excluded from them; else django-csp's own way."""
+    for name in ("CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY"):
+        if (getattr(settings, name, None) or {}).get("EXCLUDE_URL_PREFIXES"):
+            raise ImproperlyConfigured(f"{name}: EXCLUDE_URL_PREFIXES is not supported here")
+    nonce = _NONCE_MARK if with_nonce else None
+    return build_policy(nonce=nonce), build_policy(nonce=nonce, report_only=True)
+
+
+def _forget_policies(*, setting: str, **kwargs: object) -> None:
+    if setting.startswith("CONTENT_SECURITY_POLICY") or setting == "DEBUG":
+        _policies.cache_clear()
+
+
+setting_changed.connect(_forget_policies, dispatch_uid="portail.core.middleware.csp")

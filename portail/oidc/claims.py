@@ -19,6 +19,23 @@ if TYPE_CHECKING:
     from portail.accounts.models import User
 
 
+# What both claims read of each habilitation.
+CLAIM_FIELDS = (
+    "ends_at",
+    "suspended_at",
+    "suspension_reason",
+    "establishment__siret",
+    "establishment__name",
+    "establishment__commune",
+    "establishment__address",
+    "establishment__postcode",
+    "establishment__centre__id",
+    "role__code",
+    "role__label",
+    "role__can_manage",
+)
+
+
 def _sites_lies(establishment: Establishment) -> list[dict[str, Any]]:
     sites = []
     for site in linked_sites_of(establishment):
@@ -44,6 +61,9 @@ def live_habilitations(user: "User", client_id: str) -> list[Habilitation]:
         Habilitation.objects.live()
         .filter(user=user, demarche__oidc_client_id=client_id)
         .select_related("establishment", "establishment__centre", "role")
+        # The columns the claim shows, and nothing more: building a select of every column of
+        # four tables cost as much as running it (decision 0014).
+        .only(*CLAIM_FIELDS)
         .prefetch_related(prefetch_linked_sites("establishment__centre"))
         .order_by("establishment__siret", "role__order", "role__code")
     )

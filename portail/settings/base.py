@@ -107,10 +107,13 @@ TEMPLATES: list[dict[str, Any]] = [
                 "django.contrib.messages.context_processors.messages",
                 "dsfr_layout.context_processors.page",
             ],
+            # {% url %} with its answers kept (portail.core.url_tag).
+            "builtins": ["portail.core.url_tag"],
         },
     },
 ]
-FORM_RENDERER = "dsfr.forms.DsfrDjangoTemplates"
+# django-dsfr's renderer with its text fields and error lists in Python (portail.core.form_rendering).
+FORM_RENDERER = "portail.core.form_rendering.FormRenderer"
 
 DATABASES = {
     "default": dj_database_url.parse(

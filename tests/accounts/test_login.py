@@ -297,13 +297,13 @@ def test_pages_of_signed_in_people_are_not_cached(client):
 def test_a_login_costs_few_queries(client, django_assert_max_num_queries):
     UserFactory(email="rapide@exemple.fr")
     # A slot taken on each of the 2 rate limits (a new key: one INSERT each) and given back (an
-    # UPDATE each), each in its own transaction (decision 0012); the user, the new session
-    # (exists + insert), whether it has a second factor, last_login, the audit event, the session saved with the response; the
-    # session's row of "Mes sessions et appareils", the browser remembered (is it the account's
-    # first? insert). Inside the test's transaction, the atomic blocks count as SAVEPOINT /
-    # RELEASE queries; on PostgreSQL the four rate-limit transactions add their SET LOCAL
-    # synchronous_commit.
-    with django_assert_max_num_queries(34 if connection.vendor == "postgresql" else 30):
+    # UPDATE each), each in its own transaction (decision 0012); the user, whether it has a
+    # second factor, last_login, the audit event; the browser remembered (is it the account's
+    # first? insert); with the response, the new session's row and its row of "Mes sessions et
+    # appareils", inserted together (decision 0014; 30 before). Inside the test's transaction,
+    # the atomic blocks count as SAVEPOINT / RELEASE queries; on PostgreSQL the four rate-limit
+    # transactions add their SET LOCAL synchronous_commit.
+    with django_assert_max_num_queries(30 if connection.vendor == "postgresql" else 26):
         response = login(client, "rapide@exemple.fr")
     assert response.status_code == 302
     # Already logged in: the session and the user (the session is saved again after a minute).

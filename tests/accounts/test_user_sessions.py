@@ -378,3 +378,77 @@ def test_browser_and_system_are_read_from_the_user_agent(header, browser_label, 
 )
 def test_the_ip_address_is_partly_masked(ip, masked):
     assert mask_ip(ip) == masked
+
+
+def test_a_login_writes_its_session_row_and_its_index_once_with_the_response(
+    django_assert_num_queries,
+):
+    user = UserFactory(email="bea@exemple.fr")
+    laptop = browser()
+    log_in(laptop, user.email)
+    session = Session.objects.get()
+    row = UserSession.objects.get()
+    assert (row.session_id, row.user) == (session.session_key, user)
+    assert session.session_key == laptop.cookies["sessionid"].value
+    assert session.get_decoded()[user_sessions.USER_SESSION_KEY] == str(row.pk)
+    # The next page reads the session and the user, and writes nothing.
+    with django_assert_num_queries(2):
+        assert laptop.get("/connexion/").status_code == 302
+    assert "Cette session" in page(laptop)
+
+
+def test_a_new_session_whose_key_is_taken_draws_another_and_its_index_follows():
+    from django.contrib.sessions.backends.base import CreateError
+
+    from portail.accounts.session_store import SessionStore
+
+    user = UserFactory()
+    store = SessionStore()
+    store.create()
+    taken = store.session_key
+    Session.objects.create(session_key=taken, session_data="", expire_date=timezone.now())
+    row = UserSession(user=user)
+    store.index_once_written(row)
+    store["a"] = 1
+    store.save()
+    assert store.session_key != taken
+    assert UserSession.objects.get().session_id == store.session_key
+    assert SessionStore(store.session_key)["a"] == 1
+    assert not store.insert_pending
+    # A row that cannot be written (its id taken) fails after three keys, without a loop.
+    other = SessionStore()
+    other.create()
+    other.index_once_written(UserSession(id=row.pk, user=user))
+    with pytest.raises(CreateError):
+        other.save()
+    assert Session.objects.count() == 2
+
+
+def test_a_second_change_of_key_before_the_insert_keeps_the_waiting_index():
+    from portail.accounts.session_store import SessionStore
+
+    user = UserFactory()
+    store = SessionStore()
+    store.create()
+    first = store.session_key
+    row = UserSession(user=user)
+    store.index_once_written(row)
+    store[user_sessions.USER_SESSION_KEY] = str(row.pk)
+    store.cycle_key()  # as an agent's or a second factor's login does after Django's
+    assert store.session_key != first
+    store.save()
+    assert UserSession.objects.get().session_id == store.session_key
+    assert list(Session.objects.values_list("session_key", flat=True)) == [store.session_key]
+
+
+def test_a_session_ended_before_its_insert_writes_no_index():
+    from portail.accounts.session_store import SessionStore
+
+    store = SessionStore()
+    store.create()
+    store.index_once_written(UserSession(user=UserFactory()))
+    store.flush()
+    store["a"] = 1
+    store.save()
+    assert not UserSession.objects.exists()
+    assert Session.objects.count() == 1

@@ -11,7 +11,11 @@ from portail.centres.models import Centre, LinkedSite, Region
 from portail.demarches.models import Demarche, Role
 from portail.habilitations.grants import revoke_habilitation, suspend_habilitation
 from portail.habilitations.models import Habilitation
-from portail.oidc.claims import habilitations_claim
+from portail.oidc.claims import (
+    habilitations_claim,
+    live_habilitations,
+    suspended_habilitations_claim,
+)
 from portail.oidc.clients import register_demarche_client
 from tests.factories import (
     EstablishmentFactory,
@@ -192,7 +196,9 @@ def test_inactive_person_gets_no_habilitation(person, ceres_client, centre):
     assert habilitations_claim(person, ceres_client.client_id) == []
 
 
-def test_a_suspended_habilitation_is_listed_apart_with_its_reason(client, person, flow, centre):
+def test_a_suspended_habilitation_is_listed_apart_with_its_reason(
+    client, person, flow, centre, django_assert_num_queries
+):
     kept = HabilitationFactory(
         user=person, role=role("ceres", "gestionnaire-centres"), establishment=centre.establishment
     )
@@ -206,6 +212,9 @@ def test_a_suspended_habilitation_is_listed_apart_with_its_reason(client, person
             reason=Habilitation.Suspension.REVIEW_OVERDUE,
         )
 
+    rows = live_habilitations(person, flow.client_id)
+    with django_assert_num_queries(0):  # the columns both claims read are all there
+        suspended_habilitations_claim(person, flow.client_id, rows)
     info = userinfo(client, flow.tokens(client)["access_token"]).json()
 
     (entry,) = info["habilitations"]
@@ -216,3 +225,18 @@ def test_a_suspended_habilitation_is_listed_apart_with_its_reason(client, person
     assert apart["reason"] == "review_overdue"
     assert apart["reason_label"] == "Accès non confirmé lors de la revue des accès"
     assert datetime.fromisoformat(apart["since"]) <= timezone.now()
+
+
+def test_a_centre_with_its_sites_lies_is_claimed_in_two_queries(
+    person, ceres_client, centre, django_assert_num_queries
+):
+    HabilitationFactory(
+        user=person, role=role("ceres", "centre-agree"), establishment=centre.establishment
+    )
+    # The habilitations with only the columns shown, then the sites liés: no deferred column
+    # read afterwards.
+    with django_assert_num_queries(2):
+        claim = habilitations_claim(person, ceres_client.client_id)
+    assert [site["name"] for site in claim[0]["sites_lies"]][-1] == "Annexe du port"
+    assert claim[0]["address"]
+    assert claim[0]["commune"]

@@ -1,0 +1,177 @@
+"""The pages of bench/pages.py, timed and profiled inside one process: what a change buys, before
+the bench's servers (which a shared machine's load blurs) confirm it.
+
+    .venv/bin/python bench/pages.py --rounds 5          # once: makes var/bench/pages/
+    .venv/bin/python bench/inprocess.py home,mon_compte # median CPU per request (30 each)
+    N=50 PROF=cumulative TOP=60 .venv/bin/python bench/inprocess.py manage_5   # and a cProfile
+    .venv/bin/python bench/inprocess.py login_post showsql                     # its statements
+
+Production settings, a copy of the bench's SQLite database (PG=postgres://… for another
+database, REDIS=redis://… for the cache), Django's test client, `time.process_time()` around each
+request. To compare two versions of the code, run it from each worktree alternately, twice. Never
+part of the test suite.
+"""
+
+import cProfile
+import os
+import pstats
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path.cwd()
+sys.path.insert(0, str(ROOT))
+work = ROOT / "var" / "bench" / "inprocess"
+work.mkdir(parents=True, exist_ok=True)
+src = ROOT / "var" / "bench" / "pages"
+if not os.environ.get("PG"):
+    if not (src / "portail.sqlite3").exists():
+        raise SystemExit("No var/bench/pages/portail.sqlite3: run bench/pages.py (SQLite) first.")
+    shutil.copy(src / "portail.sqlite3", work / "portail.sqlite3")
+from cryptography.hazmat.primitives import serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
+
+key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+os.environ.update(
+    {
+        "DJANGO_SETTINGS_MODULE": "portail.settings.prod",
+        "SECRET_KEY": "bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN",
+        "ALTCHA_HMAC_KEY": "x",
+        "CODE_HASH_KEY": "bench-code-hash-key",
+        "OIDC_RSA_PRIVATE_KEY": key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode(),
+        "ALLOWED_HOSTS": "127.0.0.1,testserver",
+        "DATABASE_URL": f"sqlite:///{work / 'portail.sqlite3'}",
+        "PORTAIL_VAR_DIR": str(src),
+        "PORTAL_BASE_URL": "https://127.0.0.1:8000",
+        "OIDC_ISSUER": "http://127.0.0.1:8000/o",
+        "SECURE_SSL_REDIRECT": "false",
+        "ARGON2_TIME_COST": "5",
+        "ARGON2_MEMORY_COST_KIB": str(7 * 1024),
+        "LOG_LEVEL": "WARNING",
+    }
+)
+if os.environ.get("PG"):
+    os.environ["DATABASE_URL"] = os.environ["PG"]
+os.environ.pop("REDIS_URL", None)
+if os.environ.get("REDIS"):
+    os.environ["REDIS_URL"] = os.environ["REDIS"]
+import django  # noqa: E402
+
+django.setup()
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+
+PASSWORD = "Une phrase de passe de banc d'essai 2026"
+H = {"HTTP_X_FORWARDED_PROTO": "https", "HTTP_HOST": "127.0.0.1"}
+_C = Client(**H)
+
+
+def fresh():
+    import copy
+    from http.cookies import SimpleCookie
+
+    c = copy.copy(_C)
+    c.cookies = SimpleCookie()
+    return c
+
+
+def login(email):
+    c = fresh()
+    r = c.get("/")
+    assert r.status_code == 200, r.status_code
+    r = c.post("/", {"email": email, "password": PASSWORD})
+    assert r.status_code == 302, (r.status_code, r.content[:3000])
+    return c
+
+
+def steps():
+    zero = login("zero@banc.fr")
+    one = login("une@banc.fr")
+    twenty = login("vingt@banc.fr")
+    g5 = login("gestion5@banc.fr")
+    g5000 = login("gestion5000@banc.fr")
+    anon = fresh()
+
+    def full():
+        c = fresh()
+        c.get("/")
+        c.post("/", {"email": "zero@banc.fr", "password": PASSWORD})
+        c.get("/demarches/")
+
+    def post_login():
+        c = fresh()
+        c.post("/", {"email": "zero@banc.fr", "password": PASSWORD})
+
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from oauth2_provider.models import AccessToken, Application
+
+    from portail.accounts.models import User
+
+    app = Application.objects.get(client_id="ceres-bench")
+    AccessToken.objects.create(
+        user=User.objects.get(email="une@banc.fr"),
+        application=app,
+        token="bench-userinfo-token-0123456789",
+        expires=timezone.now() + timedelta(hours=1),
+        scope="openid email profile phone habilitations",
+    )
+    return {
+        "userinfo": lambda: anon.get(
+            "/o/userinfo/", HTTP_AUTHORIZATION="Bearer bench-userinfo-token-0123456789"
+        ),
+        "home": lambda: anon.get("/"),
+        "login_post": post_login,
+        "mes_demarches_0": lambda: zero.get("/demarches/"),
+        "mes_demarches_1": lambda: one.get("/demarches/"),
+        "mes_demarches_20": lambda: twenty.get("/demarches/"),
+        "mon_compte": lambda: one.get("/mon-compte/"),
+        "manage_5": lambda: g5.get("/habilitations/ceres/"),
+        "manage_5000": lambda: g5000.get("/habilitations/ceres/"),
+        "invite_form": lambda: g5.get("/habilitations/ceres/inviter/"),
+    }
+
+
+S = steps()
+which = sys.argv[1].split(",") if len(sys.argv) > 1 and sys.argv[1] != "all" else list(S)
+n = int(os.environ.get("N", "30"))
+prof = os.environ.get("PROF")
+for name in which:
+    f = S[name]
+    for _ in range(5):
+        f()
+    times = []
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as q:
+        f()
+    nq = len(q.captured_queries)
+    if "showsql" in sys.argv:
+        for x in q.captured_queries:
+            print("   ", x["sql"][:300], flush=True)
+    if prof:
+        pr = cProfile.Profile()
+        pr.enable()
+    for _ in range(n):
+        t = time.process_time()
+        f()
+        times.append((time.process_time() - t) * 1000)
+    if prof:
+        pr.disable()
+        pr.dump_stats(str(work / "last.prof"))
+        st = pstats.Stats(pr)
+        st.sort_stats(prof)
+        st.print_stats(int(os.environ.get("TOP", "40")))
+    print(
+        f"{name:20} median {statistics.median(times):7.2f} ms  min {min(times):7.2f}  queries {nq}"
+    )
+    if os.environ.get("SHOWSQL"):
+        for x in q.captured_queries:
+            print("   ", x["sql"][:300])
