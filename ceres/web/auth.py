@@ -33,6 +33,8 @@ from ceres.web.revocation import KeepsRefreshToken, revoke_refresh_token
 log = logging.getLogger(__name__)
 
 HABILITATIONS_KEY = "ceres_habilitations"
+# The suspended ones (`habilitations_suspendues`): why a person with no role is refused.
+SUSPENDED_KEY = "ceres_habilitations_suspendues"
 # How the person signed in at the portal, from the last ID token: {"acr": …, "amr": […]}.
 SIGN_IN_KEY = "ceres_sign_in"
 ESTABLISHMENT_KEY = "ceres_siret"
@@ -151,6 +153,9 @@ class PortalOIDCBackend(KeepsRefreshToken, OIDCAuthenticationBackend):
         elif changed:  # every sign-in reads the claims; most change nothing
             user.save(update_fields=changed)
         self.request.session[HABILITATIONS_KEY] = claims.get("habilitations", [])
+        suspended = claims.get("habilitations_suspendues") or []
+        if suspended or SUSPENDED_KEY in self.request.session:
+            self.request.session[SUSPENDED_KEY] = suspended
         return user
 
 

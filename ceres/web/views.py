@@ -17,7 +17,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
 
-from ceres.web.auth import ESTABLISHMENT_KEY, HABILITATIONS_KEY, signed_in_with_mfa
+from ceres.web.auth import (
+    ESTABLISHMENT_KEY,
+    HABILITATIONS_KEY,
+    SUSPENDED_KEY,
+    signed_in_with_mfa,
+)
 from ceres.web.roles import with_portal_changes
 
 log = logging.getLogger(__name__)
@@ -81,7 +86,11 @@ def home(request: SignedInRequest) -> HttpResponse:
         return render(
             request,
             "ceres/refused.html",
-            {"title": "Accès refusé", "person": request.user.get_full_name()},
+            {
+                "title": "Accès refusé",
+                "person": request.user.get_full_name(),
+                "suspended": request.session.get(SUSPENDED_KEY) or [],
+            },
             status=403,
         )
     establishment = _selected(request, habilitations)

@@ -6,8 +6,11 @@ the `altcha` npm package) finds the counter in the browser and posts the solutio
 solved challenge works for one sign-up: its signature is remembered in the cache until it expires.
 A form shown again (a typo, an unknown SIRET) keeps the solution it was sent with: checking it
 there does not spend it, and a sign-up the flow refused gives it back (`give_back`).
+When the cache does not answer (Redis down), a solution cannot be spent: the sign-up is refused
+as "momentanément indisponible" and the form keeps the solution, never a server error.
 """
 
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -16,6 +19,8 @@ from typing import Any
 import altcha
 from django.conf import settings
 from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
 
 ALGORITHM = "SHA-256"
 FIELD_NAME = "altcha"
@@ -51,7 +56,7 @@ def new_challenge() -> dict[str, Any]:
 @dataclass(frozen=True)
 class Verdict:
     ok: bool
-    reason: str = ""  # "missing", "malformed", "expired", "invalid", "replayed"
+    reason: str = ""  # "missing", "malformed", "expired", "invalid", "replayed", "unavailable"
 
 
 def verify(payload: str | None, *, spend: bool = True) -> Verdict:
@@ -70,7 +75,16 @@ def verify(payload: str | None, *, spend: bool = True) -> Verdict:
         return Verdict(False, "expired")
     if not result.verified:
         return Verdict(False, "invalid")
-    return Verdict(True) if _unused(parsed, spend=spend) else Verdict(False, "replayed")
+    try:
+        unused = _unused(parsed, spend=spend)
+    except Exception:  # the cache's own errors (Redis, database): whatever its backend
+        logger.error(
+            "Anti-robot check: the cache does not answer, solution not %s",
+            "spent" if spend else "checked",
+        )
+        # Only checked (a form shown again): the solution is kept as it is.
+        return Verdict(False, "unavailable") if spend else Verdict(True)
+    return Verdict(True) if unused else Verdict(False, "replayed")
 
 
 def _unused(parsed: altcha.Payload, *, spend: bool) -> bool:
@@ -86,7 +100,10 @@ def _unused(parsed: altcha.Payload, *, spend: bool) -> bool:
 def give_back(payload: str) -> None:
     """Unspend a solution `verify` spent for a sign-up that did not happen (refused by the flow,
     rate-limited): the person corrects the form and sends it again without a new check."""
-    cache.delete(_used_key(altcha.Payload.from_base64(payload)))
+    try:
+        cache.delete(_used_key(altcha.Payload.from_base64(payload)))
+    except Exception:
+        logger.error("Anti-robot check: the cache does not answer, solution not given back")
 
 
 def _used_key(parsed: altcha.Payload) -> str:

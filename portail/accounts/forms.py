@@ -17,6 +17,7 @@ from portail.companies.lookup import lookup_url_template
 from portail.companies.registry import EstablishmentData
 from portail.companies.siret import normalize_siret, siret_error
 from portail.core.forms import BoundedTextMixin
+from portail.core.ratelimit import UNAVAILABLE
 
 if TYPE_CHECKING:
     # django-dsfr ships no types: its form is checked as the Django `Form` it extends.
@@ -144,6 +145,7 @@ class SignupForm(PersonMixin, NewPasswordMixin, Form):
     altcha_error = ""  # the anti-robot check's message, shown by its own block
     altcha_kept = ""  # a valid solution posted: the form shown again sends it again
     altcha_spent = False  # this request spent it (given back if no account is created)
+    unavailable = False  # the cache did not answer: the solution could not be spent (503)
 
     account_type = forms.ChoiceField(
         choices=User.AccountType.choices,
@@ -250,6 +252,10 @@ class SignupForm(PersonMixin, NewPasswordMixin, Form):
         verdict = altcha.verify(payload, spend=spend)
         if verdict.ok:
             self.altcha_kept, self.altcha_spent = payload, spend
+        elif verdict.reason == "unavailable":  # kept: the same form can be sent again later
+            self.altcha_kept, self.altcha_spent = payload, False
+            self.add_error(None, UNAVAILABLE)
+            self.unavailable = True
         elif spend:
             self.add_error(None, ALTCHA_MESSAGES[verdict.reason])
             self.altcha_error = ALTCHA_MESSAGES[verdict.reason]

@@ -219,7 +219,7 @@ def _signup_posted(request: HttpRequest, account_type: str) -> tuple[SignupForm,
         form.add_error(None, _wait_message(limiter.wait_seconds(_ip(request))))
         return form, 429
     if not form.is_valid():
-        return form, 200
+        return form, 503 if form.unavailable else 200
     # Counts every lookup, every valid sign-up from the address, atomically: a flood sent at
     # once gets no more than the limit through.
     wait = limiter.hit(_ip(request))

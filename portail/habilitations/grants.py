@@ -22,6 +22,8 @@ from portail.habilitations.models import Habilitation, HabilitationChange
 if TYPE_CHECKING:
     from portail.accounts.models import User
 
+Kind = HabilitationChange.Kind
+
 
 class HabilitationError(Refusal):
     """A rule of habilitations refused the change; the message is for the user (French)."""
@@ -41,7 +43,8 @@ def grant_habilitation(
 ) -> tuple[Habilitation, bool]:
     """Give `user` the `role` on `establishment`. Returns (habilitation, created).
 
-    Idempotent: when the user already holds that role there, the live habilitation is returned.
+    Idempotent: when the user already holds that role there, the live habilitation is returned
+    (a suspended one stays suspended: only `resume_habilitation` lifts a suspension).
     `granted_by` defaults to the actor; an accepted invitation passes the person who invited.
     `feed=False`: the caller writes the feed's event itself (a role change is one event).
     """
@@ -125,6 +128,65 @@ def revoke_habilitation(
         )
     elif feed:
         record_change(habilitation, removed=habilitation.role.code)
+    return habilitation
+
+
+def suspend_habilitation(
+    *,
+    actor: "User | None",
+    habilitation: Habilitation,
+    reason: str,
+    context: Context = SYSTEM,
+    feed: bool = True,
+) -> Habilitation:
+    """Take away the access a live habilitation gives, for `reason` (`Habilitation.Suspension`),
+    until it is resumed or ended. Idempotent: a suspended one keeps its first date and reason."""
+    if reason not in Habilitation.Suspension.values:
+        raise ValueError(f"unknown suspension reason {reason!r}")
+    return _set_suspension(actor, habilitation, reason, context=context, feed=feed)
+
+
+def resume_habilitation(
+    *,
+    actor: "User | None",
+    habilitation: Habilitation,
+    context: Context = SYSTEM,
+    feed: bool = True,
+) -> Habilitation:
+    """Give back the access of a suspended habilitation. Idempotent."""
+    return _set_suspension(actor, habilitation, "", context=context, feed=feed)
+
+
+def _set_suspension(
+    actor: "User | None", habilitation: Habilitation, reason: str, *, context: Context, feed: bool
+) -> Habilitation:
+    """Suspend for `reason`, or resume (`reason` empty): the row, its journal line, its event."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("a suspension changes inside the caller's transaction")
+    habilitation = Habilitation.objects.select_for_update().get(pk=habilitation.pk)
+    if habilitation.revoked_at is not None or habilitation.is_suspended == bool(reason):
+        return habilitation
+    journal_reason = reason or habilitation.suspension_reason
+    habilitation.suspended_at = timezone.now() if reason else None
+    habilitation.suspension_reason = reason
+    habilitation.save(update_fields=["suspended_at", "suspension_reason"])
+    record(
+        "habilitation.suspended" if reason else "habilitation.resumed",
+        actor=actor,
+        target=habilitation,
+        demarche=habilitation.demarche,
+        establishment=habilitation.establishment,
+        context=context,
+        data={
+            "user": habilitation.user.email,
+            "role": habilitation.role.code,
+            "reason": journal_reason,
+        },
+    )
+    if feed and reason:
+        record_change(habilitation, removed=habilitation.role.code, kind=Kind.SUSPENDED)
+    elif feed:
+        record_change(habilitation, added=habilitation.role.code, kind=Kind.RESUMED)
     return habilitation
 
 

@@ -19,11 +19,19 @@ MESSAGE_MAX_LENGTH = 1000
 
 
 class HabilitationQuerySet(models.QuerySet["Habilitation"]):
-    def active(self, now: datetime | None = None) -> "HabilitationQuerySet":
+    def live(self, now: datetime | None = None) -> "HabilitationQuerySet":
+        """Not revoked, not ended: suspended ones included (they may be resumed)."""
         now = now or timezone.now()
         return self.filter(revoked_at__isnull=True).filter(
             Q(ends_at__isnull=True) | Q(ends_at__gt=now)
         )
+
+    def active(self, now: datetime | None = None) -> "HabilitationQuerySet":
+        """What gives access: live and not suspended."""
+        return self.live(now).filter(suspended_at__isnull=True)
+
+    def suspended(self, now: datetime | None = None) -> "HabilitationQuerySet":
+        return self.live(now).filter(suspended_at__isnull=False)
 
     def for_demarche(self, demarche: Demarche) -> "HabilitationQuerySet":
         return self.filter(demarche=demarche)
@@ -42,6 +50,12 @@ class Habilitation(models.Model):
         ACCESS_REQUEST = "access_request", "Demande d’accès"
         DELEGATION = "delegation", "Délégation"
         AGENT = "agent", "Agent du ministère"
+
+    class Suspension(models.TextChoices):
+        """Why a live habilitation gives no access for now (the person is shown the label)."""
+
+        REVIEW_OVERDUE = "review_overdue", "Accès non confirmé lors de la revue des accès"
+        ESTABLISHMENT_CLOSED = "establishment_closed", "Établissement fermé (répertoire Sirene)"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="habilitations"
@@ -66,6 +80,10 @@ class Habilitation(models.Model):
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoke_reason = models.CharField(max_length=255, blank=True)
+    # A suspended habilitation stays live (it may be resumed) but gives no access: `active()`
+    # leaves it out, the claims list it apart with its reason.
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspension_reason = models.CharField(max_length=32, choices=Suspension.choices, blank=True)
 
     objects = HabilitationQuerySet.as_manager()
 
@@ -106,6 +124,10 @@ class Habilitation(models.Model):
     @property
     def is_delegation(self) -> bool:
         return self.origin == self.Origin.DELEGATION
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
 
 
 class InvitationQuerySet(models.QuerySet["Invitation"]):
@@ -308,6 +330,8 @@ class HabilitationChange(models.Model):
         REVOKED = "revoked", "Habilitation retirée"
         DELEGATION_EXPIRED = "delegation_expired", "Fin de délégation"
         ESTABLISHMENT_CLOSED = "establishment_closed", "Fin de l’établissement"
+        SUSPENDED = "suspended", "Habilitation suspendue"
+        RESUMED = "resumed", "Habilitation rétablie"
 
     demarche = models.ForeignKey("demarches.Demarche", on_delete=models.PROTECT, related_name="+")
     sequence = models.PositiveBigIntegerField()

@@ -4,7 +4,7 @@ establishment (access requests), the colleague search."""
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
@@ -27,10 +27,20 @@ AUTOCOMPLETE_LIMIT = 10
 MIN_SEARCH_LENGTH = 2
 
 
+class Suspension(NamedTuple):
+    """A suspended habilitation as "Mes démarches" shows it."""
+
+    establishment_name: str
+    role_label: str
+    reason_label: str
+    since: datetime
+
+
 @dataclass(frozen=True)
 class Catalogue:
-    # démarches the user holds a live habilitation of; `.manages` set on each, and
-    # `.delegation_ends_at` when a live delegation ends (the soonest end), else None
+    # démarches the user holds a live habilitation of; `.manages` set on each,
+    # `.delegation_ends_at` when a live delegation ends (the soonest end), else None, and
+    # `.suspensions`: the suspended habilitations, shown with their reason
     held: list[Demarche]
     others: list[Demarche]  # the other active démarches
 
@@ -41,11 +51,38 @@ def catalogue_for(user: "User") -> Catalogue:
     held_ids: set[int] = set()
     managed_ids: set[int] = set()
     delegation_ends: dict[int, datetime] = {}
-    live = Habilitation.objects.active().filter(user=user)
-    for demarche_id, can_manage, origin, ends_at in live.values_list(
-        "demarche_id", "role__can_manage", "origin", "ends_at"
+    suspensions: dict[int, list[Suspension]] = {}
+    live = Habilitation.objects.live().filter(user=user).order_by("establishment__siret")
+    for (
+        demarche_id,
+        can_manage,
+        origin,
+        ends_at,
+        suspended_at,
+        reason,
+        establishment_name,
+        role_label,
+    ) in live.values_list(
+        "demarche_id",
+        "role__can_manage",
+        "origin",
+        "ends_at",
+        "suspended_at",
+        "suspension_reason",
+        "establishment__name",
+        "role__label",
     ):
         held_ids.add(demarche_id)
+        if suspended_at is not None:  # shown with its reason; gives no access
+            suspensions.setdefault(demarche_id, []).append(
+                Suspension(
+                    establishment_name,
+                    role_label,
+                    Habilitation.Suspension(reason).label if reason else "",
+                    suspended_at,
+                )
+            )
+            continue
         if can_manage:
             managed_ids.add(demarche_id)
         if origin == Habilitation.Origin.DELEGATION and ends_at is not None:
@@ -59,6 +96,7 @@ def catalogue_for(user: "User") -> Catalogue:
             held=demarche.pk in held_ids,
             manages=demarche.pk in managed_ids,
             delegation_ends_at=delegation_ends.get(demarche.pk),
+            suspensions=suspensions.get(demarche.pk, []),
         )
         (held if demarche.pk in held_ids else others).append(demarche)
     return Catalogue(held=held, others=others)

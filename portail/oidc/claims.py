@@ -3,6 +3,8 @@
 `habilitations` lists, for the calling démarche only, each establishment where the person holds a
 live habilitation, with its sites liés and the person's roles there. A démarche is identified by
 its OIDC client (`Demarche.oidc_client_id`): a client never learns about another démarche.
+`habilitations_suspendues` lists the suspended ones apart, with their reason, so that the
+démarche can tell the person why it refuses them.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -32,22 +34,33 @@ def _sites_lies(establishment: Establishment) -> list[dict[str, Any]]:
     return sites
 
 
-def habilitations_claim(user: "User", client_id: str) -> list[dict[str, Any]]:
-    """[{siret, name, commune, address, sites_lies: [{siret, name, address}],
-    roles: [{code, label, gestionnaire, ends_at}]}]; `ends_at`: when a delegation ends (ISO 8601,
-    Paris time), else None."""
+def live_habilitations(user: "User", client_id: str) -> list[Habilitation]:
+    """The person's live habilitations in the démarche of `client_id`, suspended ones included:
+    one query (the démarche joined by its client_id) plus one for the sites liés. Both claims
+    are made from it (the validator reads it once per answer)."""
     if not client_id or not user.is_active:
         return []
-    # One query (the démarche joined by its client_id), plus one for the sites liés.
-    habilitations = (
-        Habilitation.objects.active()
+    return list(
+        Habilitation.objects.live()
         .filter(user=user, demarche__oidc_client_id=client_id)
         .select_related("establishment", "establishment__centre", "role")
         .prefetch_related(prefetch_linked_sites("establishment__centre"))
         .order_by("establishment__siret", "role__order", "role__code")
     )
+
+
+def habilitations_claim(
+    user: "User", client_id: str, rows: list[Habilitation] | None = None
+) -> list[dict[str, Any]]:
+    """[{siret, name, commune, address, sites_lies: [{siret, name, address}],
+    roles: [{code, label, gestionnaire, ends_at}]}]; `ends_at`: when a delegation ends (ISO 8601,
+    Paris time), else None."""
     by_siret: dict[str, dict[str, Any]] = {}
-    for habilitation in habilitations:
+    if rows is None:
+        rows = live_habilitations(user, client_id)
+    for habilitation in rows:
+        if habilitation.suspended_at is not None:
+            continue
         establishment = habilitation.establishment
         entry = by_siret.get(establishment.siret)
         if entry is None:
@@ -72,3 +85,24 @@ def habilitations_claim(user: "User", client_id: str) -> list[dict[str, Any]]:
                 }
             )
     return list(by_siret.values())
+
+
+def suspended_habilitations_claim(
+    user: "User", client_id: str, rows: list[Habilitation] | None = None
+) -> list[dict[str, Any]]:
+    """[{siret, name, role: {code, label}, reason, reason_label, since}], `since` in ISO 8601
+    (Paris time): the person's suspended habilitations in the calling démarche."""
+    if rows is None:
+        rows = live_habilitations(user, client_id)
+    suspended = [h for h in rows if h.suspended_at is not None]
+    return [
+        {
+            "siret": h.establishment.siret,
+            "name": h.establishment.name,
+            "role": {"code": h.role.code, "label": h.role.label},
+            "reason": h.suspension_reason,
+            "reason_label": h.get_suspension_reason_display(),
+            "since": timezone.localtime(h.suspended_at).isoformat() if h.suspended_at else None,
+        }
+        for h in suspended
+    ]

@@ -33,9 +33,14 @@ from oauthlib.oauth2.rfc6749 import errors, utils
 
 from portail.audit.journal import record
 from portail.core.secrets import keyed_hash
+from portail.habilitations.models import Habilitation
 from portail.oidc import backchannel, client_cache, code_rows, refresh_rows, session_tokens
 from portail.oidc.authentication import ACR_PASSWORD
-from portail.oidc.claims import habilitations_claim
+from portail.oidc.claims import (
+    habilitations_claim,
+    live_habilitations,
+    suspended_habilitations_claim,
+)
 from portail.oidc.models import GrantAuthentication, UsedAuthorizationCode
 from portail.oidc.tokens import checksum
 
@@ -73,10 +78,20 @@ def revoke_tokens_of(used: UsedAuthorizationCode) -> None:
             IDToken.objects.filter(jti=used.id_token_jti).delete()
 
 
+def _live_rows(request: Request) -> list[Habilitation]:
+    """Both habilitation claims of one answer from one read, kept on oauthlib's request."""
+    rows: list[Habilitation] | None = getattr(request, "portail_live_habilitations", None)
+    if rows is None:
+        rows = live_habilitations(request.user, request.client.client_id)
+        request.portail_live_habilitations = rows
+    return rows
+
+
 class PortalOAuth2Validator(OAuth2Validator):
     oidc_claim_scope = {
         **OAuth2Validator.oidc_claim_scope,
         "habilitations": "habilitations",
+        "habilitations_suspendues": "habilitations",
     }
 
     # -- claims ---------------------------------------------------------------------------------
@@ -95,7 +110,12 @@ class PortalOAuth2Validator(OAuth2Validator):
             "family_name": lambda r: r.user.last_name,
             "name": lambda r: r.user.get_full_name(),
             "phone_number": lambda r: r.user.phone,
-            "habilitations": lambda r: habilitations_claim(r.user, r.client.client_id),
+            "habilitations": lambda r: habilitations_claim(
+                r.user, r.client.client_id, _live_rows(r)
+            ),
+            "habilitations_suspendues": lambda r: suspended_habilitations_claim(
+                r.user, r.client.client_id, _live_rows(r)
+            ),
         }
 
     # -- how the person signed in: amr, acr, auth_time (portail.oidc.authentication) ----------

@@ -268,6 +268,26 @@ def test_a_solved_challenge_cannot_be_replayed(client):
     assert not User.objects.filter(email="autre@exemple.fr").exists()
 
 
+def test_a_sign_up_while_the_cache_is_down_is_refused_in_french_and_kept(client, settings):
+    data = signup_data(client, account_type="particulier")  # the challenge needs no cache
+    settings.CACHES = {  # a Redis where nothing listens: its solution cannot be spent
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    settings.RATELIMIT_REDIS_URL = "redis://127.0.0.1:1/0"
+
+    response = client.post("/inscription/", data)
+
+    assert response.status_code == 503
+    html = html_of(response)
+    assert "Le service est momentanément indisponible" in html
+    assert f'value="{data["email"]}"' in html  # nothing typed is lost
+    assert data["altcha"] in html  # nor the solved check
+    assert not User.objects.exists()
+
+
 def test_existing_email_gets_the_same_page_and_the_owner_an_email(client):
     owner = UserFactory(email="deja@exemple.fr")
     response = client.post(

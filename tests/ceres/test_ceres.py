@@ -13,7 +13,7 @@ from django.db import transaction
 from ceres import __version__ as ceres_version
 from portail.centres.models import Centre, LinkedSite, Region
 from portail.demarches.models import Role
-from portail.habilitations.grants import revoke_habilitation
+from portail.habilitations.grants import revoke_habilitation, suspend_habilitation
 from portail.habilitations.models import Habilitation
 from tests.ceres.fixtures import portal_session_cookie, register_ceres
 from tests.ceres.server import CeresServer
@@ -166,6 +166,32 @@ def test_no_ceres_habilitation_is_refused_with_a_way_back(
     assert back.get_attribute("href") == f"{live_server.url}/demarches/"
     axe_check(page, "CERES — accès refusé")
     session.screenshot("ceres-refused")
+
+
+def test_a_suspended_habilitation_is_refused_with_its_reason(
+    browser_session, live_server, ceres, axe_check
+):
+    user = UserFactory(first_name="Inès", last_name="Morel")
+    centre = make_centre("Centre Loire", 7)
+    held = HabilitationFactory(
+        user=user, role=ceres_role("centre-agree"), establishment=centre.establishment
+    )
+    with transaction.atomic():
+        suspend_habilitation(
+            actor=None, habilitation=held, reason=Habilitation.Suspension.REVIEW_OVERDUE
+        )
+    session = logged_in_browser(browser_session, live_server, user)
+
+    page = session.open(ceres.url + "/")
+
+    page.get_by_text("Votre accès à CERES est suspendu.").wait_for()
+    reason = page.locator(".fr-alert li").inner_text()
+    assert reason == (
+        f"Centre agréé pour Centre Loire (SIRET {centre.establishment.siret}) : "
+        "Accès non confirmé lors de la revue des accès."
+    )
+    assert "Vous êtes dans Ceres" not in page.content()
+    axe_check(page, "CERES — accès suspendu")
 
 
 def test_someone_not_logged_in_is_sent_to_the_portal_login(browser_session, live_server, ceres):

@@ -33,7 +33,11 @@ def open_management_page(session, axe_check):
     page.get_by_role("tab", name="Caractéristiques").click()
     expect(page.get_by_text("Certification professionnelle").last).to_be_visible()
     page.get_by_role("tab", name="Personnes habilitées pour mon entreprise").click()
-    page.get_by_role("button", name="Inviter un utilisateur").click()
+    invite = page.get_by_role("button", name="Inviter un utilisateur")
+    # DSFR marks a modal's button once its script has bound it: a click before opens nothing
+    # (seen on a loaded machine).
+    expect(invite).to_have_attribute("data-fr-js-modal-button", "true", timeout=15_000)
+    invite.click()
     dialog = page.get_by_role("dialog", name="Inviter un utilisateur")
     expect(dialog.get_by_role("heading", name="Inviter un utilisateur")).to_be_visible()
     return page, dialog

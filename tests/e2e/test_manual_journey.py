@@ -187,7 +187,10 @@ def test_the_mode_operatoire_end_to_end(  # noqa: PLR0917
         timeout=SLOW
     )
     step(guy, "gestionnaire-personnes-habilitees")
-    page.get_by_role("button", name="Inviter un utilisateur").click()
+    invite = page.get_by_role("button", name="Inviter un utilisateur")
+    # DSFR marks a modal's button once its script has bound it: a click before opens nothing.
+    expect(invite).to_have_attribute("data-fr-js-modal-button", "true", timeout=SLOW)
+    invite.click()
     dialog = page.get_by_role("dialog", name="Inviter un utilisateur")
     dialog.get_by_text("Ajouter son adresse email").click()
     dialog.get_by_label("Adresse électronique").fill(DOMINIQUE[0])

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from portail.centres.models import Centre, LinkedSite, Region
 from portail.demarches.models import Demarche, Role
-from portail.habilitations.grants import revoke_habilitation
+from portail.habilitations.grants import revoke_habilitation, suspend_habilitation
 from portail.habilitations.models import Habilitation
 from portail.oidc.claims import habilitations_claim
 from portail.oidc.clients import register_demarche_client
@@ -190,3 +190,29 @@ def test_inactive_person_gets_no_habilitation(person, ceres_client, centre):
     )
     person.is_active = False
     assert habilitations_claim(person, ceres_client.client_id) == []
+
+
+def test_a_suspended_habilitation_is_listed_apart_with_its_reason(client, person, flow, centre):
+    kept = HabilitationFactory(
+        user=person, role=role("ceres", "gestionnaire-centres"), establishment=centre.establishment
+    )
+    suspended = HabilitationFactory(
+        user=person, role=role("ceres", "centre-agree"), establishment=centre.establishment
+    )
+    with transaction.atomic():
+        suspend_habilitation(
+            actor=None,
+            habilitation=suspended,
+            reason=Habilitation.Suspension.REVIEW_OVERDUE,
+        )
+
+    info = userinfo(client, flow.tokens(client)["access_token"]).json()
+
+    (entry,) = info["habilitations"]
+    assert [r["code"] for r in entry["roles"]] == [kept.role.code]
+    (apart,) = info["habilitations_suspendues"]
+    assert apart["siret"] == centre.establishment.siret
+    assert apart["role"] == {"code": "centre-agree", "label": "Centre agréé"}
+    assert apart["reason"] == "review_overdue"
+    assert apart["reason_label"] == "Accès non confirmé lors de la revue des accès"
+    assert datetime.fromisoformat(apart["since"]) <= timezone.now()

@@ -81,6 +81,7 @@ def test_code_flow_gives_signed_id_token_and_userinfo(client, user, flow):
         "name": user.get_full_name(),
         "phone_number": user.phone,
         "habilitations": [],
+        "habilitations_suspendues": [],
     }
 
 

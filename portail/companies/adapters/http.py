@@ -59,9 +59,12 @@ def pace(source: str, per_second: int) -> None:
     """
     if per_second <= 0:
         return
-    if _count_this_second(source) > per_second:
-        time.sleep(max(0.0, 1 - (time.time() % 1)))
-        _count_this_second(source)
+    try:
+        if _count_this_second(source) > per_second:
+            time.sleep(max(0.0, 1 - (time.time() % 1)))
+            _count_this_second(source)
+    except Exception:  # the cache's own errors (Redis down): unpaced, the registry's 429 remains
+        logger.error("Registry pacing: the cache does not answer, request to %s not paced", source)
 
 
 def get(
