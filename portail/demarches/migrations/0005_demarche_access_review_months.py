@@ -10,16 +10,20 @@ def ceres_reviewed_yearly(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('demarches', '0004_requires_mfa'),
+        ("demarches", "0004_requires_mfa"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='demarche',
-            name='access_review_months',
-            field=models.PositiveSmallIntegerField(db_default=0, default=0, help_text='Tous les combien de mois les gestionnaires confirment les accès ; 0 : jamais.', verbose_name='revue des accès (mois)'),
+            model_name="demarche",
+            name="access_review_months",
+            field=models.PositiveSmallIntegerField(
+                db_default=0,
+                default=0,
+                help_text="Tous les combien de mois les gestionnaires confirment les accès ; 0 : jamais.",
+                verbose_name="revue des accès (mois)",
+            ),
         ),
         migrations.RunPython(ceres_reviewed_yearly, migrations.RunPython.noop),
     ]
