@@ -127,28 +127,38 @@ def night(label: str, now) -> None:
     )
 
 
-def confirm_some(share: float) -> None:
-    """`share` of the companies confirm in time ("Je confirme ces accès")."""
+def confirm_some(share: float, now) -> None:
+    """`share` of the companies confirmed in time: written straight into the tables (the flow's
+    cost is the gestionnaire's request, not the job's, and is timed apart on a sample)."""
     from django.contrib.auth import get_user_model
 
     from portail.habilitations.access_review import confirm_all
-    from portail.habilitations.models import AccessReview, Habilitation
+    from portail.habilitations.models import AccessReview, AccessReviewItem, Habilitation
 
-    open_reviews = list(AccessReview.objects.open().order_by("pk"))
+    open_reviews = list(AccessReview.objects.open().order_by("pk").values_list("pk", flat=True))
     chosen = open_reviews[: int(len(open_reviews) * share)]
+    sample = AccessReview.objects.filter(pk__in=chosen[:50])
     managers = dict(
-        Habilitation.objects.filter(role__can_manage=True).values_list(
-            "establishment__siren", "user_id"
-        )
+        Habilitation.objects.filter(
+            role__can_manage=True, establishment__siren__in=sample.values("siren")
+        ).values_list("establishment__siren", "user_id")
     )
-    users = get_user_model().objects.in_bulk([managers[r.siren] for r in chosen])
+    users = get_user_model().objects.in_bulk(list(managers.values()))
     started = time.perf_counter()
-    for review in chosen:
+    for review in sample:
         confirm_all(actor=users[managers[review.siren]], review=review)
-    elapsed = time.perf_counter() - started
+    per_review = (time.perf_counter() - started) / max(sample.count(), 1)
+    for start in range(0, len(chosen), 900):
+        batch = chosen[start : start + 900]
+        AccessReviewItem.objects.filter(review_id__in=batch, decision="pending").update(
+            decision="confirmed", decided_at=now
+        )
+        AccessReview.objects.filter(pk__in=batch, closed_at__isnull=True).update(
+            completed_at=now, closed_at=now
+        )
     print(
-        f"{len(chosen):,} companies confirm in time: {elapsed:.1f} s "
-        f"({elapsed / max(len(chosen), 1) * 1000:.1f} ms each)"
+        f'{len(chosen):,} companies confirmed in time ("Je confirme ces accès": '
+        f"{per_review * 1000:.0f} ms each, measured on 50)"
     )
 
 
@@ -177,7 +187,7 @@ def main() -> None:
             night("1. reviews open", now)
             night("2. nothing due", now + timedelta(days=1))
             night("3. reminder 7 days before", now + timedelta(days=days - 7))
-            confirm_some(args.confirmed)
+            confirm_some(args.confirmed, now + timedelta(days=days - 3))
             night("4. deadline passed: suspend", now + timedelta(days=days, hours=1))
             night("   (next run, nothing due)", now + timedelta(days=days, hours=2))
             night("5. grace over: end", now + timedelta(days=days + 31))
