@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -38,7 +39,9 @@ def _review(request: "UserRequest", code: str, pk: int, *, step_up: bool = False
     )
     if review is None:
         raise Http404
-    check_strong_auth(request, demarche, step_up=step_up)
+    # After the second factor, back to the review's page (the answers are POST only).
+    page = reverse("habilitations:review", args=[demarche.code, review.pk])
+    check_strong_auth(request, demarche, step_up=step_up, next_url=page)
     return review
 
 

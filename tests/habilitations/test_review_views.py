@@ -3,12 +3,15 @@ rights, an agent, another company's gestionnaire, the gestionnaire), the answers
 management page's lines."""
 
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
 
+from portail.demarches.models import Demarche
 from portail.habilitations import access_review as reviews
 from portail.habilitations.models import AccessReview, AccessReviewItem, Habilitation
+from tests.accounts.mfa_helpers import with_totp
 from tests.backoffice.factories import AgentFactory
 from tests.habilitations.factories import item_of
 
@@ -145,3 +148,17 @@ def test_a_closed_review_is_explained_and_takes_no_answer(client, reviewed):
     claire = item_of(reviewed.review, reviewed.centre_user)
     response = client.post(urls(reviewed.review, claire)["one"][1], follow=True)
     assert "est close depuis le" in response.content.decode()
+
+
+def test_removing_asks_a_fresh_second_factor_then_comes_back_to_the_review(client, reviewed):
+    Demarche.objects.filter(pk=reviewed.demarche.pk).update(requires_mfa=True)
+    with_totp(reviewed.gestionnaire)
+    client.force_login(reviewed.gestionnaire)
+    claire = item_of(reviewed.review, reviewed.centre_user)
+
+    response = client.post(urls(reviewed.review, claire)["remove"][1])
+
+    page = reverse("habilitations:review", args=["ceres", reviewed.review.pk])
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:step_up") + "?next=" + quote(page, safe="")
+    assert Habilitation.objects.active().filter(user=reviewed.centre_user).exists()
