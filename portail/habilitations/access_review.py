@@ -104,11 +104,12 @@ def _label(user: "User | None") -> str:
 def gestionnaires_of_review(review: AccessReview) -> "QuerySet[User]":
     """The active accounts that manage the review's démarche for its company (its SIREN),
     those the review suspended included: they may still confirm (`answering_sirens`)."""
-    managing = (
+    # The ids first: as a subquery PostgreSQL scans every account (0.3 s on 100,000).
+    managing = list(
         Habilitation.objects.live()
         .filter(demarche_id=review.demarche_id, role__can_manage=True)
         .filter(establishment__siren=review.siren)
-        .values("user_id")
+        .values_list("user_id", flat=True)
     )
     return get_user_model().objects.filter(is_active=True, pk__in=managing).order_by("pk")
 
