@@ -31,7 +31,7 @@ from portail.audit.journal import record
 from portail.centres.perimeter import establishment_ids_covered_by
 from portail.companies.models import Establishment
 from portail.core.context import SYSTEM, Context
-from portail.demarches.models import Demarche
+from portail.demarches.models import Demarche, Role
 from portail.habilitations import flows
 from portail.habilitations.grants import (
     HabilitationError,
@@ -104,11 +104,21 @@ def _label(user: "User | None") -> str:
 def gestionnaires_of_review(review: AccessReview) -> "QuerySet[User]":
     """The active accounts that manage the review's démarche for its company (its SIREN),
     those the review suspended included: they may still confirm (`answering_sirens`)."""
-    # The ids first: as a subquery PostgreSQL scans every account (0.3 s on 100,000).
+    # Plain lists of ids, each query on its index: joined, PostgreSQL scans every habilitation
+    # of the démarche and every account (0.3 s on 100,000).
+    establishments = list(
+        Establishment.objects.filter(siren=review.siren).values_list("pk", flat=True)
+    )
+    roles = list(
+        Role.objects.filter(demarche_id=review.demarche_id, can_manage=True).values_list(
+            "pk", flat=True
+        )
+    )
     managing = list(
         Habilitation.objects.live()
-        .filter(demarche_id=review.demarche_id, role__can_manage=True)
-        .filter(establishment__siren=review.siren)
+        .filter(
+            demarche_id=review.demarche_id, establishment_id__in=establishments, role_id__in=roles
+        )
         .values_list("user_id", flat=True)
     )
     return get_user_model().objects.filter(is_active=True, pk__in=managing).order_by("pk")
