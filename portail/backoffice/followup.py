@@ -15,7 +15,7 @@ from portail.backoffice.activation import ActivationStatus, status_of, with_acti
 from portail.backoffice.models import AgentProfile, LetterBatch
 from portail.centres.models import Centre, Region
 from portail.demarches.models import ActivationCode, Demarche
-from portail.habilitations.models import Habilitation
+from portail.habilitations.models import AccessReview, Habilitation
 
 
 def with_current_code(queryset: QuerySet[Centre], demarche: Demarche) -> QuerySet[Centre]:
@@ -187,3 +187,68 @@ def batch_summary_csv(batch: LetterBatch) -> str:
         .iterator(chunk_size=2000)
     )
     return _csv_response_text(header, rows)
+
+
+# --- Late access reviews (portail.habilitations.access_review) ----------------------------------
+
+
+def late_review_counts(agent: AgentProfile, demarche: Demarche) -> list[dict[str, Any]]:
+    """Per visible region: its open centres whose company's access review is late (one query
+    for the counts, one for the regions)."""
+    counts = dict(
+        late_review_centres(agent, demarche)
+        .order_by()
+        .values("region")
+        .annotate(late=Count("pk"))
+        .values_list("region", "late")
+    )
+    return [
+        {"region": region, "late": counts.get(region.pk, 0)}
+        for region in Region.objects.visible_to(agent).order_by("code")
+    ]
+
+
+def late_review_centres(
+    agent: AgentProfile, demarche: Demarche, region: Region | None = None
+) -> QuerySet[Centre]:
+    """The open centres visible to `agent` (of `region`) whose company (SIREN) has a review of
+    `demarche` past its deadline and not confirmed; each with its `review_deadline` and
+    `review_opened_at` (the earliest late review's)."""
+    late = (
+        AccessReview.objects.late()
+        .filter(demarche=demarche, siren=OuterRef("establishment__siren"))
+        .order_by("deadline")
+    )
+    centres = Centre.objects.open().visible_to(agent)
+    if region is not None:
+        centres = centres.filter(region=region)
+    annotated: QuerySet[Centre] = centres.annotate(
+        review_deadline=Subquery(late.values("deadline")[:1]),
+        review_opened_at=Subquery(late.values("opened_at")[:1]),
+    ).filter(review_deadline__isnull=False)
+    return annotated
+
+
+LATE_REVIEWS_HEADER = [
+    "SIRET",
+    "Nom",
+    "Commune",
+    "Région",
+    "Revue ouverte le",
+    "À faire avant le",
+    "Jours de retard",
+]
+
+
+def late_reviews_rows(centres: QuerySet[Any]) -> Iterator[list[Any]]:
+    now = timezone.now()
+    for c in centres.select_related("establishment", "region").iterator(chunk_size=2000):
+        yield [
+            c.establishment.siret,
+            c.letter_name,
+            c.establishment.commune,
+            c.region.name,
+            _dt(c.review_opened_at),
+            _dt(c.review_deadline),
+            (now - c.review_deadline).days,
+        ]

@@ -23,6 +23,13 @@ urlpatterns = [
     path("courriers/lots/<int:pk>/synthese.csv", views.batch_csv, name="batch_csv"),
     path("suivi/", views.region_followup, name="followup"),
     path("suivi/regions.csv", views.regions_csv, name="regions_csv"),
+    path("revues-des-acces/", views.late_reviews, name="late_reviews"),
+    path("revues-des-acces/<str:code>/", views.late_reviews_region, name="late_reviews_region"),
+    path(
+        "revues-des-acces/<str:code>/export.csv",
+        views.late_reviews_csv,
+        name="late_reviews_csv",
+    ),
     path("journal/", views.journal, name="journal"),
     path("journal/export.csv", views.journal_csv, name="journal_csv"),
     path("flux-habilitations/", views.webhooks, name="webhooks"),

@@ -56,7 +56,7 @@ from portail.backoffice.forms import (
     SupportSearchForm,
 )
 from portail.backoffice.models import LetterBatch
-from portail.centres.models import Centre, CentreImport, LinkedSite
+from portail.centres.models import Centre, CentreImport, LinkedSite, Region
 from portail.companies.registry import EstablishmentData
 from portail.core.context import context_of
 from portail.core.refusals import refusal_shown
@@ -562,6 +562,59 @@ def regions_csv(request: AgentRequest) -> HttpResponse:
         followup.regions_csv(request.agent, flows.ceres()),
         CSV,
         "suivi-activations-regions.csv",
+    )
+
+
+@agent_required
+def late_reviews(request: AgentRequest) -> HttpResponse:
+    """Per region, how many centres' access reviews are late."""
+    return render(
+        request,
+        "backoffice/late_reviews.html",
+        {
+            "title": "Revues des accès en retard",
+            "counts": followup.late_review_counts(request.agent, flows.ceres()),
+        },
+    )
+
+
+def _visible_region(request: AgentRequest, code: str) -> Region:
+    region: Region = get_object_or_404(Region.objects.visible_to(request.agent), code=code)
+    return region
+
+
+@agent_required
+def late_reviews_region(request: AgentRequest, code: str) -> HttpResponse:
+    """The centres of a region whose access review is late."""
+    region = _visible_region(request, code)
+    centres = followup.late_review_centres(request.agent, flows.ceres(), region)
+    page = Paginator(
+        centres.select_related("establishment").order_by("review_deadline", "letter_name", "pk"),
+        PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "backoffice/late_reviews_region.html",
+        {
+            "title": f"Revues des accès en retard — {region.name}",
+            "region": region,
+            "page": page,
+            "now": timezone.now(),
+        },
+    )
+
+
+@agent_required
+def late_reviews_csv(request: AgentRequest, code: str) -> HttpResponseBase:
+    region = _visible_region(request, code)
+    centres = followup.late_review_centres(request.agent, flows.ceres(), region)
+    _audit_export(request, "late_reviews", region=region.code)
+    return _streamed_csv(
+        followup.csv_lines(
+            followup.LATE_REVIEWS_HEADER,
+            followup.late_reviews_rows(centres.order_by("review_deadline", "letter_name", "pk")),
+        ),
+        f"revues-des-acces-en-retard-{region.code}.csv",
     )
 
 

@@ -30,6 +30,7 @@ CATALOGUE: list[dict[str, Any]] = [
         ),
         "order": 10,
         "requires_mfa": True,
+        "access_review_months": 12,
         "roles": [
             {
                 "code": "centre-agree",

@@ -34,6 +34,14 @@ class Demarche(models.Model):
         help_text="Les gestionnaires doivent avoir un second moyen de vérification, redemandé "
         "avant les actions sensibles.",
     )
+    # Every so many months each company's gestionnaires confirm who still holds access
+    # (portail.habilitations.access_review); 0: no periodic review.
+    access_review_months = models.PositiveSmallIntegerField(
+        "revue des accès (mois)",
+        default=0,
+        db_default=0,
+        help_text="Tous les combien de mois les gestionnaires confirment les accès ; 0 : jamais.",
+    )
     order = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(default=True)
 

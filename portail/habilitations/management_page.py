@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from portail.companies.models import Establishment
 from portail.demarches.models import Demarche, Role
+from portail.habilitations.access_review import ReviewSummary, summary
 from portail.habilitations.models import AccessRequest, Habilitation, Invitation
 from portail.habilitations.queries import PeopleByRole, name_filter
 from portail.notifications.models import OutboxEmail
@@ -165,6 +166,7 @@ class ManagementPage:
     establishments: list[Establishment]
     emails_page: Page[Any]
     now: datetime
+    reviews: ReviewSummary | None  # None for a démarche without periodic access review
 
     @classmethod
     def build(
@@ -221,6 +223,7 @@ class ManagementPage:
             ),
             emails_page=_emails_page(demarche, scope_ids, params),
             now=timezone.now(),
+            reviews=summary(demarche, scope_ids) if demarche.access_review_months else None,
         )
 
     def context(self) -> dict[str, Any]:
@@ -242,6 +245,7 @@ class ManagementPage:
             "establishments": self.establishments,
             "emails": page_links(self.params, self.emails_page, "mpage"),
             "now": self.now,
+            "reviews": self.reviews,
         }
 
 

@@ -354,3 +354,103 @@ class HabilitationChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.demarche_id} #{self.sequence} {self.kind} {self.siret}"
+
+
+class AccessReviewQuerySet(models.QuerySet["AccessReview"]):
+    def open(self) -> "AccessReviewQuerySet":
+        """Not closed: answered in part or not at all, before or after its deadline."""
+        return self.filter(closed_at__isnull=True)
+
+    def late(self, now: datetime | None = None) -> "AccessReviewQuerySet":
+        """Open, and its deadline passed without the gestionnaires confirming."""
+        return self.filter(
+            completed_at__isnull=True, closed_at__isnull=True, deadline__lte=now or timezone.now()
+        )
+
+    def for_demarche(self, demarche: Demarche) -> "AccessReviewQuerySet":
+        return self.filter(demarche=demarche)
+
+
+class AccessReview(models.Model):
+    """The periodic access review of a company (a SIREN) for a démarche: its gestionnaires
+    confirm or remove, person by person or all at once, the habilitations of their perimeter
+    (portail.habilitations.access_review; decision 0021).
+
+    `establishment` is where the review is filed (the gestionnaires' establishment: the
+    history of its messages, the journal). Open until `closed_at`: confirmed by the
+    gestionnaires (`completed_at`), or ended by the system `ACCESS_REVIEW_GRACE_DAYS` after the
+    deadline, the unconfirmed accesses suspended at the deadline (`lapsed_at`) then ended."""
+
+    demarche = models.ForeignKey("demarches.Demarche", on_delete=models.PROTECT, related_name="+")
+    siren = models.CharField(max_length=9)
+    establishment = models.ForeignKey(
+        "companies.Establishment", on_delete=models.PROTECT, related_name="+"
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+    deadline = models.DateTimeField()
+    # The last reminder sent, in days before the deadline (the opening counts as the first).
+    reminded_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lapsed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AccessReviewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            # One open review per company and démarche: the nightly job run twice at once
+            # opens one.
+            models.UniqueConstraint(
+                fields=["demarche", "siren"],
+                condition=Q(closed_at__isnull=True),
+                name="one_open_access_review",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["demarche", "siren", "-opened_at"]),
+            models.Index(
+                fields=["deadline"],
+                condition=Q(closed_at__isnull=True),
+                name="open_review_deadline",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.demarche_id} {self.siren} {self.opened_at:%Y-%m-%d}"
+
+    def is_overdue(self, now: datetime | None = None) -> bool:
+        return self.deadline <= (now or timezone.now())
+
+
+class AccessReviewItem(models.Model):
+    """One habilitation of a review, and the decision taken on it."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", "À confirmer"
+        CONFIRMED = "confirmed", "Confirmé"
+        REMOVED = "removed", "Retiré"
+        ENDED = "ended", "Terminé faute de confirmation"
+
+    review = models.ForeignKey(AccessReview, on_delete=models.CASCADE, related_name="items")
+    habilitation = models.ForeignKey(Habilitation, on_delete=models.CASCADE, related_name="+")
+    decision = models.CharField(max_length=16, choices=Decision.choices, default=Decision.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["review", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review", "habilitation"], name="one_item_per_habilitation"
+            )
+        ]
+        indexes = [models.Index(fields=["habilitation", "decision"])]
+
+    def __str__(self) -> str:
+        return f"{self.review_id} {self.habilitation_id} {self.decision}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portail.habilitations import views
+from portail.habilitations import review_views, views
 
 app_name = "habilitations"
 
@@ -16,4 +16,20 @@ urlpatterns = [
     path("<slug:code>/habilitations/<int:pk>/role/", views.change_role, name="change_role"),
     path("<slug:code>/invitations/<int:pk>/renvoyer/", views.resend, name="resend"),
     path("<slug:code>/invitations/<int:pk>/annuler/", views.cancel, name="cancel"),
+    path("<slug:code>/revue-des-acces/<int:pk>/", review_views.review, name="review"),
+    path(
+        "<slug:code>/revue-des-acces/<int:pk>/confirmer/",
+        review_views.confirm_all,
+        name="review_confirm_all",
+    ),
+    path(
+        "<slug:code>/revue-des-acces/<int:pk>/acces/<int:item_pk>/confirmer/",
+        review_views.confirm_one,
+        name="review_confirm_one",
+    ),
+    path(
+        "<slug:code>/revue-des-acces/<int:pk>/acces/<int:item_pk>/retirer/",
+        review_views.remove_one,
+        name="review_remove_one",
+    ),
 ]

@@ -250,6 +250,12 @@ BACKCHANNEL_LOGOUT_MAX_ATTEMPTS = env_int("BACKCHANNEL_LOGOUT_MAX_ATTEMPTS", 8)
 ACTIVATION_CODE_VALIDITY_DAYS = env_int("ACTIVATION_CODE_VALIDITY_DAYS", 183)
 ACCESS_REQUEST_VALIDITY_DAYS = env_int("ACCESS_REQUEST_VALIDITY_DAYS", 30)
 INVITATION_VALIDITY_DAYS = env_int("INVITATION_VALIDITY_DAYS", 14)
+# The periodic access review (portail.habilitations.access_review): days the gestionnaires have to
+# answer, reminders so many days before the deadline, days a suspended access waits for a
+# confirmation before it ends.
+ACCESS_REVIEW_RESPONSE_DAYS = env_int("ACCESS_REVIEW_RESPONSE_DAYS", 30)
+ACCESS_REVIEW_REMINDER_DAYS = [int(d) for d in env_list("ACCESS_REVIEW_REMINDER_DAYS", "30,7,1")]
+ACCESS_REVIEW_GRACE_DAYS = env_int("ACCESS_REVIEW_GRACE_DAYS", 30)
 
 # Dormant accounts (portail.accounts.dormancy, docs/retention.md): an account without a login for
 # this many days is warned by email, then deactivated that many days after the warning unless it

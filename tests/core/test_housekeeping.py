@@ -85,6 +85,7 @@ def test_each_app_registers_its_chores():
     assert set(housekeeping.CHORES) == {
         "access_requests_expired",
         "delegations_ended",
+        "access_reviews",
         "sessions_cleared",
         "ratelimits_expired",
         "oauth_tokens_cleared",
@@ -107,6 +108,7 @@ def test_a_registered_chore_runs_with_the_others(chores):
     assert set(done) == {
         "access_requests_expired",
         "delegations_ended",
+        "access_reviews",
         "sessions_cleared",
         "ratelimits_expired",
         "oauth_tokens_cleared",

@@ -2,6 +2,9 @@
 establishments, its gestionnaire, and one person of every other kind."""
 
 from dataclasses import dataclass
+from datetime import timedelta
+
+from django.utils import timezone
 
 from portail.accounts.models import User
 from portail.companies.models import Establishment
@@ -156,3 +159,17 @@ def gestionnaire_of(demarche, establishment, user=None):
         establishment=establishment,
         origin=Habilitation.Origin.ACTIVATION_CODE,
     ).user
+
+
+# --- The periodic access review ---
+
+
+def backdate(months: int = 13) -> None:
+    Habilitation.objects.update(granted_at=timezone.now() - timedelta(days=31 * months))
+
+
+def item_of(review, user, role=None):
+    items = review.items.filter(habilitation__user=user)
+    if role is not None:
+        items = items.filter(habilitation__role=role)
+    return items.get()

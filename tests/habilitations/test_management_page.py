@@ -65,6 +65,7 @@ def test_the_context_has_every_variable_the_template_reads(world):
         "establishments",
         "emails",
         "now",
+        "reviews",
     }
     assert context["tabs"] == TABS
     assert context["people"]["label"] == "page"
