@@ -468,6 +468,16 @@ def open_review(demarche: Demarche, siren: str, anchor_id: int, now: datetime) -
     return True
 
 
+def _locked_for_job(pk: int) -> AccessReview:
+    """A review the nightly job works on, locked until its step commits, with what its emails
+    name (the démarche, the establishment)."""
+    return (
+        AccessReview.objects.select_for_update(of=("self",))
+        .select_related("demarche", "establishment")
+        .get(pk=pk)
+    )
+
+
 def send_reminders(now: datetime) -> int:
     """One reminder per review that reached a reminder day it was not yet reminded of."""
     days = reminder_days()
@@ -487,11 +497,7 @@ def send_reminders(now: datetime) -> int:
     sent = 0
     for pk in candidates.order_by("deadline", "pk").values_list("pk", flat=True):
         with transaction.atomic():
-            review = (
-                AccessReview.objects.select_for_update(of=("self",))
-                .select_related("demarche", "establishment")
-                .get(pk=pk)
-            )
+            review = _locked_for_job(pk)
             if review.closed_at is not None or review.lapsed_at is not None:
                 continue
             left = review.deadline - now
@@ -518,11 +524,7 @@ def lapse_overdue(now: datetime) -> int:
     overdue = AccessReview.objects.open().filter(lapsed_at__isnull=True, deadline__lte=now)
     for pk in overdue.order_by("deadline", "pk").values_list("pk", flat=True):
         with transaction.atomic():
-            review = (
-                AccessReview.objects.select_for_update(of=("self",))
-                .select_related("demarche", "establishment")
-                .get(pk=pk)
-            )
+            review = _locked_for_job(pk)
             if review.closed_at is not None or review.lapsed_at is not None:
                 continue
             items = list(
@@ -573,11 +575,7 @@ def end_unconfirmed(now: datetime) -> int:
     )
     for pk in closing.order_by("deadline", "pk").values_list("pk", flat=True):
         with transaction.atomic():
-            review = (
-                AccessReview.objects.select_for_update(of=("self",))
-                .select_related("demarche", "establishment")
-                .get(pk=pk)
-            )
+            review = _locked_for_job(pk)
             if review.closed_at is not None:
                 continue
             ended = []
