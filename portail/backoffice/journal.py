@@ -8,7 +8,7 @@ sits in memory, and it stops at `EXPORT_MAX_ROWS` events.
 
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
@@ -143,13 +143,10 @@ class CappedPaginator(Paginator):  # type: ignore[type-arg]  # not subscriptable
     """Counts at most `EXPORT_MAX_ROWS` + 1 events: a count of millions of rows would cost the
     page seconds, and past that bound the page says "plus de 50 000" (the export's own bound)."""
 
-    def __init__(self, events: QuerySet[AuditEvent], per_page: int) -> None:
-        super().__init__(events, per_page)
-        self.events = events
-
     @cached_property
     def count(self) -> int:
-        return self.events[: EXPORT_MAX_ROWS + 1].count()
+        events = cast("QuerySet[AuditEvent]", self.object_list)
+        return events[: EXPORT_MAX_ROWS + 1].count()
 
     @property
     def capped(self) -> bool:
