@@ -13,14 +13,16 @@ as many fields as the header, quotes closed, the line complete): a bad line is r
 number and skipped, the others are imported. A line is an establishment: it is applied whole or
 not at all. Memory stays flat whatever the file size.
 
-Two ways of writing (docs/companies.md, decision 0022):
+Each kept line becomes a row of our columns in Python (`etablissement_from_values`,
+`unite_legale_from_values`: the one definition of what is kept), then two ways of writing
+(docs/companies.md, decision 0022):
 
-- PostgreSQL: the checked lines are streamed with `COPY … FROM STDIN` into a temporary staging
-  table (text columns, as in the file), then ONE `INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE
-  (something changed)` computes our columns in SQL and merges them, in the same transaction: the
-  file is applied whole or not at all.
-- SQLite (and PostgreSQL when asked, `method="batched"`): rows are computed in Python and upserted
-  in batches (one transaction per batch).
+- PostgreSQL: the rows are streamed with `COPY … FROM STDIN`, all in one transaction (the file is
+  applied whole or not at all): into an empty table straight into it, the server storing rows
+  while Python builds the next ones; otherwise into a temporary table, then ONE statement merges
+  them (each key once, unchanged rows left alone).
+- SQLite (and PostgreSQL when asked, `method="batched"`): the rows are upserted in batches (one
+  transaction per batch).
 
 Both give the same rows, column for column (a test imports the same files both ways). After the
 establishments, `record_closures` notes every establishment of the portal that the registry now
@@ -31,18 +33,20 @@ from __future__ import annotations
 
 import csv
 import gzip
-import io
-import json
+import itertools
+import operator
 import time
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager as ContextManager
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from django.db import DatabaseError, connection, models, transaction
+import psycopg
+from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -242,8 +246,6 @@ STREET_TYPES = {
 }
 REPETITION_INDEX = {"B": "BIS", "T": "TER", "Q": "QUATER", "C": "QUINQUIES"}
 
-Row = dict[str, str]  # a line of a Sirene file, by column name
-
 
 class SireneFileError(ValueError):
     """The file is not one of INSEE's files (missing columns, unreadable header or archive):
@@ -279,11 +281,6 @@ class ImportResult:
         self.refused += 1
         if len(self.refused_lines) < MAX_REPORTED_LINES:
             self.refused_lines.append(RefusedLine(line, reason))
-
-
-def _value(row: Row, column: str) -> str:
-    value = (row.get(column) or "").strip(WHITESPACE)
-    return "" if value == NOT_DIFFUSIBLE else value
 
 
 class ByteStream(Protocol):
@@ -385,25 +382,28 @@ def _parse_quoted(texts: list[str]) -> list[list[str] | None]:
     return parsed if len(parsed) == len(texts) else [_parse_one(text) for text in texts]
 
 
-def _recheck(
-    lines: list[bytes], doubtful: list[int], first: int, fields: int, result: ImportResult
-) -> list[bytes]:
-    """`lines` (the first being line `first` of the file) with the `doubtful` ones checked: kept,
-    written back, or refused; empty lines left out.
+# A checked line: its text when it holds no quote (its fields are split on commas), else its
+# fields as the `csv` module read them.
+Line = str | list[str]
 
-    The lines holding quotes are parsed by one strict `csv` reader and written back by one
-    writer, in the plain form Python and PostgreSQL read alike (a quote in the middle of an
-    unquoted field means a quote to Python, the start of a quoted one to PostgreSQL). An odd
-    number of quotes is refused first: such a line would run into the next one."""
-    kept = list(lines)
+
+def _recheck(
+    lines: Sequence[str | bytes], doubtful: list[int], first: int, fields: int, result: ImportResult
+) -> list[Line]:
+    """`lines` (the first being line `first` of the file; decoded, or bytes still to decode)
+    with the `doubtful` ones checked: kept, parsed, or refused; empty lines left out.
+
+    The lines holding quotes are parsed by one strict `csv` reader. An odd number of quotes is
+    refused first: such a line would run into the next one."""
+    kept: list[Line] = [line if isinstance(line, str) else "" for line in lines]
     quoted: list[tuple[int, str]] = []
     for i in doubtful:
         body = lines[i]
-        kept[i] = b""
+        kept[i] = ""
         if not body:
             continue
         try:
-            text = body.decode("utf-8")
+            text = body if isinstance(body, str) else body.decode("utf-8")
         except UnicodeDecodeError:
             result.refuse(first + i, INVALID_UTF8)
             continue
@@ -412,7 +412,7 @@ def _recheck(
         elif '"' not in text:
             count = text.count(",") + 1
             if count == fields:
-                kept[i] = body
+                kept[i] = text
             else:
                 result.refuse(first + i, _wrong_count(count, fields))
         elif text.count('"') % 2:
@@ -420,32 +420,32 @@ def _recheck(
         else:
             quoted.append((i, text))
     if quoted:
-        _rewrite_quoted(quoted, kept, first, fields, result)
+        _parse_quoted_into(quoted, kept, first, fields, result)
     return [line for line in kept if line]
 
 
-def _rewrite_quoted(
-    quoted: list[tuple[int, str]], kept: list[bytes], first: int, fields: int, result: ImportResult
+def _parse_quoted_into(
+    quoted: list[tuple[int, str]], kept: list[Line], first: int, fields: int, result: ImportResult
 ) -> None:
-    """The lines holding quotes (index, text), parsed then written back into `kept`, or
-    refused."""
-    good: list[tuple[int, list[str]]] = []
+    """The lines holding quotes (index, text), parsed into `kept`, or refused."""
     for (i, _), values in zip(quoted, _parse_quoted([t for _, t in quoted]), strict=True):
         if values is None:
             result.refuse(first + i, BAD_QUOTES)
         elif len(values) == fields:
-            good.append((i, values))
+            kept[i] = values
         else:
             result.refuse(first + i, _wrong_count(len(values), fields))
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(values for _, values in good)
-    for (i, _), line in zip(good, out.getvalue().split("\n"), strict=False):
-        kept[i] = line.encode("utf-8")
 
 
-def _checked_lines(
-    stream: ByteStream, header: Header, result: ImportResult
-) -> Iterator[list[bytes]]:
+@dataclass(frozen=True)
+class Chunk:
+    """Checked lines of a file, without their line ends."""
+
+    lines: list[Line]
+    escapes: bool  # some line holds a backslash or a tab (COPY's text format escapes them)
+
+
+def _checked_lines(stream: ByteStream, header: Header, result: ImportResult) -> Iterator[Chunk]:
     """The file's data lines, in chunks, each line checked and without its line end; a bad line
     is refused (`result.refuse`, with its number) and left out. Both ways of importing read these
     same lines.
@@ -456,8 +456,8 @@ def _checked_lines(
     never span lines in INSEE's files: a quoted line break is refused too.
 
     The file is read by blocks of a few megabytes: a block that is UTF-8 and holds no NUL or
-    stray carriage return is checked at once, and only its lines holding a quote or the wrong
-    number of commas are looked at one by one.
+    stray carriage return is decoded and checked at once, and only its lines holding a quote or
+    the wrong number of commas are looked at one by one.
     """
     fields = len(header.columns)
     commas = fields - 1
@@ -477,157 +477,107 @@ def _checked_lines(
         if b"\r" in block:
             block = block.replace(b"\r\n", b"\n")  # CRLF line ends
         block = block[:-1]
-        lines = block.split(b"\n")
         first = number + 1
-        number += len(lines)
+        number += block.count(b"\n") + 1
         try:
-            block.decode("utf-8")
-            clean = b"\x00" not in block and b"\r" not in block
+            text: str | None = block.decode("utf-8")
         except UnicodeDecodeError:
-            clean = False
-        if clean:
+            text = None
+        escapes = b"\\" in block or b"\t" in block  # one byte each: memchr, fast
+        if text is not None and "\x00" not in text and "\r" not in text:
+            texts = text.split("\n")
             doubtful = [
-                i for i, line in enumerate(lines) if b'"' in line or line.count(b",") != commas
+                i for i, line in enumerate(texts) if '"' in line or line.count(",") != commas
             ]
+            lines: list[Line] = texts  # type: ignore[assignment]  # list is invariant; read only
+            if doubtful:
+                lines = _recheck(texts, doubtful, first, fields, result)
         else:
-            doubtful = list(range(len(lines)))
-        if doubtful:
-            lines = _recheck(lines, doubtful, first, fields, result)
+            raw = block.split(b"\n")
+            lines = _recheck(raw, list(range(len(raw))), first, fields, result)
         if lines:
-            yield lines
+            yield Chunk(lines, escapes)
     if pending.strip(b"\r\n"):
         result.refuse(number + 1, "ligne incomplète : le fichier s’arrête au milieu de la ligne.")
 
 
-def _rows(chunks: Iterator[list[bytes]], header: Header) -> Iterator[Row]:
-    columns = header.columns
-    for chunk in chunks:
-        for values in csv.reader([line.decode("utf-8") for line in chunk], strict=True):
-            yield dict(zip(columns, values, strict=True))
+# --- From checked lines to rows ------------------------------------------------------------
 
 
-def unite_legale_from_row(row: Row) -> dict[str, Any]:
-    name = _value(row, "denominationUniteLegale") or _value(row, "denominationUsuelle1UniteLegale")
+def _picked(chunk: Chunk, header: Header, columns: Sequence[str]) -> list[tuple[str, ...]]:
+    """Each line's values of `columns` (in that order), as the portal keeps them: stripped,
+    "[ND]" (not diffusible) made empty.
+
+    The hot loop of an import of 40 million lines: a line without quotes is split on its commas
+    (`_checked_lines` made sure it has the header's count), a line with quotes was parsed by the
+    `csv` module."""
+    pick = operator.itemgetter(*(header.index(column) for column in columns))
+    picked: list[tuple[str, ...]] = []
+    append = picked.append
+    for line in chunk.lines:
+        values = pick(line.split(",") if isinstance(line, str) else line)
+        values = tuple([value.strip(WHITESPACE) for value in values])
+        if NOT_DIFFUSIBLE in values:
+            values = tuple(["" if value == NOT_DIFFUSIBLE else value for value in values])
+        append(values)
+    return picked
+
+
+def unite_legale_from_values(values: Sequence[str]) -> tuple[Any, ...]:
+    """Our columns (`UNITES_LEGALES.columns`) from the values of UNITE_LEGALE_COLUMNS."""
+    (siren, etat, denomination, denomination_usuelle, nom, nom_usage, prenom, prenom_usuel) = values
+    name = denomination or denomination_usuelle
     if not name:  # a person (entrepreneur individuel): first name and name
-        first_name = _value(row, "prenomUsuelUniteLegale") or _value(row, "prenom1UniteLegale")
-        last_name = _value(row, "nomUsageUniteLegale") or _value(row, "nomUniteLegale")
-        name = " ".join(part for part in (first_name, last_name) if part)
-    return {
-        "siren": _value(row, "siren"),
-        "name": name[:255],
-        "is_active": _value(row, "etatAdministratifUniteLegale") != "C",
-    }
+        name = " ".join([part for part in (prenom_usuel or prenom, nom_usage or nom) if part])
+    return (siren, name[:255], etat != "C")
 
 
-def street_line(row: Row) -> str:
-    """'12 BIS AVENUE DU LIVRE, BATIMENT A, BP 12' from the address columns."""
-    street_type = _value(row, "typeVoieEtablissement")
+def etablissement_from_values(values: Sequence[str]) -> tuple[Any, ...]:
+    """Our columns (`ETABLISSEMENTS.columns`) from the values of ETABLISSEMENT_COLUMNS: the
+    address on one line ('12 BIS AVENUE DU LIVRE, BATIMENT A, BP 12'), the commune (or the
+    foreign town and country), the sign (or the usual name)."""
+    (
+        siren,
+        siret,
+        siege,
+        etat,
+        complement,
+        numero,
+        indice,
+        type_voie,
+        libelle,
+        distribution,
+        postcode,
+        commune,
+        commune_etranger,
+        pays_etranger,
+        enseigne,
+        denomination,
+    ) = values
     street = " ".join(
-        part
-        for part in (
-            _value(row, "numeroVoieEtablissement"),
-            REPETITION_INDEX.get(
-                _value(row, "indiceRepetitionEtablissement"),
-                _value(row, "indiceRepetitionEtablissement"),
+        filter(
+            None,
+            (
+                numero,
+                REPETITION_INDEX.get(indice, indice),
+                STREET_TYPES.get(type_voie, type_voie),
+                libelle,
             ),
-            STREET_TYPES.get(street_type, street_type),
-            _value(row, "libelleVoieEtablissement"),
         )
-        if part
     )
-    parts = (
-        street,
-        _value(row, "complementAdresseEtablissement"),
-        _value(row, "distributionSpecialeEtablissement"),
-    )
-    return ", ".join(part for part in parts if part)
-
-
-def etablissement_from_row(row: Row) -> dict[str, Any]:
-    commune = _value(row, "libelleCommuneEtablissement")
+    address = ", ".join(filter(None, (street, complement, distribution)))
     if not commune:  # abroad
-        commune = " ".join(
-            part
-            for part in (
-                _value(row, "libelleCommuneEtrangerEtablissement"),
-                _value(row, "libellePaysEtrangerEtablissement"),
-            )
-            if part
-        )
-    return {
-        "siret": _value(row, "siret"),
-        "siren": _value(row, "siren"),
-        "enseigne": (
-            _value(row, "enseigne1Etablissement") or _value(row, "denominationUsuelleEtablissement")
-        )[:255],
-        "address": street_line(row)[:255],
-        "postcode": _value(row, "codePostalEtablissement")[:10],
-        "commune": commune[:255],
-        "is_head_office": _value(row, "etablissementSiege").lower() == "true",
-        "is_active": _value(row, "etatAdministratifEtablissement") != "F",
-    }
-
-
-# --- The same columns in SQL (the COPY path) ----------------------------------------------
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _sql_unite_legale(v: Callable[[str], str]) -> dict[str, str]:
-    """`unite_legale_from_row` in SQL; `v(column)` is the cleaned value of a column."""
-    first_name = f"coalesce(nullif({v('prenomUsuelUniteLegale')}, ''), {v('prenom1UniteLegale')})"
-    last_name = f"coalesce(nullif({v('nomUsageUniteLegale')}, ''), {v('nomUniteLegale')})"
-    person = f"concat_ws(' ', nullif({first_name}, ''), nullif({last_name}, ''))"
-    name = (
-        f"coalesce(nullif({v('denominationUniteLegale')}, ''), "
-        f"nullif({v('denominationUsuelle1UniteLegale')}, ''), {person})"
+        commune = " ".join(filter(None, (commune_etranger, pays_etranger)))
+    return (
+        siret,
+        siren,
+        (enseigne or denomination)[:255],
+        address[:255],
+        postcode[:10],
+        commune[:255],
+        siege.lower() == "true",
+        etat != "F",
     )
-    return {
-        "siren": v("siren"),
-        "name": f"left({name}, 255)",
-        "is_active": f"({v('etatAdministratifUniteLegale')} <> 'C')",
-    }
-
-
-def _sql_etablissement(v: Callable[[str], str]) -> dict[str, str]:
-    """`etablissement_from_row` in SQL; `v(column)` is the cleaned value of a column."""
-    street_types = _sql_text(json.dumps(STREET_TYPES))
-    repetitions = _sql_text(json.dumps(REPETITION_INDEX))
-    kind = v("typeVoieEtablissement")
-    index = v("indiceRepetitionEtablissement")
-    street = (
-        "concat_ws(' ', "
-        f"nullif({v('numeroVoieEtablissement')}, ''), "
-        f"nullif(coalesce({repetitions}::jsonb ->> {index}, {index}), ''), "
-        f"nullif(coalesce({street_types}::jsonb ->> {kind}, {kind}), ''), "
-        f"nullif({v('libelleVoieEtablissement')}, ''))"
-    )
-    address = (
-        f"concat_ws(', ', nullif({street}, ''), "
-        f"nullif({v('complementAdresseEtablissement')}, ''), "
-        f"nullif({v('distributionSpecialeEtablissement')}, ''))"
-    )
-    abroad = (
-        f"concat_ws(' ', nullif({v('libelleCommuneEtrangerEtablissement')}, ''), "
-        f"nullif({v('libellePaysEtrangerEtablissement')}, ''))"
-    )
-    commune = f"coalesce(nullif({v('libelleCommuneEtablissement')}, ''), {abroad})"
-    enseigne = (
-        f"coalesce(nullif({v('enseigne1Etablissement')}, ''), "
-        f"{v('denominationUsuelleEtablissement')})"
-    )
-    return {
-        "siret": v("siret"),
-        "siren": v("siren"),
-        "enseigne": f"left({enseigne}, 255)",
-        "address": f"left({address}, 255)",
-        "postcode": f"left({v('codePostalEtablissement')}, 10)",
-        "commune": f"left({commune}, 255)",
-        "is_head_office": f"(lower({v('etablissementSiege')}) = 'true')",
-        "is_active": f"({v('etatAdministratifEtablissement')} <> 'F')",
-    }
 
 
 # --- Writing -------------------------------------------------------------------------------
@@ -635,85 +585,110 @@ def _sql_etablissement(v: Callable[[str], str]) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Kind:
-    """What is imported: a table, its key, the columns a file must have, how a row is built."""
+    """What is imported: a table, the columns a file must have (read in that order), how our
+    columns (`columns`, the key first, `updated_at` added) are built from them."""
 
     model: type[models.Model]
-    key: str
     required: tuple[str, ...]
     known: frozenset[str]
-    build: Callable[[Row], dict[str, Any]]
-    sql: Callable[[Callable[[str], str]], dict[str, str]]
+    columns: tuple[str, ...]
+    build: Callable[[Sequence[str]], tuple[Any, ...]]
+
+    @property
+    def key(self) -> str:
+        return self.columns[0]
+
+    @property
+    def table(self) -> str:
+        return connection.ops.quote_name(self.model._meta.db_table)
+
+    def fields(self) -> list[models.Field[Any, Any]]:
+        """Our columns' fields, `updated_at` last."""
+        by_name = {f.name: f for f in self.model._meta.concrete_fields}
+        return [by_name[c] for c in (*self.columns, "updated_at")]
+
+    @property
+    def flags(self) -> int:
+        """How many of our last columns are booleans."""
+        return sum(1 for f in self.fields() if f.get_internal_type() == "BooleanField")
+
+    def column_list(self) -> str:
+        return ", ".join(connection.ops.quote_name(c) for c in (*self.columns, "updated_at"))
 
 
 UNITES_LEGALES = Kind(
     model=SireneUniteLegale,
-    key="siren",
     required=UNITE_LEGALE_COLUMNS,
     known=INSEE_UNITE_LEGALE_COLUMNS,
-    build=unite_legale_from_row,
-    sql=_sql_unite_legale,
+    columns=("siren", "name", "is_active"),
+    build=unite_legale_from_values,
 )
 ETABLISSEMENTS = Kind(
     model=SireneEtablissement,
-    key="siret",
     required=ETABLISSEMENT_COLUMNS,
     known=INSEE_ETABLISSEMENT_COLUMNS,
-    build=etablissement_from_row,
-    sql=_sql_etablissement,
+    columns=(
+        "siret",
+        "siren",
+        "enseigne",
+        "address",
+        "postcode",
+        "commune",
+        "is_head_office",
+        "is_active",
+    ),
+    build=etablissement_from_values,
 )
 
 
-def _columns(model: type[models.Model]) -> list[str]:
-    return [f.column for f in model._meta.concrete_fields]
+Rows = list[tuple[Any, ...]]  # our columns, without `updated_at`
 
 
-def _changed(columns: Sequence[str], key: str, table: str) -> str:
-    """The upsert's condition: some column other than the key and the date differs (every
-    column is NOT NULL, so `<>` is enough, on SQLite and PostgreSQL alike)."""
+def _records(
+    chunks: Iterator[Chunk], header: Header, kind: Kind, *, active_only: bool
+) -> Iterator[tuple[Rows, Chunk]]:
+    """Per chunk, the rows to write: lines without a key, and closed establishments with
+    `active_only`, left out."""
+    build = kind.build
+    for chunk in chunks:
+        rows = [row for row in map(build, _picked(chunk, header, kind.required)) if row[0]]
+        if active_only:
+            rows = [row for row in rows if row[-1]]
+        yield rows, chunk
+
+
+def _on_conflict(kind: Kind) -> str:
+    """`ON CONFLICT (key) DO UPDATE … WHERE (something changed)`: an unchanged row is not
+    rewritten. Every column is NOT NULL, so `<>` is enough, on SQLite and PostgreSQL alike."""
     quote = connection.ops.quote_name
-    return " OR ".join(
-        f"{quote(table)}.{quote(c)} <> excluded.{quote(c)}"
-        for c in columns
-        if c not in (key, "updated_at")
-    )
+    key, table = quote(kind.key), kind.table
+    others = [quote(c) for c in kind.columns[1:]]
+    updates = ", ".join(f"{c} = excluded.{c}" for c in (*others, quote("updated_at")))
+    changed = " OR ".join(f"{table}.{c} <> excluded.{c}" for c in others)
+    return f"ON CONFLICT ({key}) DO UPDATE SET {updates} WHERE {changed}"
 
 
-def _on_conflict(model: type[models.Model], key: str) -> str:
-    quote = connection.ops.quote_name
-    table = model._meta.db_table
-    columns = _columns(model)
-    updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns if c != key)
-    return (
-        f"ON CONFLICT ({quote(key)}) DO UPDATE SET {updates} WHERE {_changed(columns, key, table)}"
-    )
-
-
-def _upsert_sql(model: type[models.Model], key: str, rows: int) -> str:
+def _upsert_sql(kind: Kind, rows: int) -> str:
     """INSERT … VALUES (…), (…) ON CONFLICT (key) DO UPDATE … WHERE (changed), for `rows` rows.
 
     The same statement works on SQLite (3.24+) and PostgreSQL. Written by hand because Django's
     bulk_create(update_conflicts=True) spends most of an import compiling SQL (see
     docs/companies.md for the figures).
     """
-    quote = connection.ops.quote_name
-    columns = _columns(model)
-    values = ", ".join([f"({', '.join(['%s'] * len(columns))})"] * rows)
+    values = ", ".join([f"({', '.join(['%s'] * (len(kind.columns) + 1))})"] * rows)
     # Identifiers come from the model and are quoted; values are parameters.
     return (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
-        f"VALUES {values} {_on_conflict(model, key)}"
+        f"INSERT INTO {kind.table} ({kind.column_list()}) "  # noqa: S608
+        f"VALUES {values} {_on_conflict(kind)}"
     )
 
 
-def _upsert_unnest_sql(model: type[models.Model], key: str) -> str:
+def _upsert_unnest_sql(kind: Kind) -> str:
     """PostgreSQL: the whole batch as one array per column (9 parameters, whatever the rows)."""
-    quote = connection.ops.quote_name
-    fields = model._meta.concrete_fields
-    columns = ", ".join(quote(f.column) for f in fields)
-    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in kind.fields())
     return (
-        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
-        f"SELECT * FROM unnest({arrays}) {_on_conflict(model, key)}"
+        f"INSERT INTO {kind.table} ({kind.column_list()}) "  # noqa: S608
+        f"SELECT * FROM unnest({arrays}) {_on_conflict(kind)}"
     )
 
 
@@ -723,22 +698,17 @@ def _rows_per_statement(columns: int) -> int:
 
 
 def _import_batched(
-    chunks: Iterator[list[bytes]],
-    header: Header,
+    records: Iterator[tuple[Rows, Chunk]],
     kind: Kind,
     result: ImportResult,
     *,
     batch_size: int,
     imported_at: datetime,
-    keep: Callable[[dict[str, Any]], bool] | None,
     progress: Callable[[ImportResult], None] | None,
 ) -> None:
-    model, key = kind.model, kind.key
-    columns = _columns(model)
-    key_index = columns.index(key)
-    per_statement = _rows_per_statement(len(columns))
+    per_statement = _rows_per_statement(len(kind.columns) + 1)
     statements: dict[int, str] = {}
-    unnest_sql = _upsert_unnest_sql(model, key) if connection.vendor == "postgresql" else ""
+    unnest_sql = _upsert_unnest_sql(kind) if connection.vendor == "postgresql" else ""
     # Keyed by SIREN/SIRET: a key twice in one batch keeps its last row, as PostgreSQL refuses
     # to upsert the same row twice in one statement (and a later batch overwrites an earlier).
     batch: dict[str, tuple[Any, ...]] = {}
@@ -753,7 +723,7 @@ def _import_batched(
                 for start in range(0, len(rows), per_statement):
                     chunk = rows[start : start + per_statement]
                     if len(chunk) not in statements:
-                        statements[len(chunk)] = _upsert_sql(model, key, len(chunk))
+                        statements[len(chunk)] = _upsert_sql(kind, len(chunk))
                     cursor.execute(statements[len(chunk)], [v for row in chunk for v in row])
                     result.written += max(cursor.rowcount, 0)
         result.batches += 1
@@ -762,16 +732,12 @@ def _import_batched(
             progress(result)
 
     stamp = connection.ops.adapt_datetimefield_value(imported_at)
-    for row in _rows(chunks, header):
-        values = kind.build(row)
-        if not values[key] or (keep and not keep(values)):
-            continue
-        values["updated_at"] = stamp
-        row_values = tuple(values[c] for c in columns)
-        batch[row_values[key_index]] = row_values
-        result.rows += 1
-        if len(batch) >= batch_size:
-            flush()
+    for rows, _ in records:
+        for row in rows:
+            batch[row[0]] = (*row, stamp)
+            result.rows += 1
+            if len(batch) >= batch_size:
+                flush()
     if batch:
         flush()
 
@@ -779,94 +745,116 @@ def _import_batched(
 STAGING = "sirene_staging"
 
 
-def _merge_sql(header: Header, kind: Kind, *, active_only: bool, deduplicate: bool) -> str:
-    """One statement: the staging table's lines, cleaned and computed as `kind.build` does,
-    merged into the table (a line whose key comes twice: the last one wins — the staging table
-    is only ever appended to, by one COPY, so its rows' physical order, ctid, is the file's)."""
+def _merge_sql(kind: Kind) -> str:
+    """The staging table's rows merged into the table, in one statement.
+
+    Each key once, its last line winning (the staging table is only ever appended to, by one
+    COPY, so its rows' physical order, ctid, is the file's): a file of changes may name an
+    establishment twice, and `ON CONFLICT` cannot change a row twice. The rows sorted by key are
+    then joined with the table and only those that are new or differ go on to the upsert: a
+    monthly stock is mostly unchanged, and an upsert that changes nothing still costs a
+    speculative insertion per row (decision 0022)."""
     quote = connection.ops.quote_name
-    needed = sorted(set(kind.required))
-    cleaned = ", ".join(f"{_sql_clean(header, name)} AS {quote(name)}" for name in needed)
-    exprs = kind.sql(quote)
-    columns = _columns(kind.model)
-    select = ", ".join("%s" if c == "updated_at" else f"{exprs[c]} AS {quote(c)}" for c in columns)
-    key_expr = exprs[kind.key]
-    where = f"{key_expr} <> ''" + (f" AND {exprs['is_active']}" if active_only else "")
-    # OFFSET 0 keeps the subquery apart, so that each column is cleaned once per line.
-    source = f"(SELECT ctid AS line, {cleaned} FROM {STAGING} OFFSET 0) AS v"  # noqa: S608
-    if deduplicate:
-        body = (
-            f"SELECT DISTINCT ON ({key_expr}) {select} FROM {source} WHERE {where} "  # noqa: S608
-            f"ORDER BY {key_expr}, line DESC"
-        )
-    else:
-        body = f"SELECT {select} FROM {source} WHERE {where}"  # noqa: S608
+    columns = kind.column_list()
+    key = quote(kind.key)
+    differs = " OR ".join(f"o.{quote(c)} <> n.{quote(c)}" for c in kind.columns[1:])
     return (
-        f"INSERT INTO {quote(kind.model._meta.db_table)} "
-        f"({', '.join(quote(c) for c in columns)}) {body} {_on_conflict(kind.model, kind.key)}"
+        f"INSERT INTO {kind.table} ({columns}) "  # noqa: S608
+        f"SELECT n.* FROM (SELECT DISTINCT ON ({key}) {columns} FROM {STAGING} "
+        f"ORDER BY {key}, ctid DESC) AS n "
+        f"LEFT JOIN {kind.table} AS o ON o.{key} = n.{key} WHERE o.{key} IS NULL OR {differs} "
+        f"{_on_conflict(kind)}"
     )
 
 
-def _sql_clean(header: Header, name: str) -> str:
-    """`_value` in SQL: the staging column of `name`, stripped, "[ND]" made empty (an empty
-    unquoted field is NULL after COPY: empty too)."""
-    blanks = "E' \\t\\n\\r\\f\\x0B'"  # WHITESPACE
-    column = f"c{header.index(name)}"
-    return f"coalesce(nullif(btrim({column}, {blanks}), '{NOT_DIFFUSIBLE}'), '')"
+def _escape(value: Any) -> Any:
+    """A value for COPY's text format (a line end never reaches here: lines are checked)."""
+    if isinstance(value, str):
+        return value.replace("\\", "\\\\").replace("\t", "\\t")
+    return value
 
 
-def _count_sql(header: Header, kind: Kind, *, active_only: bool) -> str:
-    exprs = kind.sql(lambda name: _sql_clean(header, name))
-    where = f"{exprs[kind.key]} <> ''" + (f" AND {exprs['is_active']}" if active_only else "")
-    return f"SELECT count(*) FROM {STAGING} WHERE {where}"  # noqa: S608
-
-
-def _import_copy(
-    chunks: Iterator[list[bytes]],
-    header: Header,
+def _copy_rows(
+    cursor: Any,
+    table: str,
+    records: Iterator[tuple[Rows, Chunk]],
     kind: Kind,
     result: ImportResult,
     *,
     imported_at: datetime,
-    active_only: bool,
     progress: Callable[[ImportResult], None] | None,
 ) -> None:
-    """PostgreSQL: COPY the checked lines into a temporary table, then merge in one statement;
-    all in one transaction."""
-    columns = ", ".join(f"c{i} text" for i in range(len(header.columns)))
-    names = ", ".join(f"c{i}" for i in range(len(header.columns)))
-    copied = 0
+    """COPY the rows into `table` in COPY's text format, written here: a tab between values,
+    `t`/`f` for the flags (our last columns), the import's date last. The Python and the server
+    work at the same time: the rows of one chunk are built while the server stores the last."""
+    texts = len(kind.columns) - kind.flags
+    flags = {
+        values: "".join("\tt" if value else "\tf" for value in values)
+        for values in itertools.product((False, True), repeat=kind.flags)
+    }
+    tail = f"\t{imported_at.isoformat()}\n"
+    join = "\t".join
+    with cursor.copy(f"COPY {table} ({kind.column_list()}) FROM STDIN") as copy:
+        for rows, chunk in records:
+            escaped = [tuple(map(_escape, row)) for row in rows] if chunk.escapes else rows
+            copy.write(
+                "".join([join(r[:texts]) + flags[r[texts:]] + tail for r in escaped]).encode()
+            )
+            result.rows += len(rows)
+            result.batches += 1
+            if progress:
+                progress(result)
+
+
+def _import_copy(
+    read: Callable[[ImportResult], ContextManager[Iterator[tuple[Rows, Chunk]]]],
+    kind: Kind,
+    result: ImportResult,
+    *,
+    imported_at: datetime,
+    progress: Callable[[ImportResult], None] | None,
+) -> ImportResult:
+    """PostgreSQL: the rows, built in Python as for the batched import, written by COPY; the
+    whole file in one transaction.
+
+    Into an empty table (the first stock import) straight into it: the server stores the rows
+    while Python builds the next ones, and nothing is left to do at the end. Should a key come
+    twice (never in INSEE's stock), the unique index stops the COPY and the file is read again
+    the other way. Otherwise, into a temporary table shaped like ours, then merged in one
+    statement (`_merge_sql`)."""
     with transaction.atomic(), connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's own cursor: Django's wrapper has no copy()
+        cursor.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {kind.table})")  # noqa: S608
+        if cursor.fetchone()[0]:
+            try:
+                with transaction.atomic(), read(result) as records:
+                    _copy_rows(
+                        raw,
+                        kind.table,
+                        records,
+                        kind,
+                        result,
+                        imported_at=imported_at,
+                        progress=progress,
+                    )
+                result.written = result.rows
+                return result
+            except psycopg.errors.UniqueViolation:
+                result = ImportResult(method=result.method)  # what was counted is read again
         # Dropped at commit, or at the end here when this runs inside a caller's transaction.
         cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {STAGING} ({columns}) ON COMMIT DROP")
-        raw = cursor.cursor  # psycopg's own cursor: Django's wrapper has no copy()
-        with raw.copy(f"COPY {STAGING} ({names}) FROM STDIN (FORMAT csv)") as copy:
-            for chunk in chunks:
-                copy.write(b"\n".join(chunk) + b"\n")
-                copied += len(chunk)
-                result.batches += 1
-                if progress:
-                    result.rows = copied
-                    progress(result)
-        cursor.execute(_count_sql(header, kind, active_only=active_only))
-        result.rows = int(cursor.fetchone()[0])
-        stamp = connection.ops.adapt_datetimefield_value(imported_at)
-        try:
-            with transaction.atomic():
-                cursor.execute(
-                    _merge_sql(header, kind, active_only=active_only, deduplicate=False), [stamp]
-                )
-        except DatabaseError as exc:
-            # "ON CONFLICT DO UPDATE command cannot affect row a second time": a key twice in
-            # the file (never in INSEE's stock; possible in a file of changes). Merge again,
-            # keeping each key's last line.
-            if getattr(exc.__cause__, "sqlstate", None) != "21000":
-                raise
-            cursor.execute(
-                _merge_sql(header, kind, active_only=active_only, deduplicate=True), [stamp]
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {STAGING} ON COMMIT DROP AS "  # noqa: S608
+            f"SELECT {kind.column_list()} FROM {kind.table} WITH NO DATA"
+        )
+        with read(result) as records:
+            _copy_rows(
+                raw, STAGING, records, kind, result, imported_at=imported_at, progress=progress
             )
+        cursor.execute(_merge_sql(kind))
         result.written = max(cursor.rowcount, 0)
         cursor.execute(f"DROP TABLE {STAGING}")
+    return result
 
 
 def _import(
@@ -883,32 +871,28 @@ def _import(
         method = "copy" if connection.vendor == "postgresql" else "batched"
     if method == "copy" and connection.vendor != "postgresql":
         raise ValueError("The COPY import needs PostgreSQL.")
-    result = ImportResult(method=method)
     started = time.monotonic()
     imported_at = imported_at or timezone.now()
-    with open_stock_file(path) as stream:
-        header = _read_header(stream, kind.required, kind.known)
-        result.unknown_columns = header.unknown
-        chunks = _checked_lines(stream, header, result)
-        if method == "copy":
-            _import_copy(
-                chunks,
-                header,
-                kind,
-                result,
-                imported_at=imported_at,
-                active_only=active_only,
-                progress=progress,
-            )
-        else:
+
+    @contextmanager
+    def read(result: ImportResult) -> Iterator[Iterator[tuple[Rows, Chunk]]]:
+        with open_stock_file(path) as stream:
+            header = _read_header(stream, kind.required, kind.known)
+            result.unknown_columns = header.unknown
+            chunks = _checked_lines(stream, header, result)
+            yield _records(chunks, header, kind, active_only=active_only)
+
+    result = ImportResult(method=method)
+    if method == "copy":
+        result = _import_copy(read, kind, result, imported_at=imported_at, progress=progress)
+    else:
+        with read(result) as records:
             _import_batched(
-                chunks,
-                header,
+                records,
                 kind,
                 result,
                 batch_size=batch_size,
                 imported_at=imported_at,
-                keep=(lambda values: values["is_active"]) if active_only else None,
                 progress=progress,
             )
     if kind is ETABLISSEMENTS:

@@ -204,10 +204,13 @@ def _edge_cases(tmp_path):
         etablissement(7, siret=""),  # no key: skipped
         etablissement(8, distributionSpecialeEtablissement="BP 12", codePostalEtablissement=""),
         etablissement(9, libelleVoieEtablissement="DU PORT, QUAI SUD"),
+        # What COPY's text format must escape.
+        etablissement(13, enseigne1Etablissement="C:\\ATELIER\\N"),
+        etablissement(14, complementAdresseEtablissement="BAT\tB"),
     ]
     stock = write(tmp_path / "stock.csv", rows)
-    # Quotes inside an unquoted field: quotes to Python, a quoted part to PostgreSQL's COPY
-    # unless the line is written back. One quote alone is refused (it would open a field).
+    # Quotes inside an unquoted field: kept as they are. One quote alone is refused (it would
+    # open a field).
     with stock.open("a", encoding="utf-8") as f:
         for n, enseigne in ((11, 'L"AT"ELIER'), (12, 'L"ATELIER')):
             raw = etablissement(n, enseigne1Etablissement=enseigne)
@@ -270,13 +273,15 @@ def test_copy_and_batched_imports_give_the_same_rows(tmp_path):
     assert seen["copy"] == seen["batched"]
     unites, etablissements, closures, counts = seen["copy"]
     assert len(unites) == 3
-    assert len(etablissements) == 10  # 9 with a SIRET in the stock, 1 new
+    assert len(etablissements) == 12  # 11 with a SIRET in the stock, 1 new
     assert closures == [siret(2)]
-    assert counts == [(3, 3, 0, 0), (9, 9, 1, 0), (4, 3, 0, 1)]
+    assert counts == [(3, 3, 0, 0), (11, 11, 1, 0), (4, 3, 0, 1)]
     by_siret = {row[5]: row for row in etablissements}
     assert by_siret[siret(3)][0] == "14 BOULEVARD DES ESSAIS"  # the last line of the two
     assert len(by_siret[siret(5)][7]) == 255
     assert by_siret[siret(11)][7] == 'L"AT"ELIER'
+    assert by_siret[siret(13)][7] == "C:\\ATELIER\\N"
+    assert by_siret[siret(14)][0] == "14 BOULEVARD DES ESSAIS, BAT\tB"
 
 
 @pytest.mark.postgres_only
@@ -289,3 +294,30 @@ def test_copy_import_of_a_gzip_with_crlf_line_ends(tmp_path):
     result = sirene_import.import_etablissements(gz, method="copy", active_only=True)
     assert (result.rows, result.refused) == (3, 0)
     assert SireneEtablissement.objects.get(siret=siret(1)).commune == "NANTES"
+
+
+@pytest.mark.postgres_only
+def test_copy_import_into_an_empty_table_keeps_a_doubled_key_last_and_again_writes_nothing(
+    tmp_path,
+):
+    """The first import is a plain INSERT; a key twice makes it fall back on the merge that
+    keeps the last line. The same file again: every row is there and unchanged, none written."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the COPY import needs PostgreSQL: run with DATABASE_URL=postgres://…")
+    rows = [etablissement(n) for n in range(1, 5)]
+    path = write(tmp_path / "s.csv", [*rows, etablissement(2, numeroVoieEtablissement="99")])
+    assert not SireneEtablissement.objects.exists()
+
+    first = sirene_import.import_etablissements(path, method="copy")
+    assert (first.rows, first.written) == (5, 4)
+    assert SireneEtablissement.objects.get(siret=siret(2)).address == "99 BOULEVARD DES ESSAIS"
+
+    again = sirene_import.import_etablissements(path, method="copy")
+    assert (again.rows, again.written) == (5, 0)
+    one_changed = write(
+        tmp_path / "c.csv", [rows[0], etablissement(3, numeroVoieEtablissement="7")]
+    )
+    changed = sirene_import.import_etablissements(one_changed, method="copy")
+    assert (changed.rows, changed.written) == (2, 1)
+    assert SireneEtablissement.objects.get(siret=siret(3)).address == "7 BOULEVARD DES ESSAIS"
+    assert SireneEtablissement.objects.count() == 4
