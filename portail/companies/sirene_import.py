@@ -512,11 +512,12 @@ def _picked(chunk: Chunk, header: Header, columns: Sequence[str]) -> list[tuple[
     (`_checked_lines` made sure it has the header's count), a line with quotes was parsed by the
     `csv` module."""
     pick = operator.itemgetter(*(header.index(column) for column in columns))
+    blanks = [WHITESPACE] * len(columns)  # str.strip's argument, for map()
+    strip = str.strip
     picked: list[tuple[str, ...]] = []
     append = picked.append
     for line in chunk.lines:
-        values = pick(line.split(",") if isinstance(line, str) else line)
-        values = tuple([value.strip(WHITESPACE) for value in values])
+        values = tuple(map(strip, pick(line.split(",") if isinstance(line, str) else line), blanks))
         if NOT_DIFFUSIBLE in values:
             values = tuple(["" if value == NOT_DIFFUSIBLE else value for value in values])
         append(values)
