@@ -4,7 +4,8 @@ mozilla-django-oidc runs the code flow (state, nonce, PKCE); this backend adds w
 or gets wrong for us:
 - the person is found by `sub` (stable), never by email;
 - the ID token's `iss`, `aud`, `exp` and `iat` are checked, not only its signature;
-- the userinfo answer must be about the same `sub` (OpenID Connect Core §5.3.2);
+- the claims come from the ID token when it carries them (the portal's does), else from userinfo,
+  whose answer must then be about the same `sub` (OpenID Connect Core §5.3.2);
 - the `habilitations` claim is kept in the session: CERES reads it on every page, and the
   HabilitationsRefresh middleware reads it again from the portal at least every 10 minutes.
 """
@@ -40,6 +41,8 @@ SIGN_IN_KEY = "ceres_sign_in"
 ESTABLISHMENT_KEY = "ceres_siret"
 
 Claims = dict[str, Any]  # an ID token's payload or a userinfo answer (JSON)
+# The claims a sign-in keeps (update_user); when the ID token carries them, userinfo is not asked.
+ID_TOKEN_CLAIMS = ("email", "given_name", "family_name", "habilitations")
 
 # The portal's signing keys, kept by this process: read again after KEYS_MAX_AGE (a retired key
 # stops being trusted), or when a token names a key not seen yet (a new key after a rotation),
@@ -110,6 +113,12 @@ class PortalOIDCBackend(KeepsRefreshToken, OIDCAuthenticationBackend):
         return claims
 
     def get_userinfo(self, access_token: str, id_token: str, payload: Claims) -> Claims:
+        if all(name in payload for name in ID_TOKEN_CLAIMS):
+            # The portal puts every claim of the granted scopes in the ID token, signed and
+            # checked above (signature, iss, aud, exp, nonce), computed at the same moment as its
+            # userinfo answer would be: asking userinfo too was a second request to the portal
+            # at every sign-in for the same claims.
+            return payload
         claims: Claims = super().get_userinfo(access_token, id_token, payload)
         if claims.get("sub") != payload.get("sub"):
             raise SuspiciousOperation("userinfo is about another person than the ID token.")
