@@ -34,7 +34,14 @@ from oauthlib.oauth2.rfc6749 import errors, utils
 from portail.audit.journal import record
 from portail.core.secrets import keyed_hash
 from portail.habilitations.models import Habilitation
-from portail.oidc import backchannel, client_cache, code_rows, refresh_rows, session_tokens
+from portail.oidc import (
+    backchannel,
+    client_cache,
+    code_rows,
+    grant_rows,
+    refresh_rows,
+    session_tokens,
+)
 from portail.oidc.authentication import ACR_PASSWORD
 from portail.oidc.claims import (
     habilitations_claim,
@@ -145,8 +152,12 @@ class PortalOAuth2Validator(OAuth2Validator):
                 claims["auth_time"] = int(signed_in.auth_time.timestamp())
         # `sid` (Back-Channel Logout §2.1): the portal session the code came from.
         used = getattr(request, "used_code", None)
-        code_hash = getattr(request, "lean_exchange", None) or (used.code_hash if used else None)
-        user_session = session_tokens.session_of_code(code_hash) if code_hash else None
+        found = getattr(request, "portal_found_grant", None)
+        if getattr(request, "lean_exchange", None) and found is not None:
+            user_session = found.user_session_id  # read with the grant (grant_rows)
+        else:
+            code_hash = used.code_hash if used else None
+            user_session = session_tokens.session_of_code(code_hash) if code_hash else None
         if user_session is not None:
             claims["sid"] = backchannel.session_id(user_session)
         return claims, expiration
@@ -172,8 +183,9 @@ class PortalOAuth2Validator(OAuth2Validator):
             return False
         if grant.is_expired() or not grant.user.is_active:
             return False
-        # How the person signed in (amr, acr, auth_time): read now, the exchange deletes it.
-        request.portail_authentication = GrantAuthentication.objects.filter(grant=grant).first()
+        # How the person signed in (amr, acr, auth_time): read with the grant, which the
+        # exchange deletes.
+        request.portail_authentication = request.portal_found_grant.authentication
         request.scopes = grant.scope.split(" ")
         request.user = grant.user
         if grant.nonce:
@@ -276,10 +288,13 @@ class PortalOAuth2Validator(OAuth2Validator):
     def _grant(self, code: str, client: Any, request: Request) -> Any:
         """The grant of `code` with its user, if it is `client`'s (None: any client's), or None.
 
-        One query per request: the dispatcher asks for the scopes before the client is known."""
+        One query per request (with how the person signed in and the session behind the code:
+        grant_rows): the dispatcher asks for the scopes before the client is known."""
         cached = getattr(request, "portal_grant", None)
         if cached is None or cached[0] != code:
-            cached = (code, Grant.objects.select_related("user").filter(code=code).first())
+            found = grant_rows.find(code or "", keyed_hash(code or "", CODE_PURPOSE))
+            request.portal_found_grant = found
+            cached = (code, found.grant if found is not None else None)
             request.portal_grant = cached
         grant = cached[1]
         if grant is None or (client is not None and grant.application_id != client.pk):
