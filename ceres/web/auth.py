@@ -13,8 +13,8 @@ or gets wrong for us:
 import logging
 import threading
 import time
-from typing import Any
-from urllib.parse import urlencode
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
 
 import jwt
 import requests
@@ -27,9 +27,13 @@ from django.http import HttpRequest
 from django.urls import reverse
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationRequestView
+from requests.auth import HTTPBasicAuth
 
 from ceres.web.backchannel import PORTAL_SID_KEY
 from ceres.web.revocation import KeepsRefreshToken, revoke_refresh_token
+
+if TYPE_CHECKING:
+    from requests.sessions import _Settings
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +79,56 @@ class _PortalKeys:
 portal_keys = _PortalKeys()
 
 
-class PortalOIDCBackend(KeepsRefreshToken, OIDCAuthenticationBackend):
+class _PortalHTTP(requests.Session):
+    """One HTTP session for CERES' calls to the portal. `requests.post()` builds a session (its
+    adapters, its pool) at every call and reads the whole environment twice for its proxy
+    settings; a process's environment does not change: what it says for an origin is read once.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._environment: dict[tuple[Any, ...], _Settings] = {}
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> "_Settings":
+        if proxies:  # proxies given by the settings: requests' own merge
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc, stream, verify, cert)
+        known = self._environment.get(key)
+        if known is None:
+            known = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            self._environment[key] = known
+        merged = known.copy()
+        merged["proxies"] = dict(known["proxies"])
+        return merged
+
+
+portal_http = _PortalHTTP()
+
+
+class _TokenThroughPortalHTTP(OIDCAuthenticationBackend):
+    def get_token(self, payload: dict[str, Any]) -> dict[str, Any]:
+        # mozilla-django-oidc's, through the shared HTTP session.
+        auth = None
+        if self.get_settings("OIDC_TOKEN_USE_BASIC_AUTH", False):
+            auth = HTTPBasicAuth(str(payload["client_id"]), str(payload["client_secret"]))
+            del payload["client_secret"]
+        response = portal_http.post(
+            self.OIDC_OP_TOKEN_ENDPOINT,
+            data=payload,
+            auth=auth,
+            verify=self.get_settings("OIDC_VERIFY_SSL", True),
+            timeout=self.get_settings("OIDC_TIMEOUT", None),
+            proxies=self.get_settings("OIDC_PROXY", None),
+        )
+        self.raise_token_response_error(response)
+        token: dict[str, Any] = response.json()
+        return token
+
+
+class PortalOIDCBackend(KeepsRefreshToken, _TokenThroughPortalHTTP):
     def retrieve_matching_jwk(self, token: bytes) -> Any:
         # mozilla-django-oidc reads the JWKS at every sign-in: a request to the portal each time.
         header = jwt.get_unverified_header(token)
@@ -85,7 +138,7 @@ class PortalOIDCBackend(KeepsRefreshToken, OIDCAuthenticationBackend):
         return key
 
     def _jwks(self) -> dict[str, Any]:
-        response = requests.get(
+        response = portal_http.get(
             self.OIDC_OP_JWKS_ENDPOINT,
             verify=self.get_settings("OIDC_VERIFY_SSL", True),
             timeout=self.get_settings("OIDC_TIMEOUT", None),
