@@ -13,6 +13,7 @@ or gets wrong for us:
 import logging
 import threading
 import time
+from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
@@ -21,8 +22,8 @@ import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.core.exceptions import SuspiciousOperation
-from django.db.models import QuerySet
+from django.core.exceptions import SuspiciousOperation, ValidationError
+from django.db import connections, router
 from django.http import HttpRequest
 from django.urls import reverse
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
@@ -193,8 +194,13 @@ class PortalOIDCBackend(KeepsRefreshToken, _TokenThroughPortalHTTP):
     def verify_claims(self, claims: Claims) -> bool:
         return bool(claims.get("sub"))
 
-    def filter_users_by_claims(self, claims: Claims) -> QuerySet[User]:
-        return get_user_model().objects.filter(username=claims["sub"])
+    def filter_users_by_claims(self, claims: Claims) -> list[User]:
+        return _users_where("username", claims["sub"])
+
+    def get_user(self, user_id: Any) -> User | None:
+        # Every signed-in request reads its user (mozilla-django-oidc: an ORM get).
+        found = _users_where("id", user_id)
+        return found[0] if found else None
 
     def create_user(self, claims: Claims) -> User:
         user = get_user_model()(username=claims["sub"])
@@ -219,6 +225,30 @@ class PortalOIDCBackend(KeepsRefreshToken, _TokenThroughPortalHTTP):
         if suspended or SUSPENDED_KEY in self.request.session:
             self.request.session[SUSPENDED_KEY] = suspended
         return user
+
+
+@cache
+def _user_sql(column: str) -> str:
+    model = get_user_model()
+    quote = connections[router.db_for_read(model)].ops.quote_name
+    columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
+    return (
+        f"SELECT {columns} FROM {quote(model._meta.db_table)}"  # noqa: S608
+        f" WHERE {quote(column)} = %s"
+    )
+
+
+def _users_where(column: str, value: Any) -> list[User]:
+    """The users whose `column` is `value`, through a plain statement whose text is made once:
+    building and compiling the ORM's query cost more than running it (RawQuerySet converts the
+    values and makes the instances as the ORM does)."""
+    model = get_user_model()
+    try:  # as a lookup would: the session keeps the id as a string
+        field: Any = model._meta.get_field(column)
+        value = field.to_python(value)
+    except ValidationError:
+        return []
+    return list(model.objects.raw(_user_sql(column), [value]))
 
 
 def signed_in_with_mfa(request: HttpRequest) -> bool:
