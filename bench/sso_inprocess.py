@@ -2,15 +2,15 @@
 before the bench's servers (which a shared machine's load blurs) confirm it.
 
     .venv/bin/python bench/pages.py --rounds 5      # once: makes var/bench/pages/
-    .venv/bin/python bench/sso_inprocess.py         # the portal's steps: authorize, token, userinfo
+    .venv/bin/python bench/sso_inprocess.py         # the portal's: authorize, token, userinfo
     .venv/bin/python bench/sso_inprocess.py ceres   # CERES' steps, the portal served by gunicorn
     N=50 PROF=token TOP=60 .venv/bin/python bench/sso_inprocess.py        # and a cProfile
     SHOWSQL=1 .venv/bin/python bench/sso_inprocess.py                       # each step's statements
 
 Production settings, copies of the bench's databases (PG=postgres://… for the portal's),
 Django's test client, `time.process_time()` around each request: the portal's mode runs the
-three requests CERES' sign-in makes of the portal (the browser's authorization, CERES' code
-exchange and userinfo) in this process; CERES' mode runs CERES here (the tile, the redirect to
+requests a sign-in makes of the portal (the browser's authorization, the démarche's code
+exchange, and userinfo, which CERES no longer asks but other démarches may) in this process; CERES' mode runs CERES here (the tile, the redirect to
 the portal, the callback with its code exchange and userinfo, the landing page) and the portal in
 a gunicorn worker of its own, whose time is not counted. To compare two versions of the code, run
 it from each worktree alternately, twice. Never part of the test suite.
