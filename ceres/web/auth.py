@@ -4,7 +4,8 @@ mozilla-django-oidc runs the code flow (state, nonce, PKCE); this backend adds w
 or gets wrong for us:
 - the person is found by `sub` (stable), never by email;
 - the ID token's `iss`, `aud`, `exp` and `iat` are checked, not only its signature;
-- the userinfo answer must be about the same `sub` (OpenID Connect Core §5.3.2);
+- the claims come from the ID token when it carries them (the portal's does), else from userinfo,
+  whose answer must then be about the same `sub` (OpenID Connect Core §5.3.2);
 - the `habilitations` claim is kept in the session: CERES reads it on every page, and the
   HabilitationsRefresh middleware reads it again from the portal at least every 10 minutes.
 """
@@ -12,23 +13,28 @@ or gets wrong for us:
 import logging
 import threading
 import time
-from typing import Any
-from urllib.parse import urlencode
+from functools import cache
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
 
 import jwt
 import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.core.exceptions import SuspiciousOperation
-from django.db.models import QuerySet
+from django.core.exceptions import SuspiciousOperation, ValidationError
+from django.db import connections, router
 from django.http import HttpRequest
 from django.urls import reverse
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationRequestView
+from requests.auth import HTTPBasicAuth
 
 from ceres.web.backchannel import PORTAL_SID_KEY
 from ceres.web.revocation import KeepsRefreshToken, revoke_refresh_token
+
+if TYPE_CHECKING:
+    from requests.sessions import _Settings
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +46,8 @@ SIGN_IN_KEY = "ceres_sign_in"
 ESTABLISHMENT_KEY = "ceres_siret"
 
 Claims = dict[str, Any]  # an ID token's payload or a userinfo answer (JSON)
+# The claims a sign-in keeps (update_user); when the ID token carries them, userinfo is not asked.
+ID_TOKEN_CLAIMS = ("email", "given_name", "family_name", "habilitations")
 
 # The portal's signing keys, kept by this process: read again after KEYS_MAX_AGE (a retired key
 # stops being trusted), or when a token names a key not seen yet (a new key after a rotation),
@@ -72,7 +80,56 @@ class _PortalKeys:
 portal_keys = _PortalKeys()
 
 
-class PortalOIDCBackend(KeepsRefreshToken, OIDCAuthenticationBackend):
+class _PortalHTTP(requests.Session):
+    """One HTTP session for CERES' calls to the portal. `requests.post()` builds a session (its
+    adapters, its pool) at every call and reads the whole environment twice for its proxy
+    settings; a process's environment does not change: what it says for an origin is read once.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._environment: dict[tuple[Any, ...], _Settings] = {}
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> "_Settings":
+        if proxies:  # proxies given by the settings: requests' own merge
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc, stream, verify, cert)
+        known = self._environment.get(key)
+        if known is None:
+            known = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            self._environment[key] = known
+        merged = known.copy()
+        merged["proxies"] = dict(known["proxies"])
+        return merged
+
+
+portal_http = _PortalHTTP()
+
+
+class _TokenThroughPortalHTTP(OIDCAuthenticationBackend):
+    def get_token(self, payload: dict[str, Any]) -> dict[str, Any]:
+        # mozilla-django-oidc's, through the shared HTTP session.
+        auth = None
+        if self.get_settings("OIDC_TOKEN_USE_BASIC_AUTH", False):
+            auth = HTTPBasicAuth(str(payload["client_id"]), str(payload["client_secret"]))
+            del payload["client_secret"]
+        response = portal_http.post(
+            self.OIDC_OP_TOKEN_ENDPOINT,
+            data=payload,
+            auth=auth,
+            verify=self.get_settings("OIDC_VERIFY_SSL", True),
+            timeout=self.get_settings("OIDC_TIMEOUT", None),
+            proxies=self.get_settings("OIDC_PROXY", None),
+        )
+        self.raise_token_response_error(response)
+        token: dict[str, Any] = response.json()
+        return token
+
+
+class PortalOIDCBackend(KeepsRefreshToken, _TokenThroughPortalHTTP):
     def retrieve_matching_jwk(self, token: bytes) -> Any:
         # mozilla-django-oidc reads the JWKS at every sign-in: a request to the portal each time.
         header = jwt.get_unverified_header(token)
@@ -82,7 +139,7 @@ class PortalOIDCBackend(KeepsRefreshToken, OIDCAuthenticationBackend):
         return key
 
     def _jwks(self) -> dict[str, Any]:
-        response = requests.get(
+        response = portal_http.get(
             self.OIDC_OP_JWKS_ENDPOINT,
             verify=self.get_settings("OIDC_VERIFY_SSL", True),
             timeout=self.get_settings("OIDC_TIMEOUT", None),
@@ -110,6 +167,12 @@ class PortalOIDCBackend(KeepsRefreshToken, OIDCAuthenticationBackend):
         return claims
 
     def get_userinfo(self, access_token: str, id_token: str, payload: Claims) -> Claims:
+        if all(name in payload for name in ID_TOKEN_CLAIMS):
+            # The portal puts every claim of the granted scopes in the ID token, signed and
+            # checked above (signature, iss, aud, exp, nonce), computed at the same moment as its
+            # userinfo answer would be: asking userinfo too was a second request to the portal
+            # at every sign-in for the same claims.
+            return payload
         claims: Claims = super().get_userinfo(access_token, id_token, payload)
         if claims.get("sub") != payload.get("sub"):
             raise SuspiciousOperation("userinfo is about another person than the ID token.")
@@ -131,8 +194,13 @@ class PortalOIDCBackend(KeepsRefreshToken, OIDCAuthenticationBackend):
     def verify_claims(self, claims: Claims) -> bool:
         return bool(claims.get("sub"))
 
-    def filter_users_by_claims(self, claims: Claims) -> QuerySet[User]:
-        return get_user_model().objects.filter(username=claims["sub"])
+    def filter_users_by_claims(self, claims: Claims) -> list[User]:
+        return _users_where("username", claims["sub"])
+
+    def get_user(self, user_id: Any) -> User | None:
+        # Every signed-in request reads its user (mozilla-django-oidc: an ORM get).
+        found = _users_where("id", user_id)
+        return found[0] if found else None
 
     def create_user(self, claims: Claims) -> User:
         user = get_user_model()(username=claims["sub"])
@@ -157,6 +225,30 @@ class PortalOIDCBackend(KeepsRefreshToken, OIDCAuthenticationBackend):
         if suspended or SUSPENDED_KEY in self.request.session:
             self.request.session[SUSPENDED_KEY] = suspended
         return user
+
+
+@cache
+def _user_sql(column: str) -> str:
+    model = get_user_model()
+    quote = connections[router.db_for_read(model)].ops.quote_name
+    columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
+    return (
+        f"SELECT {columns} FROM {quote(model._meta.db_table)}"  # noqa: S608
+        f" WHERE {quote(column)} = %s"
+    )
+
+
+def _users_where(column: str, value: Any) -> list[User]:
+    """The users whose `column` is `value`, through a plain statement whose text is made once:
+    building and compiling the ORM's query cost more than running it (RawQuerySet converts the
+    values and makes the instances as the ORM does)."""
+    model = get_user_model()
+    try:  # as a lookup would: the session keeps the id as a string
+        field: Any = model._meta.get_field(column)
+        value = field.to_python(value)
+    except ValidationError:
+        return []
+    return list(model.objects.raw(_user_sql(column), [value]))
 
 
 def signed_in_with_mfa(request: HttpRequest) -> bool:

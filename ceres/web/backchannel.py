@@ -105,14 +105,21 @@ def remember_portal_session(sender: Any, request: HttpRequest, user: Any, **kwar
     key = request.session.session_key
     if isinstance(sid, str) and sid and key:
         sub = user.get_username()
-        if not PortalSession.objects.filter(session_key=key).update(sid=sid, sub=sub):
-            PortalSession.objects.create(session_key=key, sid=sid, sub=sub)
-        # The re-check signs in again (a new key each time): rows of keys gone are forgotten,
-        # in one statement whatever their number.
         sessions = import_module(settings.SESSION_ENGINE).SessionStore.get_model_class()
-        PortalSession.objects.filter(sid=sid).exclude(session_key=key).exclude(
-            session_key__in=sessions.objects.values("session_key")
-        ).delete()
+        with transaction.atomic():  # one commit for both writes (three before)
+            # Insert, or update the row of that key: one statement (an UPDATE then an INSERT
+            # before, and the key is new at every sign-in).
+            PortalSession.objects.bulk_create(
+                [PortalSession(session_key=key, sid=sid, sub=sub)],
+                update_conflicts=True,
+                unique_fields=["session_key"],
+                update_fields=["sid", "sub"],
+            )
+            # The re-check signs in again (a new key each time): rows of keys gone are
+            # forgotten, in one statement whatever their number.
+            PortalSession.objects.filter(sid=sid).exclude(session_key=key).exclude(
+                session_key__in=sessions.objects.values("session_key")
+            ).delete()
 
 
 user_logged_in.connect(remember_portal_session, dispatch_uid="ceres.web.backchannel")

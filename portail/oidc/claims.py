@@ -11,29 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
-from portail.centres.perimeter import linked_sites_of, prefetch_linked_sites
+from portail.centres.perimeter import linked_sites_of
 from portail.companies.models import Establishment
 from portail.habilitations.models import Habilitation
+from portail.oidc import claim_rows
 
 if TYPE_CHECKING:
     from portail.accounts.models import User
-
-
-# What both claims read of each habilitation.
-CLAIM_FIELDS = (
-    "ends_at",
-    "suspended_at",
-    "suspension_reason",
-    "establishment__siret",
-    "establishment__name",
-    "establishment__commune",
-    "establishment__address",
-    "establishment__postcode",
-    "establishment__centre__id",
-    "role__code",
-    "role__label",
-    "role__can_manage",
-)
 
 
 def _sites_lies(establishment: Establishment) -> list[dict[str, Any]]:
@@ -53,20 +37,11 @@ def _sites_lies(establishment: Establishment) -> list[dict[str, Any]]:
 
 def live_habilitations(user: "User", client_id: str) -> list[Habilitation]:
     """The person's live habilitations in the démarche of `client_id`, suspended ones included:
-    one query (the démarche joined by its client_id) plus one for the sites liés. Both claims
-    are made from it (the validator reads it once per answer)."""
+    one statement (portail.oidc.claim_rows) plus one for the sites liés. Both claims are made
+    from it (the validator reads it once per answer)."""
     if not client_id or not user.is_active:
         return []
-    return list(
-        Habilitation.objects.live()
-        .filter(user=user, demarche__oidc_client_id=client_id)
-        .select_related("establishment", "establishment__centre", "role")
-        # The columns the claim shows, and nothing more: building a select of every column of
-        # four tables cost as much as running it (decision 0014).
-        .only(*CLAIM_FIELDS)
-        .prefetch_related(prefetch_linked_sites("establishment__centre"))
-        .order_by("establishment__siret", "role__order", "role__code")
-    )
+    return claim_rows.live_habilitations(user.pk, client_id)
 
 
 def habilitations_claim(

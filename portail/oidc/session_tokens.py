@@ -21,15 +21,24 @@ RefreshToken = get_refresh_token_model()
 CREDENTIAL = "portal_session"  # the attribute oauthlib sets on its request from our credential
 
 
-def record_authorization(session_id: str | None, user_id: int, code_hash: str, grant: Any) -> None:
-    """At authorization: the code `code_hash` (its DOT `grant`) comes from session `session_id`."""
+def session_uuid(session_id: str | None) -> uuid.UUID | None:
+    """The `UserSession` id the view passed, or None when the session has none."""
     try:
-        session_uuid = uuid.UUID(str(session_id))
+        return uuid.UUID(str(session_id))
     except ValueError:
+        return None
+
+
+def record_authorization(session_id: str | None, user_id: int, code_hash: str, grant: Any) -> None:
+    """At authorization: the code `code_hash` (its DOT `grant`) comes from session `session_id`.
+
+    DOT's way; portail.oidc.authorization_rows writes the same row with the grant."""
+    session = session_uuid(session_id)
+    if session is None:
         return
-    if UserSession.objects.filter(pk=session_uuid, user_id=user_id).exists():
+    if UserSession.objects.filter(pk=session, user_id=user_id).exists():
         SessionGrant.objects.create(
-            user_session_id=session_uuid,
+            user_session_id=session,
             code_hash=code_hash,
             grant=grant,
             application_id=grant.application_id,

@@ -34,7 +34,15 @@ from oauthlib.oauth2.rfc6749 import errors, utils
 from portail.audit.journal import record
 from portail.core.secrets import keyed_hash
 from portail.habilitations.models import Habilitation
-from portail.oidc import backchannel, client_cache, code_rows, refresh_rows, session_tokens
+from portail.oidc import (
+    authorization_rows,
+    backchannel,
+    client_cache,
+    code_rows,
+    grant_rows,
+    refresh_rows,
+    session_tokens,
+)
 from portail.oidc.authentication import ACR_PASSWORD
 from portail.oidc.claims import (
     habilitations_claim,
@@ -145,8 +153,12 @@ class PortalOAuth2Validator(OAuth2Validator):
                 claims["auth_time"] = int(signed_in.auth_time.timestamp())
         # `sid` (Back-Channel Logout §2.1): the portal session the code came from.
         used = getattr(request, "used_code", None)
-        code_hash = getattr(request, "lean_exchange", None) or (used.code_hash if used else None)
-        user_session = session_tokens.session_of_code(code_hash) if code_hash else None
+        found = getattr(request, "portal_found_grant", None)
+        if getattr(request, "lean_exchange", None) and found is not None:
+            user_session = found.user_session_id  # read with the grant (grant_rows)
+        else:
+            code_hash = used.code_hash if used else None
+            user_session = session_tokens.session_of_code(code_hash) if code_hash else None
         if user_session is not None:
             claims["sid"] = backchannel.session_id(user_session)
         return claims, expiration
@@ -172,8 +184,9 @@ class PortalOAuth2Validator(OAuth2Validator):
             return False
         if grant.is_expired() or not grant.user.is_active:
             return False
-        # How the person signed in (amr, acr, auth_time): read now, the exchange deletes it.
-        request.portail_authentication = GrantAuthentication.objects.filter(grant=grant).first()
+        # How the person signed in (amr, acr, auth_time): read with the grant, which the
+        # exchange deletes.
+        request.portail_authentication = request.portal_found_grant.authentication
         request.scopes = grant.scope.split(" ")
         request.user = grant.user
         if grant.nonce:
@@ -201,6 +214,10 @@ class PortalOAuth2Validator(OAuth2Validator):
     def save_authorization_code(
         self, client_id: str, code: Token, request: Request, *args: Any, **kwargs: Any
     ) -> None:
+        if self._lean_authorization_possible(request):
+            # The rows below and DOT's grant in one step (authorization_rows).
+            authorization_rows.record(self._authorized(code, request))
+            return
         grant = self._create_authorization_code(request, code)
         # The portal session that authorised it (views.AuthorizationView): ending that session
         # revokes what the code brings (portail.oidc.session_tokens).
@@ -209,6 +226,35 @@ class PortalOAuth2Validator(OAuth2Validator):
             request.user.pk,
             keyed_hash(code["code"], CODE_PURPOSE),
             grant,
+        )
+
+    def _lean_authorization_possible(self, request: Request) -> bool:
+        # DOT refuses the "plain" PKCE method in _create_authorization_code; RFC 8707 resources
+        # go its way too.
+        return request.code_challenge_method == "S256" and not getattr(request, "resource", None)
+
+    def _authorized(self, code: Token, request: Request) -> authorization_rows.Authorized:
+        """What DOT's _create_authorization_code and the two rows above would write."""
+        auth_time = getattr(request, "portail_auth_time", None)
+        return authorization_rows.Authorized(
+            user_id=request.user.pk,
+            application_id=request.client.pk,
+            code=code["code"],
+            code_hash=keyed_hash(code["code"], CODE_PURPOSE),
+            expires=timezone.now()
+            + timedelta(seconds=oauth2_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS),
+            redirect_uri=request.redirect_uri,
+            scope=" ".join(request.scopes),
+            code_challenge=request.code_challenge or "",
+            code_challenge_method=request.code_challenge_method or "",
+            nonce=request.nonce or "",
+            claims=json.dumps(request.claims or {}),
+            amr=getattr(request, "portail_amr", None) or ["pwd"],
+            acr=getattr(request, "portail_acr", None) or ACR_PASSWORD,
+            auth_time=datetime.fromtimestamp(auth_time, tz=UTC) if auth_time else None,
+            user_session_id=session_tokens.session_uuid(
+                getattr(request, session_tokens.CREDENTIAL, None)
+            ),
         )
 
     def invalidate_authorization_code(
@@ -276,10 +322,13 @@ class PortalOAuth2Validator(OAuth2Validator):
     def _grant(self, code: str, client: Any, request: Request) -> Any:
         """The grant of `code` with its user, if it is `client`'s (None: any client's), or None.
 
-        One query per request: the dispatcher asks for the scopes before the client is known."""
+        One query per request (with how the person signed in and the session behind the code:
+        grant_rows): the dispatcher asks for the scopes before the client is known."""
         cached = getattr(request, "portal_grant", None)
         if cached is None or cached[0] != code:
-            cached = (code, Grant.objects.select_related("user").filter(code=code).first())
+            found = grant_rows.find(code or "", keyed_hash(code or "", CODE_PURPOSE))
+            request.portal_found_grant = found
+            cached = (code, found.grant if found is not None else None)
             request.portal_grant = cached
         grant = cached[1]
         if grant is None or (client is not None and grant.application_id != client.pk):

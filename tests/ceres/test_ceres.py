@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+from django.core.signals import request_started
 from django.db import transaction
 
 from ceres import __version__ as ceres_version
@@ -83,6 +84,34 @@ def test_from_the_portal_session_straight_into_ceres(
     assert f"CERES v {ceres_version}" in page.locator("footer").inner_text()
     axe_check(page, "CERES — accueil")
     session.screenshot("ceres-landing")
+
+
+def test_the_claims_come_from_the_id_token_without_a_userinfo_request(
+    browser_session, live_server, ceres
+):
+    """The portal's ID token carries every claim CERES keeps (signed, checked): asking userinfo
+    for the same claims was a second request to the portal at every sign-in."""
+    centre = make_centre("CFI Estuaire", 4)
+    user = UserFactory(first_name="Ida", last_name="Jetonid")
+    HabilitationFactory(
+        user=user, role=ceres_role("centre-agree"), establishment=centre.establishment
+    )
+    paths: list[str] = []
+
+    def seen(sender, environ, **kwargs):
+        paths.append(environ["PATH_INFO"])
+
+    request_started.connect(seen)
+    try:
+        page = logged_in_browser(browser_session, live_server, user).open(ceres.url + "/")
+        page.get_by_text("Vous êtes dans Ceres").wait_for()
+    finally:
+        request_started.disconnect(seen)
+
+    assert "Ida Jetonid" in page.locator("main").inner_text()
+    assert page.locator("#etablissement-nom").inner_text() == "CFI Estuaire"
+    assert "/o/token/" in paths
+    assert "/o/userinfo/" not in paths
 
 
 def test_several_establishments_choose_one(browser_session, live_server, ceres, axe_check):

@@ -110,11 +110,11 @@ def test_the_exchange_takes_few_statements(client, user, flow):
     assert response.status_code == 200
     control = ("SAVEPOINT", "RELEASE", "BEGIN", "ROLLBACK")  # the test's own transaction decides
     statements = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(control)]
-    # The grant with its user; how the person signed in (amr, acr); the portal session it came
-    # from (`sid`); the habilitations claim (no habilitation here: one query); the writes: one
-    # statement on PostgreSQL, seven in a transaction elsewhere (with the grant go its
-    # authentication row and the session's link).
-    expected = 5 if connection.vendor == "postgresql" else 11
+    # The grant with its user, how the person signed in (amr, acr) and the portal session it
+    # came from (`sid`), in one statement (grant_rows); the habilitations claim (no habilitation
+    # here: one query); the writes: one statement on PostgreSQL, seven in a transaction elsewhere
+    # (with the grant go its authentication row and the session's link).
+    expected = 3 if connection.vendor == "postgresql" else 9
     assert len(statements) == expected, "\n".join(s[:150] for s in statements)
 
 
