@@ -6,6 +6,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from portail.habilitations import access_requests, flows
 from portail.habilitations.models import Habilitation
 from tests.factories import PASSWORD, DemarcheFactory, RoleFactory
 from tests.habilitations.factories import company, habilitate, person
@@ -59,9 +60,25 @@ def test_mes_demarches(ceres, held):
     ]
     for role in roles[:held]:
         habilitate(user, role, head)
-    # Session, user, the person's live habilitations, the active démarches, pending invitations,
-    # own access requests: the same six whatever the number of démarches.
-    assert len(statements(signed_in(user), "get", "/demarches/")) == 6
+    # Session, user, the person's live habilitations, the active démarches, has the person
+    # invitations or access requests waiting (one statement; the lists read only when some are):
+    # the same five whatever the number of démarches.
+    assert len(statements(signed_in(user), "get", "/demarches/")) == 5
+
+
+def test_mes_demarches_with_an_invitation_and_a_request_waiting(ceres):
+    head, site = company(11)
+    user = person("Unice", "Banc", head)
+    centre = ceres.roles.get(code="centre-agree")
+    gestionnaire = person("Gaston", "Banc", head)
+    habilitate(gestionnaire, ceres.roles.get(code="gestionnaire-centres"), head)
+    flows.invite(
+        actor=gestionnaire, demarche=ceres, role=centre, establishment=head, invited_user=user
+    )
+    access_requests.request_access(user=user, demarche=ceres, siret=site.siret, role=centre)
+    # The five, then each list: seven.
+    sql = statements(signed_in(user), "get", "/demarches/")
+    assert len(sql) == 7, sql
 
 
 def test_mon_compte(ceres):
