@@ -4,8 +4,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -21,7 +23,15 @@ class UserManager(BaseUserManager["User"]):
         return (email or "").strip().lower()
 
     def get_by_natural_key(self, username: str | None) -> "User":
-        return self.get(email=self.normalize_email(username))
+        """The account a login names, with whether it has a second factor (an app or a passkey)
+        read in the same statement: the login asks it next (`mfa.has_second_factor`)."""
+        totp = apps.get_model("otp_totp", "TOTPDevice").objects.filter(
+            user=OuterRef("pk"), confirmed=True
+        )
+        passkeys = apps.get_model("accounts", "Passkey").objects.filter(user=OuterRef("pk"))
+        return self.annotate(second_factor_at_read=Exists(totp) | Exists(passkeys)).get(
+            email=self.normalize_email(username)
+        )
 
     def create_user(self, email: str, password: str | None = None, **fields: Any) -> "User":
         user = self.model(email=self.normalize_email(email), **fields)

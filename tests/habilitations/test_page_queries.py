@@ -38,13 +38,14 @@ def test_a_login_takes_its_limit_slots_then_writes_the_session(ceres):
     user = person("Zoé", "Banc", email="zoe@banc.fr")
     sql = statements(Client(), "post", "/", {"email": user.email, "password": PASSWORD}, status=302)
     # A slot taken on each rate limit in one transaction, both given back in one statement
-    # (decision 0012; 4 transactions of one statement each before, decision 0014's third
-    # session): 3; the account; has it a second factor; last_login and the journal (one
-    # transaction); the browser remembered (the account's first: insert); with the response, the
-    # new session's row and its row in "Mes sessions et appareils", inserted together (decision
-    # 0014: no more "is the key free", empty insert and update). On PostgreSQL each rate-limit
-    # transaction also says it need not wait for the disk (SET LOCAL, decision 0012).
-    assert len(sql) == (13 if connection.vendor == "postgresql" else 11), sql
+    # (decision 0012; 4 transactions of one statement each before decision 0014's third
+    # session): 3; the account, with whether it has a second factor (one statement since that
+    # session); last_login and the journal (one transaction); the browser remembered (the
+    # account's first: insert); with the response, the new session's row and its row in "Mes
+    # sessions et appareils", inserted together (decision 0014: no more "is the key free", empty
+    # insert and update). On PostgreSQL each rate-limit transaction also says it need not wait
+    # for the disk (SET LOCAL, decision 0012).
+    assert len(sql) == (12 if connection.vendor == "postgresql" else 10), sql
     assert sum("core_ratelimitstate" in s for s in sql) == 3
     assert sum(s.startswith("SET LOCAL") for s in sql) == (
         2 if connection.vendor == "postgresql" else 0
