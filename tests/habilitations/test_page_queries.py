@@ -65,10 +65,11 @@ def test_mes_demarches(ceres, held):
     ]
     for role in roles[:held]:
         habilitate(user, role, head)
-    # Session, user, the person's live habilitations, the active démarches, has the person
-    # invitations or access requests waiting (one statement; the lists read only when some are):
-    # the same five whatever the number of démarches.
-    assert len(statements(signed_in(user), "get", "/demarches/")) == 5
+    # The session with its user (one statement, portail.accounts.session_user), the person's
+    # live habilitations, the active démarches, has the person invitations or access requests
+    # waiting (one statement; the lists read only when some are): the same four whatever the
+    # number of démarches.
+    assert len(statements(signed_in(user), "get", "/demarches/")) == 4
 
 
 def test_mes_demarches_with_an_invitation_and_a_request_waiting(ceres):
@@ -81,20 +82,22 @@ def test_mes_demarches_with_an_invitation_and_a_request_waiting(ceres):
         actor=gestionnaire, demarche=ceres, role=centre, establishment=head, invited_user=user
     )
     access_requests.request_access(user=user, demarche=ceres, siret=site.siret, role=centre)
-    # The five, then each list: seven.
+    # The four, then each list: six.
     sql = statements(signed_in(user), "get", "/demarches/")
-    assert len(sql) == 7, sql
+    assert len(sql) == 6, sql
 
 
 def test_mon_compte(ceres):
     user = person("Unice", "Banc")
-    assert len(statements(signed_in(user), "get", "/mon-compte/")) == 2  # session, user
+    # The session with its user: one statement (portail.accounts.session_user).
+    assert len(statements(signed_in(user), "get", "/mon-compte/")) == 1
 
 
-@pytest.mark.parametrize(("people", "expected"), [(5, 17), (60, 16), (120, 16)])
+@pytest.mark.parametrize(("people", "expected"), [(5, 16), (60, 15), (120, 15)])
 def test_the_management_page_does_not_grow_with_the_company(ceres, people, expected):
     # A company that fits on one page takes one id query more than a paginated one. CERES has
-    # a periodic access review: one query for its reviews (open, last completed).
+    # a periodic access review: one query for its reviews (open, last completed). The session
+    # and its user: one statement.
     head, site = company(11)
     manager = ceres.roles.get(code="gestionnaire-centres")
     centre = ceres.roles.get(code="centre-agree")
@@ -110,4 +113,5 @@ def test_the_invitation_form(ceres):
     gestionnaire = person("Gaston", "Banc", head)
     manager = ceres.roles.get(code="gestionnaire-centres")
     habilitate(gestionnaire, manager, head, origin=Habilitation.Origin.ACTIVATION_CODE)
-    assert len(statements(signed_in(gestionnaire), "get", "/habilitations/ceres/inviter/")) == 7
+    # The session and its user are one statement (portail.accounts.session_user).
+    assert len(statements(signed_in(gestionnaire), "get", "/habilitations/ceres/inviter/")) == 6
