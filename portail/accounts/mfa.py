@@ -81,7 +81,11 @@ def _totp_devices(user: User) -> QuerySet[TOTPDevice]:
 def has_second_factor(user: Any) -> bool:
     if not getattr(user, "is_authenticated", False) or user.pk is None:
         return False
-    # One query, asked at every login: an app or a passkey.
+    # The login's account was read with the answer (`UserManager.get_by_natural_key`).
+    known = getattr(user, "second_factor_at_read", None)
+    if known is not None:
+        return bool(known)
+    # One query: an app or a passkey.
     return (
         get_user_model()
         .objects.filter(pk=user.pk)

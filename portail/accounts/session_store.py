@@ -12,15 +12,21 @@
   `UserSession` with it: when the session has one, the new row is written at once and the
   `UserSession` moved to it first.
 
+- **Read with its account**: loading a session reads its account in the same statement
+  (`portail.accounts.session_user`), kept as `account_read` for the authentication middleware.
+
 SESSION_ENGINE = "portail.accounts.session_store".
 """
+
+from typing import Any
 
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.db import IntegrityError, router, transaction
 from django.utils.crypto import get_random_string
 
-from portail.accounts.models import UserSession
+from portail.accounts import session_user
+from portail.accounts.models import User, UserSession
 
 # user_sessions.USER_SESSION_KEY (which imports this module's app's models, not this module).
 INDEXED_KEY = "portail_user_session"
@@ -29,6 +35,17 @@ INDEXED_KEY = "portail_user_session"
 class SessionStore(DatabaseSessionStore):
     _insert_pending = False
     _index_row: UserSession | None = None
+    account_read: User | None = None  # the account indexed with the session, read with it
+
+    def load(self) -> dict[str, Any]:
+        """The session's data (its account kept in `account_read`), in one statement."""
+        self.account_read = None
+        found = session_user.read(self.session_key) if self.session_key else None
+        if found is None:
+            self._session_key = None
+            return {}
+        data, self.account_read = found
+        return self.decode(data)
 
     @property
     def insert_pending(self) -> bool:

@@ -8,7 +8,8 @@ address limit by succeeding on their own account. Agents can lift a wait (`reset
 
 Reserve, then verify (decision 0012): `attempt(...)` takes a slot *before* the guessable check
 runs, atomically in the store (a Lua script in Redis, a locked row in the database), so that 50
-guesses arriving at once get at most `limit` checks; the caller then says how it went
+guesses arriving at once get at most `limit` checks; the slots of all its limiters are taken in
+one step (one transaction, one Redis round trip), all or none, and given back in one; the caller then says how it went
 (`failed()` keeps the slot as a failure, `succeeded()` gives it back: a right password costs
 nothing). `hit()` counts requests that are limited whatever their outcome (emails, sign-ups).
 
@@ -31,7 +32,6 @@ import redis
 from django.conf import settings
 from django.core.cache import cache as django_cache
 from django.db import connection, transaction
-from django.db.models import F
 
 from portail.core.models import RateLimitState
 from portail.core.refusals import Refusal
@@ -144,29 +144,42 @@ class Attempt:
 
     def failed(self) -> int:
         """The check failed: every slot stays counted. Returns the longest wait now imposed."""
-        return max((limiter.fail(subject) for limiter, subject in self.slots), default=0)
+        return max((wait for _, wait in _apply_all(self.slots, "fail")), default=0)
 
     def succeeded(self) -> None:
         """The check passed: every slot is given back."""
-        for limiter, subject in self.slots:
-            limiter.release(subject)
+        _apply_all(self.slots, "release")
 
 
 def attempt(*slots: tuple[Limiter, str]) -> Attempt:
-    """Reserve a slot on each (limiter, subject), in order. When one refuses, the slots already
-    taken are given back and the attempt carries the wait (nothing is to be checked)."""
-    taken: list[tuple[Limiter, str]] = []
-    for limiter, subject in slots:
-        try:
-            wait = limiter.reserve(subject)
-        except LimitsUnavailable:
-            Attempt(taken, 0).succeeded()
-            raise
-        if wait:
-            Attempt(taken, 0).succeeded()
-            return Attempt([], wait)
-        taken.append((limiter, subject))
-    return Attempt(taken, 0)
+    """Reserve a slot on each (limiter, subject), all in one step of the store: all are taken,
+    or none (the attempt then carries the wait of the first refusing, in the order given, and
+    nothing is to be checked)."""
+    for granted, wait in _apply_all(list(slots), "reserve"):
+        if not granted:
+            return Attempt([], max(1, wait))
+    return Attempt(list(slots), 0)
+
+
+def _apply_all(slots: list[tuple[Limiter, str]], op: Op) -> list[tuple[bool, int]]:
+    """`op` on every slot in one step of the store (one transaction, one Redis round trip); a
+    reservation takes every slot or none. When Redis does not answer, as `Limiter._apply`."""
+    if not slots:
+        return []
+    keys = [(limiter, limiter.digest(subject)) for limiter, subject in slots]
+    try:
+        return store().apply_all(keys, op, time.time())
+    except redis.RedisError:
+        closed = op in ("reserve", "hit") and any(limiter.fails_closed for limiter, _ in slots)
+        logger.error(
+            "Rate-limit store unreachable: limiters %s, %s %s",
+            ", ".join(limiter.name for limiter, _ in slots),
+            op,
+            "refused (fails closed)" if closed else "let through (fails open)",
+        )
+        if closed:
+            raise LimitsUnavailable() from None
+        return [(True, 0)] * len(slots)
 
 
 def waits(pairs: list[tuple[Limiter, str]]) -> list[int]:
@@ -216,6 +229,12 @@ def step(state: dict[str, float], limiter: Limiter, op: Op, now: float) -> tuple
 class Store(Protocol):
     def apply(self, limiter: Limiter, digest: str, op: Op, now: float) -> tuple[bool, int]: ...
 
+    def apply_all(
+        self, keys: list[tuple[Limiter, str]], op: Op, now: float
+    ) -> list[tuple[bool, int]]:
+        """`apply` on each key, in one step; "reserve" takes every slot or none."""
+        ...
+
     def blocked_until(self, keys: list[tuple[Limiter, str]]) -> list[float]: ...
 
     def delete(self, limiter: Limiter, digest: str) -> None: ...
@@ -235,6 +254,10 @@ def unsynced() -> Iterator[None]:
         yield
 
 
+def _table() -> str:
+    return connection.ops.quote_name(RateLimitState._meta.db_table)
+
+
 class DatabaseStore:
     """One row per key. A new key is one INSERT (ON CONFLICT DO NOTHING: when another request
     made it first, the locked path runs); a known key's row is locked while the rule runs, so
@@ -250,26 +273,64 @@ class DatabaseStore:
     }
 
     def apply(self, limiter: Limiter, digest: str, op: Op, now: float) -> tuple[bool, int]:
-        rows = RateLimitState.objects.filter(limiter=limiter.name, digest=digest)
+        return self.apply_all([(limiter, digest)], op, now)[0]
+
+    def apply_all(
+        self, keys: list[tuple[Limiter, str]], op: Op, now: float
+    ) -> list[tuple[bool, int]]:
+        """One transaction: giving back is one UPDATE for every key; otherwise each key is
+        inserted or locked in turn, in the order of their names (two requests sharing keys
+        lock them in the same order: no deadlock), and a refused reservation rolls the
+        transaction back (none taken)."""
+        if len(set(keys)) != len(keys):  # the same key twice: once each, in turn
+            return [self.apply(limiter, digest, op, now) for limiter, digest in keys]
         if op == "release":
-            # Alone, no lock needed: a window ended since is reset by the next step anyway.
-            with unsynced():
-                rows.filter(hits__gt=0).update(hits=F("hits") - 1)
-            return True, 0
+            # No lock needed: a window ended since is reset by the next step anyway.
+            match = " OR ".join(["(limiter = %s AND digest = %s)"] * len(keys))
+            params = [value for limiter, digest in keys for value in (limiter.name, digest)]
+            with unsynced(), connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {_table()} SET hits = hits - 1 WHERE hits > 0 AND ({match})",  # noqa: S608 -- names are ours
+                    params,
+                )
+            return [(True, 0)] * len(keys)
+        results: dict[tuple[Limiter, str], tuple[bool, int]] = {}
+        with unsynced():
+            for limiter, digest in sorted(keys, key=lambda key: (key[0].name, key[1])):
+                results[(limiter, digest)] = self.locked_step(limiter, digest, op, now)
+            if op == "reserve" and not all(granted for granted, _ in results.values()):
+                transaction.set_rollback(True)
+        return [results[key] for key in keys]
+
+    def locked_step(self, limiter: Limiter, digest: str, op: Op, now: float) -> tuple[bool, int]:
+        """`step` on the key's row, inside the caller's transaction: a new key inserted with its
+        state, a known one locked, stepped and written."""
         state = self.fresh(limiter)
         granted, wait = step(state, limiter, op, now)
-        with unsynced():
-            if self.insert(limiter, digest, state, now):
-                return granted, wait
-            row = rows.select_for_update().get()
-            if row.expires_at > now:
-                state = {key: getattr(row, name) for key, name in self.FIELDS.items()}
+        if self.insert(limiter, digest, state, now):
+            return granted, wait
+        # Plain SQL: the ORM's building of these two statements cost more than running them.
+        columns = ", ".join(self.FIELDS.values())
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {columns}, expires_at FROM {_table()}"  # noqa: S608 -- names are ours
+                f" WHERE limiter = %s AND digest = %s{lock}",
+                [limiter.name, digest],
+            )
+            *values, expires_at = cursor.fetchone()
+            if expires_at > now:
+                state = dict(zip(self.FIELDS, values, strict=True))
             else:  # forgotten: a fresh start
                 state = self.fresh(limiter)
             granted, wait = step(state, limiter, op, now)
             if granted:
-                changes = {name: state[key] for key, name in self.FIELDS.items()}
-                rows.update(expires_at=now + limiter.ttl, **changes)
+                changes = ", ".join(f"{name} = %s" for name in self.FIELDS.values())
+                cursor.execute(
+                    f"UPDATE {_table()} SET {changes}, expires_at = %s"  # noqa: S608 -- names are ours
+                    " WHERE limiter = %s AND digest = %s",
+                    [*(state[key] for key in self.FIELDS), now + limiter.ttl, limiter.name, digest],
+                )
         return granted, wait
 
     @staticmethod
@@ -365,10 +426,24 @@ class RedisStore:
         return f"{self.prefix}:{limiter.name}:{digest}"
 
     def apply(self, limiter: Limiter, digest: str, op: Op, now: float) -> tuple[bool, int]:
-        rule = [limiter.limit, limiter.window, limiter.base_wait, limiter.max_wait, limiter.ttl]
-        args: list[str | int] = [op, repr(now), *rule]
-        granted, wait = self.script(keys=[self.key(limiter, digest)], args=args)
-        return bool(granted), int(wait)
+        return self.apply_all([(limiter, digest)], op, now)[0]
+
+    def apply_all(
+        self, keys: list[tuple[Limiter, str]], op: Op, now: float
+    ) -> list[tuple[bool, int]]:
+        """The script once per key, in one round trip; a refused reservation gives back the
+        slots it took on the other keys (a second round trip, only then)."""
+        pipeline = self.client.pipeline(transaction=False)
+        for limiter, digest in keys:
+            rule = [limiter.limit, limiter.window, limiter.base_wait, limiter.max_wait, limiter.ttl]
+            args: list[str | int] = [op, repr(now), *rule]
+            self.script(keys=[self.key(limiter, digest)], args=args, client=pipeline)
+        results = [(bool(granted), int(wait)) for granted, wait in pipeline.execute()]
+        if op == "reserve" and not all(granted for granted, _ in results):
+            taken = [key for key, (granted, _) in zip(keys, results, strict=True) if granted]
+            if taken:
+                self.apply_all(taken, "release", now)
+        return results
 
     def blocked_until(self, keys: list[tuple[Limiter, str]]) -> list[float]:
         pipeline = self.client.pipeline(transaction=False)

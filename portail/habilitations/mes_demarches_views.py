@@ -29,6 +29,7 @@ from portail.habilitations.mes_demarches_forms import (
 from portail.habilitations.models import AccessRequest
 from portail.habilitations.queries import catalogue_for, pending_invitations_for
 from portail.habilitations.scope import may_manage
+from portail.habilitations.waiting import waiting_for
 
 if TYPE_CHECKING:
     from portail.accounts.models import User
@@ -42,10 +43,17 @@ if TYPE_CHECKING:
 def mes_demarches(request: "UserRequest") -> HttpResponse:
     catalogue = catalogue_for(request.user)
     is_particulier = not request.user.is_professional
+    # Both lists read only when the person has some (one statement says so).
+    waiting = waiting_for(request.user)
+    invitations = list(pending_invitations_for(request.user)) if waiting.invitations else []
     own_requests = (
-        AccessRequest.objects.pending()
-        .filter(requester=request.user)
-        .select_related("demarche", "establishment", "role")
+        list(
+            AccessRequest.objects.pending()
+            .filter(requester=request.user)
+            .select_related("demarche", "establishment", "role")
+        )
+        if waiting.requests
+        else []
     )
     return render(
         request,
@@ -54,7 +62,7 @@ def mes_demarches(request: "UserRequest") -> HttpResponse:
             "title": "Mes démarches",
             "held": catalogue.held,
             "others_html": _other_demarches(catalogue.others, is_particulier),
-            "pending_invitations": pending_invitations_for(request.user),
+            "pending_invitations": invitations,
             "own_requests": own_requests,
             "is_particulier": is_particulier,
         },

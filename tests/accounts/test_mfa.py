@@ -4,9 +4,11 @@ login's second step, removal of the last factor, the journal, and every bad inpu
 import re
 
 import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portail.accounts import mfa, mfa_views
-from portail.accounts.factor_models import RecoveryCode
+from portail.accounts.factor_models import Passkey, RecoveryCode
+from portail.accounts.models import User
 from portail.audit.models import AuditEvent
 from portail.core import strong_auth
 from tests.accounts.mfa_helpers import code_at, key_from_secret, password_step, with_totp
@@ -222,3 +224,26 @@ def _request_with(client):
         session = client.session
 
     return Request()
+
+
+@pytest.mark.django_db
+def test_the_login_reads_whether_the_account_has_a_factor_with_the_account():
+    user = UserFactory()
+
+    def at_login() -> bool:
+        read = User.objects.get_by_natural_key(user.email.upper())
+        assert read.pk == user.pk
+        return bool(read.second_factor_at_read)
+
+    def asked() -> bool:
+        return mfa.has_second_factor(User.objects.get(pk=user.pk))  # its own query
+
+    assert at_login() is asked() is False
+    device = TOTPDevice.objects.create(user=user, name="App", confirmed=False)
+    assert at_login() is asked() is False  # not confirmed: no factor yet
+    device.confirmed = True
+    device.save()
+    assert at_login() is asked() is True
+    device.delete()
+    Passkey.objects.create(user=user, name="Clé", credential_id="id", public_key=b"k")
+    assert at_login() is asked() is True

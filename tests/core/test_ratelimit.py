@@ -8,6 +8,7 @@ import time
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from portail.core import ratelimit
 from portail.core.ratelimit import Limiter, LimitsUnavailable, attempt
@@ -123,6 +124,33 @@ def test_an_attempt_refused_by_one_limit_gives_back_the_others(limits_store, clo
     assert [account.reserve("a") for _ in range(6)] == [0, 0, 0, 0, 0, 60]  # none was kept
 
 
+def test_an_attempt_refused_by_its_last_limit_keeps_none_of_the_first(limits_store, clock):
+    address, account = limiter(limit=5), limiter(limit=1)
+    attempt((account, "a")).failed()
+    refused = attempt((address, "ip"), (account, "a"))
+    assert refused.wait == 60
+    assert refused.slots == []
+    assert [address.reserve("ip") for _ in range(6)] == [0, 0, 0, 0, 0, 60]  # none was kept
+
+
+def test_both_slots_are_taken_in_one_step_and_given_back_in_one(limits_store, clock):
+    account, address = limiter(limit=5), limiter(limit=5)
+    with CaptureQueriesContext(connection) as captured:
+        slots = attempt((account, "a"), (address, "ip"))
+        slots.succeeded()
+    sql = [q["sql"] for q in captured.captured_queries]
+    if limits_store == "database":  # one transaction each (a savepoint pair in a test)
+        assert sum(s.startswith("SAVEPOINT") for s in sql) == 2, sql
+        assert [s.split(" ")[0] for s in sql if "core_ratelimitstate" in s] == [
+            "INSERT",
+            "INSERT",
+            "UPDATE",
+        ]
+    else:
+        assert sql == []
+    assert [account.reserve("a") for _ in range(6)] == [0, 0, 0, 0, 0, 60]  # given back
+
+
 def test_reset_forgets_everything(limits_store, clock):
     rule = limiter(limit=1)
     assert rule.fail("x") == 60
@@ -160,6 +188,37 @@ def test_fifty_reservations_at_once_get_the_limit(limits_store):
         thread.join(timeout=30)
     assert len(granted) == 50
     assert granted.count(True) == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_two_limit_attempts_at_once_get_the_limit_without_deadlock(limits_store):
+    """A login's two limits taken together by 50 requests, half naming them in the other order:
+    the account's limit still lets exactly 5 through, and the rows locked in one order never
+    wait on each other."""
+    if limits_store == "database" and connection.vendor != "postgresql":
+        pytest.skip("row locks between threads: PostgreSQL (the Redis variant runs everywhere)")
+    account, address = limiter(limit=5), limiter(limit=100)
+    address.reserve("ip")  # the address's row exists, the account's is new
+    address.release("ip")
+    barrier = threading.Barrier(50)
+    granted = []
+
+    def login(n: int) -> None:
+        slots = [(account, "target@exemple.fr"), (address, "ip")]
+        try:
+            barrier.wait(timeout=10)
+            granted.append(attempt(*(slots if n % 2 else slots[::-1])).wait == 0)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=login, args=(n,)) for n in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(granted) == 50
+    assert granted.count(True) == 5
+    assert [address.reserve("ip") == 0 for _ in range(96)].count(True) == 95  # 5 still held
 
 
 def test_the_registry_knows_every_limiter_by_name():

@@ -6,6 +6,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from portail.habilitations import access_requests, flows
 from portail.habilitations.models import Habilitation
 from tests.factories import PASSWORD, DemarcheFactory, RoleFactory
 from tests.habilitations.factories import company, habilitate, person
@@ -36,14 +37,19 @@ def test_the_login_form_needs_no_query(ceres):
 def test_a_login_takes_its_limit_slots_then_writes_the_session(ceres):
     user = person("Zoé", "Banc", email="zoe@banc.fr")
     sql = statements(Client(), "post", "/", {"email": user.email, "password": PASSWORD}, status=302)
-    # A slot taken on each rate limit, then given back (decision 0012: 4); the account; has it a
-    # second factor; last_login and the journal (one transaction); the browser remembered (the
+    # A slot taken on each rate limit in one transaction, both given back in one statement
+    # (decision 0012; 4 transactions of one statement each before decision 0014's third
+    # session): 3; the account, with whether it has a second factor (one statement since that
+    # session); last_login and the journal (one transaction); the browser remembered (the
     # account's first: insert); with the response, the new session's row and its row in "Mes
     # sessions et appareils", inserted together (decision 0014: no more "is the key free", empty
     # insert and update). On PostgreSQL each rate-limit transaction also says it need not wait
     # for the disk (SET LOCAL, decision 0012).
-    assert len(sql) == (16 if connection.vendor == "postgresql" else 12), sql
-    assert sum("core_ratelimitstate" in s for s in sql) == 4
+    assert len(sql) == (12 if connection.vendor == "postgresql" else 10), sql
+    assert sum("core_ratelimitstate" in s for s in sql) == 3
+    assert sum(s.startswith("SET LOCAL") for s in sql) == (
+        2 if connection.vendor == "postgresql" else 0
+    )
     assert [s.split(" (")[0] for s in sql if "django_session" in s or "usersession" in s] == [
         'INSERT INTO "django_session"',
         'INSERT INTO "accounts_usersession"',
@@ -59,20 +65,39 @@ def test_mes_demarches(ceres, held):
     ]
     for role in roles[:held]:
         habilitate(user, role, head)
-    # Session, user, the person's live habilitations, the active démarches, pending invitations,
-    # own access requests: the same six whatever the number of démarches.
-    assert len(statements(signed_in(user), "get", "/demarches/")) == 6
+    # The session with its user (one statement, portail.accounts.session_user), the person's
+    # live habilitations, the active démarches, has the person invitations or access requests
+    # waiting (one statement; the lists read only when some are): the same four whatever the
+    # number of démarches.
+    assert len(statements(signed_in(user), "get", "/demarches/")) == 4
+
+
+def test_mes_demarches_with_an_invitation_and_a_request_waiting(ceres):
+    head, site = company(11)
+    user = person("Unice", "Banc", head)
+    centre = ceres.roles.get(code="centre-agree")
+    gestionnaire = person("Gaston", "Banc", head)
+    habilitate(gestionnaire, ceres.roles.get(code="gestionnaire-centres"), head)
+    flows.invite(
+        actor=gestionnaire, demarche=ceres, role=centre, establishment=head, invited_user=user
+    )
+    access_requests.request_access(user=user, demarche=ceres, siret=site.siret, role=centre)
+    # The four, then each list: six.
+    sql = statements(signed_in(user), "get", "/demarches/")
+    assert len(sql) == 6, sql
 
 
 def test_mon_compte(ceres):
     user = person("Unice", "Banc")
-    assert len(statements(signed_in(user), "get", "/mon-compte/")) == 2  # session, user
+    # The session with its user: one statement (portail.accounts.session_user).
+    assert len(statements(signed_in(user), "get", "/mon-compte/")) == 1
 
 
-@pytest.mark.parametrize(("people", "expected"), [(5, 17), (60, 16), (120, 16)])
+@pytest.mark.parametrize(("people", "expected"), [(5, 16), (60, 15), (120, 15)])
 def test_the_management_page_does_not_grow_with_the_company(ceres, people, expected):
     # A company that fits on one page takes one id query more than a paginated one. CERES has
-    # a periodic access review: one query for its reviews (open, last completed).
+    # a periodic access review: one query for its reviews (open, last completed). The session
+    # and its user: one statement.
     head, site = company(11)
     manager = ceres.roles.get(code="gestionnaire-centres")
     centre = ceres.roles.get(code="centre-agree")
@@ -88,4 +113,5 @@ def test_the_invitation_form(ceres):
     gestionnaire = person("Gaston", "Banc", head)
     manager = ceres.roles.get(code="gestionnaire-centres")
     habilitate(gestionnaire, manager, head, origin=Habilitation.Origin.ACTIVATION_CODE)
-    assert len(statements(signed_in(gestionnaire), "get", "/habilitations/ceres/inviter/")) == 7
+    # The session and its user are one statement (portail.accounts.session_user).
+    assert len(statements(signed_in(gestionnaire), "get", "/habilitations/ceres/inviter/")) == 6

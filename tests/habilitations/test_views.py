@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -397,7 +396,7 @@ def test_unknown_tokens_are_rate_limited(limits_store, world, client):
     assert "Trop de liens" in blocked.content.decode()
 
 
-def test_pending_invitations_on_mes_demarches_template(world, rf):
+def test_pending_invitations_on_mes_demarches(world, client):
     flows.invite(
         actor=world.gestionnaire,
         demarche=world.demarche,
@@ -405,10 +404,8 @@ def test_pending_invitations_on_mes_demarches_template(world, rf):
         establishment=world.head,
         invited_user=world.colleague,
     )
-    html = render_to_string(
-        "habilitations/_pending_invitations.html",
-        {"pending_invitations": pending_invitations_for(world.colleague)},
-    )
+    client.force_login(world.colleague)
+    html = client.get(reverse("demarches:mes_demarches")).content.decode()
     invitation = Invitation.objects.get()
     assert reverse("habilitations:pending_invitation", args=[invitation.pk]) in html
     assert "Guy Duponttest vous invite à accéder au service CERES" in html
