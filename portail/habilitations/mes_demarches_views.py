@@ -19,6 +19,7 @@ from portail.core.fragments import render_once
 from portail.core.refusals import refusal_shown
 from portail.demarches.models import Demarche
 from portail.habilitations import access_requests, admission, redemption
+from portail.habilitations.catalogue import catalogue_of
 from portail.habilitations.gate import check_strong_auth, strong_auth_gate
 from portail.habilitations.mes_demarches_forms import (
     AcceptForm,
@@ -27,7 +28,7 @@ from portail.habilitations.mes_demarches_forms import (
     RefuseForm,
 )
 from portail.habilitations.models import AccessRequest
-from portail.habilitations.queries import catalogue_for, pending_invitations_for
+from portail.habilitations.queries import pending_invitations_for
 from portail.habilitations.scope import may_manage
 from portail.habilitations.waiting import waiting_for
 
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
 
 def mes_demarches(request: "UserRequest") -> HttpResponse:
-    catalogue = catalogue_for(request.user)
+    catalogue = catalogue_of(request.user)
     is_particulier = not request.user.is_professional
     # Both lists read only when the person has some (one statement says so).
     waiting = waiting_for(request.user)

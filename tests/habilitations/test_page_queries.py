@@ -65,11 +65,12 @@ def test_mes_demarches(ceres, held):
     ]
     for role in roles[:held]:
         habilitate(user, role, head)
-    # The session with its user (one statement, portail.accounts.session_user), the person's
-    # live habilitations, the active démarches, has the person invitations or access requests
-    # waiting (one statement; the lists read only when some are): the same four whatever the
-    # number of démarches.
-    assert len(statements(signed_in(user), "get", "/demarches/")) == 4
+    # The session with its user (one statement, portail.accounts.session_user), the active
+    # démarches with the person's live habilitations (one statement since decision 0014's third
+    # session, continued: portail.habilitations.catalogue; two before), has the person
+    # invitations or access requests waiting (one statement; the lists read only when some
+    # are): the same three whatever the number of démarches.
+    assert len(statements(signed_in(user), "get", "/demarches/")) == 3
 
 
 def test_mes_demarches_with_an_invitation_and_a_request_waiting(ceres):
@@ -82,9 +83,9 @@ def test_mes_demarches_with_an_invitation_and_a_request_waiting(ceres):
         actor=gestionnaire, demarche=ceres, role=centre, establishment=head, invited_user=user
     )
     access_requests.request_access(user=user, demarche=ceres, siret=site.siret, role=centre)
-    # The four, then each list: six.
+    # The three, then each list: five.
     sql = statements(signed_in(user), "get", "/demarches/")
-    assert len(sql) == 6, sql
+    assert len(sql) == 5, sql
 
 
 def test_mon_compte(ceres):

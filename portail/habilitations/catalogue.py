@@ -1,0 +1,130 @@
+""" "Mes démarches"'s catalogue in one plain statement: the active démarches, each joined to the
+person's live habilitations of it with their role and establishment (what `queries.catalogue_for`
+reads with the ORM in two queries, whose compiling cost more than running them: 41 % of the page).
+
+The SQL is written once per database vendor from the models' tables; the démarches are built by
+the ORM's own `from_db` and column converters. `tests/habilitations/test_catalogue.py` checks it
+against `queries.catalogue_for` case by case (suspended, ended, revoked, delegated, another
+person's, an inactive démarche).
+"""
+
+# ruff: noqa: S608 (SQL built from the models' names; every value is a parameter)
+from collections.abc import Callable
+from datetime import datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection
+from django.db.models import Field
+from django.utils import timezone
+
+from portail.companies.models import Establishment
+from portail.demarches.models import Demarche, Role
+from portail.habilitations.models import Habilitation
+from portail.habilitations.queries import Catalogue, Suspension
+
+if TYPE_CHECKING:
+    from portail.accounts.models import User
+
+Converter = Callable[[Any, Any, Any], Any]
+
+
+def _converters(field: "Field[Any, Any]", table: str) -> list[Converter]:
+    column = field.get_col(table)
+    return [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)]
+
+
+@cache
+def _statement(vendor: str) -> tuple[str, list[str], list[list[Converter]], list[Converter]]:
+    """The SQL for `vendor`, the démarche's field names, their converters and those of the two
+    habilitation dates (ends_at, suspended_at)."""
+    q = connection.ops.quote_name
+    d, h = Demarche._meta, Habilitation._meta
+    fields = d.concrete_fields
+    columns = ", ".join(f"d.{q(field.column)}" for field in fields)
+
+    def col(model: type[Any], name: str) -> str:
+        return q(model._meta.get_field(name).column)
+
+    sql = (
+        f"SELECT {columns}, h.{q('id')}, r.{col(Role, 'can_manage')}, h.{col(Habilitation, 'origin')},"
+        f" h.{col(Habilitation, 'ends_at')}, h.{col(Habilitation, 'suspended_at')},"
+        f" h.{col(Habilitation, 'suspension_reason')}, e.{col(Establishment, 'name')},"
+        f" r.{col(Role, 'label')}"
+        f" FROM {q(d.db_table)} d"
+        f" LEFT JOIN ({q(h.db_table)} h"
+        f" INNER JOIN {q(Role._meta.db_table)} r ON r.{q('id')} = h.{col(Habilitation, 'role')}"
+        f" INNER JOIN {q(Establishment._meta.db_table)} e"
+        f" ON e.{q('id')} = h.{col(Habilitation, 'establishment')})"
+        f" ON h.{col(Habilitation, 'demarche')} = d.{q('id')}"
+        f" AND h.{col(Habilitation, 'user')} = %s AND h.{col(Habilitation, 'revoked_at')} IS NULL"
+        f" AND (h.{col(Habilitation, 'ends_at')} IS NULL OR h.{col(Habilitation, 'ends_at')} > %s)"
+        f" WHERE d.{col(Demarche, 'is_active')} = %s"
+        # The démarches in their model's order, each one's habilitations by SIRET (the ORM's).
+        f" ORDER BY d.{col(Demarche, 'order')}, d.{col(Demarche, 'long_name')}, d.{q('id')},"
+        f" e.{col(Establishment, 'siret')}"
+    )
+    dates = _converters(Habilitation._meta.get_field("ends_at"), h.db_table)
+    return sql, [f.attname for f in fields], [_converters(f, d.db_table) for f in fields], dates
+
+
+def catalogue_of(user: "User") -> Catalogue:
+    """What `queries.catalogue_for(user)` answers, read in one statement."""
+    sql, names, converters, dates = _statement(connection.vendor)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, now, True])
+        rows = cursor.fetchall()
+    width, pk = len(names), names.index(Demarche._meta.pk.attname)
+    held: list[Demarche] = []
+    others: list[Demarche] = []
+    # What the page reads of each held démarche, as `queries.catalogue_for` sets it.
+    manages: set[int] = set()
+    delegation_ends: dict[int, datetime] = {}
+    suspensions: dict[int, list[Suspension]] = {}
+    last = None
+    for row in rows:
+        if row[pk] != last:
+            last = row[pk]
+            values = list(row[:width])
+            for n, column_converters in enumerate(converters):
+                for convert in column_converters:
+                    values[n] = convert(values[n], None, connection)
+            demarche = Demarche.from_db(connection.alias, names, values)
+            (held if row[width] is not None else others).append(demarche)
+        habilitation, can_manage, origin, ends_at, suspended_at, reason, name, label = row[width:]
+        if habilitation is None:
+            continue
+        if suspended_at is not None:  # shown with its reason; gives no access
+            suspensions.setdefault(row[pk], []).append(
+                Suspension(
+                    name,
+                    label,
+                    Habilitation.Suspension(reason).label if reason else "",
+                    _converted(suspended_at, dates),
+                )
+            )
+            continue
+        if can_manage:
+            manages.add(row[pk])
+        if origin == Habilitation.Origin.DELEGATION and ends_at is not None:
+            ends = _converted(ends_at, dates)
+            soonest = delegation_ends.get(row[pk])
+            delegation_ends[row[pk]] = ends if soonest is None else min(soonest, ends)
+    for demarche in held:
+        vars(demarche).update(
+            held=True,
+            manages=demarche.pk in manages,
+            delegation_ends_at=delegation_ends.get(demarche.pk),
+            suspensions=suspensions.get(demarche.pk, []),
+        )
+    for demarche in others:
+        vars(demarche).update(held=False, manages=False, delegation_ends_at=None, suspensions=[])
+    return Catalogue(held=held, others=others)
+
+
+def _converted(value: Any, converters: list[Converter]) -> datetime:
+    for convert in converters:
+        value = convert(value, None, connection)
+    result: datetime = value
+    return result
