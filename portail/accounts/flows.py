@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portail.accounts.models import AccountToken, User, UserSession
-from portail.accounts.user_sessions import session_ending
+from portail.accounts.user_sessions import note_login_browser, session_ending
 from portail.audit.journal import record
 from portail.companies import registry
 from portail.companies.models import Establishment
@@ -410,17 +410,23 @@ def activate(token: str, *, context: Context = SYSTEM) -> User:
 # --- login events -------------------------------------------------------------------------------
 
 
-def log_in(user: User, open_session: Callable[[], None], *, context: Context = SYSTEM) -> None:
-    """Open the session of an account whose password was checked, and journal the login.
+def log_in(
+    user: User, open_session: Callable[[], None], *, browser: str, context: Context = SYSTEM
+) -> str:
+    """Open the session of an account whose password was checked, journal the login, and note
+    the browser it came from (`browser`: its cookie's token, "" if none); returns the token the
+    browser keeps (`user_sessions.note_login_browser`: a new browser's owner is told).
 
     `open_session` is the view's call to Django's `login(request, user)`: it needs the request
     (a new session key, no fixation; `last_login` written by Django's `update_last_login`
-    receiver). It runs here, inside this transaction, so that the session row, `last_login` and
-    the audit event commit together or not at all; the flow never sees the request itself.
+    receiver). It runs here, inside this transaction, so that the session row, `last_login`, the
+    audit event and a new browser's row, journal line and email commit together or not at all
+    (one transaction, no longer two); the flow never sees the request itself.
     """
     with transaction.atomic():
         open_session()
         record_login(user, context=context)
+        return note_login_browser(user, browser, context=context)
 
 
 def record_login(user: User, *, context: Context = SYSTEM) -> None:

@@ -121,12 +121,14 @@ def with_browser_cookie(request: HttpRequest, response: HttpResponse) -> HttpRes
 def complete_login(request: HttpRequest, user: User, amr: list[str], *, factor: bool) -> str:
     """Open the session (journaled by `flows.log_in`) and remember how; returns where to go."""
     pending = request.session.pop(PENDING_KEY, None) or {}
-    flows.log_in(user, lambda: login(request, user), context=context_of(request))
-    strong_auth.record_login(request, amr, factor=factor)
     # A browser new for this account: its owner is told, as after a password-only login.
-    token = user_sessions.note_login_browser(
-        user, user_sessions.browser_token(request), context=context_of(request)
+    token = flows.log_in(
+        user,
+        lambda: login(request, user),
+        browser=user_sessions.browser_token(request),
+        context=context_of(request),
     )
+    strong_auth.record_login(request, amr, factor=factor)
     setattr(request, BROWSER_COOKIE_ATTR, token)  # the cookie goes with the response
     FACTOR_PER_ACCOUNT.reset(str(user.pk))
     next_url: str = safe_next(request, pending.get("next", "")) or reverse(

@@ -22,7 +22,8 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -30,7 +31,8 @@ from django.contrib.auth import HASH_SESSION_KEY
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.sessions.models import Session
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Field
 from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -274,7 +276,11 @@ def remember_browser(response: HttpResponse, token: str) -> None:
 def note_login_browser(user: User, token: str, *, context: Context = SYSTEM) -> str:
     """After a login: is this browser (`token` from its cookie, "" if none) new for the account?
     Journals and emails the owner when it is, unless it is the account's first. Returns the token
-    the browser keeps (a new one when it had none)."""
+    the browser keeps (a new one when it had none).
+
+    Called by `flows.log_in` inside the login's transaction, so that the login, the browser's
+    row, its journal line and its email commit together (no savepoint: nothing here fails on a
+    conflict); on its own it opens its transaction."""
     if token and KnownBrowser.objects.filter(
         user=user, device_hash=keyed_hash(token, BROWSER_PURPOSE)
     ).update(last_seen_at=timezone.now()):
@@ -282,49 +288,72 @@ def note_login_browser(user: User, token: str, *, context: Context = SYSTEM) -> 
     token = token or secrets.token_urlsafe(32)
     now = timezone.now()
     described = _describe(context)
-    browser = KnownBrowser(
-        user=user,
-        device_hash=keyed_hash(token, BROWSER_PURPOSE),
-        browser=described["browser"],
-        system=described["system"],
-        first_seen_at=now,
-        last_seen_at=now,
-    )
-    try:
-        if not KnownBrowser.objects.filter(user=user).exists():
-            with transaction.atomic():
-                browser.save()  # the account's first browser: nothing to tell
-            return token
-        _tell_owner(user, browser, described, context)
-    except IntegrityError:  # the same browser logging in twice at once: told once
-        pass
+    with transaction.atomic(savepoint=False):
+        # The same browser logging in twice at once is told once; the first browser not at all.
+        if _remember(user, keyed_hash(token, BROWSER_PURPOSE), described, now):
+            _tell_owner(user, now, described, context)
     return token
 
 
-def _tell_owner(
-    user: User, browser: KnownBrowser, described: dict[str, str], context: Context
-) -> None:
-    with transaction.atomic():
-        browser.save()
-        record(
-            "account.new_browser_login",
-            actor=user,
-            target=user,
-            context=context,
-            data={"browser": described["browser"], "system": described["system"]},
-        )
-        send_email(
-            "accounts/emails/new_browser",
-            user.email,
-            {
-                "user": user,
-                "when": browser.first_seen_at,
-                **described,
-                "sessions_link": settings.PORTAL_BASE_URL + reverse("accounts:sessions"),
-                "password_link": settings.PORTAL_BASE_URL + reverse("accounts:password_change"),
-            },
-            category=EMAIL_CATEGORY,
-        )
+# The columns `_remember` writes, in the order of its parameters.
+BROWSER_COLUMNS = ("user", "device_hash", "browser", "system", "first_seen_at", "last_seen_at")
+
+
+@cache
+def _remember_sql(vendor: str) -> str:
+    """One statement for `vendor`: insert the browser unless the account has it already, and say
+    whether the account has another one (the same answer before and after the insert: it leaves
+    this browser out, whichever snapshot the vendor's RETURNING reads)."""
+    q = connection.ops.quote_name
+    table = q(KnownBrowser._meta.db_table)
+    owner, device = _column("user"), _column("device_hash")
+    columns = ", ".join(_column(name) for name in BROWSER_COLUMNS)
+    values = ", ".join(["%s"] * len(BROWSER_COLUMNS))
+    return (
+        f"INSERT INTO {table} ({columns}) VALUES ({values})"  # noqa: S608 (values are parameters)
+        f" ON CONFLICT ({owner}, {device}) DO NOTHING"
+        f" RETURNING EXISTS(SELECT 1 FROM {table} o WHERE o.{owner} = %s AND o.{device} <> %s)"
+    )
+
+
+def _column(name: str) -> str:
+    field = KnownBrowser._meta.get_field(name)
+    assert isinstance(field, Field)
+    return connection.ops.quote_name(field.column)
+
+
+def _remember(user: User, device_hash: str, described: dict[str, str], now: datetime) -> bool:
+    """Insert the browser's row (`KnownBrowser`); whether the owner is to be told: it was not
+    there yet and the account has another browser."""
+    at = connection.ops.adapt_datetimefield_value(now)
+    params: list[Any] = [user.pk, device_hash, described["browser"], described["system"], at, at]
+    with connection.cursor() as cursor:
+        cursor.execute(_remember_sql(connection.vendor), [*params, user.pk, device_hash])
+        row = cursor.fetchone()
+    return row is not None and bool(row[0])
+
+
+def _tell_owner(user: User, when: datetime, described: dict[str, str], context: Context) -> None:
+    """The journal line and the email of a new browser, in the caller's transaction."""
+    record(
+        "account.new_browser_login",
+        actor=user,
+        target=user,
+        context=context,
+        data={"browser": described["browser"], "system": described["system"]},
+    )
+    send_email(
+        "accounts/emails/new_browser",
+        user.email,
+        {
+            "user": user,
+            "when": when,
+            **described,
+            "sessions_link": settings.PORTAL_BASE_URL + reverse("accounts:sessions"),
+            "password_link": settings.PORTAL_BASE_URL + reverse("accounts:password_change"),
+        },
+        category=EMAIL_CATEGORY,
+    )
     logger.info("Account %s logged in from a new browser", user.pk)
 
 

@@ -103,13 +103,15 @@ def home(request: HttpRequest) -> HttpResponse:
         if isinstance(outcome, User) and mfa.has_second_factor(outcome):
             return mfa_views.begin_second_step(request, outcome, next_url)
         if isinstance(outcome, User):
-            flows.log_in(outcome, lambda: login(request, outcome), context=context_of(request))
+            # A browser new for this account: its owner is told (user_sessions).
+            browser = flows.log_in(
+                outcome,
+                lambda: login(request, outcome),
+                browser=user_sessions.browser_token(request),
+                context=context_of(request),
+            )
             strong_auth.record_login(request, ["pwd"], factor=False)
             response = redirect(next_url or settings.LOGIN_REDIRECT_URL)
-            # A browser new for this account: its owner is told (user_sessions).
-            browser = user_sessions.note_login_browser(
-                outcome, user_sessions.browser_token(request), context=context_of(request)
-            )
             user_sessions.remember_browser(response, browser)
             return response
         status, not_activated_email = outcome

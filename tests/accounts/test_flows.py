@@ -135,7 +135,7 @@ def test_log_in_opens_the_session_and_journals_in_one_transaction():
     def open_session():
         opened.append(transaction.get_connection().in_atomic_block)
 
-    flows.log_in(user, open_session, context=CONTEXT)
+    flows.log_in(user, open_session, browser="", context=CONTEXT)
     assert opened == [True]
     event = AuditEvent.objects.get(action="account.login")
     assert event.target_id == str(user.pk)
@@ -149,7 +149,7 @@ def test_a_session_that_fails_to_open_leaves_no_login_in_the_journal():
         raise RuntimeError("session store down")
 
     with pytest.raises(RuntimeError):
-        flows.log_in(user, open_session, context=CONTEXT)
+        flows.log_in(user, open_session, browser="", context=CONTEXT)
     assert not AuditEvent.objects.filter(action="account.login").exists()
 
 

@@ -295,6 +295,34 @@ def test_a_new_browser_is_emailed_once_and_never_for_the_first_or_the_same_again
     assert OutboxEmail.objects.filter(recipient=user.email).count() == 2
 
 
+def test_the_browser_s_one_statement_tells_of_a_new_browser_only_beside_another():
+    # `_remember` inserts the browser and says, in the same statement, whether to tell the owner
+    # (hand-written SQL: each case below is a condition it could get wrong).
+    anne, bruno = UserFactory(email="anne@exemple.fr"), UserFactory(email="bruno@exemple.fr")
+    described = {"browser": "Safari 17", "system": "iOS 17", "ip_masked": ""}
+    now = timezone.now()
+    remember = user_sessions._remember
+    assert not remember(anne, "a" * 64, described, now)  # the account's first
+    assert remember(anne, "b" * 64, described, now)  # beside the first: told
+    assert not remember(anne, "b" * 64, described, now)  # the same at once: there, no error
+    assert not remember(bruno, "a" * 64, described, now)  # anne's browser is bruno's first
+    assert remember(bruno, "c" * 64, described, now)
+    rows = KnownBrowser.objects.order_by("user_id", "device_hash")
+    assert [(r.user_id, r.device_hash[0]) for r in rows] == [
+        (anne.pk, "a"),
+        (anne.pk, "b"),
+        (bruno.pk, "a"),
+        (bruno.pk, "c"),
+    ]
+    row = rows[1]
+    assert (row.browser, row.system, row.first_seen_at, row.last_seen_at) == (
+        "Safari 17",
+        "iOS 17",
+        now,
+        now,
+    )
+
+
 def test_a_browser_known_to_one_account_is_new_to_another(mailbox):
     anne, bruno = UserFactory(email="anne@exemple.fr"), UserFactory(email="bruno@exemple.fr")
     log_in(browser(), bruno.email)  # bruno's first browser
