@@ -68,8 +68,8 @@ def test_a_login_from_a_new_browser_writes_its_notice_in_the_login_s_transaction
     # As the first login (its limits' rows there already: read and updated, six statements),
     # then the journal line and the email of the new browser: written with last_login and the
     # login's journal line, in one transaction (a savepoint here); four transactions in all:
-    # the limits, their giving back, the login, the session (five, and two statements more: an
-    # "exists" and a transaction of its own, before decision 0014's third session, continued).
+    # the limits, their giving back, the login, the session (before decision 0014's third
+    # session, continued: five, and one statement more, "has the account a browser already").
     assert len([s for s in sql if not s.startswith(CONTROL)]) == (
         17 if connection.vendor == "postgresql" else 15
     ), sql
