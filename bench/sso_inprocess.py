@@ -26,6 +26,7 @@ import sqlite3
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -165,6 +166,16 @@ class Timer:
             stats.print_stats(int(os.environ.get("TOP", "40")))
 
 
+def _warm_then_measure(entry: Callable[[], None], timer: Timer, title: str) -> None:
+    """Five entries to warm the caches, then N + 1 measured (the first only fills the timer)."""
+    for _ in range(5):
+        entry()
+    timer.measuring = True
+    for _ in range(N + 1):
+        entry()
+    timer.report(title)
+
+
 def run_portal() -> None:
     os.environ.update(portal_env(prepare_portal_database()))
     import django
@@ -206,12 +217,7 @@ def run_portal() -> None:
         )
         assert answer.status_code == 200, answer.content[:500]
 
-    for _ in range(5):
-        entry()
-    timer.measuring = True
-    for _ in range(N + 1):
-        entry()
-    timer.report(f"Portal's steps of the sign-on, in-process ({N} entries)")
+    _warm_then_measure(entry, timer, f"Portal's steps of the sign-on, in-process ({N} entries)")
 
 
 def run_ceres() -> None:
@@ -283,12 +289,11 @@ def measure_ceres(portal: Gunicorn) -> None:
         answer = timer("landing", lambda: browser.get(landing))
         assert answer.status_code == 200, (answer.status_code, answer.content[:500])
 
-    for _ in range(5):
-        entry()
-    timer.measuring = True
-    for _ in range(N + 1):
-        entry()
-    timer.report(f"CERES' steps of the sign-on, in-process ({N} entries; the portal's time apart)")
+    _warm_then_measure(
+        entry,
+        timer,
+        f"CERES' steps of the sign-on, in-process ({N} entries; the portal's time apart)",
+    )
 
 
 if __name__ == "__main__":

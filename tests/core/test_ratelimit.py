@@ -166,6 +166,13 @@ def test_waits_reads_many_keys_at_once(limits_store, clock, django_assert_max_nu
         assert ratelimit.waits([(rule, "x") for rule in rules]) == [0, 60, 0]
 
 
+def _run_at_once(threads: list[threading.Thread]) -> None:
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_fifty_reservations_at_once_get_the_limit(limits_store):
     if limits_store == "database" and connection.vendor != "postgresql":
@@ -181,11 +188,7 @@ def test_fifty_reservations_at_once_get_the_limit(limits_store):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=reserve) for _ in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    _run_at_once([threading.Thread(target=reserve) for _ in range(50)])
     assert len(granted) == 50
     assert granted.count(True) == 5
 
@@ -211,11 +214,7 @@ def test_fifty_two_limit_attempts_at_once_get_the_limit_without_deadlock(limits_
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=login, args=(n,)) for n in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    _run_at_once([threading.Thread(target=login, args=(n,)) for n in range(50)])
     assert len(granted) == 50
     assert granted.count(True) == 5
     assert [address.reserve("ip") == 0 for _ in range(96)].count(True) == 95  # 5 still held
