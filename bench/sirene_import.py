@@ -7,7 +7,7 @@
         --method batched --method copy                                  # both ways on PostgreSQL
 
 Writes, streamed to files under var/bench/sirene/ (kept and reused for the same `--rows`):
-`--rows` establishments in INSEE's StockEtablissement CSV format (its 53 columns, a third of the
+`--rows` establishments in INSEE's StockEtablissement CSV format (its 54 columns, a third of the
 establishments closed, a tenth with a quoted field), and a file of changes in the same format
 (`--changes`, a tenth of the rows by default: addresses changed, establishments closed, new ones).
 For each database, it creates the database afresh (PostgreSQL: drops and creates the one named in
@@ -35,62 +35,11 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKDIR = ROOT / "var" / "bench" / "sirene"
+sys.path.insert(0, str(ROOT))
 
-COLUMNS = [
-    "siren",
-    "nic",
-    "siret",
-    "statutDiffusionEtablissement",
-    "dateCreationEtablissement",
-    "trancheEffectifsEtablissement",
-    "anneeEffectifsEtablissement",
-    "activitePrincipaleRegistreMetiersEtablissement",
-    "dateDernierTraitementEtablissement",
-    "etablissementSiege",
-    "nombrePeriodesEtablissement",
-    "complementAdresseEtablissement",
-    "numeroVoieEtablissement",
-    "indiceRepetitionEtablissement",
-    "dernierNumeroVoieEtablissement",
-    "indiceRepetitionDernierNumeroVoieEtablissement",
-    "typeVoieEtablissement",
-    "libelleVoieEtablissement",
-    "codePostalEtablissement",
-    "libelleCommuneEtablissement",
-    "libelleCommuneEtrangerEtablissement",
-    "distributionSpecialeEtablissement",
-    "codeCommuneEtablissement",
-    "codeCedexEtablissement",
-    "libelleCedexEtablissement",
-    "codePaysEtrangerEtablissement",
-    "libellePaysEtrangerEtablissement",
-    "identifiantAdresseEtablissement",
-    "coordonneeLambertAbscisseEtablissement",
-    "coordonneeLambertOrdonneeEtablissement",
-    "complementAdresse2Etablissement",
-    "numeroVoie2Etablissement",
-    "indiceRepetition2Etablissement",
-    "typeVoie2Etablissement",
-    "libelleVoie2Etablissement",
-    "codePostal2Etablissement",
-    "libelleCommune2Etablissement",
-    "libelleCommuneEtranger2Etablissement",
-    "distributionSpeciale2Etablissement",
-    "codeCommune2Etablissement",
-    "codeCedex2Etablissement",
-    "libelleCedex2Etablissement",
-    "codePaysEtranger2Etablissement",
-    "libellePaysEtranger2Etablissement",
-    "dateDebut",
-    "etatAdministratifEtablissement",
-    "enseigne1Etablissement",
-    "enseigne2Etablissement",
-    "enseigne3Etablissement",
-    "denominationUsuelleEtablissement",
-    "activitePrincipaleEtablissement",
-    "nomenclatureActivitePrincipaleEtablissement",
-    "caractereEmployeurEtablissement",
-]
+from portail.companies.sirene_columns import INSEE_ETABLISSEMENT_COLUMNS  # noqa: E402
+
+COLUMNS = INSEE_ETABLISSEMENT_COLUMNS  # the importer's list: one place knows INSEE's format
 STREETS = ["RUE", "AV", "BD", "CHE", "PL", "IMP", "RTE", "ALL", "QUAI", "LD"]
 NAMES = ["DE LA REPUBLIQUE", "VICTOR HUGO", "DES LILAS", "DU GENERAL DE GAULLE", "JEAN JAURES"]
 COMMUNES = [

@@ -57,6 +57,10 @@ from portail.companies.models import (
     SireneEtablissement,
     SireneUniteLegale,
 )
+from portail.companies.sirene_columns import (
+    INSEE_ETABLISSEMENT_COLUMNS,
+    INSEE_UNITE_LEGALE_COLUMNS,
+)
 
 DEFAULT_BATCH_SIZE = 2000
 # The housekeeping chore that reacts to the closures found (registered by the back-office).
@@ -97,106 +101,6 @@ ETABLISSEMENT_COLUMNS = (
     "libellePaysEtrangerEtablissement",
     "enseigne1Etablissement",
     "denominationUsuelleEtablissement",
-)
-
-# Every column of INSEE's files as published (the shipped samples have them all): a column
-# outside these is "unknown", ignored and named in the report.
-INSEE_UNITE_LEGALE_COLUMNS = frozenset(
-    [
-        "siren",
-        "statutDiffusionUniteLegale",
-        "unitePurgeeUniteLegale",
-        "dateCreationUniteLegale",
-        "sigleUniteLegale",
-        "sexeUniteLegale",
-        "prenom1UniteLegale",
-        "prenom2UniteLegale",
-        "prenom3UniteLegale",
-        "prenom4UniteLegale",
-        "prenomUsuelUniteLegale",
-        "pseudonymeUniteLegale",
-        "identifiantAssociationUniteLegale",
-        "trancheEffectifsUniteLegale",
-        "anneeEffectifsUniteLegale",
-        "dateDernierTraitementUniteLegale",
-        "nombrePeriodesUniteLegale",
-        "categorieEntreprise",
-        "anneeCategorieEntreprise",
-        "dateDebut",
-        "etatAdministratifUniteLegale",
-        "nomUniteLegale",
-        "nomUsageUniteLegale",
-        "denominationUniteLegale",
-        "denominationUsuelle1UniteLegale",
-        "denominationUsuelle2UniteLegale",
-        "denominationUsuelle3UniteLegale",
-        "categorieJuridiqueUniteLegale",
-        "activitePrincipaleUniteLegale",
-        "nomenclatureActivitePrincipaleUniteLegale",
-        "nicSiegeUniteLegale",
-        "economieSocialeSolidaireUniteLegale",
-        "societeMissionUniteLegale",
-        "caractereEmployeurUniteLegale",
-        "activitePrincipaleNAF25UniteLegale",
-    ]
-)
-INSEE_ETABLISSEMENT_COLUMNS = frozenset(
-    [
-        "siren",
-        "nic",
-        "siret",
-        "statutDiffusionEtablissement",
-        "dateCreationEtablissement",
-        "trancheEffectifsEtablissement",
-        "anneeEffectifsEtablissement",
-        "activitePrincipaleRegistreMetiersEtablissement",
-        "dateDernierTraitementEtablissement",
-        "etablissementSiege",
-        "nombrePeriodesEtablissement",
-        "complementAdresseEtablissement",
-        "numeroVoieEtablissement",
-        "indiceRepetitionEtablissement",
-        "dernierNumeroVoieEtablissement",
-        "indiceRepetitionDernierNumeroVoieEtablissement",
-        "typeVoieEtablissement",
-        "libelleVoieEtablissement",
-        "codePostalEtablissement",
-        "libelleCommuneEtablissement",
-        "libelleCommuneEtrangerEtablissement",
-        "distributionSpecialeEtablissement",
-        "codeCommuneEtablissement",
-        "codeCedexEtablissement",
-        "libelleCedexEtablissement",
-        "codePaysEtrangerEtablissement",
-        "libellePaysEtrangerEtablissement",
-        "identifiantAdresseEtablissement",
-        "coordonneeLambertAbscisseEtablissement",
-        "coordonneeLambertOrdonneeEtablissement",
-        "complementAdresse2Etablissement",
-        "numeroVoie2Etablissement",
-        "indiceRepetition2Etablissement",
-        "typeVoie2Etablissement",
-        "libelleVoie2Etablissement",
-        "codePostal2Etablissement",
-        "libelleCommune2Etablissement",
-        "libelleCommuneEtranger2Etablissement",
-        "distributionSpeciale2Etablissement",
-        "codeCommune2Etablissement",
-        "codeCedex2Etablissement",
-        "libelleCedex2Etablissement",
-        "codePaysEtranger2Etablissement",
-        "libellePaysEtranger2Etablissement",
-        "dateDebut",
-        "etatAdministratifEtablissement",
-        "enseigne1Etablissement",
-        "enseigne2Etablissement",
-        "enseigne3Etablissement",
-        "denominationUsuelleEtablissement",
-        "activitePrincipaleEtablissement",
-        "nomenclatureActivitePrincipaleEtablissement",
-        "caractereEmployeurEtablissement",
-        "activitePrincipaleNAF25Etablissement",
-    ]
 )
 
 # INSEE's codes for the kind of street (typeVoieEtablissement), spelled out as the registry's
@@ -621,14 +525,14 @@ class Kind:
 UNITES_LEGALES = Kind(
     model=SireneUniteLegale,
     required=UNITE_LEGALE_COLUMNS,
-    known=INSEE_UNITE_LEGALE_COLUMNS,
+    known=frozenset(INSEE_UNITE_LEGALE_COLUMNS),
     columns=("siren", "name", "is_active"),
     build=unite_legale_from_values,
 )
 ETABLISSEMENTS = Kind(
     model=SireneEtablissement,
     required=ETABLISSEMENT_COLUMNS,
-    known=INSEE_ETABLISSEMENT_COLUMNS,
+    known=frozenset(INSEE_ETABLISSEMENT_COLUMNS),
     columns=(
         "siret",
         "siren",
