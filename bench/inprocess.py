@@ -130,6 +130,7 @@ def steps():
             "/o/userinfo/", HTTP_AUTHORIZATION="Bearer bench-userinfo-token-0123456789"
         ),
         "home": lambda: anon.get("/"),
+        "healthz": lambda: anon.get("/healthz"),
         "login_post": post_login,
         "mes_demarches_0": lambda: zero.get("/demarches/"),
         "mes_demarches_1": lambda: one.get("/demarches/"),
