@@ -24,12 +24,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.exceptions import SuspiciousOperation, ValidationError
 from django.db import connections, router
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationRequestView
 from requests.auth import HTTPBasicAuth
 
+from ceres.web import sign_in
 from ceres.web.backchannel import PORTAL_SID_KEY
 from ceres.web.revocation import KeepsRefreshToken, revoke_refresh_token
 
@@ -258,7 +259,13 @@ def signed_in_with_mfa(request: HttpRequest) -> bool:
 
 class AuthenticationRequestView(OIDCAuthenticationRequestView):
     """mozilla-django-oidc's sign-in, asking the portal for a second factor (`acr_values`)
-    when a gestionnaire function sends the person with `?mfa=1`."""
+    when a gestionnaire function sends the person with `?mfa=1`. The request is built by
+    ceres.web.sign_in, as the anonymous person's first page builds it (ceres.web.middleware)."""
+
+    def get(self, request: HttpRequest) -> HttpResponseRedirect:
+        next_field = self.get_settings("OIDC_REDIRECT_FIELD_NAME", "next")
+        next_url = sign_in.safe_next(request, request.GET.get(next_field))
+        return sign_in.authorization_redirect(request, next_url, self.get_extra_params(request))
 
     def get_extra_params(self, request: HttpRequest) -> dict[str, str]:
         params: dict[str, str] = super().get_extra_params(request)
