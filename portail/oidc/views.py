@@ -27,7 +27,7 @@ from portail.accounts.models import User
 from portail.accounts.user_sessions import USER_SESSION_KEY
 from portail.core import strong_auth
 from portail.core.context import context_of
-from portail.oidc import authentication, session_tokens
+from portail.oidc import authentication, code_exchange, session_tokens
 from portail.oidc.middleware import add_form_action
 
 # What a person reads when a démarche sends a request the portal refuses (the technical code
@@ -198,11 +198,20 @@ class UserInfoView(oauth2_views.UserInfoView):
 
 
 class TokenView(oauth2_views.TokenView):
-    """DOT's token endpoint without the lookup that only feeds its `app_authorized` signal.
+    """DOT's token endpoint, a successful authorization-code exchange written out
+    (portail.oidc.code_exchange), without the lookup that only feeds its `app_authorized` signal.
 
     After each success DOT reads the new access token back from the database to send that
     signal; nothing here listens to it, and it is one query per token request.
     """
+
+    @method_decorator(sensitive_post_parameters("password", "client_secret"))
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        exchanged = code_exchange.answer(request)
+        if exchanged is not None:
+            return exchanged
+        response: HttpResponse = super().post(request, *args, **kwargs)
+        return response
 
     @method_decorator(sensitive_post_parameters("password", "client_secret"))
     def authorization_flow_token_response(
