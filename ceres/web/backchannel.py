@@ -106,7 +106,9 @@ def remember_portal_session(sender: Any, request: HttpRequest, user: Any, **kwar
     if isinstance(sid, str) and sid and key:
         sub = user.get_username()
         sessions = import_module(settings.SESSION_ENGINE).SessionStore.get_model_class()
-        with transaction.atomic():  # one commit for both writes (three before)
+        # One commit for both writes (three before); inside the callback's own transaction
+        # (ceres.web.views.CallbackView.login_success) without a savepoint.
+        with transaction.atomic(savepoint=False):
             # Insert, or update the row of that key: one statement (an UPDATE then an INSERT
             # before, and the key is new at every sign-in).
             PortalSession.objects.bulk_create(
