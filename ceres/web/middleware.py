@@ -19,8 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
-from django.http import HttpRequest
-from django.http.response import HttpResponseBase
+from django.http import HttpRequest, HttpResponseRedirect
 from mozilla_django_oidc.middleware import SessionRefresh
 
 from ceres.web import sign_in
@@ -29,10 +28,10 @@ from ceres.web import sign_in
 class LoginRequired(LoginRequiredMiddleware):
     def handle_no_permission(
         self, request: HttpRequest, view_func: Callable[..., Any]
-    ) -> HttpResponseBase:
+    ) -> HttpResponseRedirect:
         own_login = getattr(view_func, "login_url", None)
         if request.method != "GET" or (own_login and own_login != settings.LOGIN_URL):
-            response: HttpResponseBase = super().handle_no_permission(request, view_func)
+            response: HttpResponseRedirect = super().handle_no_permission(request, view_func)
             return response
         next_url = sign_in.safe_next(request, request.get_full_path())
         return sign_in.authorization_redirect(request, next_url, {})
