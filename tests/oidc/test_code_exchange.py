@@ -47,6 +47,15 @@ def through_dot(monkeypatch):
     return calls
 
 
+def exchange_fields(flow: Flow, code: str) -> dict[str, str]:
+    return {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": flow.redirect_uri,
+        "code_verifier": flow.verifier,
+    }
+
+
 def public_key(client):
     (jwk,) = client.get("/o/.well-known/jwks.json").json()["keys"]
     return jwk["kid"], RSAAlgorithm.from_jwk(json.dumps(jwk))
@@ -111,18 +120,9 @@ def test_the_id_token_says_what_dots_says(client, user, flow, monkeypatch):
 
 
 def test_client_secret_post_goes_the_written_out_way_too(client, user, flow, through_dot):
-    code = flow.get_code(client)
-    response = Client().post(
-        "/o/token/",
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": flow.redirect_uri,
-            "code_verifier": flow.verifier,
-            "client_id": flow.client_id,
-            "client_secret": flow.secret,
-        },
-    )
+    fields = exchange_fields(flow, flow.get_code(client))
+    fields.update(client_id=flow.client_id, client_secret=flow.secret)
+    response = Client().post("/o/token/", fields)
     assert response.status_code == 200
     assert through_dot == []
 
@@ -157,12 +157,7 @@ def other_client_flow(flow):
 
 def refused(case: str, flow: Flow, code: str):
     """The token request of `case` for `code` (the démarche's server: a client of its own)."""
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": flow.redirect_uri,
-        "code_verifier": flow.verifier,
-    }
+    data = exchange_fields(flow, code)
     credentials = {"HTTP_AUTHORIZATION": basic_auth(flow.client_id, flow.secret)}
     path = "/o/token/"
     if case == "another client's code":
