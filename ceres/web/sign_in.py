@@ -1,4 +1,5 @@
-"""Starting a sign-in at the portal: state, nonce and PKCE kept in the session, then the redirect.
+"""A sign-in at the portal: its start (state, nonce and PKCE kept in the session, the redirect)
+and its end's writes committed once (`committed_once`).
 
 mozilla-django-oidc does this at /oidc/authenticate/, where LoginRequiredMiddleware first sends
 an anonymous person: a request of its own at every entry into CERES (the middleware, a new
@@ -10,9 +11,11 @@ mozilla-django-oidc's view does: the same parameters, the same session keys (`oi
 used once, the nonce compared with the ID token's, the verifier sent with the code).
 """
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.crypto import get_random_string
@@ -23,6 +26,8 @@ from mozilla_django_oidc.utils import (
     generate_code_challenge,
     import_from_settings,
 )
+
+Answer = TypeVar("Answer")
 
 
 def _setting(name: str, *default: Any) -> Any:
@@ -72,3 +77,11 @@ def authorization_redirect(
     request.session["oidc_login_next"] = next_url
     endpoint = _setting("OIDC_OP_AUTHORIZATION_ENDPOINT")
     return HttpResponseRedirect(f"{endpoint}?{urlencode(params)}")
+
+
+def committed_once(log_in: Callable[[], Answer]) -> Answer:
+    """The end of a sign-in (the callback's `login_success`: Django's login) with its writes —
+    the spent session's row, `last_login`, the index of portal sessions (ceres.web.backchannel)
+    — in one transaction: one commit instead of three."""
+    with transaction.atomic():
+        return log_in()

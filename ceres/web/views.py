@@ -11,13 +11,13 @@ from django.contrib import auth
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import User
 from django.core.exceptions import SuspiciousOperation
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
 
+from ceres.web import sign_in
 from ceres.web.auth import (
     ESTABLISHMENT_KEY,
     HABILITATIONS_KEY,
@@ -247,8 +247,5 @@ class CallbackView(OIDCAuthenticationCallbackView):
         return failed
 
     def login_success(self) -> HttpResponse:
-        # The login's writes (the spent session's deletion, `last_login`, the index of portal
-        # sessions: ceres.web.backchannel) committed once.
-        with transaction.atomic():
-            response: HttpResponse = super().login_success()
+        response: HttpResponse = sign_in.committed_once(super().login_success)
         return response
