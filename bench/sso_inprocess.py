@@ -277,8 +277,9 @@ def measure_ceres(portal: Gunicorn) -> None:
         answer = timer("tile", lambda: browser.get("/"))
         assert answer.status_code == 302, answer.status_code
         location = answer["Location"]
-        answer = timer("authenticate", lambda: browser.get(location))
-        assert answer.status_code == 302, answer.status_code
+        if location.startswith("/oidc/authenticate/"):  # CERES before it sent straight
+            answer = timer("authenticate", lambda: browser.get(location))
+            assert answer.status_code == 302, answer.status_code
         parts = urlsplit(answer["Location"])
         at_portal, _ = person.request("GET", f"{portal.url}{parts.path}?{parts.query}", "authorize")
         assert at_portal.status == 302, (at_portal.status, at_portal.body[:500])

@@ -56,7 +56,8 @@ MIDDLEWARE = [
     # A session the portal ended (back-channel logout): "Vous êtes déconnecté" at the next click.
     "ceres.web.backchannel.SignedOutByPortal",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Django's LoginRequiredMiddleware, an anonymous GET sent straight to the portal.
+    "ceres.web.middleware.LoginRequired",
     # Silent re-authentication at the portal every CERES_RECHECK_SECONDS: habilitations re-read.
     "ceres.web.middleware.HabilitationsRefresh",
     "django.contrib.messages.middleware.MessageMiddleware",

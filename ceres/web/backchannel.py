@@ -14,13 +14,14 @@ The 10-minute re-check (ceres.web.middleware) stays: a logout token lost for goo
 
 import logging
 from datetime import timedelta
+from functools import cache
 from importlib import import_module
 from typing import Any
 
 import jwt
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -104,22 +105,41 @@ def remember_portal_session(sender: Any, request: HttpRequest, user: Any, **kwar
     sid = request.session.get(PORTAL_SID_KEY)
     key = request.session.session_key
     if isinstance(sid, str) and sid and key:
-        sub = user.get_username()
-        sessions = import_module(settings.SESSION_ENGINE).SessionStore.get_model_class()
-        with transaction.atomic():  # one commit for both writes (three before)
-            # Insert, or update the row of that key: one statement (an UPDATE then an INSERT
-            # before, and the key is new at every sign-in).
-            PortalSession.objects.bulk_create(
-                [PortalSession(session_key=key, sid=sid, sub=sub)],
-                update_conflicts=True,
-                unique_fields=["session_key"],
-                update_fields=["sid", "sub"],
-            )
+        connection = connections[router.db_for_write(PortalSession)]
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        upsert, forget = _remember_sql(connection.alias)
+        # One commit for both writes (three before); inside the callback's own transaction
+        # (ceres.web.views.CallbackView.login_success) without a savepoint.
+        with (
+            transaction.atomic(using=connection.alias, savepoint=False),
+            connection.cursor() as cursor,
+        ):
+            # Insert, or update the row of that key (the key is new at every sign-in).
+            cursor.execute(upsert, [sid, user.get_username(), key, now])
             # The re-check signs in again (a new key each time): rows of keys gone are
             # forgotten, in one statement whatever their number.
-            PortalSession.objects.filter(sid=sid).exclude(session_key=key).exclude(
-                session_key__in=sessions.objects.values("session_key")
-            ).delete()
+            cursor.execute(forget, [sid, key])
+
+
+@cache
+def _remember_sql(alias: str) -> tuple[str, str]:
+    """The two statements of remember_portal_session, their text made once: through the ORM
+    (bulk_create's upsert, a filtered delete with a subquery) building and compiling them cost
+    more than running them, at every sign-in."""
+    quote = connections[alias].ops.quote_name
+    table = quote(PortalSession._meta.db_table)
+    sessions = import_module(settings.SESSION_ENGINE).SessionStore.get_model_class()
+    session_table = quote(sessions._meta.db_table)
+    sid, sub, key, created = (quote(n) for n in ("sid", "sub", "session_key", "created_at"))
+    upsert = (
+        f"INSERT INTO {table} ({sid}, {sub}, {key}, {created}) VALUES (%s, %s, %s, %s)"  # noqa: S608
+        f" ON CONFLICT ({key}) DO UPDATE SET {sid} = EXCLUDED.{sid}, {sub} = EXCLUDED.{sub}"
+    )
+    forget = (
+        f"DELETE FROM {table} WHERE {sid} = %s AND {key} <> %s"  # noqa: S608
+        f" AND {key} NOT IN (SELECT {quote('session_key')} FROM {session_table})"
+    )
+    return upsert, forget
 
 
 user_logged_in.connect(remember_portal_session, dispatch_uid="ceres.web.backchannel")

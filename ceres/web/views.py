@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView
 
+from ceres.web import sign_in
 from ceres.web.auth import (
     ESTABLISHMENT_KEY,
     HABILITATIONS_KEY,
@@ -202,6 +203,8 @@ class CallbackView(OIDCAuthenticationCallbackView):
             query = urlencode({"next": next_url})
             return redirect(f"{reverse('oidc_authentication_init')}?{query}")
         try:
+            if "code" in request.GET and "state" in request.GET and not request.GET.get("error"):
+                return self._exchanged(request)
             response: HttpResponse = super().get(request)
             return response
         except (SuspiciousOperation, requests.RequestException) as exc:
@@ -216,3 +219,33 @@ class CallbackView(OIDCAuthenticationCallbackView):
                 {"title": "Connexion impossible"},
                 status=400,
             )
+
+    def _exchanged(self, request: HttpRequest) -> HttpResponse:
+        """mozilla-django-oidc's code branch with the session read and saved once.
+
+        mozilla-django-oidc saves the session as soon as the state is taken out, then reads it
+        again after the exchange (for a sign-in started in another tab meanwhile): two more
+        writes and a read at every sign-in. Here the state is taken out of the session once, for
+        good (it is saved at the end of the request, under the new key the login draws; a failed
+        sign-in flushes the session), and the portal spends the code once whatever happens."""
+        states = request.session.get("oidc_states")
+        if not isinstance(states, dict):
+            response: HttpResponse = self.login_failure()
+            return response
+        state = request.GET["state"]
+        if state not in states:
+            raise SuspiciousOperation("OIDC callback state not found in session `oidc_states`!")
+        started = states.pop(state)
+        request.session.modified = True
+        self.user = auth.authenticate(
+            request=request, nonce=started["nonce"], code_verifier=started.get("code_verifier")
+        )
+        if self.user and self.user.is_active:
+            signed_in: HttpResponse = self.login_success()
+            return signed_in
+        failed: HttpResponse = self.login_failure()
+        return failed
+
+    def login_success(self) -> HttpResponse:
+        response: HttpResponse = sign_in.committed_once(super().login_success)
+        return response

@@ -163,6 +163,13 @@ class PortalOAuth2Validator(OAuth2Validator):
             claims["sid"] = backchannel.session_id(user_session)
         return claims, expiration
 
+    def get_oidc_issuer_endpoint(self, request: Request) -> str:
+        # The exchange written out (portail.oidc.code_exchange) keeps Django's request on
+        # oauthlib's: the issuer derived from it, as DOT derives it from the headers it copied.
+        http_request = getattr(request, "portail_http_request", None)
+        issuer: str = oauth2_settings.oidc_issuer(http_request or request)
+        return issuer
+
     # -- authorization codes: one use, replay revokes ------------------------------------------
 
     def validate_code(

@@ -18,6 +18,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider import views as oauth2_views
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.models import get_application_model
+from oauth2_provider.oauth2_backends import _add_iss_to_redirect as add_iss_to_redirect
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 from oauthlib.oauth2.rfc6749.errors import CustomOAuth2Error
@@ -27,7 +28,7 @@ from portail.accounts.models import User
 from portail.accounts.user_sessions import USER_SESSION_KEY
 from portail.core import strong_auth
 from portail.core.context import context_of
-from portail.oidc import authentication, session_tokens
+from portail.oidc import authentication, code_exchange, session_tokens
 from portail.oidc.middleware import add_form_action
 
 # What a person reads when a démarche sends a request the portal refuses (the technical code
@@ -121,7 +122,58 @@ class AuthorizationView(oauth2_views.AuthorizationView):
                 return detour
             if detour is not None:  # prompt=none: nobody may be asked anything
                 return self._unmet(request)
+        trusted = self._trusted_client_code(request)
+        if trusted is not None:
+            return trusted
         response: HttpResponseBase = super().get(request, *args, **kwargs)
+        return response
+
+    def _trusted_client_code(self, request: HttpRequest) -> HttpResponseBase | None:
+        """DOT's answer to a trusted client (no consent screen) with the request validated once.
+
+        DOT validates the request through oauthlib, reads the client again ("TODO: Cache
+        this!"), then asks oauthlib to create the code, which validates the whole request a
+        second time. Here the first validation's oauthlib request (its client, scopes, PKCE,
+        nonce, prompt checked) goes straight to the code grant's own steps: the code drawn, the
+        validator's save, the redirect with the code, the state and RFC 9207's `iss`. Anything
+        else (an error, a client that asks consent, `prompt=create`, resource indicators,
+        `ui_locales`) is DOT's get, unchanged."""
+        prompt = set(request.GET.get("prompt", "").split())
+        if prompt & {"create", "login"} or "resource" in request.GET or "ui_locales" in request.GET:
+            return None
+        try:
+            _scopes, credentials = self.validate_authorization_request(request)
+        except OAuthToolkitError:
+            return None  # DOT's get shows the error, or sends it to the démarche
+        oauth_request = credentials["request"]
+        client = oauth_request.client
+        validator = self.get_oauthlib_core().server.request_validator
+        if (
+            not client.skip_authorization
+            or oauth_request.response_type != "code"
+            # The validator's one-step write (authorization_rows): PKCE S256, no resource.
+            or not validator._lean_authorization_possible(oauth_request)
+        ):
+            return None
+        oauth_request.user = request.user
+        for name, value in self._signed_in_credentials(request).items():
+            setattr(oauth_request, name, value)
+        grant_type = self.get_oauthlib_core().server.response_types["code"]
+        grant_type = getattr(grant_type, "_handler_for_request", lambda r: grant_type)(
+            oauth_request
+        )
+        code = grant_type.create_authorization_code(oauth_request)
+        if grant_type._code_modifiers:  # none for response_type=code
+            return None
+        validator.save_authorization_code(oauth_request.client_id, code, oauth_request)
+        headers, _body, _status = grant_type.prepare_authorization_response(
+            oauth_request, code, {}, None, 302
+        )
+        location = headers["Location"]
+        if oauth2_settings.COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS:
+            issuer = oauth2_settings.oauth2_authorization_server_issuer(request)
+            location = add_iss_to_redirect(location, issuer)
+        response: HttpResponseBase = self.redirect(location, client)
         return response
 
     @staticmethod
@@ -136,17 +188,24 @@ class AuthorizationView(oauth2_views.AuthorizationView):
         self, request: HttpRequest, scopes: str, credentials: dict[str, Any], allow: bool
     ) -> tuple[str, dict[str, str], str, int]:
         # oauthlib copies the credentials onto its request: save_authorization_code reads them.
-        amr = strong_auth.amr_of(request)
-        credentials["portail_amr"] = amr
-        credentials["portail_acr"] = authentication.acr_for(amr)
-        credentials["portail_auth_time"] = strong_auth.authenticated_at(request)
-        # The validator also records which portal session authorised the code
-        # (portail.oidc.session_tokens).
-        credentials[session_tokens.CREDENTIAL] = request.session.get(USER_SESSION_KEY)
+        credentials.update(self._signed_in_credentials(request))
         answer: tuple[str, dict[str, str], str, int] = super().create_authorization_response(
             request=request, scopes=scopes, credentials=credentials, allow=allow
         )
         return answer
+
+    @staticmethod
+    def _signed_in_credentials(request: HttpRequest) -> dict[str, Any]:
+        """How the person signed in (amr, acr, auth_time) and the portal session: what the
+        validator's save_authorization_code writes beside the code (GrantAuthentication, and
+        SessionGrant: portail.oidc.session_tokens)."""
+        amr = strong_auth.amr_of(request)
+        return {
+            "portail_amr": amr,
+            "portail_acr": authentication.acr_for(amr),
+            "portail_auth_time": strong_auth.authenticated_at(request),
+            session_tokens.CREDENTIAL: request.session.get(USER_SESSION_KEY),
+        }
 
     def render_to_response(
         self, context: dict[str, Any], **response_kwargs: Any
@@ -198,11 +257,20 @@ class UserInfoView(oauth2_views.UserInfoView):
 
 
 class TokenView(oauth2_views.TokenView):
-    """DOT's token endpoint without the lookup that only feeds its `app_authorized` signal.
+    """DOT's token endpoint, a successful authorization-code exchange written out
+    (portail.oidc.code_exchange), without the lookup that only feeds its `app_authorized` signal.
 
     After each success DOT reads the new access token back from the database to send that
     signal; nothing here listens to it, and it is one query per token request.
     """
+
+    @method_decorator(sensitive_post_parameters("password", "client_secret"))
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        exchanged = code_exchange.answer(request)
+        if exchanged is not None:
+            return exchanged
+        response: HttpResponse = super().post(request, *args, **kwargs)
+        return response
 
     @method_decorator(sensitive_post_parameters("password", "client_secret"))
     def authorization_flow_token_response(

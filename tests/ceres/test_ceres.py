@@ -301,7 +301,7 @@ def test_state_mismatch_is_refused_without_session(live_server, ceres):
         assert "state not found in session" in ceres.log.read_text()
         home = http.get(f"{ceres.url}/", allow_redirects=False, timeout=10)
         assert home.status_code == 302
-        assert home.headers["Location"].startswith("/oidc/authenticate/")
+        assert home.headers["Location"].startswith(f"{live_server.url}/o/authorize/?")
 
 
 def test_callback_without_a_started_login_is_refused(live_server, ceres):
@@ -342,7 +342,7 @@ def test_tampered_id_token_is_refused_without_session(
             timeout=10,
         )
         assert response.status_code == 302
-        assert response.headers["Location"].startswith("/oidc/authenticate/")
+        assert response.headers["Location"].startswith(f"{live_server.url}/o/authorize/?")
     finally:
         tampered.stop()
         proxy.stop()
