@@ -1,9 +1,10 @@
-"""The invitation forms' démarche and the establishments its gestionnaire manages, in two plain
-statements (the ORM took four: the démarche, the managing SIRENs, the covered ids, the active
-establishments; compiling them cost more than running them, a fifth of the page).
+"""The invitation forms' démarche, its roles and the establishments its gestionnaire manages, in
+two plain statements (the ORM took five: the démarche, the managing SIRENs, the covered ids, the
+active establishments, the roles; compiling them cost more than running them).
 
 1. the active démarche of that code, `LEFT JOIN` the person's active habilitations of it whose
-   role manages, with their establishment's SIREN (`scope.managed_siren_list`);
+   role manages, with their establishment's SIREN (`scope.managed_siren_list`), `LEFT JOIN`
+   the démarche's roles (`demarche.roles.all()`, in their order);
 2. the establishments those SIRENs cover (`perimeter.establishment_ids_covered_by`: the same
    companies', and the sites liés of their centres agréés), as rows.
 
@@ -15,7 +16,7 @@ manage, another démarche's, an inactive démarche, sites liés, closed establis
 
 # ruff: noqa: S608 (SQL built from the models' names; every value is a parameter)
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db import connection
 from django.utils import timezone
@@ -29,6 +30,8 @@ from portail.habilitations.models import Habilitation
 if TYPE_CHECKING:
     from portail.accounts.models import User
 
+DEMARCHE_FIELDS = [field.attname for field in Demarche._meta.concrete_fields]
+ROLE_FIELDS = [field.attname for field in Role._meta.concrete_fields]
 # What the invitation forms read of an establishment (the others are deferred, as `only()`),
 # in the model's order of fields, which `from_db` expects.
 ESTABLISHMENT_FIELDS = tuple(
@@ -43,28 +46,37 @@ def _col(model: type[Any], name: str) -> str:
 
 
 @cache
-def _demarche_statement(vendor: str) -> tuple[str, list[str], list[list[Converter]]]:
-    """The démarche with the SIRENs where the person holds a managing role, for `vendor`."""
+def _demarche_statement(vendor: str) -> tuple[str, list[list[Converter]], list[list[Converter]]]:
+    """The démarche with the SIRENs where the person holds a managing role, and the démarche's
+    roles, for `vendor` (a row per SIREN and role, the roles in their model's order)."""
     q = connection.ops.quote_name
-    d, h = Demarche._meta, Habilitation._meta
+    d, h, r = Demarche._meta, Habilitation._meta, Role._meta
     columns = ", ".join(f"d.{q(field.column)}" for field in d.concrete_fields)
+    role_columns = ", ".join(f"dr.{q(field.column)}" for field in r.concrete_fields)
     ends_at = f"h.{_col(Habilitation, 'ends_at')}"
     sql = (
-        f"SELECT {columns}, e.{_col(Establishment, 'siren')} FROM {q(d.db_table)} d"
+        f"SELECT {columns}, e.{_col(Establishment, 'siren')}, {role_columns}"
+        f" FROM {q(d.db_table)} d"
         f" LEFT JOIN ({q(h.db_table)} h"
-        f" INNER JOIN {q(Role._meta.db_table)} r ON r.{q('id')} = h.{_col(Habilitation, 'role')}"
+        f" INNER JOIN {q(r.db_table)} hr ON hr.{q('id')} = h.{_col(Habilitation, 'role')}"
         f" INNER JOIN {q(Establishment._meta.db_table)} e"
         f" ON e.{q('id')} = h.{_col(Habilitation, 'establishment')})"
         f" ON h.{_col(Habilitation, 'demarche')} = d.{q('id')}"
-        f" AND h.{_col(Habilitation, 'user')} = %s AND r.{_col(Role, 'can_manage')} = %s"
+        f" AND h.{_col(Habilitation, 'user')} = %s AND hr.{_col(Role, 'can_manage')} = %s"
         # HabilitationQuerySet.active(): live (neither revoked nor ended) and not suspended.
         f" AND h.{_col(Habilitation, 'revoked_at')} IS NULL"
         f" AND ({ends_at} IS NULL OR {ends_at} > %s)"
         f" AND h.{_col(Habilitation, 'suspended_at')} IS NULL"
+        f" LEFT JOIN {q(r.db_table)} dr ON dr.{_col(Role, 'demarche')} = d.{q('id')}"
         f" WHERE d.{_col(Demarche, 'code')} = %s AND d.{_col(Demarche, 'is_active')} = %s"
+        # Role.Meta.ordering within one démarche ("demarche", "order", "label"), then the id.
+        f" ORDER BY dr.{_col(Role, 'order')}, dr.{_col(Role, 'label')}, dr.{q('id')}"
     )
-    fields = d.concrete_fields
-    return sql, [f.attname for f in fields], [converters_of(f, d.db_table) for f in fields]
+    return (
+        sql,
+        [converters_of(f, d.db_table) for f in d.concrete_fields],
+        [converters_of(f, r.db_table) for f in r.concrete_fields],
+    )
 
 
 @lru_cache(maxsize=64)
@@ -88,28 +100,48 @@ def _establishments_statement(vendor: str, sirens: int) -> tuple[str, list[list[
     return sql, [converters_of(field, Establishment._meta.db_table) for field in fields]
 
 
-def managed_scope(user: "User", code: str) -> tuple[Demarche | None, list[Establishment]]:
-    """The active démarche `code` (None if there is none) and the establishments `user` manages
-    in it, by SIRET (none: not a gestionnaire of it). Active or not: the forms offer the active
-    ones, the views act on all."""
-    sql, names, converters = _demarche_statement(connection.vendor)
+class ManagedScope(NamedTuple):
+    """What the invitation forms read: the active démarche (None if there is none), the
+    establishments the person manages in it by SIRET (none: not a gestionnaire of it; open or
+    closed, the forms offer the open ones), the démarche's roles in their order."""
+
+    demarche: Demarche | None
+    establishments: list[Establishment]
+    roles: list[Role]
+
+
+def managed_scope(user: "User", code: str) -> ManagedScope:
+    """The démarche `code`, the establishments `user` manages in it and its roles."""
+    sql, converters, role_converters = _demarche_statement(connection.vendor)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
         cursor.execute(sql, [user.pk, True, now, code, True])
         rows = cursor.fetchall()
     if not rows:
-        return None, []
-    width = len(names)
-    demarche = Demarche.from_db(connection.alias, names, converted(rows[0][:width], converters))
+        return ManagedScope(None, [], [])
+    width = len(converters)
+    demarche = Demarche.from_db(
+        connection.alias, DEMARCHE_FIELDS, converted(rows[0][:width], converters)
+    )
+    roles: dict[int, Role] = {}
+    for row in rows:
+        values = row[width + 1 :]
+        if values[0] is not None and values[0] not in roles:
+            roles[values[0]] = Role.from_db(
+                connection.alias, ROLE_FIELDS, converted(values, role_converters)
+            )
     sirens = sorted({row[width] for row in rows if row[width] is not None})
     if not sirens:
-        return demarche, []
-    sql, converters = _establishments_statement(connection.vendor, len(sirens))
+        return ManagedScope(demarche, [], list(roles.values()))
+    sql, establishment_converters = _establishments_statement(connection.vendor, len(sirens))
     with connection.cursor() as cursor:
         cursor.execute(sql, sirens + sirens)
         found = cursor.fetchall()
     establishments = [
-        Establishment.from_db(connection.alias, ESTABLISHMENT_FIELDS, converted(row, converters))
+        Establishment.from_db(
+            connection.alias, ESTABLISHMENT_FIELDS, converted(row, establishment_converters)
+        )
         for row in found
     ]
-    return demarche, sorted(establishments, key=lambda establishment: establishment.siret)
+    establishments.sort(key=lambda establishment: establishment.siret)
+    return ManagedScope(demarche, establishments, list(roles.values()))

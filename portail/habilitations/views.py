@@ -142,25 +142,26 @@ def _send_invitation(
 
 def _invitation_form(
     request: "UserRequest", code: str, form_class: type[InvitationForm]
-) -> tuple[Demarche, InvitationForm, list[Establishment]]:
-    """The démarche, the invite or delegate form on the establishments the user manages and
-    the active ones (by SIRET), as `_gestionnaire_scope` finds them but in two plain statements;
-    404 for anyone else (a sensitive action: the factor checked within 15 minutes where the
-    démarche asks it)."""
-    demarche, managed = managed_scope(request.user, code)
+) -> tuple[Demarche, InvitationForm, dict[str, Any]]:
+    """The démarche, the invite or delegate form on the establishments the user manages, and
+    what its template reads already read (the démarche's roles, the open establishments by
+    SIRET): `_gestionnaire_scope`'s answer in two plain statements; 404 for anyone else (a
+    sensitive action: the factor checked within 15 minutes where the démarche asks it)."""
+    demarche, managed, roles = managed_scope(request.user, code)
     if demarche is None or not managed:
         raise Http404
     check_strong_auth(request, demarche, step_up=True)
     scope = Establishment.objects.filter(pk__in=[establishment.pk for establishment in managed])
     data = request.POST if request.method == "POST" else None
     form = form_class(data, actor=request.user, demarche=demarche, establishments=scope)
-    return demarche, form, [establishment for establishment in managed if establishment.is_active]
+    read = {"roles": roles, "establishments": [e for e in managed if e.is_active]}
+    return demarche, form, read
 
 
 @require_http_methods(["GET", "POST"])
 @strong_auth_gate
 def invite(request: "UserRequest", code: str) -> HttpResponse:
-    demarche, form, establishments = _invitation_form(request, code, InviteForm)
+    demarche, form, read = _invitation_form(request, code, InviteForm)
     searched = request.method == "POST" and request.POST.get("action") == "search"
     candidates = []
     if searched:
@@ -171,9 +172,7 @@ def invite(request: "UserRequest", code: str) -> HttpResponse:
         invited_user = form.cleaned_data["invited_user"]
         if _send_invitation(request, demarche, form, invited_user=invited_user):
             return redirect("habilitations:manage", code=demarche.code)
-    context = form.template_context(
-        inviter=_inviter(request), kind="colleague", establishments=establishments
-    )
+    context = form.template_context(inviter=_inviter(request), kind="colleague", **read)
     context.update(
         {
             "title": "Inviter un utilisateur",
@@ -188,14 +187,12 @@ def invite(request: "UserRequest", code: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @strong_auth_gate
 def delegate(request: "UserRequest", code: str) -> HttpResponse:
-    demarche, form, establishments = _invitation_form(request, code, DelegateForm)
+    demarche, form, read = _invitation_form(request, code, DelegateForm)
     if form.is_bound and form.is_valid():
         kind = Invitation.Kind.THIRD_PARTY
         if _send_invitation(request, demarche, form, kind=kind, delegation_ends_at=form.ends_at):
             return redirect("habilitations:manage", code=demarche.code)
-    context = form.template_context(
-        inviter=_inviter(request), kind="third_party", establishments=establishments
-    )
+    context = form.template_context(inviter=_inviter(request), kind="third_party", **read)
     context["title"] = "Déléguer une habilitation à un tiers"
     return render(request, "habilitations/delegate.html", context)
 

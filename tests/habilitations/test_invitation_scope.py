@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from portail.centres.models import Centre, LinkedSite, Region
 from portail.companies.models import Establishment
-from portail.demarches.models import Demarche
+from portail.demarches.models import Demarche, Role
 from portail.habilitations.invitation_scope import managed_scope
 from portail.habilitations.scope import managed_establishment_ids
 from tests.factories import DemarcheFactory, RoleFactory
@@ -41,18 +41,24 @@ CASES = {
 }
 
 
-def orm_answer(user, code: str) -> tuple[object, list[tuple]]:
+def role_fields(roles) -> list[dict]:
+    return [{f.attname: getattr(r, f.attname) for f in Role._meta.concrete_fields} for r in roles]
+
+
+def orm_answer(user, code: str) -> tuple[object, list[tuple], list[dict]]:
     demarche = Demarche.objects.filter(code=code, is_active=True).first()
     if demarche is None:
-        return None, []
+        return None, [], []
     ids = managed_establishment_ids(user, demarche)
     rows = Establishment.objects.filter(pk__in=ids).order_by("siret")
-    return demarche, [(e.pk, e.siret, e.name, e.commune, e.is_active) for e in rows]
+    establishments = [(e.pk, e.siret, e.name, e.commune, e.is_active) for e in rows]
+    return demarche, establishments, role_fields(demarche.roles.all())
 
 
-def plain_answer(user, code: str) -> tuple[object, list[tuple]]:
-    demarche, establishments = managed_scope(user, code)
-    return demarche, [(e.pk, e.siret, e.name, e.commune, e.is_active) for e in establishments]
+def plain_answer(user, code: str) -> tuple[object, list[tuple], list[dict]]:
+    demarche, establishments, roles = managed_scope(user, code)
+    rows = [(e.pk, e.siret, e.name, e.commune, e.is_active) for e in establishments]
+    return demarche, rows, role_fields(roles)
 
 
 def demarche_fields(demarche) -> dict | None:
@@ -66,6 +72,9 @@ def test_the_statements_agree_with_the_orm(case):
     ceres_demarche, centre, manager = ceres()
     autre_demarche, autre = other_demarche()
     inactive = RoleFactory(demarche=DemarcheFactory(is_active=False), can_manage=True)
+    # Roles in the model's order (order, then label), one that grants on activation.
+    RoleFactory(demarche=autre_demarche, code="b", label="B", order=5, granted_on_activation=True)
+    RoleFactory(demarche=autre_demarche, code="a", label="A", order=5)
     head, site, closed = company(41, name="CFI « B » & <c>", sites=3)
     closed.is_active = False
     closed.save()
@@ -87,10 +96,11 @@ def test_the_statements_agree_with_the_orm(case):
         kept = {k: v for k, v in fields.items() if k != "user"}
         habilitate(holder, roles[role], places[place], **kept)
     for code in (ceres_demarche.code, autre_demarche.code, inactive.demarche.code, "inconnue"):
-        expected_demarche, expected = orm_answer(user, code)
-        demarche, establishments = plain_answer(user, code)
+        expected_demarche, expected, expected_roles = orm_answer(user, code)
+        demarche, establishments, roles = plain_answer(user, code)
         assert demarche_fields(demarche) == demarche_fields(expected_demarche), code
         assert establishments == expected, code
+        assert roles == expected_roles, code
 
 
 def test_two_statements_and_the_fields_the_forms_read():
@@ -99,7 +109,7 @@ def test_two_statements_and_the_fields_the_forms_read():
     user = person("Nina", "Deux", head, email="deux@banc.fr")
     habilitate(user, manager, head)
     with CaptureQueriesContext(connection) as captured:
-        demarche, establishments = managed_scope(user, "ceres")
+        demarche, establishments, roles = managed_scope(user, "ceres")
         assert [e.siret_and_commune for e in establishments] == [
             e.siret_and_commune for e in (head, site)
         ]
@@ -107,3 +117,4 @@ def test_two_statements_and_the_fields_the_forms_read():
     assert len(captured.captured_queries) == 2
     assert demarche is not None
     assert (demarche.code, demarche.requires_mfa) == ("ceres", False)
+    assert [role.code for role in roles] == ["centre-agree", "gestionnaire-centres"]

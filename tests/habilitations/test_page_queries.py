@@ -143,6 +143,6 @@ def test_the_invitation_form(ceres):
     manager = ceres.roles.get(code="gestionnaire-centres")
     habilitate(gestionnaire, manager, head, origin=Habilitation.Origin.ACTIVATION_CODE)
     # The session and its user are one statement (portail.accounts.session_user); the démarche
-    # with the managing SIRENs, and the establishments they cover, two plain statements
-    # (portail.habilitations.invitation_scope; four through the ORM); the démarche's roles.
-    assert len(statements(signed_in(gestionnaire), "get", "/habilitations/ceres/inviter/")) == 4
+    # with its roles and the managing SIRENs, then the establishments they cover, two plain
+    # statements (portail.habilitations.invitation_scope; five through the ORM).
+    assert len(statements(signed_in(gestionnaire), "get", "/habilitations/ceres/inviter/")) == 3
