@@ -95,7 +95,10 @@ def catalogue_of(user: "User") -> Catalogue:
     for row in rows:
         if row[pk] != last:
             last = row[pk]
-            values = converted(row[:width], converters)
+            values = list(row[:width])
+            for n, column_converters in enumerate(converters):
+                for convert in column_converters:
+                    values[n] = convert(values[n], None, connection)
             demarche = Demarche.from_db(connection.alias, names, values)
             (held if row[width] is not None else others).append(demarche)
         habilitation, can_manage, origin, ends_at, suspended_at, reason, name, label = row[width:]
