@@ -28,7 +28,7 @@ from portail.habilitations.mes_demarches_forms import (
     RefuseForm,
 )
 from portail.habilitations.models import AccessRequest
-from portail.habilitations.queries import pending_invitations_for
+from portail.habilitations.queries import Catalogue, pending_invitations_for
 from portail.habilitations.scope import may_manage
 from portail.habilitations.waiting import waiting_for
 
@@ -62,7 +62,8 @@ def mes_demarches(request: "UserRequest") -> HttpResponse:
         {
             "title": "Mes démarches",
             "held": catalogue.held,
-            "others_html": _other_demarches(catalogue.others, is_particulier),
+            "held_html": _held_tiles(catalogue.held),
+            "others_html": _other_demarches(catalogue, is_particulier),
             "pending_invitations": invitations,
             "own_requests": own_requests,
             "is_particulier": is_particulier,
@@ -70,26 +71,42 @@ def mes_demarches(request: "UserRequest") -> HttpResponse:
     )
 
 
-def _other_demarches(others: list[Demarche], is_particulier: bool) -> SafeString:
-    """ "Les autres démarches", rendered once per process for the same démarches: the key holds
-    every field _other_demarches.html reads."""
-    key = (
-        is_particulier,
-        *(
-            (
-                d.code,
-                d.long_name,
-                d.short_label,
-                d.service_type,
-                d.description,
-                d.professional_only,
-                d.accepts_activation_codes,
+def _held_tiles(held: list[Demarche]) -> SafeString:
+    """The tiles of the démarches the person holds, each rendered once per process for the same
+    values (most tiles are alike from one person to the next)."""
+    return SafeString(
+        "".join(
+            render_once(
+                "habilitations/_held_tile.html", _tile_key(demarche), {"demarche": demarche}
             )
-            for d in others
-        ),
+            for demarche in held
+        )
     )
-    context = {"others": others, "is_particulier": is_particulier}
-    return render_once("habilitations/_other_demarches.html", key, context)
+
+
+def _tile_key(demarche: Demarche) -> tuple[object, ...]:
+    """Every value _held_tile.html reads (its dates as they are: the page's time zone is the
+    settings')."""
+    shown = vars(demarche)  # catalogue_of sets these three on each held démarche
+    return (
+        demarche.code,
+        demarche.url,
+        demarche.long_name,
+        demarche.short_label,
+        demarche.service_type,
+        shown["manages"],
+        shown["delegation_ends_at"],
+        tuple(shown["suspensions"]),
+    )
+
+
+def _other_demarches(catalogue: Catalogue, is_particulier: bool) -> SafeString:
+    """ "Les autres démarches", rendered once per process for the same démarches (the catalogue's
+    key names every value _other_demarches.html reads)."""
+    context = {"others": catalogue.others, "is_particulier": is_particulier}
+    return render_once(
+        "habilitations/_other_demarches.html", (is_particulier, catalogue.others_key), context
+    )
 
 
 def _demarche_or_404(code: str) -> Demarche:
