@@ -21,7 +21,9 @@ from django.template.base import FilterExpression, Node, NodeList, Parser, Token
 from django.template.context import Context
 from django.template.defaulttags import CsrfTokenNode
 from django.template.loader_tags import BlockNode
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+from dsfr.templatetags.dsfr_tags import dsfr_js
 
 register = template.Library()
 
@@ -68,3 +70,37 @@ def once(parser: Parser, token: Token) -> OnceNode:
     if nodelist.get_nodes_by_type(BlockNode) or nodelist.get_nodes_by_type(CsrfTokenNode):
         raise template.TemplateSyntaxError("{% once %} cannot hold a {% block %} or a token.")
     return OnceNode(nodelist, values, place)
+
+
+# What `dsfr_js_once` renders in place of the nonce, then replaces (letters only: escaping
+# leaves it as it is, and no nonce or URL of DSFR's scripts contains it).
+NONCE_MARK = "dsfrnoncemarkxq"
+
+
+@register.simple_tag(takes_context=True)
+def dsfr_js_once(context: Context, nonce: object = "") -> SafeString:
+    """`{% dsfr_js nonce=… %}` (DSFR's two scripts, their integrity and the nonce) rendered once
+    per process with a mark where the nonce goes, which each page then puts in (as the CSP
+    header, `portail.core.middleware.CSPMiddleware`). django-csp's nonce is false until
+    something on the page asked for it: then the scripts have none, as with django-dsfr's tag
+    (whose template asks `{% if self.nonce %}`), kept once too. With `debug` on, or turned off
+    (tests), django-dsfr's tag renders it."""
+    engine = context.template.engine if context.template is not None else None
+    if not ENABLED or engine is None or engine.debug:
+        return _dsfr_js(context, nonce)
+    with_nonce = bool(nonce)  # does not make django-csp's nonce (as the template's `if`)
+    html = _kept.get((NONCE_MARK, with_nonce))
+    if html is None:
+        html = _dsfr_js(context, NONCE_MARK if with_nonce else "")
+        with _lock:
+            _kept[(NONCE_MARK, with_nonce)] = html
+    if not with_nonce:
+        return html
+    return mark_safe(html.replace(NONCE_MARK, conditional_escape(str(nonce))))  # noqa: S308
+
+
+def _dsfr_js(context: Context, nonce: object) -> SafeString:
+    """django-dsfr's `{% dsfr_js nonce=nonce %}`: its inclusion tag's template and context."""
+    assert context.template is not None
+    included = context.template.engine.get_template("dsfr/global_js.html")
+    return mark_safe(included.render(context.new(dsfr_js(context, nonce=nonce))))  # noqa: S308

@@ -10,7 +10,6 @@ password); in any other case (no index row, another backend) it is Django's `get
 """
 
 # ruff: noqa: S608 (SQL built from the models' names; every value is a parameter)
-from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -27,11 +26,9 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
 
-from portail.accounts.models import User, UserSession
+from portail.accounts.models import Converter, User, UserSession, account_columns
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-Converter = Callable[[Any, Any, Any], Any]
 
 
 @cache
@@ -50,13 +47,8 @@ def _statement(vendor: str) -> tuple[str, list[str], list[list[Converter]]]:
         f" = us.{q(index.get_field('user').column)}"
         f" WHERE s.{q('session_key')} = %s AND s.{q('expire_date')} > %s"
     )
-    converters = []
-    for field in fields:
-        column = field.get_col(User._meta.db_table)
-        converters.append(
-            [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)]
-        )
-    return sql, [field.attname for field in fields], converters
+    names, converters = account_columns(vendor)
+    return sql, names, converters
 
 
 def read(session_key: str) -> tuple[str, User | None] | None:

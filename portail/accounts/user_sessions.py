@@ -35,7 +35,6 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Field
 from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
@@ -46,6 +45,7 @@ from portail.audit.journal import record
 from portail.core.context import SYSTEM, Context, context_of
 from portail.core.refusals import Refusal
 from portail.core.secrets import keyed_hash
+from portail.core.url_tag import cached_reverse
 from portail.notifications.emails import send_email
 
 logger = logging.getLogger(__name__)
@@ -349,8 +349,11 @@ def _tell_owner(user: User, when: datetime, described: dict[str, str], context: 
             "user": user,
             "when": when,
             **described,
-            "sessions_link": settings.PORTAL_BASE_URL + reverse("accounts:sessions"),
-            "password_link": settings.PORTAL_BASE_URL + reverse("accounts:password_change"),
+            # Kept once reversed (portail.core.url_tag): the same two links at every login.
+            "sessions_link": settings.PORTAL_BASE_URL
+            + cached_reverse("accounts:sessions", [], {}, None),
+            "password_link": settings.PORTAL_BASE_URL
+            + cached_reverse("accounts:password_change", [], {}, None),
         },
         category=EMAIL_CATEGORY,
     )

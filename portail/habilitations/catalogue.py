@@ -31,9 +31,18 @@ if TYPE_CHECKING:
 Converter = Callable[[Any, Any, Any], Any]
 
 
-def _converters(field: "Field[Any, Any]", table: str) -> list[Converter]:
+def converters_of(field: "Field[Any, Any]", table: str) -> list[Converter]:
     column = field.get_col(table)
     return [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)]
+
+
+def converted(row: Any, converters: list[list[Converter]]) -> list[Any]:
+    """A row's values, each through its column's converters (`converters_of`)."""
+    values = list(row)
+    for n, column_converters in enumerate(converters):
+        for convert in column_converters:
+            values[n] = convert(values[n], None, connection)
+    return values
 
 
 @cache
@@ -66,8 +75,8 @@ def _statement(vendor: str) -> tuple[str, list[str], list[list[Converter]], list
         f" ORDER BY d.{col(Demarche, 'order')}, d.{col(Demarche, 'long_name')}, d.{q('id')},"
         f" e.{col(Establishment, 'siret')}"
     )
-    dates = _converters(Habilitation._meta.get_field("ends_at"), h.db_table)
-    return sql, [f.attname for f in fields], [_converters(f, d.db_table) for f in fields], dates
+    dates = converters_of(Habilitation._meta.get_field("ends_at"), h.db_table)
+    return sql, [f.attname for f in fields], [converters_of(f, d.db_table) for f in fields], dates
 
 
 def catalogue_of(user: "User") -> Catalogue:

@@ -21,6 +21,7 @@ from portail.demarches.models import Demarche
 from portail.habilitations import flows
 from portail.habilitations.forms import DelegateForm, InviteForm, PeopleFilterForm, RoleChangeForm
 from portail.habilitations.gate import check_required, check_strong_auth, strong_auth_gate
+from portail.habilitations.invitation_scope import managed_scope
 from portail.habilitations.limits import token_limiter
 from portail.habilitations.management_page import ManagementPage
 from portail.habilitations.models import Habilitation, Invitation
@@ -141,19 +142,26 @@ def _send_invitation(
 
 def _invitation_form(
     request: "UserRequest", code: str, form_class: type[InvitationForm]
-) -> tuple[Demarche, InvitationForm]:
-    """The démarche and the invite or delegate form on the establishments the user manages
-    (a sensitive action: the factor checked within 15 minutes where the démarche asks it)."""
-    demarche, scope = _gestionnaire_scope(request, code, step_up=True)
+) -> tuple[Demarche, InvitationForm, dict[str, Any]]:
+    """The démarche, the invite or delegate form on the establishments the user manages, and
+    what its template reads already read (the démarche's roles, the open establishments by
+    SIRET): `_gestionnaire_scope`'s answer in two plain statements; 404 for anyone else (a
+    sensitive action: the factor checked within 15 minutes where the démarche asks it)."""
+    demarche, managed, roles = managed_scope(request.user, code)
+    if demarche is None or not managed:
+        raise Http404
+    check_strong_auth(request, demarche, step_up=True)
+    scope = Establishment.objects.filter(pk__in=[establishment.pk for establishment in managed])
     data = request.POST if request.method == "POST" else None
     form = form_class(data, actor=request.user, demarche=demarche, establishments=scope)
-    return demarche, form
+    read = {"roles": roles, "establishments": [e for e in managed if e.is_active]}
+    return demarche, form, read
 
 
 @require_http_methods(["GET", "POST"])
 @strong_auth_gate
 def invite(request: "UserRequest", code: str) -> HttpResponse:
-    demarche, form = _invitation_form(request, code, InviteForm)
+    demarche, form, read = _invitation_form(request, code, InviteForm)
     searched = request.method == "POST" and request.POST.get("action") == "search"
     candidates = []
     if searched:
@@ -164,7 +172,7 @@ def invite(request: "UserRequest", code: str) -> HttpResponse:
         invited_user = form.cleaned_data["invited_user"]
         if _send_invitation(request, demarche, form, invited_user=invited_user):
             return redirect("habilitations:manage", code=demarche.code)
-    context = form.template_context(inviter=_inviter(request), kind="colleague")
+    context = form.template_context(inviter=_inviter(request), kind="colleague", **read)
     context.update(
         {
             "title": "Inviter un utilisateur",
@@ -179,12 +187,12 @@ def invite(request: "UserRequest", code: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @strong_auth_gate
 def delegate(request: "UserRequest", code: str) -> HttpResponse:
-    demarche, form = _invitation_form(request, code, DelegateForm)
+    demarche, form, read = _invitation_form(request, code, DelegateForm)
     if form.is_bound and form.is_valid():
         kind = Invitation.Kind.THIRD_PARTY
         if _send_invitation(request, demarche, form, kind=kind, delegation_ends_at=form.ends_at):
             return redirect("habilitations:manage", code=demarche.code)
-    context = form.template_context(inviter=_inviter(request), kind="third_party")
+    context = form.template_context(inviter=_inviter(request), kind="third_party", **read)
     context["title"] = "Déléguer une habilitation à un tiers"
     return render(request, "habilitations/delegate.html", context)
 

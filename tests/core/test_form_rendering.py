@@ -1,6 +1,9 @@
 """The Python renderer of form fields writes the same bytes as django-dsfr's templates."""
 
 import inspect
+from collections.abc import Iterator
+from contextlib import contextmanager
+from unittest import mock
 
 import pytest
 from django import forms
@@ -11,8 +14,10 @@ from portail.accounts import mfa_forms
 from portail.backoffice import forms as backoffice_forms
 from portail.companies import forms as company_forms
 from portail.core.form_rendering import FormRenderer
+from portail.demarches.models import Role
 from portail.habilitations import forms as habilitation_forms
 from portail.habilitations import mes_demarches_forms
+from tests.factories import DemarcheFactory, RoleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -59,6 +64,20 @@ def rendered(form: forms.Form, renderer) -> list[str]:
     return out
 
 
+@contextmanager
+def templates_sent() -> Iterator[list[str]]:
+    """The names of the templates the Python renderer hands to django-dsfr's, meanwhile."""
+    sent: list[str] = []
+    original = DsfrDjangoTemplates.render
+
+    def render(self, template_name, context, request=None):
+        sent.append(template_name)
+        return original(self, template_name, context, request)
+
+    with mock.patch.object(DsfrDjangoTemplates, "render", render):
+        yield sent
+
+
 def test_the_python_renderer_is_the_settings_renderer(settings):
     assert settings.FORM_RENDERER == "portail.core.form_rendering.FormRenderer"
     assert isinstance(account_forms.LoginForm().renderer, FormRenderer)
@@ -91,6 +110,36 @@ def test_every_field_of_the_portal_forms_renders_the_same_bytes():
         forms.ChoiceField(choices=[("a", "A")]),
         forms.BooleanField(),
         forms.CharField(widget=forms.Textarea),
+        # Every other kind the renderer writes in Python: selects (with groups), radio buttons,
+        # a checkbox, checkboxes; required or not, disabled, with a help text, in error.
+        forms.ChoiceField(
+            choices=[("", "Choisissez"), ("a", "A & <b>"), ("Groupe <g>", [("g", "G")])],
+            help_text="Une <em>aide</em>",
+            required=False,
+        ),
+        forms.ChoiceField(choices=[("a", "A"), ("b", "B")], disabled=True, initial="b"),
+        forms.MultipleChoiceField(choices=[("a", "A"), ("b", "B")]),
+        forms.ChoiceField(
+            label="Civilité <x>",
+            choices=[("a", "Madame « A »"), ("valeur \" ' <x>", "B")],
+            widget=forms.RadioSelect,
+            help_text="Une <em>aide</em>",
+        ),
+        forms.ChoiceField(choices=[("a", "A")], widget=forms.RadioSelect, required=False),
+        forms.ChoiceField(
+            choices=[(1, "Un"), (2, "Deux")], widget=forms.RadioSelect, disabled=True
+        ),
+        forms.BooleanField(required=False, help_text="Une <em>aide</em>", label="J'accepte"),
+        forms.BooleanField(disabled=True, initial=True),
+        forms.MultipleChoiceField(
+            choices=[("a", "A"), ("valeur \" ' <x>", "B <b>")],
+            widget=forms.CheckboxSelectMultiple,
+            help_text="Une <em>aide</em>",
+        ),
+        forms.MultipleChoiceField(
+            choices=[("a", "A")], widget=forms.CheckboxSelectMultiple, required=False
+        ),
+        forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=9),
     ],
 )
 @pytest.mark.parametrize("data", [None, {"f": "valeur \" ' <x>"}, {}])
@@ -101,7 +150,32 @@ def test_field_kinds_render_the_same_bytes(field, data):
     def make():
         return One(data) if data is not None else One(initial={"f": "init<>"})
 
-    assert rendered(make(), FormRenderer()) == rendered(make(), DsfrDjangoTemplates())
+    expected = rendered(make(), DsfrDjangoTemplates())
+    with templates_sent() as sent:
+        assert rendered(make(), FormRenderer()) == expected
+    assert sent == []  # all of it written in Python
+
+
+def test_a_model_choice_as_radio_buttons_and_as_a_select_renders_the_same_bytes():
+    demarche = DemarcheFactory()
+    RoleFactory(demarche=demarche, label="Gestionnaire <g>")
+    RoleFactory(demarche=demarche, label="Utilisateur « u »")
+
+    class One(account_forms.Form):
+        radio = forms.ModelChoiceField(queryset=Role.objects.all(), widget=forms.RadioSelect)
+        select = forms.ModelChoiceField(queryset=Role.objects.all(), empty_label="Choisissez")
+
+    for data in (None, {"radio": "x"}, {"radio": str(Role.objects.first().pk), "select": "x"}):
+        assert rendered(One(data), FormRenderer()) == rendered(One(data), DsfrDjangoTemplates())
+
+
+def test_the_portal_forms_render_without_a_template():
+    """Every field of the portal's forms is written in Python: none goes to a template."""
+    with templates_sent() as sent:
+        for cls in portal_forms():
+            for form in instances(cls):
+                rendered(form, FormRenderer())
+    assert sent == []
 
 
 def test_a_value_the_python_renderer_does_not_know_goes_to_the_template():

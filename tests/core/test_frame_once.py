@@ -4,7 +4,7 @@ pages are the same bytes as without it, apart from the nonces and CSRF tokens of
 import re
 
 import pytest
-from django.template import Context, Engine, TemplateSyntaxError
+from django.template import Context, Engine, TemplateSyntaxError, engines
 from django.test import Client
 
 from dsfr_layout.templatetags import dsfr_once
@@ -88,3 +88,18 @@ def test_a_part_is_kept_per_value_named(monkeypatch):
     assert template.render(Context({"a": 1, "b": "x"})) == "1x"
     assert template.render(Context({"a": 1, "b": "y"})) == "1x"  # b is not in the key: kept
     assert template.render(Context({"a": 2, "b": "y"})) == "2y"
+
+
+@pytest.mark.parametrize("nonce", ["", "n0nce+/=", 'a"<b>&'])
+def test_dsfr_scripts_kept_with_each_page_s_nonce(monkeypatch, nonce):
+    """`{% dsfr_js_once %}` writes what django-dsfr's `{% dsfr_js %}` writes, with this page's
+    nonce (none when it is empty: django-csp's is until something asks for it)."""
+    monkeypatch.setattr(dsfr_once, "_kept", {})
+    template = engines["django"].from_string(
+        "{% load dsfr_tags dsfr_once %}{% dsfr_js nonce=n %}|{% dsfr_js_once nonce=n %}"
+    )
+    for value in (nonce, nonce, "autre" if nonce else ""):  # rendered, kept, kept
+        expected, kept = template.render({"n": value}).split("|")
+        assert kept == expected
+        assert ("nonce=" in kept) is bool(value)
+    assert len(dsfr_once._kept) == 1

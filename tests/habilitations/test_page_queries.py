@@ -142,5 +142,7 @@ def test_the_invitation_form(ceres):
     gestionnaire = person("Gaston", "Banc", head)
     manager = ceres.roles.get(code="gestionnaire-centres")
     habilitate(gestionnaire, manager, head, origin=Habilitation.Origin.ACTIVATION_CODE)
-    # The session and its user are one statement (portail.accounts.session_user).
-    assert len(statements(signed_in(gestionnaire), "get", "/habilitations/ceres/inviter/")) == 6
+    # The session and its user are one statement (portail.accounts.session_user); the démarche
+    # with its roles and the managing SIRENs, then the establishments they cover, two plain
+    # statements (portail.habilitations.invitation_scope; five through the ORM).
+    assert len(statements(signed_in(gestionnaire), "get", "/habilitations/ceres/inviter/")) == 3
