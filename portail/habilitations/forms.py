@@ -78,12 +78,19 @@ class _InvitationBase(BoundedTextMixin, forms.Form):
             self.initial.setdefault("submission_key", uuid.uuid4())
 
     def template_context(
-        self, *, inviter: str, kind: str, roles: list[Any] | None = None
+        self,
+        *,
+        inviter: str,
+        kind: str,
+        roles: list[Any] | None = None,
+        establishments: list[Establishment] | None = None,
     ) -> dict[str, Any]:
-        """What the invitation form's template needs; `roles`: the démarche's, if already read."""
+        """What the invitation form's template needs; `roles` and `establishments`: the
+        démarche's and the form's (the active ones, by SIRET), if already read."""
         if roles is None:
             roles = list(self.roles)
-        establishments = list(self.establishments.only("siret", "name", "commune"))
+        if establishments is None:
+            establishments = list(self.establishments.only("siret", "name", "commune"))
         chosen_role = self["role"].value()
         chosen_siret = self["establishment"].value()
         role = next((r for r in roles if str(r.pk) == str(chosen_role)), None)
