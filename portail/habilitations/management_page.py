@@ -199,9 +199,6 @@ class ManagementPage:
         counts = people_rows.counts(search)
         groups = _groups(roles, counts)
         people_page, page_groups = _people_page(search, roles, groups, counts, params)
-        delegations = people_of(demarche, searched, text=filter_text).filter(
-            origin=Habilitation.Origin.DELEGATION
-        )
         return cls(
             demarche=demarche,
             scope_ids=scope_ids,
@@ -213,7 +210,7 @@ class ManagementPage:
             groups=groups,
             page_groups=page_groups,
             people_page=people_page,
-            delegations_page=_delegations_page(delegations, counts.delegations, roles, params),
+            delegations_page=_delegations_page(search, counts.delegations, roles, params),
             invitations=_first_of(
                 Invitation.objects.open().filter(_of_scope(demarche, scope_ids)),
                 "-sent_at",
@@ -325,14 +322,20 @@ def _people_page(
 
 
 def _delegations_page(
-    delegations: QuerySet[Habilitation], total: int, roles: list[Role], params: QueryDict
+    search: people_rows.Search, total: int, roles: list[Role], params: QueryDict
 ) -> Page[Any]:
-    """Read only when there are some (compiling it costs 4 ms)."""
-    ordered = delegations.order_by("ends_at", *ORDER)
-    return _paged(
-        _Listed(total, lambda start, stop: shown(ordered[start:stop], roles, HABILITATION_FIELDS)),
-        params.get("dpage"),
-    )
+    """The page of delegations asked for, through the ORM, built and read only when there are
+    some (the counts said how many; compiling it costs 4 ms)."""
+
+    def read(start: int, stop: int) -> list[Habilitation]:
+        ordered = (
+            people_of(search.demarche_id, search.establishment_ids, text=search.text)
+            .filter(origin=Habilitation.Origin.DELEGATION)
+            .order_by("ends_at", *ORDER)
+        )
+        return shown(ordered[start:stop], roles, HABILITATION_FIELDS)
+
+    return _paged(_Listed(total, read), params.get("dpage"))
 
 
 def _access_requests(

@@ -214,7 +214,7 @@ def search_colleagues(
 
 
 def people_of(
-    demarche: Demarche, scope_ids: Sequence[int], *, siret: str = "", text: str = ""
+    demarche: Demarche | int, scope_ids: Sequence[int], *, siret: str = "", text: str = ""
 ) -> HabilitationQuerySet:
     """The live habilitations the management page lists (delegations included), searched by
     SIRET and by name or address: said with the ORM, as `people_rows` reads it in plain SQL."""
