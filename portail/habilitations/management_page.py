@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from portail.companies.models import Establishment
 from portail.demarches.models import Demarche, Role
-from portail.habilitations import people_rows
+from portail.habilitations import management_lists, people_rows
 from portail.habilitations.access_review import ReviewSummary, summary
 from portail.habilitations.models import AccessRequest, Habilitation, Invitation
 from portail.habilitations.queries import people_of
@@ -197,6 +197,7 @@ class ManagementPage:
         search = people_rows.Search(demarche.pk, searched, filter_text)
         roles = list(demarche.roles.all())
         counts = people_rows.counts(search)
+        lists = management_lists.lists_of(demarche.pk, scope_ids)  # which of the others to read
         groups = _groups(roles, counts)
         people_page, page_groups = _people_page(search, roles, groups, counts, params)
         return cls(
@@ -216,12 +217,16 @@ class ManagementPage:
                 "-sent_at",
                 roles,
                 INVITATION_FIELDS,
-            ),
-            access_requests=_access_requests(demarche, scope_ids, roles),
+            )
+            if lists.invitations
+            else [],
+            access_requests=_access_requests(demarche, scope_ids, roles)
+            if lists.access_requests
+            else [],
             establishments=establishments,
-            emails_page=_emails_page(demarche, scope_ids, params),
+            emails_page=_emails_page(demarche, scope_ids, lists.emails, params),
             now=timezone.now(),
-            reviews=summary(demarche, scope_ids) if demarche.access_review_months else None,
+            reviews=_reviews(demarche, scope_ids, lists.reviews),
         )
 
     @property
@@ -258,16 +263,16 @@ ORDER = ("role__order", "role__label", "-granted_at", "-pk")
 
 class _Listed:
     """A list of `total` items whose slices `read(start, stop)` reads: all a Paginator needs,
-    given the total from the tab's counts (no COUNT query)."""
+    given the total already counted (no COUNT query)."""
 
-    def __init__(self, total: int, read: Callable[[int, int], list[Habilitation]]) -> None:
+    def __init__(self, total: int, read: Callable[[int, int], list[Any]]) -> None:
         self.total = total
         self.read = read
 
     def __len__(self) -> int:
         return self.total
 
-    def __getitem__(self, window: slice) -> list[Habilitation]:
+    def __getitem__(self, window: slice) -> list[Any]:
         return self.read(window.start, window.stop) if self.total else []
 
 
@@ -354,14 +359,25 @@ def _access_requests(
     return access_requests
 
 
-def _emails_page(demarche: Demarche, scope_ids: list[int], params: QueryDict) -> Page[Any]:
-    """The "Historique des messages" page, each email's text without its personal links."""
-    page: Page[Any] = Paginator(
+def _emails_page(
+    demarche: Demarche, scope_ids: list[int], total: int, params: QueryDict
+) -> Page[Any]:
+    """The "Historique des messages" page, each email's text without its personal links;
+    `total`, how many there are (`management_lists`)."""
+    emails = (
         OutboxEmail.objects.about(demarche.pk, scope_ids)
         .only("created_at", "recipient", "subject", "status", "sent_at", "body_text")
-        .order_by("-created_at", "-id"),
-        PAGE_SIZE,
-    ).get_page(params.get("mpage"))
+        .order_by("-created_at", "-id")
+    )
+    page = _paged(_Listed(total, lambda start, stop: list(emails[start:stop])), params.get("mpage"))
     for email in page.object_list:
         email.display_body = masked_body(email.body_text)
     return page
+
+
+def _reviews(demarche: Demarche, scope_ids: list[int], any_review: bool) -> ReviewSummary | None:
+    """What the page says of the periodic access reviews (None: the démarche has none);
+    read only when `management_lists` found some."""
+    if not demarche.access_review_months:
+        return None
+    return summary(demarche, scope_ids) if any_review else ReviewSummary([], None, [])
