@@ -110,7 +110,9 @@ def test_the_statement_agrees_with_the_orm(case):
         place = places[where]
         if what.startswith("invitation"):
             other = what.endswith("other")
-            invitation(autre if other else demarche, autre_role if other else centre, place, **fields)
+            invitation(
+                autre if other else demarche, autre_role if other else centre, place, **fields
+            )
         elif what == "request":
             request(demarche, centre, place, **fields)
         elif what.startswith("email"):

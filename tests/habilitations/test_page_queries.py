@@ -122,9 +122,10 @@ def test_mon_compte(ceres):
     assert len(statements(signed_in(user), "get", "/mon-compte/")) == 1
 
 
-@pytest.mark.parametrize(("people", "expected"), [(5, 9), (60, 9), (120, 9)])
+@pytest.mark.parametrize(("people", "expected"), [(5, 8), (60, 8), (120, 8)])
 def test_the_management_page_does_not_grow_with_the_company(ceres, people, expected):
-    # The people's counts and their page are one statement each (people_rows), whatever the
+    # The démarche, then the scope's SIRENs and establishments in one statement (scope). The
+    # people's counts and their page are one statement each (people_rows), whatever the
     # roles on the page; the scope's establishments one, for the search and the invitation form.
     # Whether there are invitations, access requests, messages or access reviews: one statement
     # (management_lists), and none of those lists read here, where there is none. The session
@@ -144,5 +145,6 @@ def test_the_invitation_form(ceres):
     gestionnaire = person("Gaston", "Banc", head)
     manager = ceres.roles.get(code="gestionnaire-centres")
     habilitate(gestionnaire, manager, head, origin=Habilitation.Origin.ACTIVATION_CODE)
-    # The session and its user are one statement (portail.accounts.session_user).
-    assert len(statements(signed_in(gestionnaire), "get", "/habilitations/ceres/inviter/")) == 6
+    # The session and its user are one statement (portail.accounts.session_user); the scope's
+    # SIRENs and establishments one (portail.habilitations.scope).
+    assert len(statements(signed_in(gestionnaire), "get", "/habilitations/ceres/inviter/")) == 5
