@@ -2,7 +2,9 @@
 
 Each line: the step the client named (X-Bench-Step; the path for a démarche's own calls to the
 portal), the status, the worker's CPU time since the previous request ended (so accepting and
-parsing the request count too) and the SQL statements Django sent. The counter is a database
+parsing the request count too), the part of it the cyclic garbage collector took (a collection
+of the oldest generation walks every object of the process: it lands on whichever request
+happens to trigger it) and the SQL statements Django sent. The counter is a database
 execute wrapper installed here, in the benchmark's server only: no setting, no middleware, nothing
 of it in the product's code paths.
 
@@ -10,13 +12,22 @@ With BENCH_SQL_DUMP=<path>, the statements of each step's first measured request
 <path>-<app> (`BENCH_SQL_DUMP=/tmp/sql .venv/bin/python bench/pages.py`): what a count is made of.
 """
 
+import gc
 import json
 import os
 import time
 from pathlib import Path
 
 accesslog = None
-_state = {"cpu": time.process_time(), "queries": 0, "file": None, "installed": False, "sql": []}
+_state = {
+    "cpu": time.process_time(),
+    "queries": 0,
+    "file": None,
+    "installed": False,
+    "sql": [],
+    "gc": 0.0,
+    "gc_started": 0.0,
+}
 DUMP = os.environ.get("BENCH_SQL_DUMP", "")
 _dumped: set[str] = set()
 
@@ -28,7 +39,15 @@ def _count(execute, sql, params, many, context):
     return execute(sql, params, many, context)
 
 
+def _gc_clock(phase, info):
+    if phase == "start":
+        _state["gc_started"] = time.process_time()
+    else:
+        _state["gc"] += time.process_time() - _state["gc_started"]
+
+
 def post_fork(server, worker):
+    gc.callbacks.append(_gc_clock)
     _state["file"] = Path(os.environ["BENCH_REQUEST_LOG"]).open("a", buffering=1)  # noqa: SIM115
     _state["cpu"] = time.process_time()
 
@@ -53,8 +72,10 @@ def post_request(worker, req, environ, resp):
         "step": step,
         "status": resp.status_code if resp is not None else 0,
         "cpu": cpu,
+        "gc": _state["gc"],
         "queries": _state["queries"],
     }
+    _state["gc"] = 0.0
     _state["file"].write(json.dumps(line) + "\n")
     if DUMP and step not in _dumped and not step.startswith(("setup:", "warmup:")):
         _dumped.add(step)

@@ -5,6 +5,7 @@ the bench's servers (which a shared machine's load blurs) confirm it.
     .venv/bin/python bench/inprocess.py home,mon_compte # median CPU per request (30 each)
     N=50 PROF=cumulative TOP=60 .venv/bin/python bench/inprocess.py manage_5   # and a cProfile
     .venv/bin/python bench/inprocess.py login_post showsql                     # its statements
+    .venv/bin/python bench/inprocess.py mes_demarches_20 sqltime   # each statement's own time
 
 Production settings, a copy of the bench's SQLite database (PG=postgres://… for another
 database, REDIS=redis://… for the cache), Django's test client, `time.process_time()` around each
@@ -13,6 +14,7 @@ part of the test suite.
 """
 
 import cProfile
+import gc
 import os
 import pstats
 import shutil
@@ -128,6 +130,7 @@ def steps():
             "/o/userinfo/", HTTP_AUTHORIZATION="Bearer bench-userinfo-token-0123456789"
         ),
         "home": lambda: anon.get("/"),
+        "healthz": lambda: anon.get("/healthz"),
         "login_post": post_login,
         "mes_demarches_0": lambda: zero.get("/demarches/"),
         "mes_demarches_1": lambda: one.get("/demarches/"),
@@ -143,6 +146,19 @@ S = steps()
 which = sys.argv[1].split(",") if len(sys.argv) > 1 and sys.argv[1] != "all" else list(S)
 n = int(os.environ.get("N", "30"))
 prof = os.environ.get("PROF")
+# The garbage collector's share of the timed requests, by generation collected.
+gc_time: dict = {"t": 0.0, "n": [0, 0, 0], "start": 0.0}
+
+
+def _gc_clock(phase: str, info: dict[str, int]) -> None:
+    if phase == "start":
+        gc_time["start"] = time.process_time()
+    else:
+        gc_time["t"] += time.process_time() - gc_time["start"]
+        gc_time["n"][info["generation"]] += 1
+
+
+gc.callbacks.append(_gc_clock)
 for name in which:
     f = S[name]
     for _ in range(5):
@@ -153,12 +169,23 @@ for name in which:
     with CaptureQueriesContext(connection) as q:
         f()
     nq = len(q.captured_queries)
+    # Read now: the connection's log is a bounded deque the timed loop below rotates.
+    captured = [x["sql"] for x in q.captured_queries]
+    if "sqltime" in sys.argv:
+        for sql in captured:
+            started = time.perf_counter()
+            for _ in range(50):
+                with connection.cursor() as cursor:
+                    cursor.execute(sql.replace("%", "%%"))
+                    cursor.fetchall()
+            print(f"    {(time.perf_counter() - started) * 20:.3f} ms  {sql[:100]}", flush=True)
     if "showsql" in sys.argv:
         for x in q.captured_queries:
             print("   ", x["sql"][:300], flush=True)
     if prof:
         pr = cProfile.Profile()
         pr.enable()
+    gc_time["t"], gc_time["n"] = 0.0, [0, 0, 0]
     for _ in range(n):
         t = time.process_time()
         f()
@@ -171,7 +198,8 @@ for name in which:
         st.print_stats(int(os.environ.get("TOP", "40")))
     print(
         f"{name:20} median {statistics.median(times):7.2f} ms  min {min(times):7.2f}  queries {nq}"
+        f"  gc {gc_time['t'] * 1000 / n:.2f} ms/request, collections by generation {gc_time['n']}"
     )
     if os.environ.get("SHOWSQL"):
-        for x in q.captured_queries:
-            print("   ", x["sql"][:300])
+        for sql in captured:
+            print("   ", sql[:300])

@@ -13,7 +13,8 @@ the PostgreSQL database named, dropped and created anew; CERES always on its own
 
 For every page and every step it prints the worker's CPU time per request (median and mean: the
 worker's own clock, read by bench/gunicorn_hooks.py between the end of one request and the end
-of the next, so parsing and writing the answer count), the wall time the client saw (p50, p95)
+of the next, so parsing and writing the answer count), the mean part of it the garbage collector
+took, the wall time the client saw (p50, p95)
 and the SQL statements Django sent. Then the sums the targets of issue 16 are about: a full
 password login (home page, POST, "Mes démarches") beyond the hash, and a single sign-on entry into
 CERES (both applications together, and the code exchange's statements). The client sends one
@@ -403,7 +404,7 @@ def report(args, portal, ceres, run: Run, *, hash_ms: float, login_proc: float, 
         f"{cache}; {args.rounds} requests per step; load average {load}"
     )
     header = (
-        f"{'step':<34} {'app':<6} {'n':>4} {'CPU p50':>8} {'CPU mean':>9} "
+        f"{'step':<34} {'app':<6} {'n':>4} {'CPU p50':>8} {'CPU mean':>9} {'GC mean':>8} "
         f"{'wall p50':>9} {'wall p95':>9} {'queries':>8}"
     )
     print(header)
@@ -432,6 +433,7 @@ def report(args, portal, ceres, run: Run, *, hash_ms: float, login_proc: float, 
     for app, step in keys:
         rows = by_step[(app, step)]
         cpu = [r["cpu"] * 1000 for r in rows]
+        gc_ms = [r.get("gc", 0.0) * 1000 for r in rows]
         queries = sorted({r["queries"] for r in rows})
         wall = [w * 1000 for w in run.wall.get(step, [])]
         wall_part = (
@@ -442,7 +444,8 @@ def report(args, portal, ceres, run: Run, *, hash_ms: float, login_proc: float, 
         query_part = "/".join(str(q) for q in queries[:3]) + ("…" if len(queries) > 3 else "")
         print(
             f"{step:<34} {app:<6} {len(rows):>4} {statistics.median(cpu):8.2f} "
-            f"{statistics.fmean(cpu):9.2f} {wall_part} {query_part:>8}"
+            f"{statistics.fmean(cpu):9.2f} {statistics.fmean(gc_ms):8.2f} {wall_part} "
+            f"{query_part:>8}"
         )
         cpu_mean[f"{app}:{step}"] = statistics.fmean(cpu)
     print()

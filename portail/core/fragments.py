@@ -13,7 +13,8 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
-MAX_FRAGMENTS = 256
+# A few hundred tiles and lists of démarches, a kilobyte or so each.
+MAX_FRAGMENTS = 1024
 _rendered: OrderedDict[tuple[str, Hashable], SafeString] = OrderedDict()
 _lock = Lock()
 

@@ -62,11 +62,41 @@ def mes_demarches(request: "UserRequest") -> HttpResponse:
         {
             "title": "Mes démarches",
             "held": catalogue.held,
+            "held_html": _held_tiles(catalogue.held),
             "others_html": _other_demarches(catalogue.others, is_particulier),
             "pending_invitations": invitations,
             "own_requests": own_requests,
             "is_particulier": is_particulier,
         },
+    )
+
+
+def _held_tiles(held: list[Demarche]) -> SafeString:
+    """The tiles of the démarches the person holds, each rendered once per process for the same
+    values (most tiles are alike from one person to the next)."""
+    return SafeString(
+        "".join(
+            render_once(
+                "habilitations/_held_tile.html", _tile_key(demarche), {"demarche": demarche}
+            )
+            for demarche in held
+        )
+    )
+
+
+def _tile_key(demarche: Demarche) -> tuple[object, ...]:
+    """Every value _held_tile.html reads (its dates as they are: the page's time zone is the
+    settings')."""
+    shown = vars(demarche)  # catalogue_of sets these three on each held démarche
+    return (
+        demarche.code,
+        demarche.url,
+        demarche.long_name,
+        demarche.short_label,
+        demarche.service_type,
+        shown["manages"],
+        shown["delegation_ends_at"],
+        tuple(shown["suspensions"]),
     )
 
 

@@ -136,3 +136,32 @@ def test_particulier_is_told_the_demarches_are_for_professionals(client, ceres):
     response = client.get(reverse("demarches:add", args=["ceres"]))
     assert response.status_code == 403
     assert "Démarche réservée aux professionnels" in response.content.decode()
+
+
+def test_a_kept_tile_shows_each_person_their_own(client, ceres):
+    """The tiles are rendered once per process for the same values (mes_demarches_views): one
+    person's gear, delegation or label must never reach another's page."""
+    centre_agree = ceres.roles.get(code="centre-agree")
+    day = timezone.localdate() + timedelta(days=12)
+    delegated, plain = UserFactory(), UserFactory()
+    HabilitationFactory(
+        user=delegated,
+        role=centre_agree,
+        origin=Habilitation.Origin.DELEGATION,
+        ends_at=timezone.make_aware(datetime.combine(day, time.max)),
+    )
+    HabilitationFactory(user=plain, role=centre_agree)
+    manager = gestionnaire_of(ceres, EstablishmentFactory())
+
+    def tile_of(user):
+        client.force_login(user)
+        html = client.get(URL).content.decode().split("Les autres démarches")[0]
+        return html.split('id="tile-ceres"')[1]
+
+    for _ in range(2):  # the second time from the kept tiles
+        assert f"Délégation jusqu'au {day:%d/%m/%Y}" in tile_of(delegated)
+        assert "Délégation jusqu" not in tile_of(plain)
+        assert reverse("habilitations:manage", args=["ceres"]) in tile_of(manager)
+        assert reverse("habilitations:manage", args=["ceres"]) not in tile_of(plain)
+    Demarche.objects.filter(pk=ceres.pk).update(short_label="CERES 2")
+    assert "Certifications Emplois — CERES 2</a>" in tile_of(plain)
