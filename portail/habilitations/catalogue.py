@@ -3,16 +3,18 @@ person's live habilitations of it with their role and establishment (what `queri
 reads with the ORM in two queries, whose compiling cost more than running them: 41 % of the page).
 
 The SQL is written once per database vendor from the models' tables; the démarches are built by
-the ORM's own `from_db` and column converters. `tests/habilitations/test_catalogue.py` checks it
+the ORM's own `from_db` and column converters: the held ones at once, the others only when
+"Les autres démarches" is rendered (once per process for the same rows, whose values as read are
+its key). `tests/habilitations/test_catalogue.py` checks it
 against `queries.catalogue_for` case by case (suspended, ended, revoked, delegated, another
 person's, an inactive démarche).
 """
 
 # ruff: noqa: S608 (SQL built from the models' names; every value is a parameter)
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Any, overload
 
 from django.db import connection
 from django.db.models import Field
@@ -76,8 +78,16 @@ def catalogue_of(user: "User") -> Catalogue:
         cursor.execute(sql, [user.pk, now, True])
         rows = cursor.fetchall()
     width, pk = len(names), names.index(Demarche._meta.pk.attname)
+
+    def demarche_of(row: tuple[Any, ...]) -> Demarche:
+        values = list(row[:width])
+        for n, column_converters in enumerate(converters):
+            for convert in column_converters:
+                values[n] = convert(values[n], None, connection)
+        return Demarche.from_db(connection.alias, names, values)
+
     held: list[Demarche] = []
-    others: list[Demarche] = []
+    other_rows: list[tuple[Any, ...]] = []
     # What the page reads of each held démarche, as `queries.catalogue_for` sets it.
     manages: set[int] = set()
     delegation_ends: dict[int, datetime] = {}
@@ -86,12 +96,10 @@ def catalogue_of(user: "User") -> Catalogue:
     for row in rows:
         if row[pk] != last:
             last = row[pk]
-            values = list(row[:width])
-            for n, column_converters in enumerate(converters):
-                for convert in column_converters:
-                    values[n] = convert(values[n], None, connection)
-            demarche = Demarche.from_db(connection.alias, names, values)
-            (held if row[width] is not None else others).append(demarche)
+            if row[width] is None:  # not held: one row, no habilitation
+                other_rows.append(row[:width])
+                continue
+            held.append(demarche_of(row))
         habilitation, can_manage, origin, ends_at, suspended_at, reason, name, label = row[width:]
         if habilitation is None:
             continue
@@ -118,9 +126,35 @@ def catalogue_of(user: "User") -> Catalogue:
             delegation_ends_at=delegation_ends.get(demarche.pk),
             suspensions=suspensions.get(demarche.pk, []),
         )
-    for demarche in others:
-        vars(demarche).update(held=False, manages=False, delegation_ends_at=None, suspensions=[])
-    return Catalogue(held=held, others=others)
+    return Catalogue(
+        held=held, others=_Others(other_rows, demarche_of), others_key=tuple(other_rows)
+    )
+
+
+class _Others(Sequence[Demarche]):
+    """The démarches not held, built from their rows when first read."""
+
+    def __init__(self, rows: list[tuple[Any, ...]], build: Callable[[tuple[Any, ...]], Demarche]):
+        self._rows, self._build = rows, build
+
+    @cached_property
+    def _demarches(self) -> list[Demarche]:
+        demarches = [self._build(row) for row in self._rows]
+        for demarche in demarches:
+            vars(demarche).update(
+                held=False, manages=False, delegation_ends_at=None, suspensions=[]
+            )
+        return demarches
+
+    @overload
+    def __getitem__(self, index: int) -> Demarche: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Demarche]: ...
+    def __getitem__(self, index: int | slice) -> Demarche | Sequence[Demarche]:
+        return self._demarches[index]
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 def _converted(value: Any, converters: list[Converter]) -> datetime:

@@ -28,7 +28,7 @@ from portail.habilitations.mes_demarches_forms import (
     RefuseForm,
 )
 from portail.habilitations.models import AccessRequest
-from portail.habilitations.queries import pending_invitations_for
+from portail.habilitations.queries import Catalogue, pending_invitations_for
 from portail.habilitations.scope import may_manage
 from portail.habilitations.waiting import waiting_for
 
@@ -63,7 +63,7 @@ def mes_demarches(request: "UserRequest") -> HttpResponse:
             "title": "Mes démarches",
             "held": catalogue.held,
             "held_html": _held_tiles(catalogue.held),
-            "others_html": _other_demarches(catalogue.others, is_particulier),
+            "others_html": _other_demarches(catalogue, is_particulier),
             "pending_invitations": invitations,
             "own_requests": own_requests,
             "is_particulier": is_particulier,
@@ -100,26 +100,13 @@ def _tile_key(demarche: Demarche) -> tuple[object, ...]:
     )
 
 
-def _other_demarches(others: list[Demarche], is_particulier: bool) -> SafeString:
-    """ "Les autres démarches", rendered once per process for the same démarches: the key holds
-    every field _other_demarches.html reads."""
-    key = (
-        is_particulier,
-        *(
-            (
-                d.code,
-                d.long_name,
-                d.short_label,
-                d.service_type,
-                d.description,
-                d.professional_only,
-                d.accepts_activation_codes,
-            )
-            for d in others
-        ),
+def _other_demarches(catalogue: Catalogue, is_particulier: bool) -> SafeString:
+    """ "Les autres démarches", rendered once per process for the same démarches (the catalogue's
+    key names every value _other_demarches.html reads)."""
+    context = {"others": catalogue.others, "is_particulier": is_particulier}
+    return render_once(
+        "habilitations/_other_demarches.html", (is_particulier, catalogue.others_key), context
     )
-    context = {"others": others, "is_particulier": is_particulier}
-    return render_once("habilitations/_other_demarches.html", key, context)
 
 
 def _demarche_or_404(code: str) -> Demarche:

@@ -1,7 +1,7 @@
 """Read-side helpers: the catalogue as a person sees it ("Mes démarches"), who manages an
 establishment (access requests), the colleague search."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
@@ -43,7 +43,26 @@ class Catalogue:
     # `.delegation_ends_at` when a live delegation ends (the soonest end), else None, and
     # `.suspensions`: the suspended habilitations, shown with their reason
     held: list[Demarche]
-    others: list[Demarche]  # the other active démarches
+    others: Sequence[Demarche]  # the other active démarches
+    # Equal keys, equal other démarches as the page shows them: "Les autres démarches" is
+    # rendered once per process under it (mes_demarches_views), its démarches read only then.
+    others_key: Hashable
+
+
+def others_key(others: Iterable[Demarche]) -> tuple[tuple[object, ...], ...]:
+    """Every value "Les autres démarches" shows of each démarche."""
+    return tuple(
+        (
+            d.code,
+            d.long_name,
+            d.short_label,
+            d.service_type,
+            d.description,
+            d.professional_only,
+            d.accepts_activation_codes,
+        )
+        for d in others
+    )
 
 
 def catalogue_for(user: "User") -> Catalogue:
@@ -101,7 +120,7 @@ def catalogue_for(user: "User") -> Catalogue:
             suspensions=suspensions.get(demarche.pk, []),
         )
         (held if demarche.pk in held_ids else others).append(demarche)
-    return Catalogue(held=held, others=others)
+    return Catalogue(held=held, others=others, others_key=others_key(others))
 
 
 def gestionnaire_demarche_ids(user: "User") -> set[int]:

@@ -165,3 +165,14 @@ def test_a_kept_tile_shows_each_person_their_own(client, ceres):
         assert reverse("habilitations:manage", args=["ceres"]) not in tile_of(plain)
     Demarche.objects.filter(pk=ceres.pk).update(short_label="CERES 2")
     assert "Certifications Emplois — CERES 2</a>" in tile_of(plain)
+
+
+def test_an_edited_demarche_shows_at_once_in_the_other_demarches(client, ceres):
+    """ "Les autres démarches" is kept per process under the démarches' values as read."""
+    client.force_login(UserFactory())
+    assert "Une description revue" not in client.get(URL).content.decode()
+    Demarche.objects.filter(code="mon-activite-formation").update(
+        description="Une description revue"
+    )
+    others = client.get(URL).content.decode().split("Les autres démarches")[1]
+    assert "Une description revue" in others
