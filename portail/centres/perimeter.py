@@ -14,9 +14,11 @@ subqueries, so that callers compose them into their own queries: the number of q
 grow with the size of the company.
 """
 
+# ruff: noqa: S608 (establishment_ids_covered_sql: SQL built from the models' names)
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 
 from portail.centres.models import Centre, LinkedSite
@@ -57,6 +59,24 @@ def establishment_ids_covered_by(sirens: Sequence[str]) -> list[int]:
         _linked_sites_of_centres_of(sirens).order_by().values_list("establishment_id", flat=True)
     )
     return sorted(set(same_company.union(linked)))
+
+
+def establishment_ids_covered_sql(sirens: str) -> str:
+    """`establishment_ids_covered_by` as one plain statement whose SIRENs are the subquery
+    `sirens` (SQL selecting one column; its parameters are the statement's): for a caller that
+    reads its SIRENs and the establishments they cover at once (`portail.habilitations.scope`)."""
+    q = connection.ops.quote_name
+    establishment, centre, site = (
+        q(model._meta.db_table) for model in (Establishment, Centre, LinkedSite)
+    )
+    return (
+        f"WITH s AS ({sirens})"
+        f" SELECT e.{q('id')} FROM {establishment} e WHERE e.{q('siren')} IN (SELECT * FROM s)"
+        f" UNION SELECT l.{q('establishment_id')} FROM {site} l"
+        f" INNER JOIN {centre} c ON c.{q('id')} = l.{q('centre_id')}"
+        f" INNER JOIN {establishment} ce ON ce.{q('id')} = c.{q('establishment_id')}"
+        f" WHERE ce.{q('siren')} IN (SELECT * FROM s) AND l.{q('establishment_id')} IS NOT NULL"
+    )
 
 
 def sirens_covering(establishment: Establishment, siren_path: str = "siren") -> Q:

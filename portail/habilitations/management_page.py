@@ -10,22 +10,23 @@ role), the delegations, the open invitations and pending access requests; the es
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from portail.companies.models import Establishment
 from portail.demarches.models import Demarche, Role
+from portail.habilitations import management_lists, people_rows
 from portail.habilitations.access_review import ReviewSummary, summary
 from portail.habilitations.models import AccessRequest, Habilitation, Invitation
-from portail.habilitations.queries import PeopleByRole, name_filter
+from portail.habilitations.queries import people_of
 from portail.notifications.models import OutboxEmail
 
 PAGE_SIZE = 20
@@ -139,6 +140,19 @@ def _of_scope(demarche: Demarche, scope_ids: list[int]) -> Q:
     return Q(demarche=demarche, establishment_id__in=scope_ids)
 
 
+def _row_urls(demarche: Demarche, rows: list[Habilitation]) -> list[Habilitation]:
+    """Each row's "Changer le rôle" and "Révoquer" addresses, from one `reverse()` each per page
+    rather than two `{% url %}` per row (each row's a new key of the tag's cache)."""
+    marker = 987654321987654321  # a number no démarche code holds
+    for attribute, name in (("change_role_url", "change_role"), ("revoke_url", "revoke")):
+        before, after = reverse(f"habilitations:{name}", args=[demarche.code, marker]).split(
+            str(marker)
+        )
+        for row in rows:
+            setattr(row, attribute, f"{before}{row.pk}{after}")
+    return rows
+
+
 def _optional_url(name: str, *args: object) -> str:
     try:
         return reverse(name, args=args)
@@ -183,20 +197,23 @@ class ManagementPage:
         tab = params.get("onglet", "personnes")
         if tab not in TABS:
             tab = "personnes"
-        live = Habilitation.objects.active().filter(
-            demarche=demarche, establishment_id__in=scope_ids
+        # Every establishment of the scope, once: the search's list, the SIRET searched, the
+        # invitation form's (the active ones).
+        establishments = list(
+            Establishment.objects.filter(pk__in=scope_ids)
+            .order_by("siret")
+            .only("siret", "name", "commune", "is_active")
         )
-        if filter_siret:
-            live = live.filter(establishment__siret=filter_siret)
-        if filter_text:
-            live = live.filter(
-                name_filter(filter_text, "user__") | Q(user__email__istartswith=filter_text)
-            )
-        people = live.exclude(origin=Habilitation.Origin.DELEGATION)
-        delegations = live.filter(origin=Habilitation.Origin.DELEGATION)
+        searched = (
+            [e.pk for e in establishments if e.siret == filter_siret] if filter_siret else scope_ids
+        )
+        search = people_rows.Search(demarche.pk, searched, filter_text)
         roles = list(demarche.roles.all())
-        groups, rows_per_role = _groups(people, roles)
-        people_page, page_groups = _people_page(people, roles, groups, rows_per_role, params)
+        counts = people_rows.counts(search)
+        lists = management_lists.lists_of(demarche.pk, scope_ids)  # which of the others to read
+        groups = _groups(roles, counts)
+        people_page, page_groups = _people_page(search, roles, groups, counts, params)
+        _row_urls(demarche, list(people_page.object_list))
         return cls(
             demarche=demarche,
             scope_ids=scope_ids,
@@ -208,23 +225,28 @@ class ManagementPage:
             groups=groups,
             page_groups=page_groups,
             people_page=people_page,
-            delegations_page=_delegations_page(delegations, roles, params),
+            delegations_page=_delegations_page(demarche, search, counts.delegations, roles, params),
             invitations=_first_of(
                 Invitation.objects.open().filter(_of_scope(demarche, scope_ids)),
                 "-sent_at",
                 roles,
                 INVITATION_FIELDS,
-            ),
-            access_requests=_access_requests(demarche, scope_ids, roles),
-            establishments=list(
-                Establishment.objects.filter(pk__in=scope_ids)
-                .order_by("siret")
-                .only("siret", "name")[: LIST_CAP * 2]
-            ),
-            emails_page=_emails_page(demarche, scope_ids, params),
+            )
+            if lists.invitations
+            else [],
+            access_requests=_access_requests(demarche, scope_ids, roles)
+            if lists.access_requests
+            else [],
+            establishments=establishments,
+            emails_page=_emails_page(demarche, scope_ids, lists.emails, params),
             now=timezone.now(),
-            reviews=summary(demarche, scope_ids) if demarche.access_review_months else None,
+            reviews=_reviews(demarche, scope_ids, lists.reviews),
         )
+
+    @property
+    def active_establishments(self) -> list[Establishment]:
+        """The establishments an invitation may name (the invitation form's, in its order)."""
+        return [e for e in self.establishments if e.is_active]
 
     def context(self) -> dict[str, Any]:
         """The template's variables (the invitation modal's are added by the view)."""
@@ -242,60 +264,67 @@ class ManagementPage:
             "invitations": self.invitations,
             "access_requests": self.access_requests,
             "roles": self.roles,
-            "establishments": self.establishments,
+            "establishments": self.establishments[: LIST_CAP * 2],
             "emails": page_links(self.params, self.emails_page, "mpage"),
             "now": self.now,
             "reviews": self.reviews,
         }
 
 
-# Within a role, the most recent first: sorting a large company by name would join and sort
-# every person for each page (the search by name narrows the list instead).
+# The delegations' order after their end: the people's (role after role, the most recent first).
 ORDER = ("role__order", "role__label", "-granted_at", "-pk")
 
 
-def _groups(
-    people: QuerySet[Habilitation], roles: list[Role]
-) -> tuple[list[dict[str, Any]], dict[int, int]]:
-    """One group per role with its count of persons; the rows per role (one query)."""
-    stats = list(
-        people.order_by()
-        .values("role_id")
-        .annotate(persons=Count("user_id", distinct=True), rows=Count("id"))
-    )
-    counts: dict[int, int] = {row["role_id"]: row["persons"] for row in stats}
-    groups = [
+class _Listed:
+    """A list of `total` items whose slices `read(start, stop)` reads: all a Paginator needs,
+    given the total already counted (no COUNT query)."""
+
+    def __init__(self, total: int, read: Callable[[int, int], list[Any]]) -> None:
+        self.total = total
+        self.read = read
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, window: slice) -> list[Any]:
+        return self.read(window.start, window.stop) if self.total else []
+
+
+def _paged(listed: _Listed, number: str | None) -> Page[Any]:
+    # _Listed slices like a list, which is all Paginator needs (not the stubs' protocol).
+    page: Page[Any] = Paginator(listed, PAGE_SIZE).get_page(number)  # type: ignore[arg-type]
+    page.object_list = list(page.object_list)
+    return page
+
+
+def _groups(roles: list[Role], counts: people_rows.TabCounts) -> list[dict[str, Any]]:
+    """One group per role with its count of persons."""
+    return [
         {
             "role": role,
-            "count": counts.get(role.pk, 0),
-            "label": people_label(counts.get(role.pk, 0)),
+            "count": counts.persons.get(role.pk, 0),
+            "label": people_label(counts.persons.get(role.pk, 0)),
         }
         for role in roles
     ]
-    return groups, {row["role_id"]: row["rows"] for row in stats}
 
 
 def _people_page(
-    people: QuerySet[Habilitation],
+    search: people_rows.Search,
     roles: list[Role],
     groups: list[dict[str, Any]],
-    rows_per_role: dict[int, int],
+    counts: people_rows.TabCounts,
     params: QueryDict,
 ) -> tuple[Page[Any], list[dict[str, Any]]]:
-    """The page of people asked for, and its rows grouped by role.
-
-    Two steps: the page's ids, role after role, then those rows with their relations (joining
-    first would make PostgreSQL fetch every person of the company before the sort). Its total
-    comes from the grouped counts: no COUNT query.
-    """
-    # PeopleByRole slices like a list, which is all Paginator needs (not the stubs' protocol).
-    people_page = Paginator(PeopleByRole(people, roles, rows_per_role), PAGE_SIZE).get_page(  # type: ignore[arg-type,var-annotated]
-        params.get("page")
+    """The page of people asked for (one statement: `people_rows.page`), and its rows grouped
+    by role."""
+    people_page = _paged(
+        _Listed(
+            sum(counts.rows.values()),
+            lambda start, stop: people_rows.page(search, roles, counts.rows, start, stop),
+        ),
+        params.get("page"),
     )
-    page_ids = list(people_page.object_list)
-    page_rows = Habilitation.objects.filter(pk__in=page_ids)
-    rows = {row.pk: row for row in shown(page_rows, roles, HABILITATION_FIELDS)}
-    people_page.object_list = [rows[pk] for pk in page_ids]
     labels = {group["role"].pk: group["label"] for group in groups}
     page_groups: list[dict[str, Any]] = []
     for habilitation in people_page.object_list:
@@ -312,18 +341,24 @@ def _people_page(
 
 
 def _delegations_page(
-    delegations: QuerySet[Habilitation], roles: list[Role], params: QueryDict
+    demarche: Demarche,
+    search: people_rows.Search,
+    total: int,
+    roles: list[Role],
+    params: QueryDict,
 ) -> Page[Any]:
-    page: Page[Any] = Paginator(delegations.order_by("ends_at", *ORDER), PAGE_SIZE).get_page(
-        params.get("dpage")
-    )
-    # Evaluated here, and not at all when there is none (compiling it costs 4 ms).
-    page.object_list = (
-        shown(page.object_list, roles, HABILITATION_FIELDS)  # type: ignore[arg-type]  # a page of a QuerySet is a QuerySet
-        if page.paginator.count
-        else []
-    )
-    return page
+    """The page of delegations asked for, through the ORM, built and read only when there are
+    some (the counts said how many; compiling it costs 4 ms)."""
+
+    def read(start: int, stop: int) -> list[Habilitation]:
+        ordered = (
+            people_of(search.demarche_id, search.establishment_ids, text=search.text)
+            .filter(origin=Habilitation.Origin.DELEGATION)
+            .order_by("ends_at", *ORDER)
+        )
+        return _row_urls(demarche, shown(ordered[start:stop], roles, HABILITATION_FIELDS))
+
+    return _paged(_Listed(total, read), params.get("dpage"))
 
 
 def _access_requests(
@@ -342,14 +377,25 @@ def _access_requests(
     return access_requests
 
 
-def _emails_page(demarche: Demarche, scope_ids: list[int], params: QueryDict) -> Page[Any]:
-    """The "Historique des messages" page, each email's text without its personal links."""
-    page: Page[Any] = Paginator(
+def _emails_page(
+    demarche: Demarche, scope_ids: list[int], total: int, params: QueryDict
+) -> Page[Any]:
+    """The "Historique des messages" page, each email's text without its personal links;
+    `total`, how many there are (`management_lists`)."""
+    emails = (
         OutboxEmail.objects.about(demarche.pk, scope_ids)
         .only("created_at", "recipient", "subject", "status", "sent_at", "body_text")
-        .order_by("-created_at", "-id"),
-        PAGE_SIZE,
-    ).get_page(params.get("mpage"))
+        .order_by("-created_at", "-id")
+    )
+    page = _paged(_Listed(total, lambda start, stop: list(emails[start:stop])), params.get("mpage"))
     for email in page.object_list:
         email.display_body = masked_body(email.body_text)
     return page
+
+
+def _reviews(demarche: Demarche, scope_ids: list[int], any_review: bool) -> ReviewSummary | None:
+    """What the page says of the periodic access reviews (None: the démarche has none);
+    read only when `management_lists` found some."""
+    if not demarche.access_review_months:
+        return None
+    return summary(demarche, scope_ids) if any_review else ReviewSummary([], None, [])

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from portail.centres.perimeter import sirens_covering
 from portail.companies.models import Establishment
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 AUTOCOMPLETE_LIMIT = 10
 MIN_SEARCH_LENGTH = 2
+NAME_WORDS = 4  # the words of a search by name that count
 
 
 class Suspension(NamedTuple):
@@ -198,7 +199,7 @@ def _accounts_declared_with(
 def name_filter(text: str, prefix: str = "") -> Q:
     """Each word typed starts the first or the last name (any case)."""
     condition = Q()
-    for word in text.split()[:4]:
+    for word in text.split()[:NAME_WORDS]:
         condition &= Q(**{f"{prefix}last_name__istartswith": word}) | Q(
             **{f"{prefix}first_name__istartswith": word}
         )
@@ -229,6 +230,30 @@ def search_colleagues(
         .order_by("last_name", "first_name", "pk")
         .only("public_id", "email", "first_name", "last_name")[:limit]
     )
+
+
+def people_of(
+    demarche: Demarche | int, scope_ids: Sequence[int], *, siret: str = "", text: str = ""
+) -> HabilitationQuerySet:
+    """The live habilitations the management page lists (delegations included), searched by
+    SIRET and by name or address: said with the ORM, as `people_rows` reads it in plain SQL."""
+    live = Habilitation.objects.active().filter(demarche=demarche, establishment_id__in=scope_ids)
+    if siret:
+        live = live.filter(establishment__siret=siret)
+    if text:
+        live = live.filter(name_filter(text, "user__") | Q(user__email__istartswith=text))
+    return live
+
+
+def people_counts(people: QuerySet[Habilitation]) -> dict[int, tuple[int, int]]:
+    """Per role of `people`: (the persons, the habilitations); the ORM's statement of
+    `people_rows.counts`."""
+    stats = (
+        people.order_by()
+        .values("role_id")
+        .annotate(persons=Count("user_id", distinct=True), rows=Count("id"))
+    )
+    return {row["role_id"]: (row["persons"], row["rows"]) for row in stats}
 
 
 class PeopleByRole:

@@ -87,7 +87,12 @@ def manage(request: "UserRequest", code: str) -> HttpResponse:
     # "Inviter un utilisateur" as a DSFR modal over the page (the plain page is the fallback).
     establishments = Establishment.objects.filter(pk__in=scope_ids)
     form = InviteForm(actor=request.user, demarche=demarche, establishments=establishments)
-    invite = form.template_context(inviter=_inviter(request), kind="colleague", roles=page.roles)
+    invite = form.template_context(
+        inviter=_inviter(request),
+        kind="colleague",
+        roles=page.roles,
+        establishments=page.active_establishments,
+    )
     invite["autocomplete_url"] = reverse("habilitations:autocomplete", args=[demarche.code])
     invite["candidates"] = []
     context = page.context() | {"filters": filters, "invite": invite}

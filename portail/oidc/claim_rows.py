@@ -21,9 +21,9 @@ from django.utils import timezone
 from portail.centres.models import Centre
 from portail.centres.perimeter import prefetch_linked_sites
 from portail.companies.models import Establishment
+from portail.core import sql_read
 from portail.demarches.models import Demarche, Role
 from portail.habilitations.models import Habilitation
-from portail.oidc import sql_read
 
 
 def _habilitation_fields() -> list[Any]:

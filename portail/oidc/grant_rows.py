@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.db import connections, models, router
 from oauth2_provider.models import get_grant_model
 
-from portail.oidc import sql_read
+from portail.core import sql_read
 from portail.oidc.models import GrantAuthentication, SessionGrant
 
 Grant = get_grant_model()

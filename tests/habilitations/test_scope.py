@@ -74,3 +74,29 @@ def test_revoked_or_ended_managing_roles_give_no_scope(world):
 def test_scope_is_one_query(world, django_assert_num_queries):
     with django_assert_num_queries(1):
         list(managed_establishments(world.gestionnaire, world.demarche))
+
+
+def test_the_ids_statement_agrees_with_the_orm(world):
+    """`managed_establishment_ids` reads a Demarche's scope in one plain statement: the same ids
+    as the ORM's `managed_establishments`, for a suspended or a second managing habilitation too
+    (by the démarche's code, it is the ORM's two queries)."""
+
+    def orm(user):
+        return sorted(e.pk for e in managed_establishments(user, world.demarche))
+
+    (other,) = company(305, name="AUTRE SIREN", sites=1)
+    habilitate(world.professional, world.manager_role, other)
+    habilitate(world.professional, world.centre_role, world.foreign_head)
+    for user in (world.gestionnaire, world.professional, world.centre_user):
+        assert managed_establishment_ids(user, world.demarche) == orm(user), user
+        assert managed_establishment_ids(user, world.demarche.code) == orm(user), user
+    manager = Habilitation.objects.get(user=world.gestionnaire, role=world.manager_role)
+    manager.suspended_at = timezone.now()
+    manager.save()
+    assert managed_establishment_ids(world.gestionnaire, world.demarche) == orm(world.gestionnaire)
+    assert orm(world.gestionnaire) == []
+
+
+def test_the_ids_are_one_statement(world, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        managed_establishment_ids(world.gestionnaire, world.demarche)

@@ -1,7 +1,8 @@
 """Reading model instances from plain SQL as the ORM would: the same columns, each value converted
 from the database as the ORM converts it (SQLite's datetimes and UUIDs, JSON, booleans).
 
-For the hot reads of the sign-on (grant_rows, claim_rows), whose ORM queries cost more to build
+For the hot reads of the sign-on (`portail.oidc.grant_rows`, `claim_rows`) and of the management
+page (`portail.habilitations.people_rows`), whose ORM queries cost more to build
 and compile than to run. Each module makes its statement's text once and keeps the converters of
 its columns per database.
 """

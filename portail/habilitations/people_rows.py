@@ -1,0 +1,251 @@
+"""The "Personnes habilitées" tab of the management page in two plain statements: its counts
+(per role, the persons and the rows; the delegations) and its page of people (each role's window,
+the most recent first, with the person, the establishment and who granted it).
+
+The ORM said the same in four to five queries (the counts, the delegations' count, one id query
+per role on the page, the rows) whose compiling cost more than running them. The SQL is written
+once per database vendor and shape of the search (how many establishments, how many words typed)
+from the models' tables and the backend's own `istartswith`; the rows are built by `from_db` with
+the ORM's converters (`portail.core.sql_read`). `tests/habilitations/test_people_rows.py` checks
+both against the ORM's (`queries.PeopleByRole`, `queries.people_counts`) case by case.
+
+The search by SIRET is an establishment of the scope (the page reads them all): the statements
+take the ids it leaves.
+"""
+
+# ruff: noqa: S608 (SQL built from the models' names; every value is a parameter)
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import Field
+from django.utils import timezone
+
+from portail.companies.models import Establishment
+from portail.core import sql_read
+from portail.demarches.models import Role
+from portail.habilitations.models import Habilitation
+from portail.habilitations.queries import NAME_WORDS
+
+DELEGATION = Habilitation.Origin.DELEGATION.value
+
+
+@dataclass(frozen=True)
+class Search:
+    """Whose habilitations the tab lists: the démarche, the establishments (the scope, or the
+    one searched by SIRET), the text searched (name words, or the start of the address)."""
+
+    demarche_id: int
+    establishment_ids: Sequence[int]
+    text: str = ""
+
+    @property
+    def words(self) -> list[str]:
+        return self.text.split()[:NAME_WORDS]
+
+
+@dataclass(frozen=True)
+class TabCounts:
+    persons: dict[int, int]  # per role: the persons (distinct accounts) not delegated
+    rows: dict[int, int]  # per role: the habilitations not delegated
+    delegations: int
+
+
+def _q(name: str) -> str:
+    return str(connection.ops.quote_name(name))
+
+
+def _col(alias: str, model: Any, name: str) -> str:
+    return f"{alias}.{_q(model._meta.get_field(name).column)}"
+
+
+@cache
+def _where(vendor: str, establishments: int, words: int, text: bool) -> str:
+    """The condition of `active()` on the démarche and establishments, with the search: each
+    word starts the first or the last name, or the text starts the address (`name_filter`)."""
+    h, user = Habilitation, get_user_model()
+    in_list = ", ".join(["%s"] * establishments)
+    where = (
+        f"{_col('h', h, 'revoked_at')} IS NULL"
+        f" AND ({_col('h', h, 'ends_at')} IS NULL OR {_col('h', h, 'ends_at')} > %s)"
+        f" AND {_col('h', h, 'suspended_at')} IS NULL"
+        f" AND {_col('h', h, 'demarche')} = %s AND {_col('h', h, 'establishment')} IN ({in_list})"
+    )
+    if not text:
+        return where
+    starts = connection.operators["istartswith"] % "%s"
+
+    def cast(name: str) -> str:
+        field: Field[Any, Any] = user._meta.get_field(name)  # type: ignore[assignment]  # a column
+        expression: str = connection.ops.lookup_cast("istartswith", field.get_internal_type())
+        return expression % _col("u", user, name)
+
+    names = " AND ".join(
+        [f"({cast('last_name')} {starts} OR {cast('first_name')} {starts})"] * words
+    )
+    by_email = f"{cast('email')} {starts}"
+    return f"{where} AND ({f'({names}) OR ' if words else ''}{by_email})"
+
+
+def _params(search: Search) -> list[Any]:
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    params: list[Any] = [now, search.demarche_id, *search.establishment_ids]
+    if search.text:
+        for word in search.words:
+            pattern = f"{connection.ops.prep_for_like_query(word)}%"
+            params += [pattern, pattern]
+        params.append(f"{connection.ops.prep_for_like_query(search.text)}%")
+    return params
+
+
+def _shape(search: Search) -> tuple[str, int, int, bool]:
+    return (connection.vendor, len(search.establishment_ids), len(search.words), bool(search.text))
+
+
+def _from(text: bool) -> str:
+    """The habilitations, joined to their account only when the search needs its names."""
+    h = f"{_q(Habilitation._meta.db_table)} h"
+    if not text:
+        return h
+    user = get_user_model()
+    account = f"u.{_q('id')} = {_col('h', Habilitation, 'user')}"
+    return f"{h} INNER JOIN {_q(user._meta.db_table)} u ON {account}"
+
+
+def counts(search: Search) -> TabCounts:
+    """The tab's counts in one statement (grouped on the index `live_habilitation_cover`)."""
+    if not search.establishment_ids:
+        return TabCounts({}, {}, 0)
+    h = Habilitation
+    origin, role = _col("h", h, "origin"), _col("h", h, "role")
+    sql = (
+        f"SELECT {role}, {origin} = %s, COUNT(DISTINCT {_col('h', h, 'user')}), COUNT(*)"
+        f" FROM {_from(bool(search.text))} WHERE {_where(*_shape(search))}"
+        f" GROUP BY {role}, {origin} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [DELEGATION, *_params(search), DELEGATION])
+        grouped = cursor.fetchall()
+    persons: dict[int, int] = {}
+    rows: dict[int, int] = {}
+    delegations = 0
+    for role_id, delegated, distinct_users, n in grouped:
+        if delegated:
+            delegations += n
+        else:
+            persons[role_id] = distinct_users
+            rows[role_id] = n
+    return TabCounts(persons, rows, delegations)
+
+
+def windows(
+    roles: Sequence[Role], rows: dict[int, int], start: int, stop: int
+) -> list[tuple[int, int, int]]:
+    """The rows `start:stop` of the list role after role: (role id, offset, limit) per role."""
+    found: list[tuple[int, int, int]] = []
+    first = 0
+    for role in roles:
+        count = rows.get(role.pk, 0)
+        low, high = max(start, first), min(stop, first + count)
+        if low < high:
+            found.append((role.pk, low - first, high - low))
+        first += count
+    return found
+
+
+@cache
+def _loaded() -> tuple[list[Any], list[Any], list[Any]]:
+    """The columns the page shows: of the habilitation, of the accounts, of the establishment."""
+    user = get_user_model()
+    return (
+        sql_read.fields(
+            Habilitation,
+            (
+                "id",
+                "user",
+                "establishment",
+                "role",
+                "origin",
+                "granted_by",
+                "granted_at",
+                "ends_at",
+            ),
+        ),
+        sql_read.fields(user, ("id", "email", "first_name", "last_name")),
+        sql_read.fields(Establishment, ("id", "siret", "name")),
+    )
+
+
+@cache
+def _page_sql(shape: tuple[str, int, int, bool], parts: int, text: bool) -> str:
+    h, user = Habilitation, get_user_model()
+    hab, people, places = _loaded()
+    alias = connection.alias
+    window = (
+        f"SELECT {_col('h', h, 'id')} FROM {{source}} WHERE {_where(*shape)}"
+        f" AND {_col('h', h, 'origin')} <> %s AND {_col('h', h, 'role')} = %s"
+        f" ORDER BY {_col('h', h, 'granted_at')} DESC, {_col('h', h, 'id')} DESC LIMIT %s OFFSET %s"
+    )
+    window = window.format(source=_from(text))
+    ids = " UNION ALL ".join(f"SELECT * FROM ({window}) w{n}" for n in range(parts))
+    users = _q(user._meta.db_table)
+    return (
+        f"SELECT {sql_read.columns(alias, 'h', hab)}, {sql_read.columns(alias, 'u', people)},"
+        f" {sql_read.columns(alias, 'e', places)}, {sql_read.columns(alias, 'g', people)}"
+        f" FROM {_q(h._meta.db_table)} h"
+        f" INNER JOIN {users} u ON u.{_q('id')} = {_col('h', h, 'user')}"
+        f" INNER JOIN {_q(Establishment._meta.db_table)} e"
+        f" ON e.{_q('id')} = {_col('h', h, 'establishment')}"
+        f" LEFT JOIN {users} g ON g.{_q('id')} = {_col('h', h, 'granted_by')}"
+        f" WHERE {_col('h', h, 'id')} IN ({ids})"
+    )
+
+
+def page(
+    search: Search, roles: Sequence[Role], rows: dict[int, int], start: int, stop: int
+) -> list[Habilitation]:
+    """The habilitations `start:stop` of the tab's list (not delegated), role after role in the
+    order of `roles`, the most recent first within a role: one statement."""
+    parts = windows(roles, rows, start, stop)
+    if not parts or not search.establishment_ids:
+        return []
+    params: list[Any] = []
+    for role_id, offset, limit in parts:
+        params += [*_params(search), DELEGATION, role_id, limit, offset]
+    sql = _page_sql(_shape(search), len(parts), bool(search.text))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    return _built(fetched, {role.pk: role for role in roles}, [role.pk for role in roles])
+
+
+@cache
+def _converters(vendor: str) -> sql_read.Converters:
+    hab, people, places = _loaded()
+    return sql_read.converters(connection.alias, [*hab, *people, *places, *people])
+
+
+def _built(fetched: list[Any], by_id: dict[int, Role], order: list[int]) -> list[Habilitation]:
+    hab, people, places = _loaded()
+    alias, user = connection.alias, get_user_model()
+    cut = [len(hab), len(hab) + len(people), len(hab) + len(people) + len(places)]
+    found: list[Habilitation] = []
+    for row in fetched:
+        values = sql_read.converted(alias, row, _converters(connection.vendor))
+        habilitation = sql_read.instance(alias, Habilitation, hab, values[: cut[0]])
+        habilitation.user = sql_read.instance(alias, user, people, values[cut[0] : cut[1]])
+        habilitation.establishment = sql_read.instance(
+            alias, Establishment, places, values[cut[1] : cut[2]]
+        )
+        granted_by = values[cut[2] :]
+        habilitation.granted_by = (
+            None if granted_by[0] is None else sql_read.instance(alias, user, people, granted_by)
+        )
+        habilitation.role = by_id[habilitation.role_id]
+        found.append(habilitation)
+    position = {role_id: n for n, role_id in enumerate(order)}
+    found.sort(key=lambda h: (position[h.role_id], -h.granted_at.timestamp(), -h.pk))
+    return found
