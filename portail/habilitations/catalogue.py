@@ -89,11 +89,7 @@ def catalogue_of(user: "User") -> Catalogue:
     width, pk = len(names), names.index(Demarche._meta.pk.attname)
 
     def demarche_of(row: tuple[Any, ...]) -> Demarche:
-        values = list(row[:width])
-        for n, column_converters in enumerate(converters):
-            for convert in column_converters:
-                values[n] = convert(values[n], None, connection)
-        return Demarche.from_db(connection.alias, names, values)
+        return Demarche.from_db(connection.alias, names, converted(row[:width], converters))
 
     held: list[Demarche] = []
     other_rows: list[tuple[Any, ...]] = []
