@@ -208,7 +208,13 @@ def run_portal() -> None:
         }
         answer = timer(
             "token",
-            lambda: ceres.post("/o/token/", fields, HTTP_AUTHORIZATION=f"Basic {basic}"),
+            # Form-encoded, as CERES (requests) sends it; the test client's default is multipart.
+            lambda: ceres.post(
+                "/o/token/",
+                urlencode(fields),
+                content_type="application/x-www-form-urlencoded",
+                HTTP_AUTHORIZATION=f"Basic {basic}",
+            ),
         )
         assert answer.status_code == 200, answer.content[:500]
         access = answer.json()["access_token"]
