@@ -32,7 +32,7 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationRequestView
 from requests.auth import HTTPBasicAuth
 
-from ceres.web import sign_in
+from ceres.web import id_token_check, sign_in
 from ceres.web.backchannel import PORTAL_SID_KEY
 from ceres.web.revocation import KeepsRefreshToken, revoke_refresh_token
 
@@ -133,14 +133,6 @@ class _TokenThroughPortalHTTP(OIDCAuthenticationBackend):
 
 
 class PortalOIDCBackend(KeepsRefreshToken, _TokenThroughPortalHTTP):
-    def retrieve_matching_jwk(self, token: bytes) -> Any:
-        # mozilla-django-oidc reads the JWKS at every sign-in: a request to the portal each time.
-        header = jwt.get_unverified_header(token)
-        key = portal_keys.get(str(header.get("kid", "")), str(header.get("alg", "")), self._jwks)
-        if key is None:
-            raise SuspiciousOperation("Could not find a valid JWKS.")
-        return key
-
     def _jwks(self) -> dict[str, Any]:
         response = portal_http.get(
             self.OIDC_OP_JWKS_ENDPOINT,
@@ -151,22 +143,16 @@ class PortalOIDCBackend(KeepsRefreshToken, _TokenThroughPortalHTTP):
         document: dict[str, Any] = response.json()
         return document
 
-    def _verify_jws(self, payload: bytes, key: Any) -> Claims:
-        header = jwt.get_unverified_header(payload)
-        if header.get("alg") != self.OIDC_RP_SIGN_ALGO:
-            raise SuspiciousOperation("Unexpected ID token algorithm.")
-        try:
-            claims: Claims = jwt.decode(
-                payload,
-                key,
-                algorithms=[self.OIDC_RP_SIGN_ALGO],
-                audience=self.OIDC_RP_CLIENT_ID,
-                issuer=settings.OIDC_ISSUER,
-                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
-                leeway=30,
-            )
-        except jwt.PyJWTError as exc:
-            raise SuspiciousOperation(f"ID token rejected: {exc.__class__.__name__}") from exc
+    def verify_token(self, token: str, **kwargs: Any) -> Claims:
+        # mozilla-django-oidc's, the token read once (ceres.web.id_token_check), then its nonce.
+        claims = id_token_check.verified(
+            token,
+            lambda kid, alg: portal_keys.get(kid, alg, self._jwks),
+            issuer=settings.OIDC_ISSUER,
+            audience=self.OIDC_RP_CLIENT_ID,
+        )
+        if self.get_settings("OIDC_USE_NONCE", True) and kwargs.get("nonce") != claims.get("nonce"):
+            raise SuspiciousOperation("JWT Nonce verification failed.")
         return claims
 
     def get_userinfo(self, access_token: str, id_token: str, payload: Claims) -> Claims:

@@ -28,7 +28,7 @@ from portail.accounts.models import User
 from portail.accounts.user_sessions import USER_SESSION_KEY
 from portail.core import strong_auth
 from portail.core.context import context_of
-from portail.oidc import authentication, code_exchange, session_tokens
+from portail.oidc import authentication, code_exchange, session_tokens, trusted_authorization
 from portail.oidc.middleware import add_form_action
 
 # What a person reads when a démarche sends a request the portal refuses (the technical code
@@ -122,6 +122,12 @@ class AuthorizationView(oauth2_views.AuthorizationView):
                 return detour
             if detour is not None:  # prompt=none: nobody may be asked anything
                 return self._unmet(request)
+        ordinary = trusted_authorization.oauthlib_request(request)
+        if ordinary is not None:  # the ordinary request of a trusted démarche, written out
+            signed_in = self._signed_in_credentials(request)
+            location = trusted_authorization.redirect_location(request, ordinary, signed_in)
+            answer: HttpResponseBase = self.redirect(location, ordinary.client)
+            return answer
         trusted = self._trusted_client_code(request)
         if trusted is not None:
             return trusted

@@ -1,13 +1,17 @@
-"""A trusted client's authorization (no consent screen) validated once
-(portail.oidc.views.AuthorizationView._trusted_client_code): the same redirect as DOT's path."""
+"""A trusted client's authorization (no consent screen): the ordinary request written out
+(portail.oidc.trusted_authorization), the others validated once
+(portail.oidc.views.AuthorizationView._trusted_client_code): the same redirect and rows as DOT's
+path, and every request DOT refuses left to DOT."""
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 from oauth2_provider import views as oauth2_views
 from oauth2_provider.models import Grant
 
+from portail.oidc import trusted_authorization
+from portail.oidc.models import GrantAuthentication, SessionGrant
 from portail.oidc.views import AuthorizationView
 from tests.oidc.helpers import REDIRECT_URI
 
@@ -28,23 +32,118 @@ def oauthlib_calls(monkeypatch):
     return calls
 
 
-def answer_of(client, flow) -> dict[str, list[str]]:
-    response = client.get(flow.authorize_url())
+def answer_of(client, flow, **overrides: str) -> dict[str, list[str]]:
+    response = client.get(flow.authorize_url(**overrides))
     assert response.status_code == 302
     location = urlsplit(response["Location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT_URI
     return parse_qs(location.query)
 
 
+def _dot_alone(patched) -> None:
+    patched.setattr(AuthorizationView, "_trusted_client_code", lambda self, request: None)
+    patched.setattr(trusted_authorization, "oauthlib_request", lambda request: None)
+
+
+def _rows(code: str) -> dict[str, object]:
+    grant = Grant.objects.get(code=code)
+    fields = ("user_id", "application_id", "redirect_uri", "scope", "nonce", "claims")
+    authentication = GrantAuthentication.objects.get(grant=grant)
+    session = SessionGrant.objects.filter(grant=grant).first()
+    return {
+        **{field: getattr(grant, field) for field in fields},
+        "challenge": (grant.code_challenge, grant.code_challenge_method),
+        "resource": grant.resource,
+        "lifetime": round((grant.expires - grant.created).total_seconds()),
+        "authentication": (authentication.amr, authentication.acr, authentication.auth_time),
+        "session": (session.user_session_id, session.application_id) if session else None,
+    }
+
+
+@pytest.mark.parametrize("prompt", [None, "none"])
+def test_the_ordinary_request_is_written_out_and_answered_as_dot_does(  # noqa: PLR0917
+    client, user, flow, oauthlib_calls, monkeypatch, prompt
+):
+    response = client.get(flow.authorize_url(prompt=prompt))
+
+    assert oauthlib_calls == []
+    with monkeypatch.context() as patched:
+        _dot_alone(patched)
+        reference = client.get(flow.authorize_url(prompt=prompt))
+    assert oauthlib_calls == ["validate_authorization_request", "create_authorization_response"]
+    assert response.status_code == reference.status_code == 302
+    code = parse_qs(urlsplit(response["Location"]).query)["code"][0]
+    dot_code = parse_qs(urlsplit(reference["Location"]).query)["code"][0]
+    assert len(code) == len(dot_code)
+    assert response["Location"].replace(code, "C") == reference["Location"].replace(dot_code, "C")
+    assert _rows(code) == _rows(dot_code)
+    assert flow.token_request(Client(), code).status_code == 200
+
+
+# Each goes DOT's way; DOT refuses all but the last four (answered as DOT answers them).
+REFUSED = {
+    "unknown client": {"client_id": "inconnu"},
+    "no client": {"client_id": ""},
+    "unregistered redirect": {"redirect_uri": "https://ailleurs.example/oidc/callback/"},
+    "redirect without its slash": {"redirect_uri": REDIRECT_URI.rstrip("/")},
+    "redirect with a query": {"redirect_uri": REDIRECT_URI + "?x=1"},
+    "unknown scope": {"scope": "openid admin"},
+    "response type token": {"response_type": "token"},
+    "plain PKCE": {"code_challenge_method": "plain"},
+    "no PKCE": {"code_challenge": None, "code_challenge_method": None},
+    "no PKCE method": {"code_challenge_method": None},
+    "prompt none and consent": {"prompt": "none consent"},
+    "no openid": {"scope": "profile email"},
+    "a resource": {"resource": "https://api.example/"},
+    "max_age": {"max_age": "3600"},
+    "an unknown parameter": {"display": "popup"},
+}
+DOT_ACCEPTS = {"no openid", "a resource", "max_age", "an unknown parameter"}
+
+
+@pytest.mark.parametrize("name", list(REFUSED))
+def test_every_other_request_goes_dots_way(rf_user, flow, name):
+    request = RequestFactory().get(flow.authorize_url(**REFUSED[name]))
+    request.user = rf_user
+    assert trusted_authorization.oauthlib_request(request) is None
+
+
+@pytest.mark.parametrize("name", sorted(set(REFUSED) - DOT_ACCEPTS))
+def test_dot_refuses_them(client, user, flow, name):
+    response = client.get(flow.authorize_url(**REFUSED[name]))
+    assert "code=" not in response.get("Location", "")
+    assert not Grant.objects.exists()
+
+
+def test_a_parameter_twice_goes_dots_way(rf_user, flow):
+    url = flow.authorize_url() + "&" + urlencode({"state": "autre"})
+    request = RequestFactory().get(url)
+    request.user = rf_user
+    assert trusted_authorization.oauthlib_request(request) is None
+
+
+def test_an_inactive_person_goes_dots_way(rf_user, flow):
+    rf_user.is_active = False
+    request = RequestFactory().get(flow.authorize_url())
+    request.user = rf_user
+    assert trusted_authorization.oauthlib_request(request) is None
+
+
+@pytest.fixture
+def rf_user(user):
+    return user
+
+
 def test_a_trusted_client_is_validated_once_and_answered_as_dot_does(
     client, user, flow, oauthlib_calls, monkeypatch
 ):
-    query = answer_of(client, flow)
+    # display: outside the ordinary request, validated once (_trusted_client_code).
+    query = answer_of(client, flow, display="popup")
 
     assert oauthlib_calls == ["validate_authorization_request"]
     with monkeypatch.context() as patched:
-        patched.setattr(AuthorizationView, "_trusted_client_code", lambda self, request: None)
-        reference = answer_of(client, flow)
+        _dot_alone(patched)
+        reference = answer_of(client, flow, display="popup")
     assert list(query) == list(reference) == ["code", "state", "iss"]
     assert query["state"] == reference["state"] == [flow.state]
     assert query["iss"] == reference["iss"] == ["http://testserver/o"]
