@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from portail.companies.models import Establishment
 from portail.demarches.models import Demarche, Role
-from portail.habilitations import management_lists, people_rows
+from portail.habilitations import management_lists, people_rows, people_table
 from portail.habilitations.access_review import ReviewSummary, summary
 from portail.habilitations.models import AccessRequest, Habilitation, Invitation
 from portail.habilitations.queries import people_of
@@ -259,6 +259,7 @@ class ManagementPage:
             "filter_siret": self.filter_siret,
             "groups": self.groups,
             "page_groups": self.page_groups,
+            "people_tables": people_table.tables(self.page_groups),
             "people": page_links(self.params, self.people_page, "page"),
             "delegations": page_links(self.params, self.delegations_page, "dpage"),
             "invitations": self.invitations,
