@@ -18,7 +18,7 @@ from portail.core.context import context_of
 from portail.core.ratelimit import attempt, format_wait
 from portail.core.refusals import refusal_shown
 from portail.demarches.models import Demarche
-from portail.habilitations import flows
+from portail.habilitations import flows, invite_form_html
 from portail.habilitations.forms import DelegateForm, InviteForm, PeopleFilterForm, RoleChangeForm
 from portail.habilitations.gate import check_required, check_strong_auth, strong_auth_gate
 from portail.habilitations.invitation_scope import managed_scope
@@ -95,7 +95,12 @@ def manage(request: "UserRequest", code: str) -> HttpResponse:
     )
     invite["autocomplete_url"] = reverse("habilitations:autocomplete", args=[demarche.code])
     invite["candidates"] = []
-    context = page.context() | {"filters": filters, "invite": invite}
+    invite["searched"] = False
+    context = page.context() | {
+        "filters": filters,
+        "invite": invite,
+        "invite_form": invite_form_html.rendered(request, invite),
+    }
     return render(request, "habilitations/manage.html", context)
 
 
@@ -186,6 +191,7 @@ def invite(request: "UserRequest", code: str) -> HttpResponse:
             "autocomplete_url": reverse("habilitations:autocomplete", args=[demarche.code]),
         }
     )
+    context["invite_form"] = invite_form_html.rendered(request, context)
     return render(request, "habilitations/invite.html", context)
 
 
