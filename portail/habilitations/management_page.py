@@ -114,6 +114,8 @@ def page_links(params: QueryDict, page_obj: Page[Any], param: str) -> dict[str, 
         return "?" + query.urlencode()
 
     paginator = page_obj.paginator
+    if paginator.num_pages <= 1:  # _pagination.html shows nothing: no address to make
+        return {"page": page_obj, "links": [], "previous": "", "next": "", "label": param}
     numbers = [
         n
         for n in paginator.get_elided_page_range(page_obj.number, on_each_side=2, on_ends=1)
