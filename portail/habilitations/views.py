@@ -84,21 +84,22 @@ def manage(request: "UserRequest", code: str) -> HttpResponse:
         filter_text=found.get("q", "").strip(),
         filter_siret=found.get("etablissement", "").strip(),
     )
-    # "Inviter un utilisateur" as a DSFR modal over the page (the plain page is the fallback).
-    establishments = Establishment.objects.filter(pk__in=scope_ids)
-    form = InviteForm(actor=request.user, demarche=demarche, establishments=establishments)
-    invite = form.template_context(
-        inviter=_inviter(request),
-        kind="colleague",
+    # "Inviter un utilisateur" as a DSFR modal over the page (the plain page is the fallback),
+    # empty: its form is made only the first time it is rendered, to be kept.
+    invite = invite_form_html.empty_context(
+        demarche=demarche,
         roles=page.roles,
         establishments=page.active_establishments,
+        inviter=_inviter(request),
+        autocomplete_url=reverse("habilitations:autocomplete", args=[demarche.code]),
+        make_form=lambda: InviteForm(
+            actor=request.user,
+            demarche=demarche,
+            establishments=Establishment.objects.filter(pk__in=scope_ids),
+        ),
     )
-    invite["autocomplete_url"] = reverse("habilitations:autocomplete", args=[demarche.code])
-    invite["candidates"] = []
-    invite["searched"] = False
     context = page.context() | {
         "filters": filters,
-        "invite": invite,
         "invite_form": invite_form_html.rendered(request, invite),
     }
     return render(request, "habilitations/manage.html", context)

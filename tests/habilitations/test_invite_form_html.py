@@ -88,3 +88,31 @@ def test_a_sent_form_and_a_search_render_the_template(world):
     assert after == before
     assert world.colleague.email in after
     assert not fragments._rendered
+
+
+def test_the_management_page_s_empty_form_is_made_only_to_be_kept(world):
+    made = []
+
+    def make_form():
+        made.append(1)
+        return context_of(world)["form"]
+
+    def empty(inviter="Guy Duponttest"):
+        return invite_form_html.empty_context(
+            demarche=world.demarche,
+            roles=list(world.demarche.roles.all()),
+            establishments=context_of(world)["establishments"],
+            inviter=inviter,
+            autocomplete_url="/a?b=1&c=2",
+            make_form=make_form,
+        )
+
+    for inviter in ("Guy Duponttest", "Zoé <b>O'Brien</b>"):
+        context = empty(inviter)
+        after = invite_form_html.rendered(request_of(world.gestionnaire), context)
+        expected = context_of(world, inviter=inviter)
+        expected["form"].initial["submission_key"] = context["submission_key"]
+        request = request_of(world.gestionnaire)
+        before = engines["django"].from_string(INCLUDED).render(expected, request)
+        assert TOKEN.sub("TOKEN", after) == TOKEN.sub("TOKEN", before)
+    assert made == [1]
