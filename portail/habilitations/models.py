@@ -102,7 +102,8 @@ class Habilitation(models.Model):
         ]
         indexes = [
             # The live habilitations of a démarche on some establishments, grouped and counted by
-            # role on the management page: answered from this partial index alone.
+            # role on the management page: answered from this partial index alone (every column
+            # the count reads, `suspended_at` included: SQLite then reads no row of the table).
             models.Index(
                 fields=[
                     "demarche",
@@ -111,6 +112,7 @@ class Habilitation(models.Model):
                     "user",
                     "ends_at",
                     "origin",
+                    "suspended_at",
                     "revoked_at",
                 ],
                 condition=Q(revoked_at__isnull=True),
