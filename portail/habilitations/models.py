@@ -102,8 +102,9 @@ class Habilitation(models.Model):
         ]
         indexes = [
             # The live habilitations of a démarche on some establishments, grouped and counted by
-            # role on the management page: answered from this partial index alone (every column
-            # the count reads, `suspended_at` included: SQLite then reads no row of the table).
+            # role on the management page, and each role's window of its page of people: both
+            # answered from this partial index alone (every column they read, `suspended_at` and
+            # `granted_at` included: SQLite then reads no row of the table before the page's 20).
             models.Index(
                 fields=[
                     "demarche",
@@ -113,6 +114,7 @@ class Habilitation(models.Model):
                     "ends_at",
                     "origin",
                     "suspended_at",
+                    "granted_at",
                     "revoked_at",
                 ],
                 condition=Q(revoked_at__isnull=True),
