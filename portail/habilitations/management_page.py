@@ -385,12 +385,17 @@ def _emails_page(
 ) -> Page[Any]:
     """The "Historique des messages" page, each email's text without its personal links;
     `total`, how many there are (`management_lists`)."""
-    emails = (
-        OutboxEmail.objects.about(demarche.pk, scope_ids)
-        .only("created_at", "recipient", "subject", "status", "sent_at", "body_text")
-        .order_by("-created_at", "-id")
-    )
-    page = _paged(_Listed(total, lambda start, stop: list(emails[start:stop])), params.get("mpage"))
+
+    def read(start: int, stop: int) -> list[OutboxEmail]:
+        # Built only when there are some (`_Listed` reads nothing of an empty list).
+        emails = (
+            OutboxEmail.objects.about(demarche.pk, scope_ids)
+            .only("created_at", "recipient", "subject", "status", "sent_at", "body_text")
+            .order_by("-created_at", "-id")
+        )
+        return list(emails[start:stop])
+
+    page = _paged(_Listed(total, read), params.get("mpage"))
     for email in page.object_list:
         email.display_body = masked_body(email.body_text)
     return page
