@@ -6,6 +6,7 @@ the bench's servers (which a shared machine's load blurs) confirm it.
     N=50 PROF=cumulative TOP=60 .venv/bin/python bench/inprocess.py manage_5   # and a cProfile
     .venv/bin/python bench/inprocess.py login_post showsql                     # its statements
     .venv/bin/python bench/inprocess.py mes_demarches_20 sqltime   # each statement's own time
+    DUMP=var/bench/html N=1 .venv/bin/python bench/inprocess.py manage_5    # the page, to diff
 
 Production settings, a copy of the bench's SQLite database (PG=postgres://… for another
 database, REDIS=redis://… for the cache), Django's test client, `time.process_time()` around each
@@ -169,6 +170,9 @@ for name in which:
     with CaptureQueriesContext(connection) as q:
         f()
     nq = len(q.captured_queries)
+    if os.environ.get("DUMP"):  # the page's bytes, to compare two versions' (DUMP=dir)
+        Path(os.environ["DUMP"]).mkdir(parents=True, exist_ok=True)
+        (Path(os.environ["DUMP"]) / f"{name}.html").write_bytes(f().content)
     # Read now: the connection's log is a bounded deque the timed loop below rotates.
     captured = [x["sql"] for x in q.captured_queries]
     if "sqltime" in sys.argv:

@@ -6,7 +6,7 @@ edited démarche makes a new key, never a stale page. Bounded: the oldest keys g
 """
 
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from threading import Lock
 from typing import Any
 
@@ -19,17 +19,22 @@ _rendered: OrderedDict[tuple[str, Hashable], SafeString] = OrderedDict()
 _lock = Lock()
 
 
-def render_once(template_name: str, key: Hashable, context: dict[str, Any]) -> SafeString:
+def render_once(
+    template_name: str,
+    key: Hashable,
+    context: dict[str, Any] | Callable[[], dict[str, Any]],
+) -> SafeString:
     """`template_name` rendered with `context`, or the same rendering kept for `key`.
 
-    `key` must hold every value of `context` the template reads (no request, no person)."""
+    `key` must hold every value of `context` the template reads (no request, no person);
+    `context` may be a function, then called only when the rendering is not kept."""
     cache_key = (template_name, key)
     with _lock:
         html = _rendered.get(cache_key)
         if html is not None:
             _rendered.move_to_end(cache_key)
             return html
-    html = SafeString(render_to_string(template_name, context))
+    html = SafeString(render_to_string(template_name, context() if callable(context) else context))
     with _lock:
         _rendered[cache_key] = html
         while len(_rendered) > MAX_FRAGMENTS:

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from portail.companies.models import Establishment
 from portail.demarches.models import Demarche, Role
-from portail.habilitations import management_lists, people_rows
+from portail.habilitations import management_lists, people_rows, people_table
 from portail.habilitations.access_review import ReviewSummary, summary
 from portail.habilitations.models import AccessRequest, Habilitation, Invitation
 from portail.habilitations.queries import people_of
@@ -114,6 +114,8 @@ def page_links(params: QueryDict, page_obj: Page[Any], param: str) -> dict[str, 
         return "?" + query.urlencode()
 
     paginator = page_obj.paginator
+    if paginator.num_pages <= 1:  # _pagination.html shows nothing: no address to make
+        return {"page": page_obj, "links": [], "previous": "", "next": "", "label": param}
     numbers = [
         n
         for n in paginator.get_elided_page_range(page_obj.number, on_each_side=2, on_ends=1)
@@ -259,6 +261,7 @@ class ManagementPage:
             "filter_siret": self.filter_siret,
             "groups": self.groups,
             "page_groups": self.page_groups,
+            "people_tables": people_table.tables(self.page_groups),
             "people": page_links(self.params, self.people_page, "page"),
             "delegations": page_links(self.params, self.delegations_page, "dpage"),
             "invitations": self.invitations,
@@ -382,12 +385,17 @@ def _emails_page(
 ) -> Page[Any]:
     """The "Historique des messages" page, each email's text without its personal links;
     `total`, how many there are (`management_lists`)."""
-    emails = (
-        OutboxEmail.objects.about(demarche.pk, scope_ids)
-        .only("created_at", "recipient", "subject", "status", "sent_at", "body_text")
-        .order_by("-created_at", "-id")
-    )
-    page = _paged(_Listed(total, lambda start, stop: list(emails[start:stop])), params.get("mpage"))
+
+    def read(start: int, stop: int) -> list[OutboxEmail]:
+        # Built only when there are some (`_Listed` reads nothing of an empty list).
+        emails = (
+            OutboxEmail.objects.about(demarche.pk, scope_ids)
+            .only("created_at", "recipient", "subject", "status", "sent_at", "body_text")
+            .order_by("-created_at", "-id")
+        )
+        return list(emails[start:stop])
+
+    page = _paged(_Listed(total, read), params.get("mpage"))
     for email in page.object_list:
         email.display_body = masked_body(email.body_text)
     return page

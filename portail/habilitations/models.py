@@ -102,7 +102,9 @@ class Habilitation(models.Model):
         ]
         indexes = [
             # The live habilitations of a démarche on some establishments, grouped and counted by
-            # role on the management page: answered from this partial index alone.
+            # role on the management page, and each role's window of its page of people: both
+            # answered from this partial index alone (every column they read, `suspended_at` and
+            # `granted_at` included: SQLite then reads no row of the table before the page's 20).
             models.Index(
                 fields=[
                     "demarche",
@@ -111,6 +113,8 @@ class Habilitation(models.Model):
                     "user",
                     "ends_at",
                     "origin",
+                    "suspended_at",
+                    "granted_at",
                     "revoked_at",
                 ],
                 condition=Q(revoked_at__isnull=True),

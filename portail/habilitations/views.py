@@ -18,7 +18,7 @@ from portail.core.context import context_of
 from portail.core.ratelimit import attempt, format_wait
 from portail.core.refusals import refusal_shown
 from portail.demarches.models import Demarche
-from portail.habilitations import flows
+from portail.habilitations import flows, invite_form_html
 from portail.habilitations.forms import DelegateForm, InviteForm, PeopleFilterForm, RoleChangeForm
 from portail.habilitations.gate import check_required, check_strong_auth, strong_auth_gate
 from portail.habilitations.invitation_scope import managed_scope
@@ -84,18 +84,24 @@ def manage(request: "UserRequest", code: str) -> HttpResponse:
         filter_text=found.get("q", "").strip(),
         filter_siret=found.get("etablissement", "").strip(),
     )
-    # "Inviter un utilisateur" as a DSFR modal over the page (the plain page is the fallback).
-    establishments = Establishment.objects.filter(pk__in=scope_ids)
-    form = InviteForm(actor=request.user, demarche=demarche, establishments=establishments)
-    invite = form.template_context(
-        inviter=_inviter(request),
-        kind="colleague",
+    # "Inviter un utilisateur" as a DSFR modal over the page (the plain page is the fallback),
+    # empty: its form is made only the first time it is rendered, to be kept.
+    invite = invite_form_html.empty_context(
+        demarche=demarche,
         roles=page.roles,
         establishments=page.active_establishments,
+        inviter=_inviter(request),
+        autocomplete_url=reverse("habilitations:autocomplete", args=[demarche.code]),
+        make_form=lambda: InviteForm(
+            actor=request.user,
+            demarche=demarche,
+            establishments=Establishment.objects.filter(pk__in=scope_ids),
+        ),
     )
-    invite["autocomplete_url"] = reverse("habilitations:autocomplete", args=[demarche.code])
-    invite["candidates"] = []
-    context = page.context() | {"filters": filters, "invite": invite}
+    context = page.context() | {
+        "filters": filters,
+        "invite_form": invite_form_html.rendered(request, invite),
+    }
     return render(request, "habilitations/manage.html", context)
 
 
@@ -186,6 +192,7 @@ def invite(request: "UserRequest", code: str) -> HttpResponse:
             "autocomplete_url": reverse("habilitations:autocomplete", args=[demarche.code]),
         }
     )
+    context["invite_form"] = invite_form_html.rendered(request, context)
     return render(request, "habilitations/invite.html", context)
 
 

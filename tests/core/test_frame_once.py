@@ -45,6 +45,9 @@ def pages() -> list[tuple[Client, str]]:
         (signed_in, "/habilitations/ceres/"),
         (signed_in, "/habilitations/ceres/inviter/"),
         (signed_in, "/nulle-part/"),
+        # The management page's tabs and characteristics, kept per tab selected.
+        (signed_in, "/habilitations/ceres/?onglet=caracteristiques"),
+        (signed_in, "/habilitations/ceres/?onglet=messages"),
     ]
 
 

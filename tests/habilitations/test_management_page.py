@@ -57,6 +57,7 @@ def test_the_context_has_every_variable_the_template_reads(world):
         "filter_siret",
         "groups",
         "page_groups",
+        "people_tables",
         "people",
         "delegations",
         "invitations",
