@@ -11,6 +11,8 @@
   change of password) by creating a new row and deleting the old one, which would take the
   `UserSession` with it: when the session has one, the new row is written at once and the
   `UserSession` moved to it first.
+- **Prepared once**: those two inserts are statements written once (`portail.core.plain_insert`),
+  not compiled by the ORM at every login.
 
 - **Read with its account**: loading a session reads its account in the same statement
   (`portail.accounts.session_user`), kept as `account_read` for the authentication middleware.
@@ -22,11 +24,13 @@ from typing import Any
 
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
-from django.db import IntegrityError, router, transaction
+from django.db import IntegrityError, connection, router, transaction
+from django.db.models import Model
 from django.utils.crypto import get_random_string
 
 from portail.accounts import session_user
 from portail.accounts.models import User, UserSession
+from portail.core.plain_insert import insert
 
 # user_sessions.USER_SESSION_KEY (which imports this module's app's models, not this module).
 INDEXED_KEY = "portail_user_session"
@@ -112,10 +116,18 @@ class SessionStore(DatabaseSessionStore):
         using = router.db_for_write(self.model, instance=obj)
         try:
             with transaction.atomic(using=using):
-                obj.save(force_insert=True, using=using)
+                self._write(obj, using)
                 if self._index_row is not None:
                     self._index_row.session_id = obj.session_key
-                    self._index_row.save(force_insert=True, using=using)
+                    self._write(self._index_row, using)
         except IntegrityError as exc:
             raise CreateError from exc
         self._index_row = None
+
+    @staticmethod
+    def _write(row: Model, using: str) -> None:
+        """`save(force_insert=True)`, by a statement prepared once on the default database."""
+        if using == connection.alias:
+            insert(row)
+        else:
+            row.save(force_insert=True, using=using)

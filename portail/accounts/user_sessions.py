@@ -35,6 +35,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Field
 from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponse
+from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
@@ -46,7 +47,8 @@ from portail.core.context import SYSTEM, Context, context_of
 from portail.core.refusals import Refusal
 from portail.core.secrets import keyed_hash
 from portail.core.url_tag import cached_reverse
-from portail.notifications.emails import send_email
+from portail.notifications.emails import queue_rendered
+from portail.notifications.kept_email import render_kept
 
 logger = logging.getLogger(__name__)
 
@@ -342,21 +344,28 @@ def _tell_owner(user: User, when: datetime, described: dict[str, str], context: 
         context=context,
         data={"browser": described["browser"], "system": described["system"]},
     )
-    send_email(
-        "accounts/emails/new_browser",
-        user.email,
+    template = "accounts/emails/new_browser"
+    # Rendered once per process with marks for what changes (portail.notifications.kept_email):
+    # the values come formatted as the templates' filters did (`date`, `default`).
+    rendered = render_kept(
+        template,
         {
-            "user": user,
-            "when": when,
-            **described,
             # Kept once reversed (portail.core.url_tag): the same two links at every login.
             "sessions_link": settings.PORTAL_BASE_URL
             + cached_reverse("accounts:sessions", [], {}, None),
             "password_link": settings.PORTAL_BASE_URL
             + cached_reverse("accounts:password_change", [], {}, None),
         },
-        category=EMAIL_CATEGORY,
+        {
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "when": date_filter(timezone.localtime(when), "d/m/Y à H:i"),
+            "browser": described["browser"],
+            "system": described["system"],
+            "ip_masked": described["ip_masked"] or "inconnue",
+        },
     )
+    queue_rendered(template, user.email, rendered, category=EMAIL_CATEGORY)
     logger.info("Account %s logged in from a new browser", user.pk)
 
 

@@ -120,7 +120,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "form": form,
         "next_url": next_url,
         "not_activated_email": not_activated_email,
-        "resend_form": EmailOnlyForm(initial={"email": not_activated_email}),
     }
     return render(request, "accounts/home.html", context, status=status)
 

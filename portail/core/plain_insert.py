@@ -6,8 +6,10 @@ more than the insert itself. `insert(instance)` does what `save()` does for a ne
 model — the `pre_save` and `post_save` signals (the metrics count the journal's lines with
 them), each field's `pre_save` (`auto_now_add`) and database preparation, the primary key read
 back, the transaction marked for rollback on an error — with `INSERT … RETURNING` written once.
-A model it does not cover (inherited, a key already set, a field with its own placeholder, a
-database without RETURNING) goes to `save(force_insert=True)`.
+A model whose key Python sets (a UUID, Django's session key: no auto field) is inserted
+with its key and nothing read back — the login's session row and its `UserSession`. A model it
+does not cover (inherited, an auto key already set, a field with its own placeholder, a database
+without RETURNING for an auto key) goes to `save(force_insert=True)`.
 `tests/core/test_plain_insert.py` compares the rows with the ORM's.
 """
 
@@ -21,26 +23,33 @@ from django.db.models.signals import post_save, pre_save
 
 @cache
 def _statement(model: type[Model], vendor: str) -> tuple[str, list["Field[Any, Any]"]] | None:
-    """The INSERT of `model` for `vendor` and the fields it writes, in order; None when the ORM
-    must write it."""
+    """The INSERT of `model` for `vendor` and the fields it writes, in order (with the key when
+    Python sets it; else the auto key is read back); None when the ORM must write it."""
     meta = model._meta
-    if meta.parents or meta.proxy or not connection.features.can_return_columns_from_insert:
+    if meta.parents or meta.proxy:
         return None
     fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
-    if meta.auto_field is None or any(hasattr(f, "get_placeholder") for f in fields):
+    if any(hasattr(f, "get_placeholder") for f in fields):
         return None
+    returning = ""
+    if meta.auto_field is not None:
+        if not connection.features.can_return_columns_from_insert:
+            return None
+        returning, _ = connection.ops.return_insert_columns([meta.auto_field])
     q = connection.ops.quote_name
-    returning, _ = connection.ops.return_insert_columns([meta.auto_field])
     columns = ", ".join(q(f.column) for f in fields)
     values = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {q(meta.db_table)} ({columns}) VALUES ({values}) {returning}"  # noqa: S608
-    return sql, fields
+    sql = f"INSERT INTO {q(meta.db_table)} ({columns}) VALUES ({values})"  # noqa: S608
+    return (f"{sql} {returning}" if returning else sql), fields
 
 
 def insert(instance: Model) -> None:
     """Insert `instance`, a new row, as `instance.save(force_insert=True)` would."""
     model = type(instance)
-    prepared = _statement(model, connection.vendor) if instance.pk is None else None
+    auto_key = model._meta.auto_field is not None
+    # An auto key is read back (none set yet); a key Python sets is written (set already).
+    wanted = instance.pk is None if auto_key else instance.pk is not None
+    prepared = _statement(model, connection.vendor) if wanted else None
     if prepared is None:
         instance.save(force_insert=True)
         return
@@ -52,8 +61,8 @@ def insert(instance: Model) -> None:
         params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            row = cursor.fetchone()
-    instance.pk = row[0]
+            if auto_key:
+                instance.pk = cursor.fetchone()[0]
     instance._state.db = using
     instance._state.adding = False
     post_save.send(

@@ -259,9 +259,10 @@ def _table() -> str:
 
 
 class DatabaseStore:
-    """One row per key. A new key is one INSERT (ON CONFLICT DO NOTHING: when another request
-    made it first, the locked path runs); a known key's row is locked while the rule runs, so
-    concurrent requests queue on it (PostgreSQL's row lock; SQLite's single writer); a slot
+    """One row per key, kept (an expired one starts afresh). A known key's row is read locked
+    and written: two statements; concurrent requests queue on it (PostgreSQL's row lock;
+    SQLite's single writer). A new key is a read finding nothing and one INSERT (ON CONFLICT DO
+    NOTHING: when another request made it first, its row is then locked and stepped). A slot
     given back is one UPDATE."""
 
     FIELDS = {
@@ -303,13 +304,37 @@ class DatabaseStore:
         return [results[key] for key in keys]
 
     def locked_step(self, limiter: Limiter, digest: str, op: Op, now: float) -> tuple[bool, int]:
-        """`step` on the key's row, inside the caller's transaction: a new key inserted with its
-        state, a known one locked, stepped and written."""
-        state = self.fresh(limiter)
+        """`step` on the key's row, inside the caller's transaction: a known key (rows stay, so
+        most are) locked, stepped and written; a new one inserted with its state (made meanwhile
+        by another request: locked once that one commits, then stepped)."""
+        found = self.locked_row(limiter, digest)
+        if found is None:
+            state = self.fresh(limiter)
+            granted, wait = step(state, limiter, op, now)
+            if self.insert(limiter, digest, state, now):
+                return granted, wait
+            found = self.locked_row(limiter, digest)
+            assert found is not None  # the insert met it
+        *values, expires_at = found
+        if expires_at > now:
+            state = dict(zip(self.FIELDS, values, strict=True))
+        else:  # forgotten: a fresh start
+            state = self.fresh(limiter)
         granted, wait = step(state, limiter, op, now)
-        if self.insert(limiter, digest, state, now):
-            return granted, wait
-        # Plain SQL: the ORM's building of these two statements cost more than running them.
+        if granted:
+            changes = ", ".join(f"{name} = %s" for name in self.FIELDS.values())
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {_table()} SET {changes}, expires_at = %s"  # noqa: S608 -- names are ours
+                    " WHERE limiter = %s AND digest = %s",
+                    [*(state[key] for key in self.FIELDS), now + limiter.ttl, limiter.name, digest],
+                )
+        return granted, wait
+
+    def locked_row(self, limiter: Limiter, digest: str) -> tuple[Any, ...] | None:
+        """The key's state and `expires_at`, its row locked until the transaction ends (SQLite:
+        the transaction's write lock, taken at its start); None when there is no row."""
+        # Plain SQL: the ORM's building of these statements cost more than running them.
         columns = ", ".join(self.FIELDS.values())
         lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
         with connection.cursor() as cursor:
@@ -318,20 +343,8 @@ class DatabaseStore:
                 f" WHERE limiter = %s AND digest = %s{lock}",
                 [limiter.name, digest],
             )
-            *values, expires_at = cursor.fetchone()
-            if expires_at > now:
-                state = dict(zip(self.FIELDS, values, strict=True))
-            else:  # forgotten: a fresh start
-                state = self.fresh(limiter)
-            granted, wait = step(state, limiter, op, now)
-            if granted:
-                changes = ", ".join(f"{name} = %s" for name in self.FIELDS.values())
-                cursor.execute(
-                    f"UPDATE {_table()} SET {changes}, expires_at = %s"  # noqa: S608 -- names are ours
-                    " WHERE limiter = %s AND digest = %s",
-                    [*(state[key] for key in self.FIELDS), now + limiter.ttl, limiter.name, digest],
-                )
-        return granted, wait
+            row = cursor.fetchone()
+        return tuple(row) if row is not None else None
 
     @staticmethod
     def fresh(limiter: Limiter) -> dict[str, float]:

@@ -115,3 +115,43 @@ def test_a_row_with_its_key_set_goes_to_save():
     email = OutboxEmail(pk=987654, recipient="a@banc.fr", subject="s", category="c", template="t")
     insert(email)
     assert OutboxEmail.objects.get(pk=987654).recipient == "a@banc.fr"
+
+
+def test_a_row_whose_key_python_sets_is_the_orm_s_row():
+    """Django's session row and its `UserSession` (keys set by Python): written with their key,
+    nothing read back, one statement each."""
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from portail.accounts.models import UserSession
+
+    user = UserFactory()
+    expires = timezone.now() + timedelta(hours=1)
+    ours, theirs = (
+        Session(session_key=key, session_data="données « é »", expire_date=expires)
+        for key in ("a" * 32, "b" * 32)
+    )
+    with CaptureQueriesContext(connection) as captured:
+        insert(ours)
+    theirs.save(force_insert=True)
+    assert len(captured.captured_queries) == 1
+    assert not ours._state.adding
+    assert columns(ours, skip=("session_key",)) == columns(theirs, skip=("session_key",))
+
+    def index(session: Session) -> UserSession:
+        return UserSession(
+            user=user, session=session, browser="Firefox", system="Linux", ip_masked="192.0.2.xxx"
+        )
+
+    mine, django_s = index(ours), index(theirs)
+    key = mine.pk
+    insert(mine)
+    django_s.save(force_insert=True)
+    assert mine.pk == key
+    skip = ("id", "session_id", "started_at", "last_seen_at")
+    assert columns(mine, skip=skip) == columns(django_s, skip=skip)
+    assert UserSession.objects.get(pk=key).session_id == "a" * 32
+    with transaction.atomic(), pytest.raises(IntegrityError):  # the same key twice
+        insert(Session(session_key="a" * 32, session_data="", expire_date=expires))

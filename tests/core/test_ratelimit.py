@@ -135,19 +135,21 @@ def test_an_attempt_refused_by_its_last_limit_keeps_none_of_the_first(limits_sto
 
 def test_both_slots_are_taken_in_one_step_and_given_back_in_one(limits_store, clock):
     account, address = limiter(limit=5), limiter(limit=5)
-    with CaptureQueriesContext(connection) as captured:
-        slots = attempt((account, "a"), (address, "ip"))
-        slots.succeeded()
-    sql = [q["sql"] for q in captured.captured_queries]
-    if limits_store == "database":  # one transaction each (a savepoint pair in a test)
-        assert sum(s.startswith("SAVEPOINT") for s in sql) == 2, sql
-        assert [s.split(" ")[0] for s in sql if "core_ratelimitstate" in s] == [
-            "INSERT",
-            "INSERT",
-            "UPDATE",
-        ]
-    else:
-        assert sql == []
+    # New keys: a read finding nothing, then an insert; known keys (rows stay): read locked, written.
+    for verbs in (["SELECT", "INSERT"], ["SELECT", "UPDATE"]):
+        with CaptureQueriesContext(connection) as captured:
+            slots = attempt((account, "a"), (address, "ip"))
+            slots.succeeded()
+        sql = [q["sql"] for q in captured.captured_queries]
+        if limits_store == "database":  # one transaction each (a savepoint pair in a test)
+            assert sum(s.startswith("SAVEPOINT") for s in sql) == 2, sql
+            assert [s.split(" ")[0] for s in sql if "core_ratelimitstate" in s] == [
+                *verbs,
+                *verbs,
+                "UPDATE",
+            ]
+        else:
+            assert sql == []
     assert [account.reserve("a") for _ in range(6)] == [0, 0, 0, 0, 0, 60]  # given back
 
 

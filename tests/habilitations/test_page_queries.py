@@ -39,15 +39,16 @@ def test_a_login_takes_its_limit_slots_then_writes_the_session(ceres):
     sql = statements(Client(), "post", "/", {"email": user.email, "password": PASSWORD}, status=302)
     # A slot taken on each rate limit in one transaction, both given back in one statement
     # (decision 0012; 4 transactions of one statement each before decision 0014's third
-    # session): 3; the account, with whether it has a second factor (one statement since that
+    # session): 5 for keys never seen (each read finding nothing, then inserted: 3 before the
+    # fifth session, which reads first because rows stay and most keys are known); the account, with whether it has a second factor (one statement since that
     # session); last_login, the journal and the browser remembered (the account's first: one
     # insert that says whether the account has another; in the login's transaction since that
     # session, continued: an "exists" and a transaction of its own before); with the response, the new session's row and its row in "Mes
     # sessions et appareils", inserted together (decision 0014: no more "is the key free", empty
     # insert and update). On PostgreSQL each rate-limit transaction also says it need not wait
     # for the disk (SET LOCAL, decision 0012).
-    assert len(sql) == (11 if connection.vendor == "postgresql" else 9), sql
-    assert sum("core_ratelimitstate" in s for s in sql) == 3
+    assert len(sql) == (13 if connection.vendor == "postgresql" else 11), sql
+    assert sum("core_ratelimitstate" in s for s in sql) == 5
     assert sum(s.startswith("SET LOCAL") for s in sql) == (
         2 if connection.vendor == "postgresql" else 0
     )
@@ -65,14 +66,16 @@ def test_a_login_from_a_new_browser_writes_its_notice_in_the_login_s_transaction
         response = Client().post("/", {"email": user.email, "password": PASSWORD})
     assert response.status_code == 302
     sql = [q["sql"] for q in captured.captured_queries]
-    # As the first login (its limits' rows there already: read and updated, six statements),
+    # As the first login (its limits' rows there already: each read locked and updated, four
+    # statements; six before decision 0014's fifth session, an insert tried first),
     # then the journal line and the email of the new browser: written with last_login and the
     # login's journal line, in one transaction (a savepoint here); four transactions in all:
     # the limits, their giving back, the login, the session (before decision 0014's third
     # session, continued: five, and one statement more, "has the account a browser already").
     assert len([s for s in sql if not s.startswith(CONTROL)]) == (
-        17 if connection.vendor == "postgresql" else 15
+        15 if connection.vendor == "postgresql" else 13
     ), sql
+    assert sum("core_ratelimitstate" in s for s in sql) == 5
     assert sum(s.startswith("SAVEPOINT") for s in sql) == 4
     writes = [s.split(" (")[0].split(" SET")[0] for s in sql if s.startswith(("INSERT", "UPDATE"))]
     assert writes[-7:-2] == [
