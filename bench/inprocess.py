@@ -131,6 +131,7 @@ def steps():
         ),
         "home": lambda: anon.get("/"),
         "healthz": lambda: anon.get("/healthz"),
+        "jwks": lambda: anon.get("/o/.well-known/jwks.json"),
         "login_post": post_login,
         "mes_demarches_0": lambda: zero.get("/demarches/"),
         "mes_demarches_1": lambda: one.get("/demarches/"),
@@ -142,64 +143,68 @@ def steps():
     }
 
 
-S = steps()
-which = sys.argv[1].split(",") if len(sys.argv) > 1 and sys.argv[1] != "all" else list(S)
-n = int(os.environ.get("N", "30"))
-prof = os.environ.get("PROF")
-# The garbage collector's share of the timed requests, by generation collected.
-gc_time: dict = {"t": 0.0, "n": [0, 0, 0], "start": 0.0}
+def main() -> None:
+    """Time (and profile) the steps named on the command line."""
+    steps_ = steps()
+    which = sys.argv[1].split(",") if len(sys.argv) > 1 and sys.argv[1] != "all" else list(steps_)
+    n = int(os.environ.get("N", "30"))
+    prof = os.environ.get("PROF")
+    # The garbage collector's share of the timed requests, by generation collected.
+    gc_time: dict = {"t": 0.0, "n": [0, 0, 0], "start": 0.0}
+
+    def _gc_clock(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_time["start"] = time.process_time()
+        else:
+            gc_time["t"] += time.process_time() - gc_time["start"]
+            gc_time["n"][info["generation"]] += 1
+
+    gc.callbacks.append(_gc_clock)
+    for name in which:
+        f = steps_[name]
+        for _ in range(5):
+            f()
+        times = []
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as q:
+            f()
+        nq = len(q.captured_queries)
+        # Read now: the connection's log is a bounded deque the timed loop below rotates.
+        captured = [x["sql"] for x in q.captured_queries]
+        if "sqltime" in sys.argv:
+            for sql in captured:
+                started = time.perf_counter()
+                for _ in range(50):
+                    with connection.cursor() as cursor:
+                        cursor.execute(sql.replace("%", "%%"))
+                        cursor.fetchall()
+                print(f"    {(time.perf_counter() - started) * 20:.3f} ms  {sql[:100]}", flush=True)
+        if "showsql" in sys.argv:
+            for x in q.captured_queries:
+                print("   ", x["sql"][:300], flush=True)
+        if prof:
+            pr = cProfile.Profile()
+            pr.enable()
+        gc_time["t"], gc_time["n"] = 0.0, [0, 0, 0]
+        for _ in range(n):
+            t = time.process_time()
+            f()
+            times.append((time.process_time() - t) * 1000)
+        if prof:
+            pr.disable()
+            pr.dump_stats(str(work / "last.prof"))
+            st = pstats.Stats(pr)
+            st.sort_stats(prof)
+            st.print_stats(int(os.environ.get("TOP", "40")))
+        print(
+            f"{name:20} median {statistics.median(times):7.2f} ms  min {min(times):7.2f}  queries {nq}"
+            f"  gc {gc_time['t'] * 1000 / n:.2f} ms/request, collections by generation {gc_time['n']}"
+        )
+        if os.environ.get("SHOWSQL"):
+            for sql in captured:
+                print("   ", sql[:300])
 
 
-def _gc_clock(phase: str, info: dict[str, int]) -> None:
-    if phase == "start":
-        gc_time["start"] = time.process_time()
-    else:
-        gc_time["t"] += time.process_time() - gc_time["start"]
-        gc_time["n"][info["generation"]] += 1
-
-
-gc.callbacks.append(_gc_clock)
-for name in which:
-    f = S[name]
-    for _ in range(5):
-        f()
-    times = []
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as q:
-        f()
-    nq = len(q.captured_queries)
-    # Read now: the connection's log is a bounded deque the timed loop below rotates.
-    captured = [x["sql"] for x in q.captured_queries]
-    if "sqltime" in sys.argv:
-        for sql in captured:
-            started = time.perf_counter()
-            for _ in range(50):
-                with connection.cursor() as cursor:
-                    cursor.execute(sql.replace("%", "%%"))
-                    cursor.fetchall()
-            print(f"    {(time.perf_counter() - started) * 20:.3f} ms  {sql[:100]}", flush=True)
-    if "showsql" in sys.argv:
-        for x in q.captured_queries:
-            print("   ", x["sql"][:300], flush=True)
-    if prof:
-        pr = cProfile.Profile()
-        pr.enable()
-    gc_time["t"], gc_time["n"] = 0.0, [0, 0, 0]
-    for _ in range(n):
-        t = time.process_time()
-        f()
-        times.append((time.process_time() - t) * 1000)
-    if prof:
-        pr.disable()
-        pr.dump_stats(str(work / "last.prof"))
-        st = pstats.Stats(pr)
-        st.sort_stats(prof)
-        st.print_stats(int(os.environ.get("TOP", "40")))
-    print(
-        f"{name:20} median {statistics.median(times):7.2f} ms  min {min(times):7.2f}  queries {nq}"
-        f"  gc {gc_time['t'] * 1000 / n:.2f} ms/request, collections by generation {gc_time['n']}"
-    )
-    if os.environ.get("SHOWSQL"):
-        for sql in captured:
-            print("   ", sql[:300])
+if __name__ == "__main__":
+    main()
