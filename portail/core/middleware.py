@@ -34,7 +34,8 @@ class IdentifiedRequest(HttpRequest):
 
 
 class RequestIdMiddleware:
-    """Gives each request an id (or keeps a sane one from the reverse proxy) for logs and incidents."""
+    """Gives each request an id (or keeps a sane one from the reverse proxy) for logs and incidents.
+    In MIDDLEWARE through portail.metrics.middleware, which times it: one layer for both."""
 
     def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response

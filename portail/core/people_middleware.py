@@ -5,7 +5,7 @@ the load balancer and the scraper call /healthz and /metrics, far more often tha
 pages: none of those requests has a language to choose, messages to show, a second factor to
 check or a session to keep alive. Under `settings.MACHINE_PATHS` these layers pass the request on
 untouched. Django's session, authentication, login-required and CSRF layers still run for every
-request (they are lazy: a machine's request never reads its session).
+request (they are lazy: a machine's request, which brings no cookie, reads no session row).
 
 `LocaleMiddleware` is also Django's made short for a portal with one language: the language is
 that one, whatever the request says (Django's own answer then), without parsing the path and the
