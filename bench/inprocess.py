@@ -6,7 +6,6 @@ the bench's servers (which a shared machine's load blurs) confirm it.
     N=50 PROF=cumulative TOP=60 .venv/bin/python bench/inprocess.py manage_5   # and a cProfile
     .venv/bin/python bench/inprocess.py login_post showsql                     # its statements
     .venv/bin/python bench/inprocess.py mes_demarches_20 sqltime   # each statement's own time
-    DUMP=var/bench/html N=1 .venv/bin/python bench/inprocess.py manage_5    # the page, to diff
 
 Production settings, a copy of the bench's SQLite database (PG=postgres://… for another
 database, REDIS=redis://… for the cache), Django's test client, `time.process_time()` around each
@@ -132,6 +131,7 @@ def steps():
         ),
         "home": lambda: anon.get("/"),
         "healthz": lambda: anon.get("/healthz"),
+        "jwks": lambda: anon.get("/o/.well-known/jwks.json"),
         "login_post": post_login,
         "mes_demarches_0": lambda: zero.get("/demarches/"),
         "mes_demarches_1": lambda: one.get("/demarches/"),
@@ -143,91 +143,108 @@ def steps():
     }
 
 
-S = steps()
-which = sys.argv[1].split(",") if len(sys.argv) > 1 and sys.argv[1] != "all" else list(S)
-n = int(os.environ.get("N", "30"))
-prof = os.environ.get("PROF")
-# The garbage collector's share of the timed requests, by generation collected.
-gc_time: dict = {"t": 0.0, "n": [0, 0, 0], "start": 0.0}
+def _time_the_hash() -> list[float]:
+    """The password hash's own CPU, summed in the list's one item, so that a login's time beyond
+    it can be read apart from it."""
+    import argon2._password_hasher
+
+    spent = [0.0]
+    verify = argon2._password_hasher.verify_secret
+
+    def timed_verify(*args, **kwargs):
+        started = time.process_time()
+        try:
+            return verify(*args, **kwargs)
+        finally:
+            spent[0] += time.process_time() - started
+
+    argon2._password_hasher.verify_secret = timed_verify
+    return spent
 
 
-def _gc_clock(phase: str, info: dict[str, int]) -> None:
-    if phase == "start":
-        gc_time["start"] = time.process_time()
-    else:
-        gc_time["t"] += time.process_time() - gc_time["start"]
-        gc_time["n"][info["generation"]] += 1
+def main() -> None:
+    """Time (and profile) the steps named on the command line."""
+    steps_ = steps()
+    which = sys.argv[1].split(",") if len(sys.argv) > 1 and sys.argv[1] != "all" else list(steps_)
+    n = int(os.environ.get("N", "30"))
+    prof = os.environ.get("PROF")
+    # The garbage collector's share of the timed requests, by generation collected.
+    gc_time: dict = {"t": 0.0, "n": [0, 0, 0], "start": 0.0}
+
+    def _gc_clock(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_time["start"] = time.process_time()
+        else:
+            gc_time["t"] += time.process_time() - gc_time["start"]
+            gc_time["n"][info["generation"]] += 1
+
+    gc.callbacks.append(_gc_clock)
+    hash_time = _time_the_hash()
+    for name in which:
+        f = steps_[name]
+        for _ in range(5):
+            f()
+        times = []
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as q:
+            f()
+        nq = len(q.captured_queries)
+        _dump(name, f)
+        # Read now: the connection's log is a bounded deque the timed loop below rotates.
+        captured = [x["sql"] for x in q.captured_queries]
+        if "sqltime" in sys.argv:
+            for sql in captured:
+                started = time.perf_counter()
+                for _ in range(50):
+                    with connection.cursor() as cursor:
+                        cursor.execute(sql.replace("%", "%%"))
+                        cursor.fetchall()
+                print(f"    {(time.perf_counter() - started) * 20:.3f} ms  {sql[:100]}", flush=True)
+        if "showsql" in sys.argv:
+            for x in q.captured_queries:
+                print("   ", x["sql"][:300], flush=True)
+        if prof:
+            pr = cProfile.Profile()
+            pr.enable()
+        gc_time["t"], gc_time["n"] = 0.0, [0, 0, 0]
+        beyond = []
+        for _ in range(n):
+            hash_time[0] = 0.0
+            t = time.process_time()
+            f()
+            times.append((time.process_time() - t) * 1000)
+            beyond.append(times[-1] - hash_time[0] * 1000)
+        if prof:
+            pr.disable()
+            pr.dump_stats(str(work / "last.prof"))
+            st = pstats.Stats(pr)
+            st.sort_stats(prof)
+            st.print_stats(int(os.environ.get("TOP", "40")))
+        print(
+            f"{name:20} median {statistics.median(times):7.2f} ms  min {min(times):7.2f}  queries {nq}"
+            f"  gc {gc_time['t'] * 1000 / n:.2f} ms/request, collections by generation {gc_time['n']}"
+        )
+        _print_beyond_the_hash(times, beyond)
+        if os.environ.get("SHOWSQL"):
+            for sql in captured:
+                print("   ", sql[:300])
 
 
-gc.callbacks.append(_gc_clock)
-# The password hash's own CPU, so that a login's time beyond it can be read apart from it.
-import argon2._password_hasher  # noqa: E402
-
-hash_time = [0.0]
-_verify = argon2._password_hasher.verify_secret
-
-
-def _timed_verify(*args, **kwargs):
-    started = time.process_time()
-    try:
-        return _verify(*args, **kwargs)
-    finally:
-        hash_time[0] += time.process_time() - started
-
-
-argon2._password_hasher.verify_secret = _timed_verify
-for name in which:
-    f = S[name]
-    for _ in range(5):
-        f()
-    times = []
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as q:
-        f()
-    nq = len(q.captured_queries)
-    if os.environ.get("DUMP"):  # the page's bytes, to compare two versions' (DUMP=dir)
+def _dump(name: str, step) -> None:
+    """The page's bytes, to compare two versions' (DUMP=dir)."""
+    if os.environ.get("DUMP"):
         Path(os.environ["DUMP"]).mkdir(parents=True, exist_ok=True)
-        (Path(os.environ["DUMP"]) / f"{name}.html").write_bytes(f().content)
-    # Read now: the connection's log is a bounded deque the timed loop below rotates.
-    captured = [x["sql"] for x in q.captured_queries]
-    if "sqltime" in sys.argv:
-        for sql in captured:
-            started = time.perf_counter()
-            for _ in range(50):
-                with connection.cursor() as cursor:
-                    cursor.execute(sql.replace("%", "%%"))
-                    cursor.fetchall()
-            print(f"    {(time.perf_counter() - started) * 20:.3f} ms  {sql[:100]}", flush=True)
-    if "showsql" in sys.argv:
-        for x in q.captured_queries:
-            print("   ", x["sql"][:300], flush=True)
-    if prof:
-        pr = cProfile.Profile()
-        pr.enable()
-    gc_time["t"], gc_time["n"] = 0.0, [0, 0, 0]
-    beyond = []
-    for _ in range(n):
-        hash_time[0] = 0.0
-        t = time.process_time()
-        f()
-        times.append((time.process_time() - t) * 1000)
-        beyond.append(times[-1] - hash_time[0] * 1000)
-    if prof:
-        pr.disable()
-        pr.dump_stats(str(work / "last.prof"))
-        st = pstats.Stats(pr)
-        st.sort_stats(prof)
-        st.print_stats(int(os.environ.get("TOP", "40")))
-    print(
-        f"{name:20} median {statistics.median(times):7.2f} ms  min {min(times):7.2f}  queries {nq}"
-        f"  gc {gc_time['t'] * 1000 / n:.2f} ms/request, collections by generation {gc_time['n']}"
-    )
+        (Path(os.environ["DUMP"]) / f"{name}.html").write_bytes(step().content)
+
+
+def _print_beyond_the_hash(times: list[float], beyond: list[float]) -> None:
     if min(times) - min(beyond) > 0.5:  # a step that hashes a password
         print(
             f"{'':20} beyond the hash: median {statistics.median(beyond):7.2f} ms"
             f"  min {min(beyond):7.2f}"
         )
-    if os.environ.get("SHOWSQL"):
-        for sql in captured:
-            print("   ", sql[:300])
+
+
+if __name__ == "__main__":
+    main()

@@ -18,6 +18,8 @@ from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest, HttpResponse
 
+from portail.core.people_middleware import is_machine_request
+
 SESSION_STARTED_KEY = "portail_auth_started_at"
 SESSION_SAVED_KEY = "portail_saved_at"
 
@@ -39,6 +41,8 @@ class SessionTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if is_machine_request(request):  # a machine's request keeps no session alive
+            return self.get_response(request)
         session = request.session
         now = int(time.time())
         user = getattr(request, "user", None)

@@ -16,14 +16,22 @@
 
 - **Read with its account**: loading a session reads its account in the same statement
   (`portail.accounts.session_user`), kept as `account_read` for the authentication middleware.
+- **Its signature checked once per row's content**: Django checks the row's signature (a key
+  derived by SHA-256, an HMAC), decompresses and decodes it at every request; the same row's
+  text, once checked, gives its JSON kept in `_checked` (a row changes at most once a minute,
+  `SESSION_REFRESH_INTERVAL`), which each request decodes into its own dictionary. A change of
+  `SECRET_KEY` or of its fallbacks forgets them.
 
 SESSION_ENGINE = "portail.accounts.session_store".
 """
 
+import json
 from typing import Any
 
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.core.signals import setting_changed
+from django.core.signing import JSONSerializer
 from django.db import IntegrityError, connection, router, transaction
 from django.db.models import Model
 from django.utils.crypto import get_random_string
@@ -50,6 +58,19 @@ class SessionStore(DatabaseSessionStore):
             return {}
         data, self.account_read = found
         return self.decode(data)
+
+    def decode(self, session_data: bytes | str) -> dict[str, Any]:
+        """Django's, the signature checked once per row's text (the module's docstring)."""
+        checked = _checked.get(session_data)
+        if checked is not None:
+            decoded: dict[str, Any] = json.loads(checked)
+            return decoded
+        decoded = super().decode(session_data)
+        if decoded and self.serializer is JSONSerializer:
+            if len(_checked) >= _CHECKED_MAX:
+                _checked.clear()
+            _checked[session_data] = json.dumps(decoded)
+        return decoded
 
     @property
     def insert_pending(self) -> bool:
@@ -131,3 +152,16 @@ class SessionStore(DatabaseSessionStore):
             insert(row)
         else:
             row.save(force_insert=True, using=using)
+
+
+# A session row's text whose signature was checked -> its data as JSON (SessionStore.decode).
+_checked: dict[bytes | str, str] = {}
+_CHECKED_MAX = 2048
+
+
+def _forget_checked(*, setting: str, **kwargs: object) -> None:
+    if setting in ("SECRET_KEY", "SECRET_KEY_FALLBACKS", "SESSION_SERIALIZER"):
+        _checked.clear()
+
+
+setting_changed.connect(_forget_checked, dispatch_uid="portail.accounts.session_store.checked")

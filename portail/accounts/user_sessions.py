@@ -44,6 +44,7 @@ from portail.accounts.models import KnownBrowser, User, UserSession
 from portail.accounts.session_store import INDEXED_KEY, SessionStore
 from portail.audit.journal import record
 from portail.core.context import SYSTEM, Context, context_of
+from portail.core.people_middleware import is_machine_request
 from portail.core.refusals import Refusal
 from portail.core.secrets import keyed_hash
 from portail.core.url_tag import cached_reverse
@@ -138,6 +139,8 @@ class UserSessionActivityMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if is_machine_request(request):  # no session: nothing to note
+            return self.get_response(request)
         user = getattr(request, "user", None)
         if isinstance(user, User) and user.is_authenticated:
             seen = request.session.get(SEEN_KEY)

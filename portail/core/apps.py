@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from portail.core import health, housekeeping
+from portail.core import csrf_random, health, housekeeping
 
 
 class CoreConfig(AppConfig):
@@ -14,3 +14,4 @@ class CoreConfig(AppConfig):
         housekeeping.register_chore("sessions_cleared", housekeeping.clear_expired_sessions)
         housekeeping.register_chore("ratelimits_expired", ratelimit.delete_expired)
         health.register("cache", ratelimit.health)
+        csrf_random.install()

@@ -1,4 +1,9 @@
-"""Request id and the security headers Django does not set by itself."""
+"""Request id, and the response's security headers in one layer.
+
+Every request goes through each layer of MIDDLEWARE (a few microseconds each before any work):
+the headers Django's SecurityMiddleware does not set and the Content-Security-Policy are written
+by one layer, `CSPMiddleware`; the request's id is given by the outermost layer,
+which also times the request (portail.metrics.middleware)."""
 
 import functools
 import re
@@ -29,13 +34,15 @@ class IdentifiedRequest(HttpRequest):
 
 
 class RequestIdMiddleware:
-    """Gives each request an id (or keeps a sane one from the reverse proxy) for logs and incidents."""
+    """Gives each request an id (or keeps a sane one from the reverse proxy) for logs and incidents.
+    In MIDDLEWARE through portail.metrics.middleware, which times it: one layer for both."""
 
     def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
     def __call__(self, request: IdentifiedRequest) -> HttpResponseBase:
-        incoming = request.headers.get("X-Request-Id", "")
+        # META, not `request.headers`: that builds a dict of every header, for one.
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request.id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex[:16]
         token = request_id_var.set(request.id)
         try:
@@ -46,24 +53,12 @@ class RequestIdMiddleware:
         return response
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, get_response: GetResponse) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        response = self.get_response(request)
-        response.setdefault(
-            "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
-        )
-        response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-        if getattr(request, "user", None) is not None and request.user.is_authenticated:
-            # Pages of a signed-in user hold personal data: never keep them in shared caches.
-            response.setdefault("Cache-Control", "private, no-store")
-        return response
-
-
 class CSPMiddleware(BaseCSPMiddleware):
-    """django-csp's middleware, with the policy built once per process.
+    """django-csp's middleware, with the policy built once per process, and the security
+    headers Django's SecurityMiddleware does not set, written just before the policy: one layer
+    instead of two, the headers in the order the two layers wrote them (Django's X-Frame-Options
+    stays its own layer: `check --deploy` looks for it by name). Listed before
+    portail.oidc.middleware, which runs before it on the way out.
 
     django-csp builds the header from the settings at every response (5 % of a light page), and
     for a response exempted from it (JSON for machines, such as the token endpoint's). Here a
@@ -74,6 +69,16 @@ class CSPMiddleware(BaseCSPMiddleware):
     def process_response(
         self, request: HttpRequest, response: HttpResponseBase
     ) -> HttpResponseBase:
+        response.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
+        )
+        response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+            # Pages of a signed-in user hold personal data: never keep them in shared caches.
+            response.setdefault("Cache-Control", "private, no-store")
+        return self._csp(request, response)
+
+    def _csp(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         if getattr(response, "_csp_exempt", False):
             return response
         if settings.DEBUG or any(hasattr(response, name) for name in _OWN_POLICY):

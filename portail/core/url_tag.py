@@ -8,6 +8,7 @@ current application give the same URL: kept in a bounded cache (the header's and
 and the rows a page shows again). A name that does not reverse raises as before.
 """
 
+import html
 from functools import lru_cache
 from typing import Any
 
@@ -81,7 +82,10 @@ class CachedURLNode(URLNode):
         if self.asvar:
             context[self.asvar] = url
             return ""
-        return str(conditional_escape(url)) if context.autoescape else url
+        if not context.autoescape:
+            return url
+        # conditional_escape of reverse()'s plain str, without escape()'s lazy-argument wrapper.
+        return html.escape(url) if type(url) is str else str(conditional_escape(url))
 
 
 @register.tag

@@ -1,23 +1,23 @@
-"""Request latency and count by view: the outermost middleware, so it times everything else."""
+"""Request latency and count by view, and the request's id: the outermost middleware, so it
+times everything else (one layer for both: each layer costs every request)."""
 
 import time
-from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpResponseBase
 
+from portail.core.middleware import IdentifiedRequest, RequestIdMiddleware
 from portail.metrics import series
 
 # A path no pattern matches (404s, scanners): one label, not one per path.
 UNMATCHED = "<unmatched>"
 
 
-class RequestMetricsMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
-        self.get_response = get_response
+class RequestMetricsMiddleware(RequestIdMiddleware):
+    """core's RequestIdMiddleware (the id of the logs, the X-Request-Id header), timed."""
 
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+    def __call__(self, request: IdentifiedRequest) -> HttpResponseBase:
         start = time.perf_counter()
-        response = self.get_response(request)
+        response = super().__call__(request)
         elapsed = time.perf_counter() - start
         match = request.resolver_match
         view = match.view_name if match is not None and match.view_name else UNMATCHED

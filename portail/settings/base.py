@@ -70,27 +70,43 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost: times every request by view (docs/deploy.md, "Metrics").
+    # Outermost: the request's id, and the time of every request by view (docs/deploy.md,
+    # "Metrics"). Each layer costs every request: the project's own are folded into few.
     "portail.metrics.middleware.RequestMetricsMiddleware",
-    "portail.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # portail.core.people_middleware: skipped on the machines' endpoints (MACHINE_PATHS).
+    "portail.core.people_middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     # Django's, taking the account read with the session (portail.accounts.session_user).
     "portail.accounts.session_user.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "django_otp.middleware.OTPMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "portail.core.people_middleware.OTPMiddleware",
+    "portail.core.people_middleware.MessageMiddleware",
     "portail.accounts.middleware.SessionTimeoutMiddleware",
     "portail.accounts.user_sessions.UserSessionActivityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Permissions-Policy and the like, then the Content-Security-Policy (one layer).
     "portail.core.middleware.CSPMiddleware",
     # The login form of a sign-in to a démarche may lead to the démarche (docs/oidc.md).
     "portail.oidc.middleware.AuthorizationFormActionMiddleware",
-    "portail.core.middleware.SecurityHeadersMiddleware",
+]
+
+# Paths called by machines, never by a person's browser: the provider's endpoints for the
+# démarches' servers, the health check, the metrics. The layers of portail.core.people_middleware
+# and the session's timeout and activity let them through untouched.
+MACHINE_PATHS = [
+    "/o/token/",
+    "/o/revoke_token/",
+    "/o/introspect/",
+    "/o/userinfo/",
+    "/o/demarches/",
+    "/o/.well-known/",
+    "/.well-known/",
+    "/healthz",
+    "/metrics",
 ]
 
 ROOT_URLCONF = "portail.urls"
