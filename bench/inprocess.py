@@ -35,18 +35,24 @@ if not os.environ.get("PG"):
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
-key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+# One key for every run, kept beside the database: drawing one costs a varying number of
+# instructions (its prime search), which would blur a count of instructions under callgrind.
+key_file = work / "oidc-key.pem"
+if not key_file.exists():
+    key_file.write_bytes(
+        rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
 os.environ.update(
     {
         "DJANGO_SETTINGS_MODULE": "portail.settings.prod",
         "SECRET_KEY": "bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN",
         "ALTCHA_HMAC_KEY": "x",
         "CODE_HASH_KEY": "bench-code-hash-key",
-        "OIDC_RSA_PRIVATE_KEY": key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode(),
+        "OIDC_RSA_PRIVATE_KEY": key_file.read_text(),
         "ALLOWED_HOSTS": "127.0.0.1,testserver",
         "DATABASE_URL": f"sqlite:///{work / 'portail.sqlite3'}",
         "PORTAIL_VAR_DIR": str(src),
