@@ -1,7 +1,6 @@
 """Portal accounts: one per person, the email is the login."""
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -14,6 +13,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from portail.accounts.validators import validate_person_name
+from portail.core import sql_read
 
 
 def _second_factor_sql() -> RawSQL:
@@ -31,21 +31,12 @@ def _second_factor_sql() -> RawSQL:
     )
 
 
-Converter = Callable[[Any, Any, Any], Any]
-
-
 @cache
-def account_columns(vendor: str) -> tuple[list[str], list[list[Converter]]]:
+def account_columns(vendor: str) -> tuple[list[str], sql_read.Converters]:
     """The account's field names, in the model's order, and each column's converters for
     `vendor`: what plain statements build an account with (`User.from_db`)."""
     fields = User._meta.concrete_fields
-    converters = []
-    for field in fields:
-        column = field.get_col(User._meta.db_table)
-        converters.append(
-            [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)]
-        )
-    return [field.attname for field in fields], converters
+    return [field.attname for field in fields], sql_read.converters(connection.alias, fields)
 
 
 @cache
@@ -91,10 +82,7 @@ class UserManager(BaseUserManager["User"]):
                 f"get() returned more than one {self.model._meta.object_name}."
             )
         names, converters = account_columns(connection.vendor)
-        values = list(rows[0][:-1])
-        for n, column_converters in enumerate(converters):
-            for convert in column_converters:
-                values[n] = convert(values[n], None, connection)
+        values = sql_read.converted(connection.alias, rows[0][:-1], converters)
         user = self.model.from_db(connection.alias, names, values)
         vars(user)["second_factor_at_read"] = bool(rows[0][-1])  # as the annotation sets it
         return user

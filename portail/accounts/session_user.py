@@ -26,13 +26,14 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
 
-from portail.accounts.models import Converter, User, UserSession, account_columns
+from portail.accounts.models import User, UserSession, account_columns
+from portail.core import sql_read
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 @cache
-def _statement(vendor: str) -> tuple[str, list[str], list[list[Converter]]]:
+def _statement(vendor: str) -> tuple[str, list[str], sql_read.Converters]:
     """The SQL for `vendor`, the account's field names and each column's converters."""
     q = connection.ops.quote_name
     fields = User._meta.concrete_fields
@@ -64,10 +65,9 @@ def read(session_key: str) -> tuple[str, User | None] | None:
     data, values = row[0], list(row[1:])
     if values[names.index(User._meta.pk.attname)] is None:
         return data, None
-    for n, column_converters in enumerate(converters):
-        for convert in column_converters:
-            values[n] = convert(values[n], None, connection)
-    return data, User.from_db(connection.alias, names, values)
+    return data, User.from_db(
+        connection.alias, names, sql_read.converted(connection.alias, values, converters)
+    )
 
 
 def user_of(request: HttpRequest) -> Any:

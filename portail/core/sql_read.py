@@ -1,10 +1,13 @@
 """Reading model instances from plain SQL as the ORM would: the same columns, each value converted
 from the database as the ORM converts it (SQLite's datetimes and UUIDs, JSON, booleans).
 
-For the hot reads of the sign-on (`portail.oidc.grant_rows`, `claim_rows`) and of the management
-page (`portail.habilitations.people_rows`), whose ORM queries cost more to build
-and compile than to run. Each module makes its statement's text once and keeps the converters of
-its columns per database.
+For the hot reads whose ORM queries cost more to build and compile than to run: the sign-on's
+(`portail.oidc.grant_rows`, `claim_rows`), the session with its account
+(`portail.accounts.session_user`) and the login's account (`accounts.models.account_columns`),
+"Mes démarches"' catalogue (`portail.habilitations.catalogue`), the management page's people
+(`people_rows`) and the invitation form's scope (`invitation_scope`). Each module makes its
+statement's text once and keeps the converters of its columns per database: one way of
+converting, here, for all of them.
 """
 
 from collections.abc import Callable, Sequence

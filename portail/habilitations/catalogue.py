@@ -17,10 +17,10 @@ from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, overload
 
 from django.db import connection
-from django.db.models import Field
 from django.utils import timezone
 
 from portail.companies.models import Establishment
+from portail.core import sql_read
 from portail.demarches.models import Demarche, Role
 from portail.habilitations.models import Habilitation
 from portail.habilitations.queries import Catalogue, Suspension
@@ -28,25 +28,9 @@ from portail.habilitations.queries import Catalogue, Suspension
 if TYPE_CHECKING:
     from portail.accounts.models import User
 
-Converter = Callable[[Any, Any, Any], Any]
-
-
-def converters_of(field: "Field[Any, Any]", table: str) -> list[Converter]:
-    column = field.get_col(table)
-    return [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)]
-
-
-def converted(row: Any, converters: list[list[Converter]]) -> list[Any]:
-    """A row's values, each through its column's converters (`converters_of`)."""
-    values = list(row)
-    for n, column_converters in enumerate(converters):
-        for convert in column_converters:
-            values[n] = convert(values[n], None, connection)
-    return values
-
 
 @cache
-def _statement(vendor: str) -> tuple[str, list[str], list[list[Converter]], list[Converter]]:
+def _statement(vendor: str) -> tuple[str, list[str], sql_read.Converters, sql_read.Converters]:
     """The SQL for `vendor`, the démarche's field names, their converters and those of the two
     habilitation dates (ends_at, suspended_at)."""
     q = connection.ops.quote_name
@@ -75,8 +59,9 @@ def _statement(vendor: str) -> tuple[str, list[str], list[list[Converter]], list
         f" ORDER BY d.{col(Demarche, 'order')}, d.{col(Demarche, 'long_name')}, d.{q('id')},"
         f" e.{col(Establishment, 'siret')}"
     )
-    dates = converters_of(Habilitation._meta.get_field("ends_at"), h.db_table)
-    return sql, [f.attname for f in fields], [converters_of(f, d.db_table) for f in fields], dates
+    alias = connection.alias
+    dates = sql_read.converters(alias, [Habilitation._meta.get_field("ends_at")])
+    return sql, [f.attname for f in fields], sql_read.converters(alias, fields), dates
 
 
 def catalogue_of(user: "User") -> Catalogue:
@@ -89,7 +74,9 @@ def catalogue_of(user: "User") -> Catalogue:
     width, pk = len(names), names.index(Demarche._meta.pk.attname)
 
     def demarche_of(row: tuple[Any, ...]) -> Demarche:
-        return Demarche.from_db(connection.alias, names, converted(row[:width], converters))
+        return Demarche.from_db(
+            connection.alias, names, sql_read.converted(connection.alias, row[:width], converters)
+        )
 
     held: list[Demarche] = []
     other_rows: list[tuple[Any, ...]] = []
@@ -162,8 +149,6 @@ class _Others(Sequence[Demarche]):
         return len(self._rows)
 
 
-def _converted(value: Any, converters: list[Converter]) -> datetime:
-    for convert in converters:
-        value = convert(value, None, connection)
-    result: datetime = value
+def _converted(value: Any, converters: sql_read.Converters) -> datetime:
+    result: datetime = sql_read.converted(connection.alias, [value], converters)[0]
     return result

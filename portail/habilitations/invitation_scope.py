@@ -23,8 +23,8 @@ from django.utils import timezone
 
 from portail.centres.models import Centre, LinkedSite
 from portail.companies.models import Establishment
+from portail.core import sql_read
 from portail.demarches.models import Demarche, Role
-from portail.habilitations.catalogue import Converter, converted, converters_of
 from portail.habilitations.models import Habilitation
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def _col(model: type[Any], name: str) -> str:
 
 
 @cache
-def _demarche_statement(vendor: str) -> tuple[str, list[list[Converter]], list[list[Converter]]]:
+def _demarche_statement(vendor: str) -> tuple[str, sql_read.Converters, sql_read.Converters]:
     """The démarche with the SIRENs where the person holds a managing role, and the démarche's
     roles, for `vendor` (a row per SIREN and role, the roles in their model's order)."""
     q = connection.ops.quote_name
@@ -74,13 +74,13 @@ def _demarche_statement(vendor: str) -> tuple[str, list[list[Converter]], list[l
     )
     return (
         sql,
-        [converters_of(f, d.db_table) for f in d.concrete_fields],
-        [converters_of(f, r.db_table) for f in r.concrete_fields],
+        sql_read.converters(connection.alias, d.concrete_fields),
+        sql_read.converters(connection.alias, r.concrete_fields),
     )
 
 
 @lru_cache(maxsize=64)
-def _establishments_statement(vendor: str, sirens: int) -> tuple[str, list[list[Converter]]]:
+def _establishments_statement(vendor: str, sirens: int) -> tuple[str, sql_read.Converters]:
     """The establishments `sirens` SIRENs cover, for `vendor`: a UNION of two indexed reads (an
     OR defeats the indexes on PostgreSQL, `perimeter.establishment_ids_covered_by`)."""
     q = connection.ops.quote_name
@@ -97,7 +97,7 @@ def _establishments_statement(vendor: str, sirens: int) -> tuple[str, list[list[
         f" WHERE ce.{siren} IN ({marks})"
     )
     fields = [f for f in Establishment._meta.concrete_fields if f.attname in ESTABLISHMENT_FIELDS]
-    return sql, [converters_of(field, Establishment._meta.db_table) for field in fields]
+    return sql, sql_read.converters(connection.alias, fields)
 
 
 class ManagedScope(NamedTuple):
@@ -121,14 +121,18 @@ def managed_scope(user: "User", code: str) -> ManagedScope:
         return ManagedScope(None, [], [])
     width = len(converters)
     demarche = Demarche.from_db(
-        connection.alias, DEMARCHE_FIELDS, converted(rows[0][:width], converters)
+        connection.alias,
+        DEMARCHE_FIELDS,
+        sql_read.converted(connection.alias, rows[0][:width], converters),
     )
     roles: dict[int, Role] = {}
     for row in rows:
         values = row[width + 1 :]
         if values[0] is not None and values[0] not in roles:
             roles[values[0]] = Role.from_db(
-                connection.alias, ROLE_FIELDS, converted(values, role_converters)
+                connection.alias,
+                ROLE_FIELDS,
+                sql_read.converted(connection.alias, values, role_converters),
             )
     sirens = sorted({row[width] for row in rows if row[width] is not None})
     if not sirens:
@@ -139,7 +143,9 @@ def managed_scope(user: "User", code: str) -> ManagedScope:
         found = cursor.fetchall()
     establishments = [
         Establishment.from_db(
-            connection.alias, ESTABLISHMENT_FIELDS, converted(row, establishment_converters)
+            connection.alias,
+            ESTABLISHMENT_FIELDS,
+            sql_read.converted(connection.alias, row, establishment_converters),
         )
         for row in found
     ]
