@@ -4,7 +4,7 @@ Each line: the step the client named (X-Bench-Step; the path for a démarche's o
 portal), the status, the worker's CPU time since the previous request ended (so accepting and
 parsing the request count too), the part of it the cyclic garbage collector took (a collection
 of the oldest generation walks every object of the process: it lands on whichever request
-happens to trigger it) and the SQL statements Django sent. The counter is a database
+happens to trigger it), the collections by generation, and the SQL statements Django sent. The counter is a database
 execute wrapper installed here, in the benchmark's server only: no setting, no middleware, nothing
 of it in the product's code paths.
 
@@ -27,6 +27,7 @@ _state = {
     "sql": [],
     "gc": 0.0,
     "gc_started": 0.0,
+    "collections": [0, 0, 0],
 }
 DUMP = os.environ.get("BENCH_SQL_DUMP", "")
 _dumped: set[str] = set()
@@ -44,6 +45,7 @@ def _gc_clock(phase, info):
         _state["gc_started"] = time.process_time()
     else:
         _state["gc"] += time.process_time() - _state["gc_started"]
+        _state["collections"][info["generation"]] += 1
 
 
 def post_fork(server, worker):
@@ -73,9 +75,10 @@ def post_request(worker, req, environ, resp):
         "status": resp.status_code if resp is not None else 0,
         "cpu": cpu,
         "gc": _state["gc"],
+        "collections": _state["collections"],
         "queries": _state["queries"],
     }
-    _state["gc"] = 0.0
+    _state["gc"], _state["collections"] = 0.0, [0, 0, 0]
     _state["file"].write(json.dumps(line) + "\n")
     if DUMP and step not in _dumped and not step.startswith(("setup:", "warmup:")):
         _dumped.add(step)
