@@ -66,8 +66,10 @@ class Gunicorn:
         self.request_log.unlink(missing_ok=True)
         # taskset pins gunicorn's master, whose worker inherits the core.
         pinning = ["taskset", "--cpu-list", str(self.core)] if self.core is not None else []
+        counting, patience = self.callgrind()
         command = [
             *pinning,
+            *counting,
             sys.executable,
             "-m",
             "gunicorn",
@@ -85,7 +87,7 @@ class Gunicorn:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + patience
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise SystemExit(f"{self.name} stopped at start-up:\n{self.error_log.read_text()}")
@@ -97,7 +99,28 @@ class Gunicorn:
                 conn.close()
                 return self
             time.sleep(0.2)
-        raise SystemExit(f"{self.name} did not start within 60 seconds")
+        raise SystemExit(f"{self.name} did not start within {patience} seconds")
+
+    def callgrind(self) -> tuple[list[str], int]:
+        """With BENCH_CALLGRIND=<folder>: the server under callgrind, which counts the
+        instructions each request's window costs (one dump per request, see gunicorn_hooks.py):
+        the same count whatever else the machine does, where CPU time drifts by tens of per cent.
+        About fifty times slower: a few rounds only."""
+        folder = os.environ.get("BENCH_CALLGRIND")
+        if not folder:
+            return [], 60
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        for old in Path(folder).glob(f"{self.name}.*"):
+            old.unlink()
+        self.env["GUNICORN_CMD_ARGS"] = "--timeout=900"
+        out = Path(folder).resolve() / f"{self.name}.%p"
+        return [
+            "valgrind",
+            "--tool=callgrind",
+            "--trace-children=yes",
+            "--dump-before=getloadavg",
+            f"--callgrind-out-file={out}",
+        ], 900
 
     def worker_pid(self) -> int:
         """The worker's process id (gunicorn's master forks it)."""

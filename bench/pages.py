@@ -4,6 +4,8 @@
     .venv/bin/python bench/pages.py --rounds 300       # steadier figures
     .venv/bin/python bench/pages.py --postgres postgres://postgres@127.0.0.1:5432/bench_pages
     .venv/bin/python bench/pages.py --redis redis://127.0.0.1:6379/15   # cache in Redis
+    BENCH_CALLGRIND=var/bench/callgrind .venv/bin/python bench/pages.py --rounds 5 --warmup 2
+                                    # + instructions per request under callgrind (CPU meaningless)
 
 As an operator runs them: the production settings (`portail.settings.prod`, `ceres.settings.prod`,
 static files collected), each application one gunicorn sync worker, both pinned to one core, the
@@ -375,7 +377,27 @@ def measure(args, portal: Gunicorn, ceres: Gunicorn, people: dict, hash_ms: floa
 
 
 def records(server: Gunicorn) -> list[dict]:
-    return [json.loads(line) for line in server.request_log.read_text().splitlines()]
+    lines = [json.loads(line) for line in server.request_log.read_text().splitlines()]
+    for line, count in zip(lines, instructions(server), strict=False):
+        line["instructions"] = count
+    return lines
+
+
+def instructions(server: Gunicorn) -> list[int]:
+    """Under BENCH_CALLGRIND, each request window's instructions, in the order of the log: the
+    worker's n-th dump is its n-th request (bench/gunicorn_hooks.py)."""
+    folder = os.environ.get("BENCH_CALLGRIND")
+    if not folder:
+        return []
+    dumps = sorted(
+        Path(folder).glob(f"{server.name}.*.*"), key=lambda p: int(p.name.rsplit(".", 1)[1])
+    )
+    counts = []
+    for dump in dumps:
+        with dump.open() as text:
+            summary = next(line for line in text if line.startswith("summary:"))
+        counts.append(int(summary.split()[1]))
+    return counts
 
 
 def report(args, portal, ceres, run: Run, *, hash_ms: float, login_proc: float, sso_proc: float):
@@ -404,9 +426,10 @@ def report(args, portal, ceres, run: Run, *, hash_ms: float, login_proc: float, 
         f"{args.server_core}, client on core {args.client_core}; portal on {engine}, cache "
         f"{cache}; {args.rounds} requests per step; load average {load}"
     )
+    counted = any("instructions" in r for r in measured)
     header = (
         f"{'step':<34} {'app':<6} {'n':>4} {'CPU p50':>8} {'CPU mean':>9} {'GC mean':>8} "
-        f"{'wall p50':>9} {'wall p95':>9} {'queries':>8}"
+        f"{'wall p50':>9} {'wall p95':>9} {'queries':>8}" + (f" {'Minstr p50':>10}" * counted)
     )
     print(header)
     print("-" * len(header))
@@ -443,10 +466,11 @@ def report(args, portal, ceres, run: Run, *, hash_ms: float, login_proc: float, 
             else f"{'(in callback)':>19}"
         )
         query_part = "/".join(str(q) for q in queries[:3]) + ("…" if len(queries) > 3 else "")
+        counts = [r["instructions"] / 1e6 for r in rows if "instructions" in r]
         print(
             f"{step:<34} {app:<6} {len(rows):>4} {statistics.median(cpu):8.2f} "
             f"{statistics.fmean(cpu):9.2f} {statistics.fmean(gc_ms):8.2f} {wall_part} "
-            f"{query_part:>8}"
+            f"{query_part:>8}" + (f" {statistics.median(counts):10.2f}" if counts else "")
         )
         cpu_mean[f"{app}:{step}"] = statistics.fmean(cpu)
     print()

@@ -28,6 +28,11 @@ CSRF_COOKIE_SECURE = True
 # Hashed names for the CDN; gzip (and brotli when installed) copies next to each file, unless
 # STATIC_COMPRESS=0: the production-shaped run (scripts/prodlike.py), where nobody downloads them
 # and compressing the DSFR's files would take minutes of each start.
+# Each worker keeps its connection between requests (dev and tests open one per request): SQLite
+# parses the whole schema at a connection's first statement (docs/decisions/0014,
+# "Sixth session: a connection per request").
+DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CERES_DATABASE_CONN_MAX_AGE", "60"))  # noqa: F405
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

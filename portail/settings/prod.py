@@ -29,6 +29,11 @@ STORAGES = {
         else "portail.core.static_storage.UncompressedStaticFilesStorage"
     },
 }
+# Each worker keeps its connection between requests, SQLite included (base.py keeps SQLite at 0 for
+# the development server, whose threads end with their request): SQLite parses the whole schema
+# at a connection's first statement, 40 % of the instructions of a page like "Mes démarches"
+# (decision 0014, "Sixth session: a connection per request").
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)  # noqa: F405
 LOGGING["handlers"]["console"]["formatter"] = env("LOG_FORMAT", "structured")  # noqa: F405
 # The key signing ID tokens (PEM in OIDC_RSA_PRIVATE_KEY, or a file in OIDC_RSA_PRIVATE_KEY_FILE).
 if not OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"]:  # noqa: F405

@@ -46,3 +46,38 @@ def test_ceres_production_refuses_to_start_without_its_client_secret():
     result = run({k: v for k, v in PROD.items() if k != "CERES_OIDC_CLIENT_SECRET"})
     assert result.returncode != 0
     assert "CERES_OIDC_CLIENT_SECRET must be set in production" in result.stderr
+
+
+@pytest.mark.parametrize(("module", "kept"), [("prod", "True"), ("dev", "False")])
+def test_ceres_production_workers_keep_their_connection_between_requests(tmp_path, module, kept):
+    """SQLite parses the whole schema at a connection's first statement: a production worker
+    keeps its connection from one request to the next."""
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CERES_") and k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL")
+    }
+    code = (
+        "from django.core import signals; from django.db import connection; "
+        "signals.request_started.send(sender=None); connection.cursor().execute('SELECT 1'); "
+        "first = connection.connection; signals.request_finished.send(sender=None); "
+        "signals.request_started.send(sender=None); "
+        "print(connection.vendor, first is not None and connection.connection is first)"
+    )
+    env = {
+        **base,
+        **PROD,
+        "DJANGO_SETTINGS_MODULE": f"ceres.settings.{module}",
+        "CERES_DATABASE_URL": f"sqlite:///{tmp_path / 'kept.sqlite3'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "ceres/manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == ["sqlite", kept]

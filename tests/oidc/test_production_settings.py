@@ -59,3 +59,32 @@ def test_production_with_a_key_file_passes_check_deploy_and_allows_https_only(tm
     )
     assert result.returncode == 0, result.stderr
     assert "['https']\nTrue\n" in result.stdout
+
+
+# Two requests' worth of Django's signals around a statement, as a worker runs them: the
+# connection kept after the first request is the one the second uses (or None if it was closed).
+KEPT_BETWEEN_REQUESTS = (
+    "from django.core import signals; from django.db import connection; "
+    "signals.request_started.send(sender=None); connection.cursor().execute('SELECT 1'); "
+    "first = connection.connection; signals.request_finished.send(sender=None); "
+    "signals.request_started.send(sender=None); "
+    "print(connection.vendor, first is not None and connection.connection is first)"
+)
+
+
+@pytest.mark.parametrize(("module", "kept"), [("prod", "True"), ("dev", "False")])
+def test_production_workers_keep_their_sqlite_connection_between_requests(tmp_path, module, kept):
+    """SQLite parses the whole schema at a connection's first statement: in production a worker
+    keeps its connection; the development server's threads end with their request."""
+    key = tmp_path / "oidc.pem"
+    key.write_text(generate_private_key())
+    result = run_manage(
+        "shell",
+        "-c",
+        KEPT_BETWEEN_REQUESTS,
+        OIDC_RSA_PRIVATE_KEY_FILE=str(key),
+        DJANGO_SETTINGS_MODULE=f"portail.settings.{module}",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'kept.sqlite3'}",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == ["sqlite", kept]
