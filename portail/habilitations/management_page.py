@@ -82,6 +82,7 @@ ACCESS_REQUEST_FIELDS = (
 )
 
 _Row = TypeVar("_Row", Habilitation, Invitation, AccessRequest)
+_Linked = TypeVar("_Linked", Habilitation, people_rows.PersonRow)  # a row with its addresses
 
 
 def people_label(count: int) -> str:
@@ -142,7 +143,7 @@ def _of_scope(demarche: Demarche, scope_ids: list[int]) -> Q:
     return Q(demarche=demarche, establishment_id__in=scope_ids)
 
 
-def _row_urls(demarche: Demarche, rows: list[Habilitation]) -> list[Habilitation]:
+def _row_urls(demarche: Demarche, rows: list[_Linked]) -> list[_Linked]:
     """Each row's "Changer le rôle" and "Révoquer" addresses, from one `reverse()` each per page
     rather than two `{% url %}` per row (each row's a new key of the tag's cache)."""
     marker = 987654321987654321  # a number no démarche code holds
