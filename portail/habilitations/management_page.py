@@ -1,9 +1,10 @@
 """The gestionnaire's management page, read: what `templates/habilitations/manage.html` shows.
 
-`ManagementPage.build(demarche, scope_ids, params, ...)` makes every read of the page (its
-query count is pinned by tests/habilitations/test_views.py); the view only finds the scope and
-renders `page.context()`. The page's three tabs: the people (grouped by role, paged role after
-role), the delegations, the open invitations and pending access requests; the establishments
+`ManagementPage.build(demarche, establishments, roles, params, ...)` makes every read of the page
+but the démarche's and the scope's, which the view reads (`invitation_scope.managed_scope`); its
+query count is pinned by tests/habilitations/test_page_queries.py. The view renders
+`page.context()`. The page's three tabs: the people (grouped by role, paged role after role), the
+delegations, the open invitations and pending access requests; the establishments
 ("Caractéristiques"); the history of the messages, with the personal links masked.
 """
 
@@ -189,29 +190,26 @@ class ManagementPage:
     def build(
         cls,
         demarche: Demarche,
-        scope_ids: Sequence[int],
+        establishments: Sequence[Establishment],
+        roles: Sequence[Role],
         params: QueryDict,
         *,
         filter_text: str = "",
         filter_siret: str = "",
     ) -> ManagementPage:
-        """Read the page; `filter_text`/`filter_siret`: the validated search of the people."""
-        scope_ids = list(scope_ids)
+        """Read the page of `demarche` (with its `roles`, in their order) on the `establishments`
+        managed (by SIRET, with their SIRET, name, commune and whether open: the search's list,
+        the SIRET searched, the invitation form's; `invitation_scope.managed_scope` reads both);
+        `filter_text`/`filter_siret`: the validated search of the people."""
+        establishments, roles = list(establishments), list(roles)
+        scope_ids = [e.pk for e in establishments]
         tab = params.get("onglet", "personnes")
         if tab not in TABS:
             tab = "personnes"
-        # Every establishment of the scope, once: the search's list, the SIRET searched, the
-        # invitation form's (the active ones).
-        establishments = list(
-            Establishment.objects.filter(pk__in=scope_ids)
-            .order_by("siret")
-            .only("siret", "name", "commune", "is_active")
-        )
         searched = (
             [e.pk for e in establishments if e.siret == filter_siret] if filter_siret else scope_ids
         )
         search = people_rows.Search(demarche.pk, searched, filter_text)
-        roles = list(demarche.roles.all())
         counts = people_rows.counts(search)
         lists = management_lists.lists_of(demarche.pk, scope_ids)  # which of the others to read
         groups = _groups(roles, counts)
