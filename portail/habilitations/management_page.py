@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from portail.companies.models import Establishment
 from portail.demarches.models import Demarche, Role
-from portail.habilitations import management_lists, people_rows, people_table
+from portail.habilitations import management_lists, pagination, people_rows, people_table
 from portail.habilitations.access_review import ReviewSummary, summary
 from portail.habilitations.models import AccessRequest, Habilitation, Invitation
 from portail.habilitations.queries import people_of
@@ -35,6 +35,10 @@ LIST_CAP = 100
 # Invitation links are personal: the history shows the message without them.
 INVITATION_LINK = re.compile(r"https?://\S*/habilitations/invitations/[A-Za-z0-9_-]+/?")
 MASKED_LINK = "[lien personnel masqué]"
+# The lists' paginations, as screen readers name them.
+PEOPLE_PAGES = "Pagination des personnes habilitées"
+DELEGATION_PAGES = "Pagination des habilitations déléguées"
+EMAIL_PAGES = "Pagination de l’historique des messages"
 TABS = {
     "personnes": "Personnes habilitées pour mon entreprise",
     "caracteristiques": "Caractéristiques",
@@ -107,8 +111,14 @@ def shown(rows: QuerySet[_Row], roles: Iterable[Role], fields: tuple[str, ...]) 
     return rows_shown
 
 
-def page_links(params: QueryDict, page_obj: Page[Any], param: str) -> dict[str, Any]:
-    """Previous/next and numbered links of one paginated list, keeping the other parameters."""
+def page_links(params: QueryDict, page_obj: Page[Any], param: str, label: str) -> dict[str, Any]:
+    """Previous/next and numbered links of one paginated list, keeping the other parameters,
+    and its navigation written (`nav`, named `label` for screen readers)."""
+    found = _links(params, page_obj, param)
+    return found | {"nav": pagination.nav(found, label)}
+
+
+def _links(params: QueryDict, page_obj: Page[Any], param: str) -> dict[str, Any]:
 
     def url(number: int) -> str:
         query = params.copy()
@@ -116,7 +126,7 @@ def page_links(params: QueryDict, page_obj: Page[Any], param: str) -> dict[str, 
         return "?" + query.urlencode()
 
     paginator = page_obj.paginator
-    if paginator.num_pages <= 1:  # _pagination.html shows nothing: no address to make
+    if paginator.num_pages <= 1:  # the pagination shows nothing: no address to make
         return {"page": page_obj, "links": [], "previous": "", "next": "", "label": param}
     numbers = [
         n
@@ -261,13 +271,15 @@ class ManagementPage:
             "groups": self.groups,
             "page_groups": self.page_groups,
             "people_tables": people_table.tables(self.page_groups),
-            "people": page_links(self.params, self.people_page, "page"),
-            "delegations": page_links(self.params, self.delegations_page, "dpage"),
+            "people": page_links(self.params, self.people_page, "page", PEOPLE_PAGES),
+            "delegations": page_links(
+                self.params, self.delegations_page, "dpage", DELEGATION_PAGES
+            ),
             "invitations": self.invitations,
             "access_requests": self.access_requests,
             "roles": self.roles,
             "establishments": self.establishments[: LIST_CAP * 2],
-            "emails": page_links(self.params, self.emails_page, "mpage"),
+            "emails": page_links(self.params, self.emails_page, "mpage", EMAIL_PAGES),
             "now": self.now,
             "reviews": self.reviews,
         }
