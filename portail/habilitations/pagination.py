@@ -1,5 +1,6 @@
-"""A list's pagination on the management page, written in Python: what
-`templates/habilitations/_pagination.html` rendered, byte for byte (its whitespace included).
+"""A list's pagination on the management page, written in Python: what the template
+`_pagination.html` rendered (kept in the test as its reference), byte for byte, its whitespace
+included.
 
 The page included that template three times (the people, the delegations, the messages), each a
 context pushed and a dozen variables resolved; the people's is on every page of a large company.
@@ -25,8 +26,8 @@ def _end(classes: str, url: str, text: str) -> str:
 
 
 def nav(pager: dict[str, Any], label: str) -> SafeString:
-    """`{% include "habilitations/_pagination.html" with pager=pager label=label %}`: `pager`
-    from `management_page.page_links`."""
+    """What `{% include "habilitations/_pagination.html" with pager=pager label=label %}`
+    rendered; `pager` from `management_page.page_links`."""
     if pager["page"].paginator.num_pages <= 1:
         return SafeString("\n\n")
     links = "".join(

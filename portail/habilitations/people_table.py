@@ -4,7 +4,8 @@ They were the template's largest part: twenty rows of a dozen variables, filters
 then `{% scrollable_table %}` around each role. `tables(page_groups)` returns what manage.html's
 loop rendered, byte for byte (its whitespace included); `tests/habilitations/test_people_table.py`
 renders the replaced template beside it on varied rows (every origin, granted by someone or not,
-names to escape). The markup is the template's: one DSFR table on both widths, each row a card
+names to escape), given model instances as it was and the plain rows the page now reads
+(`people_rows.PersonRow`). The markup is the template's: one DSFR table on both widths, each row a card
 below 48em (habilitations.css, `.hab-stack`), the column headers kept for screen readers.
 """
 
