@@ -1,9 +1,10 @@
 """The gestionnaire's management page, read: what `templates/habilitations/manage.html` shows.
 
-`ManagementPage.build(demarche, scope_ids, params, ...)` makes every read of the page (its
-query count is pinned by tests/habilitations/test_views.py); the view only finds the scope and
-renders `page.context()`. The page's three tabs: the people (grouped by role, paged role after
-role), the delegations, the open invitations and pending access requests; the establishments
+`ManagementPage.build(demarche, establishments, roles, params, ...)` makes every read of the page
+but the démarche's and the scope's, which the view reads (`invitation_scope.managed_scope`); its
+query count is pinned by tests/habilitations/test_page_queries.py. The view renders
+`page.context()`. The page's three tabs: the people (grouped by role, paged role after role), the
+delegations, the open invitations and pending access requests; the establishments
 ("Caractéristiques"); the history of the messages, with the personal links masked.
 """
 
@@ -23,7 +24,7 @@ from django.utils import timezone
 
 from portail.companies.models import Establishment
 from portail.demarches.models import Demarche, Role
-from portail.habilitations import management_lists, people_rows, people_table
+from portail.habilitations import management_lists, pagination, people_rows, people_table
 from portail.habilitations.access_review import ReviewSummary, summary
 from portail.habilitations.models import AccessRequest, Habilitation, Invitation
 from portail.habilitations.queries import people_of
@@ -34,6 +35,10 @@ LIST_CAP = 100
 # Invitation links are personal: the history shows the message without them.
 INVITATION_LINK = re.compile(r"https?://\S*/habilitations/invitations/[A-Za-z0-9_-]+/?")
 MASKED_LINK = "[lien personnel masqué]"
+# The lists' paginations, as screen readers name them.
+PEOPLE_PAGES = "Pagination des personnes habilitées"
+DELEGATION_PAGES = "Pagination des habilitations déléguées"
+EMAIL_PAGES = "Pagination de l’historique des messages"
 TABS = {
     "personnes": "Personnes habilitées pour mon entreprise",
     "caracteristiques": "Caractéristiques",
@@ -82,6 +87,7 @@ ACCESS_REQUEST_FIELDS = (
 )
 
 _Row = TypeVar("_Row", Habilitation, Invitation, AccessRequest)
+_Linked = TypeVar("_Linked", Habilitation, people_rows.PersonRow)  # a row with its addresses
 
 
 def people_label(count: int) -> str:
@@ -105,8 +111,14 @@ def shown(rows: QuerySet[_Row], roles: Iterable[Role], fields: tuple[str, ...]) 
     return rows_shown
 
 
-def page_links(params: QueryDict, page_obj: Page[Any], param: str) -> dict[str, Any]:
-    """Previous/next and numbered links of one paginated list, keeping the other parameters."""
+def page_links(params: QueryDict, page_obj: Page[Any], param: str, label: str) -> dict[str, Any]:
+    """Previous/next and numbered links of one paginated list, keeping the other parameters,
+    and its navigation written (`nav`, named `label` for screen readers)."""
+    found = _links(params, page_obj, param)
+    return found | {"nav": pagination.nav(found, label)}
+
+
+def _links(params: QueryDict, page_obj: Page[Any], param: str) -> dict[str, Any]:
 
     def url(number: int) -> str:
         query = params.copy()
@@ -114,7 +126,7 @@ def page_links(params: QueryDict, page_obj: Page[Any], param: str) -> dict[str, 
         return "?" + query.urlencode()
 
     paginator = page_obj.paginator
-    if paginator.num_pages <= 1:  # _pagination.html shows nothing: no address to make
+    if paginator.num_pages <= 1:  # the pagination shows nothing: no address to make
         return {"page": page_obj, "links": [], "previous": "", "next": "", "label": param}
     numbers = [
         n
@@ -142,7 +154,7 @@ def _of_scope(demarche: Demarche, scope_ids: list[int]) -> Q:
     return Q(demarche=demarche, establishment_id__in=scope_ids)
 
 
-def _row_urls(demarche: Demarche, rows: list[Habilitation]) -> list[Habilitation]:
+def _row_urls(demarche: Demarche, rows: list[_Linked]) -> list[_Linked]:
     """Each row's "Changer le rôle" and "Révoquer" addresses, from one `reverse()` each per page
     rather than two `{% url %}` per row (each row's a new key of the tag's cache)."""
     marker = 987654321987654321  # a number no démarche code holds
@@ -188,29 +200,26 @@ class ManagementPage:
     def build(
         cls,
         demarche: Demarche,
-        scope_ids: Sequence[int],
+        establishments: Sequence[Establishment],
+        roles: Sequence[Role],
         params: QueryDict,
         *,
         filter_text: str = "",
         filter_siret: str = "",
     ) -> ManagementPage:
-        """Read the page; `filter_text`/`filter_siret`: the validated search of the people."""
-        scope_ids = list(scope_ids)
+        """Read the page of `demarche` (with its `roles`, in their order) on the `establishments`
+        managed (by SIRET, with their SIRET, name, commune and whether open: the search's list,
+        the SIRET searched, the invitation form's; `invitation_scope.managed_scope` reads both);
+        `filter_text`/`filter_siret`: the validated search of the people."""
+        establishments, roles = list(establishments), list(roles)
+        scope_ids = [e.pk for e in establishments]
         tab = params.get("onglet", "personnes")
         if tab not in TABS:
             tab = "personnes"
-        # Every establishment of the scope, once: the search's list, the SIRET searched, the
-        # invitation form's (the active ones).
-        establishments = list(
-            Establishment.objects.filter(pk__in=scope_ids)
-            .order_by("siret")
-            .only("siret", "name", "commune", "is_active")
-        )
         searched = (
             [e.pk for e in establishments if e.siret == filter_siret] if filter_siret else scope_ids
         )
         search = people_rows.Search(demarche.pk, searched, filter_text)
-        roles = list(demarche.roles.all())
         counts = people_rows.counts(search)
         lists = management_lists.lists_of(demarche.pk, scope_ids)  # which of the others to read
         groups = _groups(roles, counts)
@@ -262,13 +271,15 @@ class ManagementPage:
             "groups": self.groups,
             "page_groups": self.page_groups,
             "people_tables": people_table.tables(self.page_groups),
-            "people": page_links(self.params, self.people_page, "page"),
-            "delegations": page_links(self.params, self.delegations_page, "dpage"),
+            "people": page_links(self.params, self.people_page, "page", PEOPLE_PAGES),
+            "delegations": page_links(
+                self.params, self.delegations_page, "dpage", DELEGATION_PAGES
+            ),
             "invitations": self.invitations,
             "access_requests": self.access_requests,
             "roles": self.roles,
             "establishments": self.establishments[: LIST_CAP * 2],
-            "emails": page_links(self.params, self.emails_page, "mpage"),
+            "emails": page_links(self.params, self.emails_page, "mpage", EMAIL_PAGES),
             "now": self.now,
             "reviews": self.reviews,
         }

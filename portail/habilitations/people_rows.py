@@ -5,9 +5,10 @@ the most recent first, with the person, the establishment and who granted it).
 The ORM said the same in four to five queries (the counts, the delegations' count, one id query
 per role on the page, the rows) whose compiling cost more than running them. The SQL is written
 once per database vendor and shape of the search (how many establishments, how many words typed)
-from the models' tables and the backend's own `istartswith`; the rows are built by `from_db` with
-the ORM's converters (`portail.core.sql_read`). `tests/habilitations/test_people_rows.py` checks
-both against the ORM's (`queries.PeopleByRole`, `queries.people_counts`) case by case.
+from the models' tables and the backend's own `istartswith`; its values are converted as the ORM
+converts them (`portail.core.sql_read`) into plain rows (`PersonRow`: what the page writes, no
+model instance). `tests/habilitations/test_people_rows.py` checks both against the ORM's
+(`queries.PeopleByRole`, `queries.people_counts`) case by case.
 
 The search by SIRET is an establishment of the scope (the page reads them all): the statements
 take the ids it leaves.
@@ -16,6 +17,7 @@ take the ids it leaves.
 # ruff: noqa: S608 (SQL built from the models' names; every value is a parameter)
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -52,6 +54,57 @@ class TabCounts:
     persons: dict[int, int]  # per role: the persons (distinct accounts) not delegated
     rows: dict[int, int]  # per role: the habilitations not delegated
     delegations: int
+
+
+class Person:
+    """An account as the page writes it: `get_full_name()` and `str()` are the User model's."""
+
+    __slots__ = ("email", "first_name", "last_name")
+
+    def __init__(self, email: str, first_name: str, last_name: str) -> None:
+        self.email, self.first_name, self.last_name = email, first_name, last_name
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+
+@dataclass(slots=True)
+class Place:
+    """An establishment as the page writes it."""
+
+    siret: str
+    name: str
+
+
+@dataclass(slots=True, eq=False)
+class PersonRow:
+    """One habilitation of the page of people, as `people_table.row` writes it: plain values,
+    not the four model instances (`from_db`) a row took when the template read it."""
+
+    pk: int
+    user_id: int
+    role_id: int
+    origin: str
+    granted_at: datetime
+    ends_at: datetime | None
+    user: Person
+    establishment: Place
+    granted_by: Person | None
+    role: Role
+    change_role_url: str = ""
+    revoke_url: str = ""
+
+    def get_origin_display(self) -> str:
+        """What the model's `get_origin_display()` says."""
+        return str(_origin_labels().get(self.origin, self.origin))
+
+
+@cache
+def _origin_labels() -> dict[str, Any]:
+    return dict(Habilitation._meta.get_field("origin").flatchoices)
 
 
 def _q(name: str) -> str:
@@ -206,7 +259,7 @@ def _page_sql(shape: tuple[str, int, int, bool], parts: int, text: bool) -> str:
 
 def page(
     search: Search, roles: Sequence[Role], rows: dict[int, int], start: int, stop: int
-) -> list[Habilitation]:
+) -> list[PersonRow]:
     """The habilitations `start:stop` of the tab's list (not delegated), role after role in the
     order of `roles`, the most recent first within a role: one statement."""
     parts = windows(roles, rows, start, stop)
@@ -228,24 +281,40 @@ def _converters(vendor: str) -> sql_read.Converters:
     return sql_read.converters(connection.alias, [*hab, *people, *places, *people])
 
 
-def _built(fetched: list[Any], by_id: dict[int, Role], order: list[int]) -> list[Habilitation]:
+@cache
+def _at() -> dict[str, int]:
+    """Where each value sits in a row of the page's statement (`_page_sql`'s columns)."""
     hab, people, places = _loaded()
-    alias, user = connection.alias, get_user_model()
-    cut = [len(hab), len(hab) + len(people), len(hab) + len(people) + len(places)]
-    found: list[Habilitation] = []
+    names = [
+        *(f"h.{field.name}" for field in hab),
+        *(f"u.{field.name}" for field in people),
+        *(f"e.{field.name}" for field in places),
+        *(f"g.{field.name}" for field in people),
+    ]
+    return {name: n for n, name in enumerate(names)}
+
+
+def _built(fetched: list[Any], by_id: dict[int, Role], order: list[int]) -> list[PersonRow]:
+    alias, converters, at = connection.alias, _converters(connection.vendor), _at()
+    found: list[PersonRow] = []
     for row in fetched:
-        values = sql_read.converted(alias, row, _converters(connection.vendor))
-        habilitation = sql_read.instance(alias, Habilitation, hab, values[: cut[0]])
-        habilitation.user = sql_read.instance(alias, user, people, values[cut[0] : cut[1]])
-        habilitation.establishment = sql_read.instance(
-            alias, Establishment, places, values[cut[1] : cut[2]]
+        v = sql_read.converted(alias, row, converters)
+        found.append(
+            PersonRow(
+                pk=v[at["h.id"]],
+                user_id=v[at["h.user"]],
+                role_id=v[at["h.role"]],
+                origin=v[at["h.origin"]],
+                granted_at=v[at["h.granted_at"]],
+                ends_at=v[at["h.ends_at"]],
+                user=Person(v[at["u.email"]], v[at["u.first_name"]], v[at["u.last_name"]]),
+                establishment=Place(v[at["e.siret"]], v[at["e.name"]]),
+                granted_by=None
+                if v[at["g.id"]] is None
+                else Person(v[at["g.email"]], v[at["g.first_name"]], v[at["g.last_name"]]),
+                role=by_id[v[at["h.role"]]],
+            )
         )
-        granted_by = values[cut[2] :]
-        habilitation.granted_by = (
-            None if granted_by[0] is None else sql_read.instance(alias, user, people, granted_by)
-        )
-        habilitation.role = by_id[habilitation.role_id]
-        found.append(habilitation)
     position = {role_id: n for n, role_id in enumerate(order)}
     found.sort(key=lambda h: (position[h.role_id], -h.granted_at.timestamp(), -h.pk))
     return found

@@ -4,7 +4,8 @@ They were the template's largest part: twenty rows of a dozen variables, filters
 then `{% scrollable_table %}` around each role. `tables(page_groups)` returns what manage.html's
 loop rendered, byte for byte (its whitespace included); `tests/habilitations/test_people_table.py`
 renders the replaced template beside it on varied rows (every origin, granted by someone or not,
-names to escape). The markup is the template's: one DSFR table on both widths, each row a card
+names to escape), given model instances as it was and the plain rows the page now reads
+(`people_rows.PersonRow`). The markup is the template's: one DSFR table on both widths, each row a card
 below 48em (habilitations.css, `.hab-stack`), the column headers kept for screen readers.
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from portail.habilitations.models import Habilitation
+from portail.habilitations.people_rows import PersonRow
 
 EMPTY = "\n      <p>Aucune personne ne correspond à ces critères.</p>\n    "
 HEADS = (
@@ -38,7 +39,7 @@ def full_name(user: Any) -> str:
     return escape(name)
 
 
-def _granted(habilitation: Habilitation) -> str:
+def _granted(habilitation: PersonRow) -> str:
     granted_by = habilitation.granted_by
     if granted_by is not None:
         return f"par {full_name(granted_by) or escape(granted_by.email)}"
@@ -46,14 +47,12 @@ def _granted(habilitation: Habilitation) -> str:
     return f'<span class="hab-narrow">(</span>{origin}<span class="hab-narrow">)</span>'
 
 
-def row(habilitation: Habilitation) -> str:
+def row(habilitation: PersonRow) -> str:
     """One person's row (`habilitation` with its user, establishment, who granted it, its role
-    and its two addresses, `change_role_url` and `revoke_url`)."""
+    and its two addresses, set by management_page._row_urls, one reverse() per page)."""
     user, establishment = habilitation.user, habilitation.establishment
     who = escape(str(user))
-    # Set by management_page._row_urls, one reverse() per page.
-    change_role_url: str = habilitation.change_role_url  # type: ignore[attr-defined]
-    revoke_url: str = habilitation.revoke_url  # type: ignore[attr-defined]
+    change_role_url, revoke_url = habilitation.change_role_url, habilitation.revoke_url
     return (
         "\n              <tr>"
         f'\n                <td class="hab-stack__title">{full_name(user) or "—"}</td>'

@@ -17,7 +17,7 @@ from portail.companies.models import Establishment
 from portail.core.context import context_of
 from portail.core.ratelimit import attempt, format_wait
 from portail.core.refusals import refusal_shown
-from portail.demarches.models import Demarche
+from portail.demarches.models import Demarche, Role
 from portail.habilitations import flows, invite_form_html
 from portail.habilitations.forms import DelegateForm, InviteForm, PeopleFilterForm, RoleChangeForm
 from portail.habilitations.gate import check_required, check_strong_auth, strong_auth_gate
@@ -74,12 +74,16 @@ def _inviter(request: "UserRequest") -> str:
 @require_GET
 @strong_auth_gate
 def manage(request: "UserRequest", code: str) -> HttpResponse:
-    demarche, scope_ids = _gestionnaire_scope_ids(request, code)
+    # The démarche with its roles, and the establishments managed: two plain statements
+    # (invitation_scope; four ORM reads compiled per request before).
+    demarche, managed, roles = _managed(request, code, step_up=False)
+    scope_ids = [establishment.pk for establishment in managed]
     filters = PeopleFilterForm(request.GET)
     found = filters.cleaned_data if filters.is_valid() else {}
     page = ManagementPage.build(
         demarche,
-        scope_ids,
+        managed,
+        roles,
         request.GET,
         filter_text=found.get("q", "").strip(),
         filter_siret=found.get("etablissement", "").strip(),
@@ -151,17 +155,27 @@ def _send_invitation(
     return attempt.succeeded
 
 
+def _managed(
+    request: "UserRequest", code: str, *, step_up: bool
+) -> tuple[Demarche, list[Establishment], list[Role]]:
+    """The démarche with its roles and the establishments the user manages (by SIRET, open or
+    closed): `_gestionnaire_scope`'s answer in two plain statements; 404 for anyone else. Then
+    the démarche's second-factor rule (`step_up`: a sensitive action)."""
+    demarche, managed, roles = managed_scope(request.user, code)
+    if demarche is None or not managed:  # not a gestionnaire of this démarche
+        raise Http404
+    check_strong_auth(request, demarche, step_up=step_up)
+    return demarche, managed, roles
+
+
 def _invitation_form(
     request: "UserRequest", code: str, form_class: type[InvitationForm]
 ) -> tuple[Demarche, InvitationForm, dict[str, Any]]:
     """The démarche, the invite or delegate form on the establishments the user manages, and
     what its template reads already read (the démarche's roles, the open establishments by
-    SIRET): `_gestionnaire_scope`'s answer in two plain statements; 404 for anyone else (a
-    sensitive action: the factor checked within 15 minutes where the démarche asks it)."""
-    demarche, managed, roles = managed_scope(request.user, code)
-    if demarche is None or not managed:
-        raise Http404
-    check_strong_auth(request, demarche, step_up=True)
+    SIRET); 404 for anyone else (a sensitive action: the factor checked within 15 minutes where
+    the démarche asks it)."""
+    demarche, managed, roles = _managed(request, code, step_up=True)
     scope = Establishment.objects.filter(pk__in=[establishment.pk for establishment in managed])
     data = request.POST if request.method == "POST" else None
     form = form_class(data, actor=request.user, demarche=demarche, establishments=scope)
@@ -172,6 +186,8 @@ def _invitation_form(
 @require_http_methods(["GET", "POST"])
 @strong_auth_gate
 def invite(request: "UserRequest", code: str) -> HttpResponse:
+    if request.method == "GET":
+        return _empty_invitation(request, code)
     demarche, form, read = _invitation_form(request, code, InviteForm)
     searched = request.method == "POST" and request.POST.get("action") == "search"
     candidates = []
@@ -192,6 +208,27 @@ def invite(request: "UserRequest", code: str) -> HttpResponse:
             "autocomplete_url": reverse("habilitations:autocomplete", args=[demarche.code]),
         }
     )
+    context["invite_form"] = invite_form_html.rendered(request, context)
+    return render(request, "habilitations/invite.html", context)
+
+
+def _empty_invitation(request: "UserRequest", code: str) -> HttpResponse:
+    """The invitation page, its form empty: kept (invite_form_html), the form made only to
+    render it the first time, as in the management page's modal."""
+    demarche, managed, roles = _managed(request, code, step_up=True)
+    context = invite_form_html.empty_context(
+        demarche=demarche,
+        roles=roles,
+        establishments=[e for e in managed if e.is_active],
+        inviter=_inviter(request),
+        autocomplete_url=reverse("habilitations:autocomplete", args=[demarche.code]),
+        make_form=lambda: InviteForm(
+            actor=request.user,
+            demarche=demarche,
+            establishments=Establishment.objects.filter(pk__in=[e.pk for e in managed]),
+        ),
+    )
+    context["title"] = "Inviter un utilisateur"
     context["invite_form"] = invite_form_html.rendered(request, context)
     return render(request, "habilitations/invite.html", context)
 

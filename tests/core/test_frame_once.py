@@ -27,7 +27,10 @@ def normalized(html: str) -> str:
 
 
 def pages() -> list[tuple[Client, str]]:
-    _demarche, _centre, manager = ceres()
+    demarche, _centre, manager = ceres()
+    # Periodic reviews, none done yet: the management page's summary says so, kept once.
+    demarche.access_review_months = 12
+    demarche.save(update_fields=["access_review_months"])
     head, _site = company(31)
     gestionnaire = person("Gaston", "Cadre", head)
     habilitate(gestionnaire, manager, head, origin=Habilitation.Origin.ACTIVATION_CODE)
@@ -75,6 +78,7 @@ def test_pages_are_the_same_bytes_with_their_frame_rendered_once(monkeypatch):
     assert 'href="/demarches/" aria-current="page"' in again[4]
     assert 'href="/mon-compte/" aria-current="page"' in again[5]
     assert 'href="/demarches/" aria-current="true"' in again[7]
+    assert "Aucune revue des accès n’a encore été validée." in again[7]
 
 
 def test_a_part_kept_cannot_hold_a_block_or_a_token():

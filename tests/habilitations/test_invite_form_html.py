@@ -8,6 +8,7 @@ import pytest
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.template import engines
 from django.test import RequestFactory
+from django.urls import reverse
 
 from portail.companies.models import Establishment
 from portail.core import fragments
@@ -116,3 +117,19 @@ def test_the_management_page_s_empty_form_is_made_only_to_be_kept(world):
         before = engines["django"].from_string(INCLUDED).render(expected, request)
         assert TOKEN.sub("TOKEN", after) == TOKEN.sub("TOKEN", before)
     assert made == [1]
+
+
+def test_the_invitation_page_empty_writes_the_form_it_wrote_when_it_made_one(world, client):
+    # The page's GET makes no form since decision 0014's sixth session (`empty_context`, as the
+    # management page's modal): the same bytes as the template given the form.
+    client.force_login(world.gestionnaire)
+    page = client.get(reverse("habilitations:invite", args=[world.demarche.code])).content.decode()
+    key = re.search(r'name="submission_key" value="([^"]+)"', page)
+    assert key is not None
+    url = reverse("habilitations:autocomplete", args=[world.demarche.code])
+    expected = context_of(world, inviter=str(world.gestionnaire), autocomplete_url=url)
+    expected["form"].initial["submission_key"] = key.group(1)
+    included = (
+        engines["django"].from_string(INCLUDED).render(expected, request_of(world.gestionnaire))
+    )
+    assert TOKEN.sub("TOKEN", included) in TOKEN.sub("TOKEN", page)

@@ -8,6 +8,7 @@ from django.urls import reverse
 from portail.core.refusals import Refusal
 from portail.habilitations import flows
 from portail.habilitations.grants import HabilitationError
+from portail.habilitations.invitation_scope import managed_scope
 from portail.habilitations.management_page import (
     MASKED_LINK,
     TABS,
@@ -16,15 +17,14 @@ from portail.habilitations.management_page import (
     people_label,
 )
 from portail.habilitations.models import Habilitation
-from portail.habilitations.scope import managed_establishment_ids
 from tests.habilitations.factories import person
 
 pytestmark = pytest.mark.django_db
 
 
 def build(world, query: str = "", **filters: str) -> ManagementPage:
-    scope_ids = managed_establishment_ids(world.gestionnaire, world.demarche)
-    return ManagementPage.build(world.demarche, scope_ids, QueryDict(query), **filters)
+    demarche, establishments, roles = managed_scope(world.gestionnaire, world.demarche.code)
+    return ManagementPage.build(demarche, establishments, roles, QueryDict(query), **filters)
 
 
 def test_the_page_groups_the_people_of_the_scope_by_role(world):

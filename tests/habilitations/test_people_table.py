@@ -11,7 +11,7 @@ from django.template import engines
 from portail.accounts.models import User
 from portail.companies.models import Establishment
 from portail.demarches.models import Role
-from portail.habilitations import people_table
+from portail.habilitations import people_rows, people_table
 from portail.habilitations.models import Habilitation
 
 pytestmark = pytest.mark.django_db  # the cache every test clears is the database's
@@ -109,3 +109,42 @@ def test_every_origin_and_the_escaping_are_met():
     assert "O&#x27;Brien &amp; &quot;fils&quot;" in html
     assert "01/01/2026" in html
     assert "31/12/2025" not in html
+
+
+def plain(habilitation: Habilitation) -> people_rows.PersonRow:
+    """The row `people_rows.page` makes of the same values (no model instance)."""
+
+    def person(user: User | None) -> people_rows.Person | None:
+        return (
+            None
+            if user is None
+            else people_rows.Person(user.email, user.first_name, user.last_name)
+        )
+
+    made = people_rows.PersonRow(
+        pk=habilitation.pk,
+        user_id=0,
+        role_id=habilitation.role.pk,
+        origin=habilitation.origin,
+        granted_at=habilitation.granted_at,
+        ends_at=habilitation.ends_at,
+        user=person(habilitation.user),
+        establishment=people_rows.Place(
+            habilitation.establishment.siret, habilitation.establishment.name
+        ),
+        granted_by=person(habilitation.granted_by),
+        role=habilitation.role,
+    )
+    made.change_role_url = habilitation.change_role_url
+    made.revoke_url = habilitation.revoke_url
+    return made
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_plain_rows_write_what_the_template_wrote_of_the_models(case):
+    # The page's rows are plain values since decision 0014's sixth session: the same bytes as
+    # the template given model instances (the User model's full name and str()).
+    page_groups = CASES[case]
+    expected = engines["django"].from_string(REPLACED).render({"page_groups": page_groups})
+    plain_groups = [group | {"rows": [plain(h) for h in group["rows"]]} for group in page_groups]
+    assert people_table.tables(plain_groups) == expected
