@@ -286,7 +286,9 @@ class _Callgrind:
         text = newest.read_text(errors="replace")
         if f"step-{name}" not in text:
             return
-        summary = next(line for line in text.splitlines() if line.startswith(("summary:", "totals:")))
+        summary = next(
+            line for line in text.splitlines() if line.startswith(("summary:", "totals:"))
+        )
         total = int(summary.split()[1])
         print(f"{name:20} instructions {total / n:,.0f} a request (callgrind, {n} requests)")
 

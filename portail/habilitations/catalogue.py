@@ -23,7 +23,7 @@ from portail.companies.models import Establishment
 from portail.core import sql_read
 from portail.demarches.models import Demarche, Role
 from portail.habilitations.models import Habilitation
-from portail.habilitations.queries import Catalogue, Suspension
+from portail.habilitations.queries import HELD_TILE_FIELDS, Catalogue, Suspension, held_tile_key
 
 if TYPE_CHECKING:
     from portail.accounts.models import User
@@ -64,6 +64,13 @@ def _statement(vendor: str) -> tuple[str, list[str], sql_read.Converters, sql_re
     return sql, [f.attname for f in fields], sql_read.converters(alias, fields), dates
 
 
+@cache
+def _tile_columns(vendor: str) -> list[int]:
+    """Where a held tile's HELD_TILE_FIELDS are among the statement's columns."""
+    names = _statement(vendor)[1]
+    return [names.index(name) for name in HELD_TILE_FIELDS]
+
+
 def catalogue_of(user: "User") -> Catalogue:
     """What `queries.catalogue_for(user)` answers, read in one statement."""
     sql, names, converters, dates = _statement(connection.vendor)
@@ -78,7 +85,7 @@ def catalogue_of(user: "User") -> Catalogue:
             connection.alias, names, sql_read.converted(connection.alias, row[:width], converters)
         )
 
-    held: list[Demarche] = []
+    held: list[list[Any]] = []  # each held démarche's values, converted
     other_rows: list[tuple[Any, ...]] = []
     # What the page reads of each held démarche, as `queries.catalogue_for` sets it.
     manages: set[int] = set()
@@ -91,7 +98,7 @@ def catalogue_of(user: "User") -> Catalogue:
             if row[width] is None:  # not held: one row, no habilitation
                 other_rows.append(row[:width])
                 continue
-            held.append(demarche_of(row))
+            held.append(sql_read.converted(connection.alias, row[:width], converters))
         habilitation, can_manage, origin, ends_at, suspended_at, reason, name, label = row[width:]
         if habilitation is None:
             continue
@@ -111,16 +118,53 @@ def catalogue_of(user: "User") -> Catalogue:
             ends = _converted(ends_at, dates)
             soonest = delegation_ends.get(row[pk])
             delegation_ends[row[pk]] = ends if soonest is None else min(soonest, ends)
-    for demarche in held:
-        vars(demarche).update(
-            held=True,
-            manages=demarche.pk in manages,
-            delegation_ends_at=delegation_ends.get(demarche.pk),
-            suspensions=suspensions.get(demarche.pk, []),
+    shown: list[dict[str, Any]] = []  # what the page reads of each, as catalogue_for sets it
+    keys: list[tuple[object, ...]] = []
+    tile = _tile_columns(connection.vendor) if held else []
+    for values in held:
+        its_manages = values[pk] in manages
+        its_end = delegation_ends.get(values[pk])
+        its_suspensions = suspensions.get(values[pk], [])
+        shown.append(
+            {
+                "held": True,
+                "manages": its_manages,
+                "delegation_ends_at": its_end,
+                "suspensions": its_suspensions,
+            }
         )
+        keys.append(held_tile_key([values[i] for i in tile], its_manages, its_end, its_suspensions))
     return Catalogue(
-        held=held, others=_Others(other_rows, demarche_of), others_key=tuple(other_rows)
+        held=_Held(names, held, shown),
+        others=_Others(other_rows, demarche_of),
+        others_key=tuple(other_rows),
+        held_keys=keys,
     )
+
+
+class _Held(Sequence[Demarche]):
+    """The démarches held, built from their converted values when first read: their tiles are
+    mostly kept (mes_demarches_views), under `Catalogue.held_keys`."""
+
+    def __init__(self, names: list[str], values: list[list[Any]], shown: list[dict[str, Any]]):
+        self._names, self._values, self._shown = names, values, shown
+
+    @cached_property
+    def _demarches(self) -> list[Demarche]:
+        demarches = [Demarche.from_db(connection.alias, self._names, v) for v in self._values]
+        for demarche, more in zip(demarches, self._shown, strict=True):
+            vars(demarche).update(more)
+        return demarches
+
+    @overload
+    def __getitem__(self, index: int) -> Demarche: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Demarche]: ...
+    def __getitem__(self, index: int | slice) -> Demarche | Sequence[Demarche]:
+        return self._demarches[index]
+
+    def __len__(self) -> int:
+        return len(self._values)
 
 
 class _Others(Sequence[Demarche]):

@@ -476,7 +476,9 @@ def test_a_session_inserted_in_the_login_s_transaction_is_not_written_again_unle
     # A key taken inside a transaction fails at once: the error has spoiled the transaction.
     other = SessionStore()
     other.create()
-    Session.objects.create(session_key=other.session_key, session_data="", expire_date=timezone.now())
+    Session.objects.create(
+        session_key=other.session_key, session_data="", expire_date=timezone.now()
+    )
     with pytest.raises(CreateError), transaction.atomic():
         other.save()
 
