@@ -135,26 +135,38 @@ def catalogue_of(user: "User") -> Catalogue:
         )
         keys.append(held_tile_key([values[i] for i in tile], its_manages, its_end, its_suspensions))
     return Catalogue(
-        held=_Held(names, held, shown),
-        others=_Others(other_rows, demarche_of),
+        held=_Built(
+            len(held),
+            lambda i: _with(Demarche.from_db(connection.alias, names, held[i]), shown[i]),
+        ),
+        others=_Built(
+            len(other_rows),
+            lambda i: _with(demarche_of(other_rows[i]), {**_NOT_HELD, "suspensions": []}),
+        ),
         others_key=tuple(other_rows),
         held_keys=keys,
     )
 
 
-class _Held(Sequence[Demarche]):
-    """The démarches held, built from their converted values when first read: their tiles are
-    mostly kept (mes_demarches_views), under `Catalogue.held_keys`."""
+# What the page reads of a démarche not held.
+_NOT_HELD = {"held": False, "manages": False, "delegation_ends_at": None}
 
-    def __init__(self, names: list[str], values: list[list[Any]], shown: list[dict[str, Any]]):
-        self._names, self._values, self._shown = names, values, shown
+
+def _with(demarche: Demarche, shown: dict[str, Any]) -> Demarche:
+    vars(demarche).update(shown)
+    return demarche
+
+
+class _Built(Sequence[Demarche]):
+    """Démarches built (`build(i)`: the i-th, with what the page reads of it) when first read:
+    the held ones' tiles are mostly kept, "Les autres démarches" too (mes_demarches_views)."""
+
+    def __init__(self, count: int, build: Callable[[int], Demarche]):
+        self._count, self._build = count, build
 
     @cached_property
     def _demarches(self) -> list[Demarche]:
-        demarches = [Demarche.from_db(connection.alias, self._names, v) for v in self._values]
-        for demarche, more in zip(demarches, self._shown, strict=True):
-            vars(demarche).update(more)
-        return demarches
+        return [self._build(i) for i in range(self._count)]
 
     @overload
     def __getitem__(self, index: int) -> Demarche: ...
@@ -164,33 +176,7 @@ class _Held(Sequence[Demarche]):
         return self._demarches[index]
 
     def __len__(self) -> int:
-        return len(self._values)
-
-
-class _Others(Sequence[Demarche]):
-    """The démarches not held, built from their rows when first read."""
-
-    def __init__(self, rows: list[tuple[Any, ...]], build: Callable[[tuple[Any, ...]], Demarche]):
-        self._rows, self._build = rows, build
-
-    @cached_property
-    def _demarches(self) -> list[Demarche]:
-        demarches = [self._build(row) for row in self._rows]
-        for demarche in demarches:
-            vars(demarche).update(
-                held=False, manages=False, delegation_ends_at=None, suspensions=[]
-            )
-        return demarches
-
-    @overload
-    def __getitem__(self, index: int) -> Demarche: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Demarche]: ...
-    def __getitem__(self, index: int | slice) -> Demarche | Sequence[Demarche]:
-        return self._demarches[index]
-
-    def __len__(self) -> int:
-        return len(self._rows)
+        return self._count
 
 
 def _converted(value: Any, converters: sql_read.Converters) -> datetime:
