@@ -156,8 +156,8 @@ class SessionStore(DatabaseSessionStore):
         except IntegrityError as exc:
             raise CreateError from exc
         self._index_row = None
-        if connection.in_atomic_block:
-            self._inserted_as = self._as_written()
+        # Kept only for the response's save after an insert in the caller's transaction.
+        self._inserted_as = self._as_written() if connection.in_atomic_block else None
 
     def _as_written(self) -> str:
         """The session's data as a comparable text (its values are JSON's: the serializer's)."""
