@@ -6,6 +6,9 @@ the bench's servers (which a shared machine's load blurs) confirm it.
     N=50 PROF=cumulative TOP=60 .venv/bin/python bench/inprocess.py manage_5   # and a cProfile
     .venv/bin/python bench/inprocess.py login_post showsql                     # its statements
     .venv/bin/python bench/inprocess.py mes_demarches_20 sqltime   # each statement's own time
+    CALLGRIND=1 CALLGRIND_OUT=/tmp/cg N=10 valgrind --tool=callgrind \
+        --callgrind-out-file=/tmp/cg/callgrind.out.%p .venv/bin/python bench/inprocess.py hash,login_post
+                                               # instructions a request (login_post less hash)
 
 Production settings, a copy of the bench's SQLite database (PG=postgres://… for another
 database, REDIS=redis://… for the cache), Django's test client, `time.process_time()` around each
@@ -131,7 +134,12 @@ def steps():
         expires=timezone.now() + timedelta(hours=1),
         scope="openid email profile phone habilitations",
     )
+    from django.contrib.auth.hashers import check_password
+
+    encoded = User.objects.get(email="zero@banc.fr").password
     return {
+        # The password's hash alone: what callgrind's count of a login less this is beyond it.
+        "hash": lambda: check_password(PASSWORD, encoded),
         "userinfo": lambda: anon.get(
             "/o/userinfo/", HTTP_AUTHORIZATION="Bearer bench-userinfo-token-0123456789"
         ),
@@ -213,6 +221,7 @@ def main() -> None:
         if prof:
             pr = cProfile.Profile()
             pr.enable()
+        marks.zero()
         gc_time["t"], gc_time["n"] = 0.0, [0, 0, 0]
         beyond = []
         for _ in range(n):
@@ -221,6 +230,7 @@ def main() -> None:
             f()
             times.append((time.process_time() - t) * 1000)
             beyond.append(times[-1] - hash_time[0] * 1000)
+        marks.dump(name, n)
         if prof:
             pr.disable()
             pr.dump_stats(str(work / "last.prof"))
@@ -235,6 +245,55 @@ def main() -> None:
         if os.environ.get("SHOWSQL"):
             for sql in captured:
                 print("   ", sql[:300])
+
+
+class _Callgrind:
+    """Under `valgrind --tool=callgrind` (CALLGRIND=1), the instructions of each step's timed loop
+    alone: counts zeroed before it and dumped after it by callgrind's client requests (a small
+    library built here), then read back and printed per request. Deterministic where the clock
+    is not: the way to compare two versions on a shared machine."""
+
+    SOURCE = (
+        "#include <valgrind/callgrind.h>\n"
+        "void zero(void) { CALLGRIND_ZERO_STATS; }\n"
+        "void dump(const char *s) { CALLGRIND_DUMP_STATS_AT(s); }\n"
+    )
+
+    def __init__(self) -> None:
+        self.lib = None
+        if not os.environ.get("CALLGRIND"):
+            return
+        import ctypes
+        import subprocess
+
+        c, so = work / "marks.c", work / "marks.so"
+        if not so.exists():
+            c.write_text(self.SOURCE)
+            subprocess.run(["cc", "-O1", "-shared", "-fPIC", "-o", str(so), str(c)], check=True)
+        self.lib = ctypes.CDLL(str(so))
+        self.lib.dump.argtypes = [ctypes.c_char_p]
+
+    def zero(self) -> None:
+        if self.lib is not None:
+            self.lib.zero()
+
+    def dump(self, name: str, n: int) -> None:
+        if self.lib is None:
+            return
+        self.lib.dump(f"step-{name}".encode())
+        out = os.environ.get("CALLGRIND_OUT", ".")
+        newest = max(Path(out).glob("callgrind.out.*"), key=lambda path: path.stat().st_mtime)
+        text = newest.read_text(errors="replace")
+        if f"step-{name}" not in text:
+            return
+        summary = next(
+            line for line in text.splitlines() if line.startswith(("summary:", "totals:"))
+        )
+        total = int(summary.split()[1])
+        print(f"{name:20} instructions {total / n:,.0f} a request (callgrind, {n} requests)")
+
+
+marks = _Callgrind()
 
 
 def _dump(name: str, step) -> None:

@@ -419,9 +419,11 @@ def log_in(
 
     `open_session` is the view's call to Django's `login(request, user)`: it needs the request
     (a new session key, no fixation; `last_login` written by Django's `update_last_login`
-    receiver). It runs here, inside this transaction, so that the session row, `last_login`, the
-    audit event and a new browser's row, journal line and email commit together or not at all
-    (one transaction, no longer two); the flow never sees the request itself.
+    receiver), and whatever the view writes with it (the password login's rate-limit slots given
+    back, its session's row written at once). It runs here, inside this transaction, so that the
+    session row, `last_login`, the audit event and a new browser's row, journal line and email
+    commit together or not at all (one transaction, no longer two); the flow never sees the
+    request itself.
     """
     with transaction.atomic():
         open_session()

@@ -17,7 +17,7 @@ from portail.accounts.validators import validate_person_name
 from portail.companies.lookup import lookup_url_template
 from portail.companies.registry import EstablishmentData
 from portail.companies.siret import normalize_siret, siret_error
-from portail.core.forms import BoundedTextMixin
+from portail.core.forms import BoundedTextMixin, SharedUnboundFields
 from portail.core.ratelimit import UNAVAILABLE
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def _password_field(label: str, autocomplete: str, **kwargs: Any) -> forms.CharF
     )
 
 
-class LoginForm(Form):
+class LoginForm(SharedUnboundFields, Form):
     email = _email_field("Adresse électronique", placeholder="Entrez votre adresse électronique")
     password = _password_field("Mot de passe", "current-password")
     next = forms.CharField(required=False, widget=forms.HiddenInput)

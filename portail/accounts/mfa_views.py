@@ -121,14 +121,20 @@ def with_browser_cookie(request: HttpRequest, response: HttpResponse) -> HttpRes
 def complete_login(request: HttpRequest, user: User, amr: list[str], *, factor: bool) -> str:
     """Open the session (journaled by `flows.log_in`) and remember how; returns where to go."""
     pending = request.session.pop(PENDING_KEY, None) or {}
+
+    def open_session() -> None:
+        # The session written in the login's transaction, as after a password-only login.
+        login(request, user)
+        strong_auth.record_login(request, amr, factor=factor)
+        request.session.save()
+
     # A browser new for this account: its owner is told, as after a password-only login.
     token = flows.log_in(
         user,
-        lambda: login(request, user),
+        open_session,
         browser=user_sessions.browser_token(request),
         context=context_of(request),
     )
-    strong_auth.record_login(request, amr, factor=factor)
     setattr(request, BROWSER_COOKIE_ATTR, token)  # the cookie goes with the response
     FACTOR_PER_ACCOUNT.reset(str(user.pk))
     next_url: str = safe_next(request, pending.get("next", "")) or reverse(

@@ -11,6 +11,12 @@
   change of password) by creating a new row and deleting the old one, which would take the
   `UserSession` with it: when the session has one, the new row is written at once and the
   `UserSession` moved to it first.
+- **Written in the login's transaction**: the login writes its session at once, inside its
+  transaction (`accounts.views`, `flows.log_in`), so that its row commits with the login's
+  (one commit, no longer two); the response's save then finds the data unchanged since that
+  insert and writes nothing (any change since is saved as Django would). Its row is joined to
+  the caller's transaction without a savepoint: a key already taken (2^-190) there fails the
+  login instead of drawing another.
 - **Prepared once**: those two inserts are statements written once (`portail.core.plain_insert`),
   not compiled by the ORM at every login.
 
@@ -48,6 +54,7 @@ class SessionStore(DatabaseSessionStore):
     _insert_pending = False
     _index_row: UserSession | None = None
     account_read: User | None = None  # the account indexed with the session, read with it
+    _inserted_as: str | None = None  # the data as the insert wrote them (JSON), to save once
 
     def load(self) -> dict[str, Any]:
         """The session's data (its account kept in `account_read`), in one statement."""
@@ -117,13 +124,17 @@ class SessionStore(DatabaseSessionStore):
         if self.session_key is None:
             self.create()
         if not (self._insert_pending or must_create):
+            if self._inserted_as is not None and self._inserted_as == self._as_written():
+                return  # written by the insert in this request's transaction, unchanged since
+            self._inserted_as = None
             super().save()
             return
         for attempt in range(3):  # a key already taken: 2^-190; anything else fails thrice
             try:
                 self._insert()
             except CreateError:
-                if not self._insert_pending or attempt == 2:
+                # In the caller's transaction (no savepoint) the error has spoiled it: no retry.
+                if not self._insert_pending or attempt == 2 or connection.in_atomic_block:
                     raise
                 self._session_key = get_random_string(32, VALID_KEY_CHARS)
                 continue
@@ -136,7 +147,8 @@ class SessionStore(DatabaseSessionStore):
         obj = self.create_model_instance(data)
         using = router.db_for_write(self.model, instance=obj)
         try:
-            with transaction.atomic(using=using):
+            # Joins the login's transaction when there is one (the module's docstring).
+            with transaction.atomic(using=using, savepoint=False):
                 self._write(obj, using)
                 if self._index_row is not None:
                     self._index_row.session_id = obj.session_key
@@ -144,6 +156,13 @@ class SessionStore(DatabaseSessionStore):
         except IntegrityError as exc:
             raise CreateError from exc
         self._index_row = None
+        # Kept only for the response's save after an insert in the caller's transaction.
+        self._inserted_as = self._as_written() if connection.in_atomic_block else None
+
+    def _as_written(self) -> str:
+        """The session's data as a comparable text (its values are JSON's: the serializer's)."""
+        data = self._get_session(no_load=True)  # type: ignore[attr-defined]  # not in the stubs
+        return json.dumps(data, default=repr)
 
     @staticmethod
     def _write(row: Model, using: str) -> None:

@@ -47,7 +47,7 @@ from portail.accounts.limits import (
 from portail.accounts.models import AccountToken, User
 from portail.core import strong_auth
 from portail.core.context import context_of
-from portail.core.ratelimit import LimitsUnavailable, attempt, format_wait
+from portail.core.ratelimit import Attempt, LimitsUnavailable, attempt, format_wait
 from portail.core.refusals import Refusal, refusal_shown
 
 LOGIN_ERROR = "Adresse électronique ou mot de passe incorrect."
@@ -100,20 +100,11 @@ def home(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         outcome = _attempt_login(request, form)
-        if isinstance(outcome, User) and mfa.has_second_factor(outcome):
-            return mfa_views.begin_second_step(request, outcome, next_url)
-        if isinstance(outcome, User):
-            # A browser new for this account: its owner is told (user_sessions).
-            browser = flows.log_in(
-                outcome,
-                lambda: login(request, outcome),
-                browser=user_sessions.browser_token(request),
-                context=context_of(request),
-            )
-            strong_auth.record_login(request, ["pwd"], factor=False)
-            response = redirect(next_url or settings.LOGIN_REDIRECT_URL)
-            user_sessions.remember_browser(response, browser)
-            return response
+        if isinstance(outcome, _Checked) and mfa.has_second_factor(outcome.user):
+            outcome.slots.succeeded()
+            return mfa_views.begin_second_step(request, outcome.user, next_url)
+        if isinstance(outcome, _Checked):
+            return _logged_in(request, outcome, next_url)
         status, not_activated_email = outcome
     context = {
         "title": "Connectez-vous",
@@ -124,12 +115,45 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/home.html", context, status=status)
 
 
+@dataclass(frozen=True)
+class _Checked:
+    """The right password of an activated account; its slots are still to be given back."""
+
+    user: User
+    slots: Attempt
+
+
+def _logged_in(request: HttpRequest, checked: _Checked, next_url: str) -> HttpResponse:
+    """Log the account in: its slots given back, the session opened and written, the journal
+    line and a new browser's notice (its owner is told: user_sessions), in one transaction."""
+    user = checked.user
+
+    def open_session() -> None:
+        # All inside `log_in`'s transaction: one commit where there were three (the slots' own,
+        # unsynced, the login's, the session's with the response) — decision 0014, sixth session.
+        checked.slots.succeeded()
+        login(request, user)
+        strong_auth.record_login(request, ["pwd"], factor=False)
+        request.session.save()  # the response's save then finds it written (session_store)
+
+    browser = flows.log_in(
+        user,
+        open_session,
+        browser=user_sessions.browser_token(request),
+        context=context_of(request),
+    )
+    response = redirect(next_url or settings.LOGIN_REDIRECT_URL)
+    user_sessions.remember_browser(response, browser)
+    return response
+
+
 @sensitive_variables("form")
-def _attempt_login(request: HttpRequest, form: LoginForm) -> User | tuple[int, str]:
+def _attempt_login(request: HttpRequest, form: LoginForm) -> _Checked | tuple[int, str]:
     """The account to log in, or (status, not activated address) with the refusal on the form.
 
     The limits per account and per address are the web's business: they stay in the view. A
-    slot is taken on both before the password is checked, and given back when it is right."""
+    slot is taken on both before the password is checked, and given back when it is right (for
+    a login, inside its transaction: `_logged_in`)."""
     email = User.objects.normalize_email(form.cleaned_data["email"])
     try:
         slots = attempt((LOGIN_PER_ACCOUNT, email), (LOGIN_PER_IP, _ip(request)))
@@ -154,11 +178,11 @@ def _attempt_login(request: HttpRequest, form: LoginForm) -> User | tuple[int, s
         flows.record_login_failure(email, "credentials", context=context_of(request))
         form.add_error(None, LOGIN_ERROR)
         return 200, ""
-    slots.succeeded()
     if not user.is_email_verified:
+        slots.succeeded()
         flows.record_login_failure(email, "not_activated", context=context_of(request))
         return 200, user.email
-    return user
+    return _Checked(user, slots)
 
 
 login_view = home

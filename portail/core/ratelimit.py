@@ -23,7 +23,7 @@ import logging
 import math
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal, Protocol
@@ -289,7 +289,11 @@ class DatabaseStore:
             # No lock needed: a window ended since is reset by the next step anyway.
             match = " OR ".join(["(limiter = %s AND digest = %s)"] * len(keys))
             params = [value for limiter, digest in keys for value in (limiter.name, digest)]
-            with unsynced(), connection.cursor() as cursor:
+            # Inside the caller's transaction (a login's: decision 0014, sixth session) the
+            # UPDATE joins it and commits as it does: a SET LOCAL there would leave the caller's
+            # own rows (its outbox) unsynced too.
+            scope = nullcontext() if connection.in_atomic_block else unsynced()
+            with scope, connection.cursor() as cursor:
                 cursor.execute(
                     f"UPDATE {_table()} SET hits = hits - 1 WHERE hits > 0 AND ({match})",  # noqa: S608 -- names are ours
                     params,

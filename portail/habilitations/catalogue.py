@@ -23,7 +23,7 @@ from portail.companies.models import Establishment
 from portail.core import sql_read
 from portail.demarches.models import Demarche, Role
 from portail.habilitations.models import Habilitation
-from portail.habilitations.queries import Catalogue, Suspension
+from portail.habilitations.queries import HELD_TILE_FIELDS, Catalogue, Suspension, held_tile_key
 
 if TYPE_CHECKING:
     from portail.accounts.models import User
@@ -64,6 +64,13 @@ def _statement(vendor: str) -> tuple[str, list[str], sql_read.Converters, sql_re
     return sql, [f.attname for f in fields], sql_read.converters(alias, fields), dates
 
 
+@cache
+def _tile_columns(vendor: str) -> list[int]:
+    """Where a held tile's HELD_TILE_FIELDS are among the statement's columns."""
+    names = _statement(vendor)[1]
+    return [names.index(name) for name in HELD_TILE_FIELDS]
+
+
 def catalogue_of(user: "User") -> Catalogue:
     """What `queries.catalogue_for(user)` answers, read in one statement."""
     sql, names, converters, dates = _statement(connection.vendor)
@@ -78,7 +85,7 @@ def catalogue_of(user: "User") -> Catalogue:
             connection.alias, names, sql_read.converted(connection.alias, row[:width], converters)
         )
 
-    held: list[Demarche] = []
+    held: list[list[Any]] = []  # each held démarche's values, converted
     other_rows: list[tuple[Any, ...]] = []
     # What the page reads of each held démarche, as `queries.catalogue_for` sets it.
     manages: set[int] = set()
@@ -91,7 +98,7 @@ def catalogue_of(user: "User") -> Catalogue:
             if row[width] is None:  # not held: one row, no habilitation
                 other_rows.append(row[:width])
                 continue
-            held.append(demarche_of(row))
+            held.append(sql_read.converted(connection.alias, row[:width], converters))
         habilitation, can_manage, origin, ends_at, suspended_at, reason, name, label = row[width:]
         if habilitation is None:
             continue
@@ -111,32 +118,55 @@ def catalogue_of(user: "User") -> Catalogue:
             ends = _converted(ends_at, dates)
             soonest = delegation_ends.get(row[pk])
             delegation_ends[row[pk]] = ends if soonest is None else min(soonest, ends)
-    for demarche in held:
-        vars(demarche).update(
-            held=True,
-            manages=demarche.pk in manages,
-            delegation_ends_at=delegation_ends.get(demarche.pk),
-            suspensions=suspensions.get(demarche.pk, []),
+    shown: list[dict[str, Any]] = []  # what the page reads of each, as catalogue_for sets it
+    keys: list[tuple[object, ...]] = []
+    tile = _tile_columns(connection.vendor) if held else []
+    for values in held:
+        its_manages = values[pk] in manages
+        its_end = delegation_ends.get(values[pk])
+        its_suspensions = suspensions.get(values[pk], [])
+        shown.append(
+            {
+                "held": True,
+                "manages": its_manages,
+                "delegation_ends_at": its_end,
+                "suspensions": its_suspensions,
+            }
         )
+        keys.append(held_tile_key([values[i] for i in tile], its_manages, its_end, its_suspensions))
     return Catalogue(
-        held=held, others=_Others(other_rows, demarche_of), others_key=tuple(other_rows)
+        held=_Built(
+            len(held),
+            lambda i: _with(Demarche.from_db(connection.alias, names, held[i]), shown[i]),
+        ),
+        others=_Built(
+            len(other_rows),
+            lambda i: _with(demarche_of(other_rows[i]), {**_NOT_HELD, "suspensions": []}),
+        ),
+        others_key=tuple(other_rows),
+        held_keys=keys,
     )
 
 
-class _Others(Sequence[Demarche]):
-    """The démarches not held, built from their rows when first read."""
+# What the page reads of a démarche not held.
+_NOT_HELD = {"held": False, "manages": False, "delegation_ends_at": None}
 
-    def __init__(self, rows: list[tuple[Any, ...]], build: Callable[[tuple[Any, ...]], Demarche]):
-        self._rows, self._build = rows, build
+
+def _with(demarche: Demarche, shown: dict[str, Any]) -> Demarche:
+    vars(demarche).update(shown)
+    return demarche
+
+
+class _Built(Sequence[Demarche]):
+    """Démarches built (`build(i)`: the i-th, with what the page reads of it) when first read:
+    the held ones' tiles are mostly kept, "Les autres démarches" too (mes_demarches_views)."""
+
+    def __init__(self, count: int, build: Callable[[int], Demarche]):
+        self._count, self._build = count, build
 
     @cached_property
     def _demarches(self) -> list[Demarche]:
-        demarches = [self._build(row) for row in self._rows]
-        for demarche in demarches:
-            vars(demarche).update(
-                held=False, manages=False, delegation_ends_at=None, suspensions=[]
-            )
-        return demarches
+        return [self._build(i) for i in range(self._count)]
 
     @overload
     def __getitem__(self, index: int) -> Demarche: ...
@@ -146,7 +176,7 @@ class _Others(Sequence[Demarche]):
         return self._demarches[index]
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return self._count
 
 
 def _converted(value: Any, converters: sql_read.Converters) -> datetime:

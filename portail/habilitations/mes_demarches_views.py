@@ -2,7 +2,8 @@
 code, access request), and a gestionnaire's answer to an access request. Thin: they read, call
 one flow (`redemption`, `access_requests`), show its refusal with `refusal_shown`, render."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django import forms
@@ -62,7 +63,7 @@ def mes_demarches(request: "UserRequest") -> HttpResponse:
         {
             "title": "Mes démarches",
             "held": catalogue.held,
-            "held_html": _held_tiles(catalogue.held),
+            "held_html": _held_tiles(catalogue),
             "others_html": _other_demarches(catalogue, is_particulier),
             "pending_invitations": invitations,
             "own_requests": own_requests,
@@ -71,33 +72,25 @@ def mes_demarches(request: "UserRequest") -> HttpResponse:
     )
 
 
-def _held_tiles(held: list[Demarche]) -> SafeString:
+def _held_tiles(catalogue: Catalogue) -> SafeString:
     """The tiles of the démarches the person holds, each rendered once per process for the same
-    values (most tiles are alike from one person to the next)."""
+    values (most tiles are alike from one person to the next); a démarche is read only when its
+    tile is not kept."""
+    held = catalogue.held
     return SafeString(
         "".join(
             render_once(
-                "habilitations/_held_tile.html", _tile_key(demarche), {"demarche": demarche}
+                "habilitations/_held_tile.html",
+                key,
+                partial(_tile_context, held, i),  # the démarche read only when not kept
             )
-            for demarche in held
+            for i, key in enumerate(catalogue.held_keys)
         )
     )
 
 
-def _tile_key(demarche: Demarche) -> tuple[object, ...]:
-    """Every value _held_tile.html reads (its dates as they are: the page's time zone is the
-    settings')."""
-    shown = vars(demarche)  # catalogue_of sets these three on each held démarche
-    return (
-        demarche.code,
-        demarche.url,
-        demarche.long_name,
-        demarche.short_label,
-        demarche.service_type,
-        shown["manages"],
-        shown["delegation_ends_at"],
-        tuple(shown["suspensions"]),
-    )
+def _tile_context(held: Sequence[Demarche], i: int) -> dict[str, object]:
+    return {"demarche": held[i]}
 
 
 def _other_demarches(catalogue: Catalogue, is_particulier: bool) -> SafeString:

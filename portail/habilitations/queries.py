@@ -42,11 +42,30 @@ class Catalogue:
     # démarches the user holds a live habilitation of; `.manages` set on each,
     # `.delegation_ends_at` when a live delegation ends (the soonest end), else None, and
     # `.suspensions`: the suspended habilitations, shown with their reason
-    held: list[Demarche]
+    held: Sequence[Demarche]
     others: Sequence[Demarche]  # the other active démarches
     # Equal keys, equal other démarches as the page shows them: "Les autres démarches" is
     # rendered once per process under it (mes_demarches_views), its démarches read only then.
     others_key: Hashable
+    # Each held démarche's `held_tile_key`: its tile is kept under it (mes_demarches_views), the
+    # démarche read only when the tile is not.
+    held_keys: Sequence[Hashable]
+
+
+# What a held démarche's tile shows (_held_tile.html), besides `manages`, `delegation_ends_at`
+# and `suspensions`.
+HELD_TILE_FIELDS = ("code", "url", "long_name", "short_label", "service_type")
+
+
+def held_tile_key(
+    shown: Sequence[object],
+    manages: bool,
+    delegation_ends_at: datetime | None,
+    suspensions: Iterable[Suspension],
+) -> tuple[object, ...]:
+    """Every value a held démarche's tile reads (its dates as they are: the page's time zone is
+    the settings'); `shown`: its HELD_TILE_FIELDS' values."""
+    return (*shown, manages, delegation_ends_at, tuple(suspensions))
 
 
 def others_key(others: Iterable[Demarche]) -> tuple[tuple[object, ...], ...]:
@@ -120,7 +139,16 @@ def catalogue_for(user: "User") -> Catalogue:
             suspensions=suspensions.get(demarche.pk, []),
         )
         (held if demarche.pk in held_ids else others).append(demarche)
-    return Catalogue(held=held, others=others, others_key=others_key(others))
+    keys = [
+        held_tile_key(
+            [getattr(d, name) for name in HELD_TILE_FIELDS],
+            vars(d)["manages"],
+            vars(d)["delegation_ends_at"],
+            vars(d)["suspensions"],
+        )
+        for d in held
+    ]
+    return Catalogue(held=held, others=others, others_key=others_key(others), held_keys=keys)
 
 
 def gestionnaire_demarche_ids(user: "User") -> set[int]:

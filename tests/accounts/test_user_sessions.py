@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from portail.accounts import user_sessions
@@ -425,6 +427,9 @@ def test_a_login_writes_its_session_row_and_its_index_once_with_the_response(
     assert "Cette session" in page(laptop)
 
 
+# Outside any transaction, as the response's save runs: in a caller's transaction (the login's)
+# the insert joins it without a savepoint, and a key taken there fails instead (below).
+@pytest.mark.django_db(transaction=True)
 def test_a_new_session_whose_key_is_taken_draws_another_and_its_index_follows():
     from django.contrib.sessions.backends.base import CreateError
 
@@ -450,6 +455,32 @@ def test_a_new_session_whose_key_is_taken_draws_another_and_its_index_follows():
     with pytest.raises(CreateError):
         other.save()
     assert Session.objects.count() == 2
+
+
+def test_a_session_inserted_in_the_login_s_transaction_is_not_written_again_unless_changed():
+    from django.contrib.sessions.backends.base import CreateError
+
+    from portail.accounts.session_store import SessionStore
+
+    store = SessionStore()
+    store["a"] = 1
+    with transaction.atomic():
+        store.save()
+    # The response's save: nothing changed since the insert, nothing written.
+    with CaptureQueriesContext(connection) as unchanged:
+        store.save()
+    assert unchanged.captured_queries == []
+    store["a"] = 2  # changed since: saved as Django would
+    store.save()
+    assert SessionStore(store.session_key)["a"] == 2
+    # A key taken inside a transaction fails at once: the error has spoiled the transaction.
+    other = SessionStore()
+    other.create()
+    Session.objects.create(
+        session_key=other.session_key, session_data="", expire_date=timezone.now()
+    )
+    with pytest.raises(CreateError), transaction.atomic():
+        other.save()
 
 
 def test_a_second_change_of_key_before_the_insert_keeps_the_waiting_index():

@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from portail.core import ratelimit
@@ -141,8 +141,9 @@ def test_both_slots_are_taken_in_one_step_and_given_back_in_one(limits_store, cl
             slots = attempt((account, "a"), (address, "ip"))
             slots.succeeded()
         sql = [q["sql"] for q in captured.captured_queries]
-        if limits_store == "database":  # one transaction each (a savepoint pair in a test)
-            assert sum(s.startswith("SAVEPOINT") for s in sql) == 2, sql
+        if limits_store == "database":  # one transaction, a savepoint pair in a test (the
+            # giving back joins the test's transaction as it joins a login's: below)
+            assert sum(s.startswith("SAVEPOINT") for s in sql) == 1, sql
             assert [s.split(" ")[0] for s in sql if "core_ratelimitstate" in s] == [
                 *verbs,
                 *verbs,
@@ -151,6 +152,27 @@ def test_both_slots_are_taken_in_one_step_and_given_back_in_one(limits_store, cl
         else:
             assert sql == []
     assert [account.reserve("a") for _ in range(6)] == [0, 0, 0, 0, 0, 60]  # given back
+
+
+@pytest.mark.django_db(transaction=True)
+def test_slots_given_back_in_a_caller_s_transaction_commit_as_it_does(clock):
+    """A login gives its slots back inside its own transaction (decision 0014, sixth session):
+    the UPDATE joins it, and leaves its durability alone (a SET LOCAL synchronous_commit there
+    would make the login's outbox row unsynced too); alone, it is its own unsynced transaction."""
+    rule = limiter(limit=5)
+
+    def set_local(captured) -> list[str]:
+        return [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SET LOCAL")]
+
+    slots = attempt((rule, "a"))
+    with CaptureQueriesContext(connection) as alone:
+        slots.succeeded()
+    slots = attempt((rule, "a"))
+    with CaptureQueriesContext(connection) as joined, transaction.atomic():
+        slots.succeeded()
+    assert len(set_local(alone)) == (1 if connection.vendor == "postgresql" else 0)
+    assert set_local(joined) == []
+    assert [rule.reserve("a") for _ in range(6)] == [0, 0, 0, 0, 0, 60]  # both given back
 
 
 def test_reset_forgets_everything(limits_store, clock):

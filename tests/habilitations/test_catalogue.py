@@ -5,10 +5,13 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from portail.core import fragments
 from portail.habilitations.catalogue import catalogue_of
+from portail.habilitations.mes_demarches_views import _held_tiles
 from portail.habilitations.models import Habilitation
 from portail.habilitations.queries import Catalogue, catalogue_for
 from tests.factories import DemarcheFactory, RoleFactory
@@ -22,15 +25,24 @@ SUSPENDED = {
 }
 
 
-def shown(catalogue: Catalogue) -> tuple[list[tuple], list[str]]:
-    """What the page reads of each démarche."""
+def shown(catalogue: Catalogue) -> tuple[list[tuple], list[str], list[tuple]]:
+    """What the page reads of each démarche, and the keys its held tiles are kept under."""
     held = [
         (d.code, d.long_name, d.url, d.held, d.manages, d.delegation_ends_at, d.suspensions)
         for d in catalogue.held
     ]
-    return held, [
+    others = [
         (d.code, d.held, d.manages, d.delegation_ends_at, d.suspensions) for d in catalogue.others
     ]
+    return held, others, list(catalogue.held_keys)
+
+
+def tiles_as_the_template_writes_them(user) -> str:
+    """The held tiles rendered from the ORM's démarches, none kept."""
+    return "".join(
+        render_to_string("habilitations/_held_tile.html", {"demarche": demarche})
+        for demarche in catalogue_for(user).held
+    )
 
 
 def delegation(days: int) -> dict:
@@ -74,7 +86,7 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_the_statement_agrees_with_the_orm(case):
+def test_the_statement_agrees_with_the_orm(case, monkeypatch):
     _ceres, centre, manager = ceres()
     _autre, autre = other_demarche()
     inactive = RoleFactory(demarche=DemarcheFactory(is_active=False, long_name="Fermée"))
@@ -91,6 +103,12 @@ def test_the_statement_agrees_with_the_orm(case):
         kept = {k: v for k, v in fields.items() if k != "user"}
         habilitate(holder, roles[role], places[place], **kept)
     assert shown(catalogue_of(user)) == shown(catalogue_for(user))
+    # The tiles kept under those keys, byte for byte the template's, rendered then kept.
+    monkeypatch.setattr(fragments, "_rendered", fragments.OrderedDict())
+    for _ in range(2):
+        assert _held_tiles(catalogue_of(user)) == tiles_as_the_template_writes_them(user)
+    # Another person's tiles of the same démarches: their own, whatever is kept.
+    assert _held_tiles(catalogue_of(other)) == tiles_as_the_template_writes_them(other)
 
 
 def test_in_one_statement_whatever_the_number_held():

@@ -46,11 +46,13 @@ def test_a_login_takes_its_limit_slots_then_writes_the_session(ceres):
     # session, continued: an "exists" and a transaction of its own before); with the response, the new session's row and its row in "Mes
     # sessions et appareils", inserted together (decision 0014: no more "is the key free", empty
     # insert and update). On PostgreSQL each rate-limit transaction also says it need not wait
-    # for the disk (SET LOCAL, decision 0012).
-    assert len(sql) == (13 if connection.vendor == "postgresql" else 11), sql
+    # for the disk (SET LOCAL, decision 0012). Since decision 0014's sixth session the slots
+    # are given back, and the session's rows inserted, inside the login's transaction: two
+    # transactions, not four; the giving back then commits as the login does (no SET LOCAL).
+    assert len(sql) == (12 if connection.vendor == "postgresql" else 11), sql
     assert sum("core_ratelimitstate" in s for s in sql) == 5
     assert sum(s.startswith("SET LOCAL") for s in sql) == (
-        2 if connection.vendor == "postgresql" else 0
+        1 if connection.vendor == "postgresql" else 0
     )
     assert [s.split(" (")[0] for s in sql if "django_session" in s or "usersession" in s] == [
         'INSERT INTO "django_session"',
@@ -72,19 +74,27 @@ def test_a_login_from_a_new_browser_writes_its_notice_in_the_login_s_transaction
     # login's journal line, in one transaction (a savepoint here); four transactions in all:
     # the limits, their giving back, the login, the session (before decision 0014's third
     # session, continued: five, and one statement more, "has the account a browser already").
+    # Since the sixth session two: the limits, then the login with their giving back and the
+    # session's rows (the response writes nothing more).
     assert len([s for s in sql if not s.startswith(CONTROL)]) == (
-        15 if connection.vendor == "postgresql" else 13
+        14 if connection.vendor == "postgresql" else 13
     ), sql
     assert sum("core_ratelimitstate" in s for s in sql) == 5
-    assert sum(s.startswith("SAVEPOINT") for s in sql) == 4
+    assert sum(s.startswith("SAVEPOINT") for s in sql) == 2
     writes = [s.split(" (")[0].split(" SET")[0] for s in sql if s.startswith(("INSERT", "UPDATE"))]
-    assert writes[-7:-2] == [
+    assert writes[-8:] == [
+        'UPDATE "core_ratelimitstate"',
         'UPDATE "accounts_user"',
+        'INSERT INTO "django_session"',
+        'INSERT INTO "accounts_usersession"',
         'INSERT INTO "audit_auditevent"',
         'INSERT INTO "accounts_knownbrowser"',
         'INSERT INTO "audit_auditevent"',
         'INSERT INTO "notifications_outboxemail"',
     ], sql
+    # All of them in the login's one transaction: nothing written after its end.
+    last_release = max(i for i, s in enumerate(sql) if s.startswith("RELEASE"))
+    assert not any(s.startswith(("INSERT", "UPDATE")) for s in sql[last_release:]), sql
 
 
 @pytest.mark.parametrize("held", [0, 1, 20])
