@@ -16,7 +16,7 @@ answered with the same rows (portail.oidc.authorization_rows) and the same redir
    check (validate_redirect_uri);
 4. the scopes with `openid`, all available to the client (validate_scopes); PKCE S256 with a
    challenge; `prompt` absent or `none` (validate_silent_login, validate_silent_authorization);
-5. the code drawn (oauthlib's generate_token), saved with how the person signed in and the
+5. the code drawn (`drawn_code`: oauthlib's generate_token's alphabet and length), saved with how the person signed in and the
    portal session (the validator's save_authorization_code), the redirect with `code`, `state`
    and RFC 9207's `iss` built as oauthlib and DOT build it.
 
@@ -25,13 +25,20 @@ claims, resource, ui_locales…), a client that asks consent — returns None: D
 unchanged. tests/oidc/test_trusted_authorization.py compares the redirects and rows with DOT's.
 """
 
+import secrets
 from typing import Any
 
 from django.http import HttpRequest
 from oauth2_provider.models import AbstractApplication
 from oauth2_provider.oauth2_backends import _add_iss_to_redirect as add_iss_to_redirect
 from oauth2_provider.settings import oauth2_settings
-from oauthlib.common import Request, add_params_to_uri, generate_token, urldecode, urlencoded
+from oauthlib.common import (
+    UNICODE_ASCII_CHARACTER_SET,
+    Request,
+    add_params_to_uri,
+    urldecode,
+    urlencoded,
+)
 from oauthlib.oauth2.rfc6749.utils import scope_to_list
 from oauthlib.uri_validate import is_absolute_uri
 
@@ -41,6 +48,17 @@ from portail.oidc.code_exchange import _validator
 # The parameters of the ordinary request: anything else goes DOT's way.
 REQUIRED = frozenset({"response_type", "client_id", "redirect_uri", "scope", "code_challenge"})
 OPTIONAL = frozenset({"state", "nonce", "code_challenge_method", "prompt"})
+
+# oauthlib's generate_token draws its 30 characters one by one (SystemRandom.choice, 60 calls);
+# here random bytes are mapped onto the same 62 characters in C: the bytes below 248 (4 × 62)
+# map evenly, the others are dropped, so each character stays uniform.
+CODE_LENGTH = 30
+_EVEN = 256 - 256 % len(UNICODE_ASCII_CHARACTER_SET)
+_CODE_TABLE = bytes(
+    ord(UNICODE_ASCII_CHARACTER_SET[byte % len(UNICODE_ASCII_CHARACTER_SET)]) if byte < _EVEN else 0
+    for byte in range(256)
+)
+_UNEVEN = bytes(range(_EVEN, 256))
 
 
 def _params(request: HttpRequest) -> dict[str, str] | None:
@@ -115,13 +133,22 @@ def oauthlib_request(request: HttpRequest) -> Request | None:
     return oauth_request
 
 
+def drawn_code() -> str:
+    """An authorization code as oauthlib's generate_token draws it: 30 characters of
+    [A-Za-z0-9], each uniform, from `secrets`."""
+    code = b""
+    while len(code) < CODE_LENGTH:
+        code += secrets.token_bytes(CODE_LENGTH + 10).translate(_CODE_TABLE, _UNEVEN)
+    return code[:CODE_LENGTH].decode("ascii")
+
+
 def redirect_location(
     request: HttpRequest, oauth_request: Request, signed_in: dict[str, Any]
 ) -> str:
     """The code drawn and saved, and the démarche's redirect: code, state, iss."""
     for name, value in signed_in.items():
         setattr(oauth_request, name, value)
-    code = {"code": generate_token()}
+    code = {"code": drawn_code()}
     if oauth_request.state:
         code["state"] = oauth_request.state
     _validator().save_authorization_code(oauth_request.client_id, code, oauth_request)
