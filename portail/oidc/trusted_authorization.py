@@ -25,24 +25,18 @@ claims, resource, ui_locales…), a client that asks consent — returns None: D
 unchanged. tests/oidc/test_trusted_authorization.py compares the redirects and rows with DOT's.
 """
 
-import secrets
 from typing import Any
 
 from django.http import HttpRequest
 from oauth2_provider.models import AbstractApplication
 from oauth2_provider.oauth2_backends import _add_iss_to_redirect as add_iss_to_redirect
 from oauth2_provider.settings import oauth2_settings
-from oauthlib.common import (
-    UNICODE_ASCII_CHARACTER_SET,
-    Request,
-    add_params_to_uri,
-    urldecode,
-    urlencoded,
-)
+from oauthlib.common import Request, add_params_to_uri, urldecode, urlencoded
 from oauthlib.oauth2.rfc6749.utils import scope_to_list
 from oauthlib.uri_validate import is_absolute_uri
 
 from portail.accounts.models import User
+from portail.core.csrf_random import random_alphanumeric
 from portail.oidc.code_exchange import _validator
 
 # The parameters of the ordinary request: anything else goes DOT's way.
@@ -50,15 +44,8 @@ REQUIRED = frozenset({"response_type", "client_id", "redirect_uri", "scope", "co
 OPTIONAL = frozenset({"state", "nonce", "code_challenge_method", "prompt"})
 
 # oauthlib's generate_token draws its 30 characters one by one (SystemRandom.choice, 60 calls);
-# here random bytes are mapped onto the same 62 characters in C: the bytes below 248 (4 × 62)
-# map evenly, the others are dropped, so each character stays uniform.
+# the CSRF middleware's drawing gives the same: 30 characters of the same 62, each uniform.
 CODE_LENGTH = 30
-_EVEN = 256 - 256 % len(UNICODE_ASCII_CHARACTER_SET)
-_CODE_TABLE = bytes(
-    ord(UNICODE_ASCII_CHARACTER_SET[byte % len(UNICODE_ASCII_CHARACTER_SET)]) if byte < _EVEN else 0
-    for byte in range(256)
-)
-_UNEVEN = bytes(range(_EVEN, 256))
 
 
 def _params(request: HttpRequest) -> dict[str, str] | None:
@@ -136,10 +123,7 @@ def oauthlib_request(request: HttpRequest) -> Request | None:
 def drawn_code() -> str:
     """An authorization code as oauthlib's generate_token draws it: 30 characters of
     [A-Za-z0-9], each uniform, from `secrets`."""
-    code = b""
-    while len(code) < CODE_LENGTH:
-        code += secrets.token_bytes(CODE_LENGTH + 10).translate(_CODE_TABLE, _UNEVEN)
-    return code[:CODE_LENGTH].decode("ascii")
+    return random_alphanumeric(CODE_LENGTH)
 
 
 def redirect_location(
