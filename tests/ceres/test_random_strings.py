@@ -42,3 +42,17 @@ def test_strings_of_the_alphabet_and_length_each_character_uniform(length, alpha
 
 def test_the_default_alphabet_is_djangos():
     assert set(random_string(4000)) == set(RANDOM_STRING_CHARS)
+
+
+def test_the_csrf_strings_are_djangos_and_unmask_to_the_secret(monkeypatch):
+    from django.middleware import csrf
+
+    from ceres.web.apps import new_csrf_string
+
+    monkeypatch.setattr(csrf, "_get_new_csrf_string", new_csrf_string)
+    secret = new_csrf_string()
+    assert len(secret) == csrf.CSRF_SECRET_LENGTH
+    assert set(secret) <= set(csrf.CSRF_ALLOWED_CHARS)
+    masked = {csrf._mask_cipher_secret(secret) for _ in range(50)}
+    assert len(masked) == 50  # a fresh mask each time (the BREACH defence)
+    assert {csrf._unmask_cipher_token(token) for token in masked} == {secret}
