@@ -5,6 +5,7 @@ before the bench's servers (which a shared machine's load blurs) confirm it.
     .venv/bin/python bench/sso_inprocess.py         # the portal's: authorize, token, userinfo
     .venv/bin/python bench/sso_inprocess.py ceres   # CERES' steps, the portal served by gunicorn
     N=50 PROF=token TOP=60 .venv/bin/python bench/sso_inprocess.py        # and a cProfile
+    CALLS=1 .venv/bin/python bench/sso_inprocess.py ceres                  # function calls per step
     SHOWSQL=1 .venv/bin/python bench/sso_inprocess.py                       # each step's statements
 
 Production settings, copies of the bench's databases (PG=postgres://… for the portal's),
@@ -123,6 +124,8 @@ class Timer:
         # CPU time, as the timings: the wait for the other application is not its cost.
         self.profile = cProfile.Profile(time.process_time) if PROF else None
         self.measuring = False
+        # Function calls per request of each step (cProfile's count: load does not change it).
+        self.calls: dict[str, cProfile.Profile] | None = {} if os.environ.get("CALLS") else None
 
     def __call__(self, step: str, call):  # type: ignore[no-untyped-def]
         from django.db import connection
@@ -136,6 +139,13 @@ class Timer:
                 print(f"== {step}")
                 for query in captured.captured_queries:
                     print("   ", query["sql"][:300])
+            return answer
+        if self.calls is not None and self.measuring:
+            counter = self.calls.setdefault(step, cProfile.Profile())
+            counter.enable()
+            answer = call()
+            counter.disable()
+            self.times.setdefault(step, []).append(0.0)
             return answer
         profiled = self.profile is not None and self.measuring and step == PROF
         if profiled:
@@ -155,6 +165,10 @@ class Timer:
         for step, values in self.times.items():
             median = statistics.median(values)
             total += median
+            if self.calls is not None:
+                calls = pstats.Stats(self.calls[step]).total_calls / len(values)  # type: ignore[attr-defined]
+                print(f"  {step:22} {calls:9.0f} calls  queries {self.queries.get(step, '?')}")
+                continue
             print(
                 f"  {step:22} median {median:7.2f} ms  min {min(values):7.2f}"
                 f"  queries {self.queries.get(step, '?')}"

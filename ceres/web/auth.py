@@ -30,10 +30,10 @@ from django.urls import reverse
 from django.utils import timezone
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationRequestView
-from requests.auth import HTTPBasicAuth
 
 from ceres.web import id_token_check, sign_in
 from ceres.web.backchannel import PORTAL_SID_KEY
+from ceres.web.portal_requests import basic_authorization, portal_requests
 from ceres.web.revocation import KeepsRefreshToken, revoke_refresh_token
 
 if TYPE_CHECKING:
@@ -114,22 +114,45 @@ portal_http = _PortalHTTP()
 
 class _TokenThroughPortalHTTP(OIDCAuthenticationBackend):
     def get_token(self, payload: dict[str, Any]) -> dict[str, Any]:
-        # mozilla-django-oidc's, through the shared HTTP session.
-        auth = None
+        # mozilla-django-oidc's, sent by urllib3 (ceres.web.portal_requests).
+        if self.get_settings("OIDC_PROXY", None):  # a proxy named in the settings: requests'
+            token_info: dict[str, Any] = super().get_token(payload)
+            return token_info
+        authorization = None
         if self.get_settings("OIDC_TOKEN_USE_BASIC_AUTH", False):
-            auth = HTTPBasicAuth(str(payload["client_id"]), str(payload["client_secret"]))
-            del payload["client_secret"]
-        response = portal_http.post(
+            authorization = basic_authorization(
+                str(payload["client_id"]), str(payload.pop("client_secret"))
+            )
+        response = portal_requests.post_form(
             self.OIDC_OP_TOKEN_ENDPOINT,
-            data=payload,
-            auth=auth,
+            payload,
+            authorization,
             verify=self.get_settings("OIDC_VERIFY_SSL", True),
             timeout=self.get_settings("OIDC_TIMEOUT", None),
-            proxies=self.get_settings("OIDC_PROXY", None),
         )
         self.raise_token_response_error(response)
         token: dict[str, Any] = response.json()
         return token
+
+    def get_userinfo(self, access_token: str, id_token: str, payload: Claims) -> Claims:
+        # mozilla-django-oidc's, sent by urllib3; an answer other than 200 is refused.
+        if self.get_settings("OIDC_PROXY", None):
+            claims: Claims = super().get_userinfo(access_token, id_token, payload)
+            return claims
+        response = portal_requests.send(
+            "GET",
+            self.OIDC_OP_USER_ENDPOINT,
+            headers={"Authorization": f"Bearer {access_token}", "Accept": "*/*"},
+            verify=self.get_settings("OIDC_VERIFY_SSL", True),
+            timeout=self.get_settings("OIDC_TIMEOUT", None),
+        )
+        if response.status_code != 200:
+            raise requests.HTTPError(f"{response.status_code} Error for url: {response.url}")
+        if response.headers.get("content-type", "").lower().startswith("application/jwt"):
+            signed: Claims = self.verify_token(response.text)
+            return signed
+        answer: Claims = response.json()
+        return answer
 
 
 class PortalOIDCBackend(KeepsRefreshToken, _TokenThroughPortalHTTP):

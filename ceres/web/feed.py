@@ -17,7 +17,7 @@ from typing import Any
 import jwt
 import requests
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -127,8 +127,33 @@ def catch_up(page_size: int = 200) -> int:
 
 
 def roles_since(sub: str, moment: datetime) -> dict[str, list[str]]:
-    """{siret: role codes} of the changes the portal made for `sub` after `moment`."""
-    return {
-        row.siret: list(row.roles)
-        for row in PortalRoles.objects.filter(sub=sub, occurred_at__gt=moment)
-    }
+    """{siret: role codes} of the changes the portal made for `sub` after `moment`.
+
+    The landing page asks it at every visit: one plain statement whose text is made once,
+    its values converted as the ORM converts them (building and compiling the ORM's query cost
+    more than running it; tests/ceres/test_roles_since.py compares the two)."""
+    connection = connections[router.db_for_read(PortalRoles)]
+    roles: Any = PortalRoles._meta.get_field("roles")  # its from_db_value, as the ORM's
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _roles_since_sql(connection.alias),
+            [sub, connection.ops.adapt_datetimefield_value(moment)],
+        )
+        return {
+            siret: list(roles.from_db_value(value, None, connection))
+            for siret, value in cursor.fetchall()
+        }
+
+
+@cache
+def _roles_since_sql(alias: str) -> str:
+    quote = connections[alias].ops.quote_name
+    meta = PortalRoles._meta
+    column = {field.name: quote(field.column) for field in meta.concrete_fields}
+    siret, roles, sub, occurred_at = (
+        column[name] for name in ("siret", "roles", "sub", "occurred_at")
+    )
+    return (
+        f"SELECT {siret}, {roles} FROM {quote(meta.db_table)}"  # noqa: S608
+        f" WHERE {sub} = %s AND {occurred_at} > %s"
+    )

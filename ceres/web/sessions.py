@@ -18,7 +18,8 @@ from django.contrib.sessions.base_session import AbstractBaseSession
 from django.contrib.sessions.models import Session
 from django.db import connections, router
 from django.utils import timezone
-from django.utils.crypto import get_random_string
+
+from ceres.web.random_strings import random_string
 
 
 class SessionStore(db.SessionStore):
@@ -40,7 +41,7 @@ class SessionStore(db.SessionStore):
         return self.model(session_key=key, session_data=row[0])
 
     def create(self) -> None:
-        self._session_key = get_random_string(32, VALID_KEY_CHARS)
+        self._session_key = random_string(32, VALID_KEY_CHARS)
         self._insert_pending = True
         self.modified = True
 
@@ -53,7 +54,7 @@ class SessionStore(db.SessionStore):
             except CreateError:
                 if not self._insert_pending:
                     raise
-                self._session_key = get_random_string(32, VALID_KEY_CHARS)
+                self._session_key = random_string(32, VALID_KEY_CHARS)
                 continue
             self._insert_pending = False
             return

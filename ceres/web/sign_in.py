@@ -18,7 +18,6 @@ from urllib.parse import urlencode
 from django.db import transaction
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
-from django.utils.crypto import get_random_string
 from django.utils.http import url_has_allowed_host_and_scheme
 from mozilla_django_oidc.utils import (
     absolutify,
@@ -26,6 +25,8 @@ from mozilla_django_oidc.utils import (
     generate_code_challenge,
     import_from_settings,
 )
+
+from ceres.web.random_strings import random_string
 
 Answer = TypeVar("Answer")
 
@@ -52,7 +53,7 @@ def authorization_redirect(
 ) -> HttpResponseRedirect:
     """The redirect to the portal's authorization endpoint, its state, nonce and PKCE verifier
     kept in the session (mozilla-django-oidc's OIDCAuthenticationRequestView.get)."""
-    state = get_random_string(_setting("OIDC_STATE_SIZE", 32))
+    state = random_string(_setting("OIDC_STATE_SIZE", 32))
     callback = _setting("OIDC_AUTHENTICATION_CALLBACK_URL", "oidc_authentication_callback")
     params = {
         "response_type": "code",
@@ -63,13 +64,13 @@ def authorization_redirect(
         **extra_params,
     }
     if _setting("OIDC_USE_NONCE", True):
-        params["nonce"] = get_random_string(_setting("OIDC_NONCE_SIZE", 32))
+        params["nonce"] = random_string(_setting("OIDC_NONCE_SIZE", 32))
     code_verifier = None
     if _setting("OIDC_USE_PKCE", False):
         length = _setting("OIDC_PKCE_CODE_VERIFIER_SIZE", 64)
         if not 43 <= length <= 128:  # RFC 7636 §4.1
             raise ValueError("code_verifier_length must be between 43 and 128")
-        code_verifier = get_random_string(length)
+        code_verifier = random_string(length)
         method = _setting("OIDC_PKCE_CODE_CHALLENGE_METHOD", "S256")
         params["code_challenge"] = generate_code_challenge(code_verifier, method)
         params["code_challenge_method"] = method

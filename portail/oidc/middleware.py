@@ -53,12 +53,13 @@ class AuthorizationFormActionMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
+        # The answer's type first: a machine's request (/o/token/, JSON) has no form to allow.
+        if not response.get("Content-Type", "").startswith("text/html"):
+            return response
         next_url = request.GET.get("next", "")
         if not next_url and request.method == "POST":
             next_url = request.POST.get("next", "")
-        if next_url.startswith(AUTHORIZE_PATH) and response.get("Content-Type", "").startswith(
-            "text/html"
-        ):
+        if next_url.startswith(AUTHORIZE_PATH):
             origin = registered_origin(next_url)
             if origin:
                 add_form_action(response, origin)

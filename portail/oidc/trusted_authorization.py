@@ -16,7 +16,7 @@ answered with the same rows (portail.oidc.authorization_rows) and the same redir
    check (validate_redirect_uri);
 4. the scopes with `openid`, all available to the client (validate_scopes); PKCE S256 with a
    challenge; `prompt` absent or `none` (validate_silent_login, validate_silent_authorization);
-5. the code drawn (oauthlib's generate_token), saved with how the person signed in and the
+5. the code drawn (`drawn_code`: oauthlib's generate_token's alphabet and length), saved with how the person signed in and the
    portal session (the validator's save_authorization_code), the redirect with `code`, `state`
    and RFC 9207's `iss` built as oauthlib and DOT build it.
 
@@ -31,16 +31,21 @@ from django.http import HttpRequest
 from oauth2_provider.models import AbstractApplication
 from oauth2_provider.oauth2_backends import _add_iss_to_redirect as add_iss_to_redirect
 from oauth2_provider.settings import oauth2_settings
-from oauthlib.common import Request, add_params_to_uri, generate_token, urldecode, urlencoded
+from oauthlib.common import Request, add_params_to_uri, urldecode, urlencoded
 from oauthlib.oauth2.rfc6749.utils import scope_to_list
 from oauthlib.uri_validate import is_absolute_uri
 
 from portail.accounts.models import User
+from portail.core.csrf_random import random_alphanumeric
 from portail.oidc.code_exchange import _validator
 
 # The parameters of the ordinary request: anything else goes DOT's way.
 REQUIRED = frozenset({"response_type", "client_id", "redirect_uri", "scope", "code_challenge"})
 OPTIONAL = frozenset({"state", "nonce", "code_challenge_method", "prompt"})
+
+# oauthlib's generate_token draws its 30 characters one by one (SystemRandom.choice, 60 calls);
+# the CSRF middleware's drawing gives the same: 30 characters of the same 62, each uniform.
+CODE_LENGTH = 30
 
 
 def _params(request: HttpRequest) -> dict[str, str] | None:
@@ -115,13 +120,19 @@ def oauthlib_request(request: HttpRequest) -> Request | None:
     return oauth_request
 
 
+def drawn_code() -> str:
+    """An authorization code as oauthlib's generate_token draws it: 30 characters of
+    [A-Za-z0-9], each uniform, from `secrets`."""
+    return random_alphanumeric(CODE_LENGTH)
+
+
 def redirect_location(
     request: HttpRequest, oauth_request: Request, signed_in: dict[str, Any]
 ) -> str:
     """The code drawn and saved, and the démarche's redirect: code, state, iss."""
     for name, value in signed_in.items():
         setattr(oauth_request, name, value)
-    code = {"code": generate_token()}
+    code = {"code": drawn_code()}
     if oauth_request.state:
         code["state"] = oauth_request.state
     _validator().save_authorization_code(oauth_request.client_id, code, oauth_request)

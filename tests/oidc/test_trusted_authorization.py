@@ -3,12 +3,14 @@
 (portail.oidc.views.AuthorizationView._trusted_client_code): the same redirect and rows as DOT's
 path, and every request DOT refuses left to DOT."""
 
+from collections import Counter
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from django.test import Client, RequestFactory
 from oauth2_provider import views as oauth2_views
 from oauth2_provider.models import Grant
+from oauthlib.common import UNICODE_ASCII_CHARACTER_SET, generate_token
 
 from portail.oidc import trusted_authorization
 from portail.oidc.models import GrantAuthentication, SessionGrant
@@ -75,9 +77,20 @@ def test_the_ordinary_request_is_written_out_and_answered_as_dot_does(  # noqa: 
     code = parse_qs(urlsplit(response["Location"]).query)["code"][0]
     dot_code = parse_qs(urlsplit(reference["Location"]).query)["code"][0]
     assert len(code) == len(dot_code)
+    assert set(code) <= set(UNICODE_ASCII_CHARACTER_SET) >= set(dot_code)
     assert response["Location"].replace(code, "C") == reference["Location"].replace(dot_code, "C")
     assert _rows(code) == _rows(dot_code)
     assert flow.token_request(Client(), code).status_code == 200
+
+
+def test_the_code_is_drawn_as_oauthlibs_generate_token_draws_it():
+    codes = [trusted_authorization.drawn_code() for _ in range(2000)]
+    assert {len(code) for code in codes} == {len(generate_token())} == {30}
+    assert len(set(codes)) == len(codes)
+    # Each of the 62 characters as likely (60,000 drawn: about 968 each; the bounds are ±8 σ).
+    counts = Counter("".join(codes))
+    assert set(counts) == set(UNICODE_ASCII_CHARACTER_SET)
+    assert 720 < min(counts.values()) <= max(counts.values()) < 1220, counts.most_common()
 
 
 # Each goes DOT's way; DOT refuses all but the last four (answered as DOT answers them).
