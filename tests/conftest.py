@@ -16,6 +16,24 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytest_plugins = ["tests.browser"]
 
 
+# `@pytest.mark.postgres_only(reason="…")`: what needs PostgreSQL (row locks between threads,
+# COPY, pg_dump) is skipped on SQLite with its own reason, before any fixture sets it up. One
+# rule, the same in CI: there both databases run, and each test runs on the one it needs.
+POSTGRES_ONLY_REASON = "needs PostgreSQL: run with DATABASE_URL=postgres://…"
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    for item in items:
+        marker = item.get_closest_marker("postgres_only")
+        if marker is not None:
+            reason = marker.kwargs.get("reason") or next(iter(marker.args), POSTGRES_ONLY_REASON)
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
 @pytest.fixture(autouse=True)
 def _real_smtp(settings):
     """pytest-django swaps in the in-memory email backend; we speak real SMTP to `mailbox`."""
@@ -50,11 +68,19 @@ def redis_or_skip() -> redis.Redis:
 
 
 def pytest_report_header(config):
+    from django.db import connection
+
+    lines = [f"database: {connection.vendor}"]
+    if connection.vendor != "postgresql":
+        lines[0] += ", tests marked postgres_only SKIPPED (DATABASE_URL=postgres://… runs them)"
     try:
         redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=1).ping()
     except redis.RedisError:
-        return f"rate limits on Redis: SKIPPED, no Redis at {TEST_REDIS_URL} (apt-get install redis-server)"
-    return f"rate limits on Redis: {TEST_REDIS_URL}"
+        return [
+            *lines,
+            f"rate limits on Redis: SKIPPED, no Redis at {TEST_REDIS_URL} (apt-get install redis-server)",
+        ]
+    return [*lines, f"rate limits on Redis: {TEST_REDIS_URL}"]
 
 
 @pytest.fixture(params=["database", "redis"])

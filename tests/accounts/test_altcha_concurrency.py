@@ -7,22 +7,18 @@ import threading
 
 import pytest
 import requests
-from django.db import connection
 
 from portail.accounts import altcha
 from portail.accounts.models import User
 from tests.accounts.helpers import PASSWORD
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres_only(reason="needs PostgreSQL: run with DATABASE_URL=postgres://…"),
+    pytest.mark.django_db(transaction=True),
+]
 
 CONTENDERS = 5
 REPLAYED = "Cette vérification anti-robot a déjà servi"
-
-
-@pytest.fixture(autouse=True)
-def _postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://…")
 
 
 def browser(base_url: str) -> tuple[requests.Session, str]:

@@ -14,13 +14,12 @@ from portail.accounts.models import User
 from portail.habilitations.models import Habilitation
 from tests.factories import EstablishmentFactory, HabilitationFactory, RoleFactory, UserFactory
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (row locks): run with DATABASE_URL=postgres://…")
+pytestmark = [
+    pytest.mark.postgres_only(
+        reason="needs PostgreSQL (row locks): run with DATABASE_URL=postgres://…"
+    ),
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def together(function, arguments) -> list[str]:

@@ -5,19 +5,17 @@ import re
 
 import pytest
 import requests
-from django.db import connection
 
 from tests.accounts.mfa_helpers import code_at, with_totp
 from tests.accounts.test_concurrency import together
 from tests.factories import PASSWORD, UserFactory
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (row locks): run with DATABASE_URL=postgres://…")
+pytestmark = [
+    pytest.mark.postgres_only(
+        reason="needs PostgreSQL (row locks): run with DATABASE_URL=postgres://…"
+    ),
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def past_the_password(base_url: str, user) -> requests.Session:

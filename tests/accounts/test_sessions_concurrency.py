@@ -4,19 +4,17 @@ import threading
 
 import pytest
 import requests
-from django.db import connection
 
 from portail.accounts.models import UserSession
 from portail.audit.models import AuditEvent
 from tests.factories import PASSWORD, UserFactory
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (row locks): run with DATABASE_URL=postgres://…")
+pytestmark = [
+    pytest.mark.postgres_only(
+        reason="needs PostgreSQL (row locks): run with DATABASE_URL=postgres://…"
+    ),
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def signed_in(base: str, email: str) -> requests.Session:

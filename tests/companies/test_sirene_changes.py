@@ -23,6 +23,10 @@ pytestmark = pytest.mark.django_db
 ET_COLUMNS = [*sirene_import.ETABLISSEMENT_COLUMNS, "nic", "dateDebut"]
 UL_COLUMNS = [*sirene_import.UNITE_LEGALE_COLUMNS, "categorieJuridiqueUniteLegale"]
 SIREN = make_siren(700000)
+# COPY FROM STDIN is PostgreSQL's: SQLite imports in batches only.
+COPY_NEEDS_POSTGRESQL = pytest.mark.postgres_only(
+    reason="the COPY import needs PostgreSQL: run with DATABASE_URL=postgres://…"
+)
 
 
 def siret(n):
@@ -148,10 +152,8 @@ def _bad_file(tmp_path):
     return path
 
 
-@pytest.mark.parametrize("method", ["batched", "copy"])
+@pytest.mark.parametrize("method", ["batched", pytest.param("copy", marks=COPY_NEEDS_POSTGRESQL)])
 def test_bad_lines_are_reported_by_number_and_skipped_whole(tmp_path, method):
-    if method == "copy" and connection.vendor != "postgresql":
-        pytest.skip("the COPY import needs PostgreSQL: run with DATABASE_URL=postgres://…")
     path = _bad_file(tmp_path)
     result = sirene_import.import_etablissements(path, method=method)
     assert [line.line for line in result.refused_lines] == [3, 5, 6, 8]
@@ -246,10 +248,8 @@ def _edge_cases(tmp_path):
     return stock, changes, ul
 
 
-@pytest.mark.postgres_only
+@COPY_NEEDS_POSTGRESQL
 def test_copy_and_batched_imports_give_the_same_rows(tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("the COPY import needs PostgreSQL: run with DATABASE_URL=postgres://…")
     stock, changes, ul = _edge_cases(tmp_path)
     EstablishmentFactory(siren=SIREN, siret=siret(2), is_head_office=False)
     at = datetime(2024, 6, 3, 4, 5, 6, tzinfo=UTC)
@@ -284,10 +284,8 @@ def test_copy_and_batched_imports_give_the_same_rows(tmp_path):
     assert by_siret[siret(14)][0] == "14 BOULEVARD DES ESSAIS, BAT\tB"
 
 
-@pytest.mark.postgres_only
+@COPY_NEEDS_POSTGRESQL
 def test_copy_import_of_a_gzip_with_crlf_line_ends(tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("the COPY import needs PostgreSQL: run with DATABASE_URL=postgres://…")
     path = write(tmp_path / "s.csv", [etablissement(n) for n in range(1, 4)])
     gz = tmp_path / "s.csv.gz"
     gz.write_bytes(gzip.compress(path.read_bytes().replace(b"\n", b"\r\n")))
@@ -296,14 +294,12 @@ def test_copy_import_of_a_gzip_with_crlf_line_ends(tmp_path):
     assert SireneEtablissement.objects.get(siret=siret(1)).commune == "NANTES"
 
 
-@pytest.mark.postgres_only
+@COPY_NEEDS_POSTGRESQL
 def test_copy_import_into_an_empty_table_keeps_a_doubled_key_last_and_again_writes_nothing(
     tmp_path,
 ):
     """The first import is a plain INSERT; a key twice makes it fall back on the merge that
     keeps the last line. The same file again: every row is there and unchanged, none written."""
-    if connection.vendor != "postgresql":
-        pytest.skip("the COPY import needs PostgreSQL: run with DATABASE_URL=postgres://…")
     rows = [etablissement(n) for n in range(1, 5)]
     path = write(tmp_path / "s.csv", [*rows, etablissement(2, numeroVoieEtablissement="99")])
     assert not SireneEtablissement.objects.exists()

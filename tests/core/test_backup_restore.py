@@ -22,15 +22,12 @@ from tests.ceres.fixtures import register_ceres
 from tests.ceres.server import CeresServer, free_port
 from tests.factories import PASSWORD, EstablishmentFactory, HabilitationFactory, UserFactory
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres_only(reason="pg_dump and pg_restore: run with DATABASE_URL=postgres://…"),
+    pytest.mark.django_db(transaction=True),
+]
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(autouse=True)
-def _postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("pg_dump and pg_restore: run with DATABASE_URL=postgres://…")
 
 
 def url_of(name: str) -> str:

@@ -190,6 +190,22 @@ def test_waits_reads_many_keys_at_once(limits_store, clock, django_assert_max_nu
         assert ratelimit.waits([(rule, "x") for rule in rules]) == [0, 60, 0]
 
 
+# Fifty threads at once: the database store needs PostgreSQL's row locks, Redis runs everywhere.
+LOCKS_ON_EVERY_STORE = pytest.mark.parametrize(
+    "limits_store",
+    [
+        pytest.param(
+            "database",
+            marks=pytest.mark.postgres_only(
+                reason="row locks between threads: PostgreSQL (the Redis variant runs everywhere)"
+            ),
+        ),
+        "redis",
+    ],
+    indirect=True,
+)
+
+
 def _run_at_once(threads: list[threading.Thread]) -> None:
     for thread in threads:
         thread.start()
@@ -198,9 +214,8 @@ def _run_at_once(threads: list[threading.Thread]) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
+@LOCKS_ON_EVERY_STORE
 def test_fifty_reservations_at_once_get_the_limit(limits_store):
-    if limits_store == "database" and connection.vendor != "postgresql":
-        pytest.skip("row locks between threads: PostgreSQL (the Redis variant runs everywhere)")
     rule = limiter(limit=5)
     barrier = threading.Barrier(50)
     granted = []
@@ -218,12 +233,11 @@ def test_fifty_reservations_at_once_get_the_limit(limits_store):
 
 
 @pytest.mark.django_db(transaction=True)
+@LOCKS_ON_EVERY_STORE
 def test_fifty_two_limit_attempts_at_once_get_the_limit_without_deadlock(limits_store):
     """A login's two limits taken together by 50 requests, half naming them in the other order:
     the account's limit still lets exactly 5 through, and the rows locked in one order never
     wait on each other."""
-    if limits_store == "database" and connection.vendor != "postgresql":
-        pytest.skip("row locks between threads: PostgreSQL (the Redis variant runs everywhere)")
     account, address = limiter(limit=5), limiter(limit=100)
     address.reserve("ip")  # the address's row exists, the account's is new
     address.release("ip")

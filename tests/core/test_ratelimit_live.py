@@ -25,16 +25,15 @@ from tests.counting_hasher import CountingHasher
 from tests.demarches.factories import issued_code
 from tests.factories import EstablishmentFactory, UserFactory
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres_only(
+        reason="needs PostgreSQL (live server threads, row locks): DATABASE_URL=postgres://…"
+    ),
+    pytest.mark.django_db(transaction=True),
+]
 
 GUESSES = 50
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-
-
-@pytest.fixture(autouse=True)
-def _postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (live server threads, row locks): DATABASE_URL=postgres://…")
 
 
 def ready_session(url: str, cookies: dict[str, str] | None = None) -> tuple[requests.Session, str]:

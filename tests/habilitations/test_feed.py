@@ -151,13 +151,13 @@ def test_closing_an_establishment_tells_each_holder(world):
     }
 
 
-@pytest.mark.postgres_only
+@pytest.mark.postgres_only(
+    reason="needs PostgreSQL (row locks): run with DATABASE_URL=postgres://…"
+)
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_changes_get_distinct_numbers_in_commit_order():
     """Threads granting at once: numbers 1..N without gap or twin, and each commit sees every
     smaller number already committed (the feed row is locked until commit)."""
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (row locks): run with DATABASE_URL=postgres://…")
     world = build_world()
     people = [person(f"P{i}", "Parallele", email=f"p{i}@cfi.fr") for i in range(8)]
     barrier = threading.Barrier(len(people))

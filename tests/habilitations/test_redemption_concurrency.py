@@ -15,16 +15,15 @@ from portail.habilitations.models import Habilitation
 from tests.demarches.factories import issued_code
 from tests.factories import EstablishmentFactory, UserFactory
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres_only(
+        reason="needs PostgreSQL (row locks): run with DATABASE_URL=postgres://…"
+    ),
+    pytest.mark.django_db(transaction=True),
+]
 
 ROUNDS = 6
 CONTENDERS = 3
-
-
-@pytest.fixture(autouse=True)
-def _postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (row locks): run with DATABASE_URL=postgres://…")
 
 
 def race(ceres, establishment, code, users):

@@ -14,15 +14,14 @@ from portail.habilitations import access_review as reviews
 from portail.habilitations.models import AccessReview, AccessReviewItem, Habilitation
 from tests.habilitations.factories import backdate, build_world, habilitate, item_of, person
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres_only(
+        reason="needs PostgreSQL (row locks): run with DATABASE_URL=postgres://…"
+    ),
+    pytest.mark.django_db(transaction=True),
+]
 
 ROUNDS = 4
-
-
-@pytest.fixture(autouse=True)
-def _postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (row locks): run with DATABASE_URL=postgres://…")
 
 
 def together(*actions):

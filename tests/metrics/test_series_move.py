@@ -4,7 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -153,10 +153,8 @@ def test_outbox_backlog_and_failures(client, settings):
     assert 3600 <= float(age.group(1)) < 3700
 
 
-@pytest.mark.postgres_only
+@pytest.mark.postgres_only(reason="pg_stat_activity is PostgreSQL's")
 def test_database_connections_on_postgresql(client, settings):
-    if connection.vendor != "postgresql":
-        pytest.skip("pg_stat_activity is PostgreSQL's")
     text = scraped(client, settings)
     assert 'portail_db_connections{state="active"}' in text
     assert "portail_db_max_connections" in text

@@ -13,13 +13,12 @@ from portail.oidc.models import PendingLogout
 from portail.oidc.webhooks import signing_key
 from tests.oidc.webhook_receiver import Receiver
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (row locks): run with DATABASE_URL=postgres://…")
+pytestmark = [
+    pytest.mark.postgres_only(
+        reason="needs PostgreSQL (row locks): run with DATABASE_URL=postgres://…"
+    ),
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def test_three_workers_send_each_logout_once(ceres_client):

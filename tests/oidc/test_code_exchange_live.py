@@ -13,15 +13,14 @@ from portail.oidc.models import UsedAuthorizationCode
 from tests.factories import UserFactory
 from tests.oidc.helpers import basic_auth
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres_only(
+        reason="needs PostgreSQL (live server threads, row locks): DATABASE_URL=postgres://…"
+    ),
+    pytest.mark.django_db(transaction=True),
+]
 
 REQUESTS = 12
-
-
-@pytest.fixture(autouse=True)
-def _postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (live server threads, row locks): DATABASE_URL=postgres://…")
 
 
 def test_one_code_exchanged_at_once_by_many_gives_tokens_once(live_server, client, flow):
