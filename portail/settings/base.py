@@ -124,8 +124,9 @@ TEMPLATES: list[dict[str, Any]] = [
                 "django.contrib.messages.context_processors.messages",
                 "dsfr_layout.context_processors.page",
             ],
-            # {% url %} with its answers kept (portail.core.url_tag).
-            "builtins": ["portail.core.url_tag"],
+            # {% url %} with its answers kept (portail.core.url_tag); {% extends %} with the
+            # frame's blocks kept (dsfr_layout.kept_extends).
+            "builtins": ["portail.core.url_tag", "dsfr_layout.kept_extends"],
         },
     },
 ]
