@@ -82,7 +82,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     # Django's, taking the account read with the session (portail.accounts.session_user).
     "portail.accounts.session_user.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Django's, not reading the user of a request without a session for a view that needs no login.
+    "portail.core.middleware.LoginRequiredMiddleware",
     "portail.core.people_middleware.OTPMiddleware",
     "portail.core.people_middleware.MessageMiddleware",
     "portail.accounts.middleware.SessionTimeoutMiddleware",
