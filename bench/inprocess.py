@@ -144,6 +144,7 @@ def steps():
             "/o/userinfo/", HTTP_AUTHORIZATION="Bearer bench-userinfo-token-0123456789"
         ),
         "home": lambda: anon.get("/"),
+        "legal_notice": lambda: anon.get("/mentions-legales/"),
         "healthz": lambda: anon.get("/healthz"),
         "jwks": lambda: anon.get("/o/.well-known/jwks.json"),
         "login_post": post_login,

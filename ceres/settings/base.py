@@ -81,6 +81,8 @@ TEMPLATES: list[dict[str, Any]] = [
                 "dsfr_layout.context_processors.page",
                 "ceres.web.context_processors.ceres",
             ],
+            # {% extends %} with the frame's blocks kept (dsfr_layout.kept_extends).
+            "builtins": ["dsfr_layout.kept_extends"],
         },
     },
 ]

@@ -22,6 +22,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portail.accounts import altcha, dormancy, flows, mfa, mfa_views, my_data, user_sessions
+from portail.accounts.account_html import account_page
 from portail.accounts.forms import (
     DeleteAccountForm,
     EmailChangeForm,
@@ -501,16 +502,15 @@ def _user(request: HttpRequest) -> User:
 # --- Mon compte ---------------------------------------------------------------------------------
 
 
-def _account_page(
-    request: HttpRequest, profile_form: ProfileForm | None = None, status: int = 200
-) -> HttpResponse:
+def _account_page(request: HttpRequest, profile_form: ProfileForm | None = None) -> HttpResponse:
     user = _user(request)
+    if profile_form is not None:  # sent back with its errors
+        context = {"title": "Mon compte", "profile_form": profile_form, "account": user}
+        return render(request, "accounts/account.html", context)
     initial = {f: getattr(user, f) for f in flows.PROFILE_FIELDS}
     if initial.get("phone"):
         initial["phone"] = display_phone(initial["phone"])
-    profile_form = profile_form or ProfileForm(initial=initial)
-    context = {"title": "Mon compte", "profile_form": profile_form, "account": user}
-    return render(request, "accounts/account.html", context, status=status)
+    return account_page(request, user, initial)
 
 
 @never_cache

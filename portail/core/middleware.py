@@ -15,10 +15,12 @@ from csp.middleware import CheckableLazyObject
 from csp.middleware import CSPMiddleware as BaseCSPMiddleware
 from csp.utils import build_policy
 from django.conf import settings
+from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
+from django.utils.functional import SimpleLazyObject, empty
 
 from portail.core.logging import request_id_var
 
@@ -73,7 +75,7 @@ class CSPMiddleware(BaseCSPMiddleware):
             "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
         )
         response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+        if _signed_in(request):
             # Pages of a signed-in user hold personal data: never keep them in shared caches.
             response.setdefault("Cache-Control", "private, no-store")
         return self._csp(request, response)
@@ -92,6 +94,43 @@ class CSPMiddleware(BaseCSPMiddleware):
             # As django-csp: a nonce asked for after the header is written is an error.
             request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)  # type: ignore[attr-defined]
         return response
+
+
+def _without_session(request: HttpRequest) -> bool:
+    """No session cookie: the request's user, if not set by a login in it, is anonymous."""
+    return settings.SESSION_COOKIE_NAME not in request.COOKIES
+
+
+def _signed_in(request: HttpRequest) -> bool:
+    """`request.user.is_authenticated`, without reading the user of a request that brings no
+    session (a machine's): its user, still the lazy one and not read yet, can only be anonymous
+    (a login in the request sets `request.user`)."""
+    user = getattr(request, "user", None)
+    if user is None:
+        return False
+    without_session = settings.SESSION_COOKIE_NAME not in request.COOKIES  # a call less
+    lazy = isinstance(user, SimpleLazyObject)
+    if without_session and lazy and user._wrapped is empty:
+        return False  # not read yet
+    return bool(user.is_authenticated)
+
+
+class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
+    """Django's, looking at the view before the user for a request without a session: a view
+    that needs no login (the machines' endpoints, the login form) then does not read its user.
+    The answer is Django's either way; with a session, Django's order (reading the user may
+    end a session whose password changed, before the view sees it)."""
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., HttpResponseBase],
+        view_args: tuple[object, ...],
+        view_kwargs: dict[str, object],
+    ) -> HttpResponseBase | None:
+        if not getattr(view_func, "login_required", True) and _without_session(request):
+            return None
+        return super().process_view(request, view_func, view_args, view_kwargs)
 
 
 # A response carrying one of these has a policy of its own: django-csp builds it.

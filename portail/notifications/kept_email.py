@@ -5,8 +5,7 @@ than the rest of the login's writes: yet only a handful of values change from on
 (the person's name, the browser, the time, the address). `render_kept(template, constants,
 values)` renders the three once for the `constants` (and the settings `render_email` adds), with a
 mark in place of each of the `values`, and keeps the pieces between the marks; each call joins
-them with its values, escaped where the template escaped the mark (the mark holds an "&": found
-as "&amp;", the template escaped it).
+them with its values, escaped where the template escaped the mark (`portail.core.marked`).
 
 A value must be shown as it is (`{{ name }}`: no filter, no `{% if %}` on it; the caller formats
 it first): the mark is a string, so a filter would see the mark, not the value. The first call of
@@ -16,25 +15,17 @@ should they differ (logged). With the template engine's `debug` on, nothing is k
 """
 
 import logging
-import re
 from collections.abc import Hashable, Mapping
 from threading import Lock
 from typing import Any
 
 from django.conf import settings
 from django.template import engines
-from django.utils.html import conditional_escape
 
+from portail.core.marked import Pieces, join, marks, pieces
 from portail.notifications.emails import render_email, rendered_parts, trimmed
 
 logger = logging.getLogger(__name__)
-
-# Letters and digits around the value's number, and an "&" that escaping turns into "&amp;".
-_MARK = "keptmail{}&x"
-_SPLIT = re.compile(r"keptmail(\d+)(&amp;|&)x")
-
-# Per part, the literal pieces and between two of them (number of the value, escaped or not).
-Pieces = tuple[tuple[str, ...], tuple[tuple[int, bool], ...]]
 
 MAX_KEPT = 64
 _kept: dict[Hashable, tuple[Pieces, ...] | None] = {}  # None: rendered in full (they differed)
@@ -44,26 +35,6 @@ _lock = Lock()
 def forget() -> None:
     with _lock:
         _kept.clear()
-
-
-def _pieces(rendered: str) -> Pieces:
-    parts = _SPLIT.split(rendered)
-    texts = tuple(parts[0::3])
-    holes = tuple(
-        (int(number), escaped == "&amp;")
-        for number, escaped in zip(parts[1::3], parts[2::3], strict=True)
-    )
-    return texts, holes
-
-
-def _join(pieces: Pieces, values: list[str]) -> str:
-    texts, holes = pieces
-    out = [texts[0]]
-    for (number, escaped), text in zip(holes, texts[1:], strict=True):
-        value = values[number]
-        out.append(str(conditional_escape(value)) if escaped else value)
-        out.append(text)
-    return "".join(out)
 
 
 def render_kept(
@@ -88,19 +59,19 @@ def render_kept(
     if known and kept is None:
         return render_email(template, {**constants, **values})
     if kept is not None:
-        subject, text, html = (_join(pieces, ordered) for pieces in kept)
+        subject, text, html = (join(part, ordered) for part in kept)
         return trimmed(subject, text, html)
-    marks: dict[str, Any] = {name: _MARK.format(number) for number, name in enumerate(names)}
+    marked: dict[str, Any] = marks(names)
     # Untrimmed: the marks' pieces are joined first, then trimmed as render_email trims.
-    raw = rendered_parts(template, {**constants, **marks})
-    pieces = tuple(_pieces(part) for part in raw)
-    joined = trimmed(*(_join(part, ordered) for part in pieces))
+    raw = rendered_parts(template, {**constants, **marked})
+    kept_parts = tuple(pieces(part) for part in raw)
+    joined = trimmed(*(join(part, ordered) for part in kept_parts))
     full = render_email(template, {**constants, **values})
     if joined != full:
         logger.warning("Email %s: its kept rendering differs, rendered in full", template)
         pieces_or_none: tuple[Pieces, ...] | None = None
     else:
-        pieces_or_none = pieces
+        pieces_or_none = kept_parts
     with _lock:
         if len(_kept) >= MAX_KEPT:  # bounded: a few emails use it, this never happens
             _kept.clear()

@@ -82,7 +82,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     # Django's, taking the account read with the session (portail.accounts.session_user).
     "portail.accounts.session_user.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Django's, not reading the user of a request without a session for a view that needs no login.
+    "portail.core.middleware.LoginRequiredMiddleware",
     "portail.core.people_middleware.OTPMiddleware",
     "portail.core.people_middleware.MessageMiddleware",
     "portail.accounts.middleware.SessionTimeoutMiddleware",
@@ -124,8 +125,9 @@ TEMPLATES: list[dict[str, Any]] = [
                 "django.contrib.messages.context_processors.messages",
                 "dsfr_layout.context_processors.page",
             ],
-            # {% url %} with its answers kept (portail.core.url_tag).
-            "builtins": ["portail.core.url_tag"],
+            # {% url %} with its answers kept (portail.core.url_tag); {% extends %} with the
+            # frame's blocks kept (dsfr_layout.kept_extends).
+            "builtins": ["portail.core.url_tag", "dsfr_layout.kept_extends"],
         },
     },
 ]

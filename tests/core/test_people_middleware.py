@@ -1,12 +1,16 @@
 """The machines' endpoints skip the people's layers; people's pages keep every header."""
 
 import pytest
+from django.contrib.auth.middleware import LoginRequiredMiddleware as Django
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils.functional import SimpleLazyObject, empty
 
 from portail.core import people_middleware
+from portail.core.middleware import LoginRequiredMiddleware, _signed_in
 from portail.core.people_middleware import OneLanguageLocaleMiddleware, is_machine_request
 from tests.factories import PASSWORD, UserFactory
 
@@ -106,3 +110,69 @@ def test_the_machine_paths_follow_the_settings(settings):
     assert is_machine_request(request)
     settings.MACHINE_PATHS = ["/healthz"]
     assert not is_machine_request(request)
+
+
+def test_a_request_without_a_session_does_not_read_its_user_for_a_view_open_to_all(rf, settings):
+    """LoginRequiredMiddleware looks at the view first without a session cookie; the answer is
+    Django's (a login-required view still sends the anonymous caller to the login)."""
+
+    def open_view(request):
+        return HttpResponse()
+
+    open_view.login_required = False  # as login_not_required marks it
+
+    def closed_view(request):
+        return HttpResponse()
+
+    read = []
+
+    def request(cookie: bool):
+        made = rf.get("/x/")
+        if cookie:
+            made.COOKIES[settings.SESSION_COOKIE_NAME] = "unknown"
+        made.user = SimpleLazyObject(lambda: read.append(1) or AnonymousUser())
+        return made
+
+    ours, django = LoginRequiredMiddleware(lambda r: HttpResponse()), Django(lambda r: None)
+    bare = request(cookie=False)
+    assert ours.process_view(bare, open_view, (), {}) is None
+    assert bare.user._wrapped is empty
+    assert not read
+    for cookie in (False, True):
+        closed, closed_too = request(cookie), request(cookie)
+        ours_answer = ours.process_view(closed, closed_view, (), {})
+        assert (
+            ours_answer["Location"]
+            == django.process_view(closed_too, closed_view, (), {})["Location"]
+        )
+        with_cookie = request(cookie)
+        assert ours.process_view(with_cookie, open_view, (), {}) is None
+        assert (with_cookie.user._wrapped is empty) is not cookie  # Django's order with a session
+
+
+def test_the_machines_answers_are_not_said_to_vary_by_cookie_and_pages_are(client):
+    keys = client.get("/o/.well-known/jwks.json")
+    assert "Cookie" not in keys.get("Vary", "")  # the session was not read: no cookie changes it
+    assert "Cache-Control" in keys
+    assert "private" not in keys["Cache-Control"]
+    assert client.get("/")["Vary"] == "Cookie, Accept-Language"
+    user = UserFactory()
+    client.force_login(user)
+    signed_in = client.get("/o/.well-known/jwks.json")
+    assert signed_in["Vary"] == "Cookie"  # with a session: Django's order, the user read
+    page = client.get("/mon-compte/")
+    assert page["Cache-Control"].startswith("max-age=0") or "private" in page["Cache-Control"]
+
+
+def test_a_signed_in_page_is_never_kept_in_shared_caches(rf):
+    """The CSP layer's Cache-Control: a user set by a login in the request (no cookie yet) counts;
+    a lazy user not read, without a session, is anonymous."""
+
+    request = rf.get("/")
+    request.user = UserFactory()
+    assert _signed_in(request)
+    request.user = SimpleLazyObject(AnonymousUser)
+    assert not _signed_in(request)
+    request.user = SimpleLazyObject(UserFactory)  # read (by a page): its answer
+    assert request.user.is_authenticated
+    assert _signed_in(request)

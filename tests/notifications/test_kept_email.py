@@ -30,7 +30,7 @@ VALUES = [
     },
     {  # empty values, and a value that looks like a mark
         "first_name": "",
-        "last_name": "keptmail0&x",
+        "last_name": "keptmark0&x",
         "when": "01/01/2027 à 00:00",
         "browser": "Navigateur inconnu",
         "system": "Système inconnu",
