@@ -108,7 +108,7 @@ def test_the_counts_and_every_page_agree_with_the_orm(world, case):
     search = people_rows.Search(demarche.pk, searched, text)
     people, delegations = orm(demarche, scope, siret, text)
 
-    counts = people_rows.counts(search)
+    counts = people_rows.counts(search, [role.pk for role in roles])
     expected = people_counts(people)
     assert {role: (counts.persons[role], counts.rows[role]) for role in counts.rows} == expected
     assert counts.delegations == delegations.count()
@@ -127,14 +127,14 @@ def test_one_statement_each_whatever_the_roles_on_the_page(world):
     demarche, roles, head, site = world
     search = people_rows.Search(demarche.pk, [head.pk, site.pk], "")
     with CaptureQueriesContext(connection) as captured:
-        counts = people_rows.counts(search)
+        counts = people_rows.counts(search, [role.pk for role in roles])
         rows = people_rows.page(search, roles, counts.rows, 0, 20)
     assert len(captured.captured_queries) == 2
     assert {h.role_id for h in rows} == {role.pk for role in roles}
     # Nothing to read: no statement.
     with CaptureQueriesContext(connection) as captured:
         assert people_rows.page(search, roles, counts.rows, 20, 40) == []
-        assert people_rows.counts(people_rows.Search(demarche.pk, [], "")).rows == {}
+        assert people_rows.counts(people_rows.Search(demarche.pk, [], ""), [1]).rows == {}
     assert captured.captured_queries == []
 
 
@@ -169,12 +169,21 @@ def test_every_window_of_a_crowd_with_ties_agrees_with_the_orm(crowd):
     scope = [e.pk for e in sites]
     search = people_rows.Search(demarche.pk, scope, "")
     people, delegations = orm(demarche, scope, "", "")
-    counts = people_rows.counts(search)
+    counts = people_rows.counts(search, [role.pk for role in roles])
     assert {role: (counts.persons[role], counts.rows[role]) for role in counts.rows} == (
         people_counts(people)
     )
     assert counts.persons[roles[1].pk] < counts.rows[roles[1].pk]  # the person in two places
     assert counts.delegations == delegations.count() == 1
+    for site in sites:  # one establishment: the persons are its rows, no DISTINCT
+        alone = people_rows.counts(
+            people_rows.Search(demarche.pk, [site.pk], ""), [role.pk for role in roles]
+        )
+        people_there, delegated_there = orm(demarche, scope, site.siret, "")
+        assert {r: (alone.persons[r], alone.rows[r]) for r in alone.rows} == (
+            people_counts(people_there)
+        )
+        assert alone.delegations == delegated_there.count()
     by_role = PeopleByRole(people, roles, counts.rows)
     total = len(by_role)
     for start in range(total + 1):
