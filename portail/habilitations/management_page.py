@@ -220,7 +220,7 @@ class ManagementPage:
             [e.pk for e in establishments if e.siret == filter_siret] if filter_siret else scope_ids
         )
         search = people_rows.Search(demarche.pk, searched, filter_text)
-        counts = people_rows.counts(search)
+        counts = people_rows.counts(search, [role.pk for role in roles])
         lists = management_lists.lists_of(demarche.pk, scope_ids)  # which of the others to read
         groups = _groups(roles, counts)
         people_page, page_groups = _people_page(search, roles, groups, counts, params)

@@ -103,18 +103,21 @@ class Habilitation(models.Model):
         indexes = [
             # The live habilitations of a démarche on some establishments, grouped and counted by
             # role on the management page, and each role's window of its page of people: both
-            # answered from this partial index alone (every column they read, `suspended_at` and
-            # `granted_at` included: SQLite then reads no row of the table before the page's 20).
+            # answered from this partial index alone (every column they read, `suspended_at`
+            # included: SQLite then reads no row of the table before the page's 20). After the
+            # role, the window's order (`granted_at`, then `id`): each establishment's entries
+            # come most recent first, so a window stops after its rows instead of sorting them all.
             models.Index(
                 fields=[
                     "demarche",
                     "establishment",
                     "role",
+                    "granted_at",
+                    "id",
                     "user",
                     "ends_at",
                     "origin",
                     "suspended_at",
-                    "granted_at",
                     "revoked_at",
                 ],
                 condition=Q(revoked_at__isnull=True),

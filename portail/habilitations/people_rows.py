@@ -168,28 +168,48 @@ def _from(text: bool) -> str:
     return f"{h} INNER JOIN {_q(user._meta.db_table)} u ON {account}"
 
 
-def counts(search: Search) -> TabCounts:
-    """The tab's counts in one statement (grouped on the index `live_habilitation_cover`)."""
-    if not search.establishment_ids:
-        return TabCounts({}, {}, 0)
+@cache
+def _counts_sql(shape: tuple[str, int, int, bool], roles: int) -> str:
+    """One `SELECT` per role joined by `UNION ALL`: each reads its role's entries of the index
+    `live_habilitation_cover` (`role` follows the establishment) and needs no `GROUP BY`, whose
+    sort of every entry cost as much as the `COUNT(DISTINCT …)` (docs/decisions/0014, sixth
+    session, the counts). On one establishment the persons are the rows (one live habilitation
+    per person, establishment and role: `one_live_habilitation_per_role`): no `DISTINCT`."""
     h = Habilitation
     origin, role = _col("h", h, "origin"), _col("h", h, "role")
-    sql = (
-        f"SELECT {role}, {origin} = %s, COUNT(DISTINCT {_col('h', h, 'user')}), COUNT(*)"
-        f" FROM {_from(bool(search.text))} WHERE {_where(*_shape(search))}"
-        f" GROUP BY {role}, {origin} = %s"
+    persons = (
+        f"COUNT(DISTINCT CASE WHEN {origin} <> %s THEN {_col('h', h, 'user')} END)"
+        if shape[1] > 1
+        else "0"
     )
+    one = (
+        f"SELECT MAX({role}), {persons}, COUNT(CASE WHEN {origin} <> %s THEN 1 END),"
+        f" COUNT(CASE WHEN {origin} = %s THEN 1 END)"
+        f" FROM {_from(shape[3])} WHERE {_where(*shape)} AND {role} = %s"
+    )
+    return " UNION ALL ".join([one] * roles)
+
+
+def counts(search: Search, role_ids: Sequence[int]) -> TabCounts:
+    """The tab's counts for the démarche's roles `role_ids` (a habilitation's role is one of
+    its démarche's: `flows` and `access_requests` check it) in one statement."""
+    if not search.establishment_ids or not role_ids:
+        return TabCounts({}, {}, 0)
+    shape = _shape(search)
+    distinct = [DELEGATION] if shape[1] > 1 else []
+    params: list[Any] = []
+    for role_id in role_ids:
+        params += [*distinct, DELEGATION, DELEGATION, *_params(search), role_id]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [DELEGATION, *_params(search), DELEGATION])
+        cursor.execute(_counts_sql(shape, len(role_ids)), params)
         grouped = cursor.fetchall()
     persons: dict[int, int] = {}
     rows: dict[int, int] = {}
     delegations = 0
-    for role_id, delegated, distinct_users, n in grouped:
-        if delegated:
-            delegations += n
-        else:
-            persons[role_id] = distinct_users
+    for role_id, distinct_users, n, delegated in grouped:
+        delegations += delegated
+        if n:
+            persons[role_id] = distinct_users if distinct else n
             rows[role_id] = n
     return TabCounts(persons, rows, delegations)
 
