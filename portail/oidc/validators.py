@@ -189,7 +189,7 @@ class PortalOAuth2Validator(OAuth2Validator):
             issuer: str = oauth2_settings.oidc_issuer(http_request or request)
             return issuer
         # DOT's derivation (settings.oidc_issuer), the discovery path reversed once per URLconf.
-        absolute = http_request.build_absolute_uri(
+        absolute: str = http_request.build_absolute_uri(
             _discovery_path(get_script_prefix(), get_urlconf())
         )
         return absolute[: -len(DISCOVERY_SUFFIX)]
