@@ -239,28 +239,56 @@ class PortalOIDCBackend(KeepsRefreshToken, _TokenThroughPortalHTTP):
         return user
 
 
+# Each column's position and what converts its value (the backend's converters, then the field's).
+Converters = list[tuple[int, list[Any], Any]]
+
+
 @cache
-def _user_sql(column: str) -> str:
+def _user_reading(alias: str, column: str) -> tuple[str, list[str], Converters]:
+    """The statement's text, the instance's attribute names and the converters, made once per
+    database and column: those the ORM's compiler (and RawQuerySet) work out at every read."""
     model = get_user_model()
-    quote = connections[router.db_for_read(model)].ops.quote_name
-    columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
-    return (
-        f"SELECT {columns} FROM {quote(model._meta.db_table)}"  # noqa: S608
-        f" WHERE {quote(column)} = %s"
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    fields = model._meta.concrete_fields
+    sql = (
+        f"SELECT {', '.join(quote(field.column) for field in fields)}"  # noqa: S608
+        f" FROM {quote(model._meta.db_table)} WHERE {quote(column)} = %s"
     )
+    converters: Converters = []
+    for position, field in enumerate(fields):
+        col = field.get_col(model._meta.db_table)
+        found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+        if found:
+            converters.append((position, found, col))
+    return sql, [field.attname for field in fields], converters
 
 
 def _users_where(column: str, value: Any) -> list[User]:
     """The users whose `column` is `value`, through a plain statement whose text is made once:
-    building and compiling the ORM's query cost more than running it (RawQuerySet converts the
-    values and makes the instances as the ORM does)."""
+    building and compiling the ORM's query cost more than running it. The values are converted
+    and the instances made as the ORM does (SQLCompiler.apply_converters, Model.from_db);
+    tests/ceres/users_read_check.py compares them with the ORM's, field by field."""
     model = get_user_model()
     try:  # as a lookup would: the session keeps the id as a string
         field: Any = model._meta.get_field(column)
         value = field.to_python(value)
     except ValidationError:
         return []
-    return list(model.objects.raw(_user_sql(column), [value]))
+    alias = router.db_for_read(model)
+    connection = connections[alias]
+    sql, names, converters = _user_reading(alias, column)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value])
+        rows = cursor.fetchall()
+    users = []
+    for row in rows:
+        values = list(row)
+        for position, functions, col in converters:
+            for function in functions:
+                values[position] = function(values[position], col, connection)
+        users.append(model.from_db(alias, names, values))
+    return users
 
 
 def note_last_login(sender: Any, user: User, **kwargs: Any) -> None:

@@ -16,7 +16,7 @@ from django.contrib.sessions.backends import db
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.contrib.sessions.models import Session
-from django.db import connections, router
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
 from ceres.web.random_strings import random_string
@@ -50,7 +50,10 @@ class SessionStore(db.SessionStore):
             self.create()
         while True:
             try:
-                super().save(must_create=must_create or self._insert_pending)
+                if must_create or self._insert_pending:
+                    self._insert()
+                else:
+                    super().save()
             except CreateError:
                 if not self._insert_pending:
                     raise
@@ -58,6 +61,24 @@ class SessionStore(db.SessionStore):
                 continue
             self._insert_pending = False
             return
+
+    def _insert(self) -> None:
+        """Django's `save(must_create=True)` (the same row, the same statement in a savepoint, a
+        taken key its CreateError) without the model's save: its signals, which nothing in CERES
+        receives for a session, and the ORM's building and compiling of the INSERT."""
+        session = self.create_model_instance(self._get_session(no_load=True))  # type: ignore[attr-defined]
+        alias = router.db_for_write(self.model, instance=session)
+        connection = connections[alias]
+        values = [
+            session.session_key,
+            session.session_data,
+            connection.ops.adapt_datetimefield_value(session.expire_date),
+        ]
+        try:
+            with transaction.atomic(using=alias), connection.cursor() as cursor:
+                cursor.execute(_insert_sql(alias), values)
+        except IntegrityError as taken:
+            raise CreateError from taken
 
     def delete(self, session_key: str | None = None) -> None:
         if session_key is None:
@@ -70,6 +91,14 @@ class SessionStore(db.SessionStore):
         table = connection.ops.quote_name(self.model._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {table} WHERE session_key = %s", [session_key])  # noqa: S608
+
+
+@cache
+def _insert_sql(alias: str) -> str:
+    """The ORM's INSERT of a session, word for word."""
+    quote = connections[alias].ops.quote_name
+    columns = ", ".join(quote(name) for name in ("session_key", "session_data", "expire_date"))
+    return f"INSERT INTO {quote(Session._meta.db_table)} ({columns}) VALUES (%s, %s, %s)"  # noqa: S608
 
 
 @cache

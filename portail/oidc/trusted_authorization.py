@@ -26,12 +26,12 @@ unchanged. tests/oidc/test_trusted_authorization.py compares the redirects and r
 """
 
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
 from django.http import HttpRequest
 from oauth2_provider.models import AbstractApplication
-from oauth2_provider.oauth2_backends import _add_iss_to_redirect as add_iss_to_redirect
 from oauth2_provider.settings import oauth2_settings
-from oauthlib.common import Request, add_params_to_uri, urldecode, urlencoded
+from oauthlib.common import Request, urldecode, urlencoded
 from oauthlib.oauth2.rfc6749.utils import scope_to_list
 from oauthlib.uri_validate import is_absolute_uri
 
@@ -136,8 +136,25 @@ def redirect_location(
     if oauth_request.state:
         code["state"] = oauth_request.state
     _validator().save_authorization_code(oauth_request.client_id, code, oauth_request)
-    location: str = add_params_to_uri(oauth_request.redirect_uri, code.items(), fragment=False)
+    issuer = None
     if oauth2_settings.COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS:
         issuer = oauth2_settings.oauth2_authorization_server_issuer(request)
-        location = add_iss_to_redirect(location, issuer)
-    return location
+    return response_location(oauth_request.redirect_uri, list(code.items()), issuer)
+
+
+def response_location(redirect_uri: str, params: list[tuple[str, str]], issuer: str | None) -> str:
+    """oauthlib's add_params_to_uri, then DOT's _add_iss_to_redirect (RFC 9207) when `issuer`
+    is given, in one parse of the URI: DOT parsed and encoded again what oauthlib had just
+    encoded (parse_qsl undoes urlencode, pair for pair)."""
+    parts = list(urlparse(redirect_uri))
+    query = [*parse_qsl(parts[4], keep_blank_values=True), *params]
+    if issuer is None:
+        parts[4] = urlencode(query)
+        return urlunparse(parts)
+    # DOT: a single issuer, any `iss` of the registered URI dropped, in the query or fragment.
+    query = [(k, v) for k, v in query if k != "iss"]
+    fragment = [(k, v) for k, v in parse_qsl(parts[5], keep_blank_values=True) if k != "iss"]
+    (fragment if parts[5] else query).append(("iss", issuer))
+    parts[4] = urlencode(query)
+    parts[5] = urlencode(fragment)
+    return urlunparse(parts)

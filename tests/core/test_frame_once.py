@@ -110,3 +110,19 @@ def test_dsfr_scripts_kept_with_each_page_s_nonce(monkeypatch, nonce):
         assert kept == expected
         assert ("nonce=" in kept) is bool(value)
     assert len(dsfr_once._kept) == 1
+
+
+def test_pages_are_the_same_bytes_through_their_flattened_templates(monkeypatch):
+    """dsfr_layout.kept_extends: the chain page → frame flattened once, against Django's
+    block context at every render."""
+    from dsfr_layout import kept_extends
+
+    visits = pages()
+    monkeypatch.setattr(kept_extends, "FLATTEN", False)
+    expected = rendered(visits)
+    monkeypatch.setattr(kept_extends, "FLATTEN", True)
+    assert rendered(visits) == expected
+    assert rendered(visits) == expected  # as kept
+    node = engines["django"].engine.get_template("habilitations/mes_demarches.html").nodelist[0]
+    assert node._flat is not None
+    assert node._flat[1] is not None, "not flattened"

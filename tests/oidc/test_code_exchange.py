@@ -269,3 +269,31 @@ def test_two_exchanges_of_one_code_at_once_leave_neither_usable(client, user, fl
     assert not AccessToken.objects.exists()
     assert not IDToken.objects.exists()
     assert UsedAuthorizationCode.objects.get().replayed_at is not None
+
+
+def test_the_validators_shortcuts_answer_as_dots_derivations(rf):
+    """The issuer from the discovery path reversed once, and the claims' request-agnostic
+    form, equal to what DOT computes each time (oauth2_settings.oidc_issuer, inspect)."""
+    from django.urls import set_script_prefix
+    from oauth2_provider.oauth2_validators import OAuth2Validator
+    from oauth2_provider.settings import oauth2_settings
+    from oauthlib.common import Request
+
+    from portail.oidc.validators import PortalOAuth2Validator
+
+    dots_test = OAuth2Validator._get_additional_claims_is_request_agnostic.__func__
+    assert PortalOAuth2Validator._get_additional_claims_is_request_agnostic() is True
+    assert dots_test(PortalOAuth2Validator) is True
+
+    validator = PortalOAuth2Validator()
+    for prefix, host, secure in (("/", "testserver", False), ("/portail/", "a.gouv.fr:8443", True)):
+        set_script_prefix(prefix)
+        try:
+            http_request = rf.post("/o/token/", HTTP_HOST=host, secure=secure)
+            oauth_request = Request("https://x/o/token/")
+            oauth_request.portail_http_request = http_request
+            ours = validator.get_oidc_issuer_endpoint(oauth_request)
+            assert ours == oauth2_settings.oidc_issuer(http_request)
+        finally:
+            set_script_prefix("/")
+    assert ours == "https://a.gouv.fr:8443/portail/o"

@@ -10,7 +10,8 @@ import pytest
 from django.test import Client, RequestFactory
 from oauth2_provider import views as oauth2_views
 from oauth2_provider.models import Grant
-from oauthlib.common import UNICODE_ASCII_CHARACTER_SET, generate_token
+from oauth2_provider.oauth2_backends import _add_iss_to_redirect
+from oauthlib.common import UNICODE_ASCII_CHARACTER_SET, add_params_to_uri, generate_token
 
 from portail.oidc import trusted_authorization
 from portail.oidc.models import GrantAuthentication, SessionGrant
@@ -177,3 +178,27 @@ def test_a_client_that_asks_consent_still_gets_dots_page(client, user, flow, cer
     response = client.get(flow.authorize_url())
     assert response.status_code == 200
     assert not Grant.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "redirect_uri",
+    [
+        "https://ceres.example/oidc/callback/",
+        "https://ceres.example/oidc/callback/?a=1&b=&flag",
+        "https://ceres.example/cb?iss=https%3A%2F%2Fother&x=%C3%A9+%26%3D",
+        "https://ceres.example/cb?x=a+b%2Bc#frag=1&iss=other",
+        "https://ceres.example/cb;p=1?q=é",
+        "http://127.0.0.1:8001/cb?",
+        "https://ceres.example#",
+    ],
+)
+@pytest.mark.parametrize("issuer", [None, "https://portail.example/o"])
+def test_the_redirect_is_oauthlib_s_then_dot_s_iss(redirect_uri, issuer):
+    for params in (
+        [("code", "AbC123"), ("state", "s t+a&t=e/é")],
+        [("code", "AbC123")],
+    ):
+        expected = add_params_to_uri(redirect_uri, params, fragment=False)
+        if issuer is not None:
+            expected = _add_iss_to_redirect(expected, issuer)
+        assert trusted_authorization.response_location(redirect_uri, params, issuer) == expected
