@@ -55,6 +55,11 @@ def figures(output: str) -> dict[str, float]:
     return found
 
 
+def cell(values: list[float], middle: float) -> str:
+    """A side's figure and the range of its runs."""
+    return f"{middle:.2f} ({min(values):.2f}–{max(values):.2f})"
+
+
 def run(checkout: Path, label: str, index: int, args: argparse.Namespace) -> dict[str, float]:
     python = checkout.resolve() / ".venv" / "bin" / "python"
     command = [str(python), "bench/pages.py", "--rounds", str(args.rounds), *args.extra]
@@ -98,7 +103,6 @@ def main() -> int:
             x, y = next(runs[first]), next(runs[second])
             after_value, before_value = (y, x) if second == "after" else (x, y)
             lighter += after_value < before_value
-        cell = lambda values, m: f"{m:.2f} ({min(values):.2f}–{max(values):.2f})"  # noqa: E731
         print(
             f"{step:<40} {cell(before, b):>22} {cell(after, a):>22} "
             f"{(a - b) / b * 100:+6.0f}% {lighter:>9} of {len(pairs)}"

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.kept_connection import KEPT_BETWEEN_REQUESTS
+
 pytestmark = pytest.mark.django_db  # the autouse cache fixture uses the database cache
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,14 +21,19 @@ PROD = {
 }
 
 
-def run(env: dict) -> subprocess.CompletedProcess:
+def run(env: dict, *command: str) -> subprocess.CompletedProcess:
+    """`manage.py <command>` (by default `check --deploy`) in a CERES process with `env`."""
     base = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith("CERES_") and k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL")
     }
     return subprocess.run(
-        [sys.executable, "ceres/manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        [
+            sys.executable,
+            "ceres/manage.py",
+            *(command or ("check", "--deploy", "--fail-level", "WARNING")),
+        ],
         cwd=ROOT,
         env={**base, **env},
         capture_output=True,
@@ -52,32 +59,11 @@ def test_ceres_production_refuses_to_start_without_its_client_secret():
 def test_ceres_production_workers_keep_their_connection_between_requests(tmp_path, module, kept):
     """SQLite parses the whole schema at a connection's first statement: a production worker
     keeps its connection from one request to the next."""
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("CERES_") and k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL")
-    }
-    code = (
-        "from django.core import signals; from django.db import connection; "
-        "signals.request_started.send(sender=None); connection.cursor().execute('SELECT 1'); "
-        "first = connection.connection; signals.request_finished.send(sender=None); "
-        "signals.request_started.send(sender=None); "
-        "print(connection.vendor, first is not None and connection.connection is first)"
-    )
     env = {
-        **base,
         **PROD,
         "DJANGO_SETTINGS_MODULE": f"ceres.settings.{module}",
         "CERES_DATABASE_URL": f"sqlite:///{tmp_path / 'kept.sqlite3'}",
     }
-    result = subprocess.run(
-        [sys.executable, "ceres/manage.py", "shell", "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run(env, "shell", "-c", KEPT_BETWEEN_REQUESTS)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1].split() == ["sqlite", kept]

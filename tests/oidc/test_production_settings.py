@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from portail.oidc.keys import generate_private_key
+from tests.kept_connection import KEPT_BETWEEN_REQUESTS
 
 pytestmark = pytest.mark.django_db  # the autouse cache fixture uses the database cache
 
@@ -59,17 +60,6 @@ def test_production_with_a_key_file_passes_check_deploy_and_allows_https_only(tm
     )
     assert result.returncode == 0, result.stderr
     assert "['https']\nTrue\n" in result.stdout
-
-
-# Two requests' worth of Django's signals around a statement, as a worker runs them: the
-# connection kept after the first request is the one the second uses (or None if it was closed).
-KEPT_BETWEEN_REQUESTS = (
-    "from django.core import signals; from django.db import connection; "
-    "signals.request_started.send(sender=None); connection.cursor().execute('SELECT 1'); "
-    "first = connection.connection; signals.request_finished.send(sender=None); "
-    "signals.request_started.send(sender=None); "
-    "print(connection.vendor, first is not None and connection.connection is first)"
-)
 
 
 @pytest.mark.parametrize(("module", "kept"), [("prod", "True"), ("dev", "False")])
